@@ -1,0 +1,199 @@
+"""Checking one delivery, in the order that gives an attacker the least.
+
+1. the headers are there and readable;
+2. ``x-tm-app-key`` is ours;
+3. ``x-tm-timestamp`` is fresh;
+4. the body is ``{"eventData": "<base64>"}``;
+5. ``eventData`` decrypts, and 6. the signature matches (these two answer identically, see
+   :class:`~temu_async.webhooks.errors.DecryptionError`);
+7. only then is the (now authentic) plaintext parsed;
+8. :meth:`WebhookVerifier.accept` finally claims the delivery in the replay cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Callable, Mapping
+
+import msgspec
+
+from temu_async.webhooks import signature as sig
+from temu_async.webhooks.crypto import decrypt_event, secret_key
+from temu_async.webhooks.errors import (
+    AppKeyMismatchError,
+    InvalidSignatureError,
+    MalformedDeliveryError,
+    ReplayError,
+    StaleTimestampError,
+)
+from temu_async.webhooks.events import (
+    EventRegistry,
+    WebhookDelivery,
+    decode_payload,
+    to_event,
+)
+from temu_async.webhooks.replay import MemoryReplayCache, ReplayCache
+
+__all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier"]
+
+DEFAULT_TOLERANCE = 300.0
+"""Seconds a delivery's timestamp may differ from the local clock (either way)."""
+
+_MAX_TS_DIGITS = 16  # ms timestamps have 13 digits; refuse absurd lengths before int()
+
+
+class _Body(msgspec.Struct, rename="camel"):
+    event_data: str
+
+
+_decode_body = msgspec.json.Decoder(_Body).decode
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """An attacker-supplied value, safe to put in a log line."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _header_bytes(name: str, value: str) -> bytes:
+    # aiohttp decodes raw header bytes as UTF-8 with surrogateescape; undo exactly that so the
+    # signature is checked over the bytes Temu sent.
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise MalformedDeliveryError(f"header {name} is not valid text") from None
+
+
+class WebhookVerifier:
+    """Verifies, decrypts and parses deliveries for one app.
+
+    ``tolerance`` is in seconds (default 5 minutes). ``replay_cache`` defaults to a
+    :class:`MemoryReplayCache` of this verifier's own; pass a shared one when several
+    processes receive for the same app. ``registry`` maps event codes to typed Structs (by
+    default the generated one). ``clock`` returns unix seconds; it is there for tests.
+    """
+
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        *,
+        tolerance: float = DEFAULT_TOLERANCE,
+        replay_cache: ReplayCache | None = None,
+        registry: EventRegistry | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(app_key, str) or not app_key.strip():
+            raise ValueError("app_key must be a non-empty string")
+        secret_key(app_secret)  # fail now, not on the first delivery, if it cannot be a key
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, (int, float))
+            or not math.isfinite(tolerance)
+            or tolerance <= 0
+        ):
+            raise ValueError(f"tolerance must be a positive number of seconds, got {tolerance!r}")
+        if replay_cache is not None and not isinstance(replay_cache, ReplayCache):
+            raise TypeError("replay_cache must have async claim(key, ttl) and release(key)")
+        self.app_key = app_key
+        self._secret = app_secret
+        self.tolerance = float(tolerance)
+        self.replay_cache: ReplayCache = (
+            MemoryReplayCache() if replay_cache is None else replay_cache
+        )
+        self._registry = registry
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"WebhookVerifier(app_key={self.app_key!r}, tolerance={self.tolerance:g})"
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
+        """Check one delivery and parse it, without touching the replay cache.
+
+        ``headers`` may be any mapping (names are matched case-insensitively). Raises a
+        :class:`~temu_async.webhooks.errors.WebhookError` subclass for every refusal.
+        """
+        h = {str(k).lower(): v for k, v in headers.items()}
+
+        def need(name: str) -> str:
+            value = h.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise MalformedDeliveryError(f"header {name} is missing or empty")
+            return value.strip()
+
+        app_key = need(sig.APP_KEY)
+        event_code = need(sig.EVENT_CODE)
+        ts_text = need(sig.TIMESTAMP)
+        received = need(sig.SIGNATURE)
+        ext = h.get(sig.EXT_PARAM)
+        ext_param = ext.strip() if isinstance(ext, str) else ""
+        signed_headers = {
+            sig.APP_KEY: _header_bytes(sig.APP_KEY, app_key),
+            sig.EVENT_CODE: _header_bytes(sig.EVENT_CODE, event_code),
+            sig.EXT_PARAM: _header_bytes(sig.EXT_PARAM, ext_param),
+            sig.TIMESTAMP: _header_bytes(sig.TIMESTAMP, ts_text),
+        }
+
+        if not hmac.compare_digest(signed_headers[sig.APP_KEY], self.app_key.encode("utf-8")):
+            raise AppKeyMismatchError(
+                f"header {sig.APP_KEY} {_shown(app_key)} is not this receiver's app key"
+            )
+
+        if not (ts_text.isascii() and ts_text.isdigit() and len(ts_text) <= _MAX_TS_DIGITS):
+            raise MalformedDeliveryError(
+                f"header {sig.TIMESTAMP} must be unix time in milliseconds, got {_shown(ts_text)}"
+            )
+        timestamp = int(ts_text)
+        skew = timestamp / 1000 - self._clock()
+        if abs(skew) > self.tolerance:
+            raise StaleTimestampError(
+                f"header {sig.TIMESTAMP} is {abs(skew):.0f} s "
+                f"{'ahead of' if skew > 0 else 'behind'} the local clock "
+                f"(tolerance {self.tolerance:g} s; it is in milliseconds — check both clocks)"
+            )
+
+        try:
+            event_data = _decode_body(body).event_data
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise MalformedDeliveryError(
+                f'body must be JSON {{"eventData": "<base64>"}}: {exc}'
+            ) from None
+
+        plaintext = decrypt_event(event_data, self._secret)
+        signed = {sig.EVENT_DATA: plaintext, **signed_headers}
+        if not sig.signature_matches(self._secret, signed, _header_bytes(sig.SIGNATURE, received)):
+            raise InvalidSignatureError(
+                f"header {sig.SIGNATURE} does not match the delivery "
+                f"(event {_shown(event_code)}); wrong app_secret, or the delivery was altered"
+            )
+
+        payload = decode_payload(plaintext)
+        return WebhookDelivery(
+            app_key=app_key,
+            event_code=event_code,
+            timestamp=timestamp,
+            ext_param=ext_param,
+            event=to_event(event_code, payload, self._registry),
+            payload=payload,
+            delivery_id=hashlib.sha256(received.lower().encode("ascii")).hexdigest()[:32],
+        )
+
+    async def accept(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
+        """:meth:`verify`, then claim the delivery in the replay cache (:class:`ReplayError`
+        if it was accepted before). Call :meth:`release` if processing it then fails."""
+        delivery = self.verify(headers, body)
+        # Remember it until its timestamp goes stale; after that the freshness check refuses
+        # a replay on its own.
+        ttl = delivery.timestamp / 1000 + self.tolerance - self._clock() + 1.0
+        if not await self.replay_cache.claim(delivery.delivery_id, ttl):
+            raise ReplayError(
+                f"delivery of {_shown(delivery.event_code)} was already accepted "
+                f"(id {delivery.delivery_id})"
+            )
+        return delivery
+
+    async def release(self, delivery: WebhookDelivery) -> None:
+        """Forget an accepted delivery so that Temu's retry of it is accepted again."""
+        await self.replay_cache.release(delivery.delivery_id)
