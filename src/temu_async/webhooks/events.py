@@ -88,8 +88,12 @@ def decode_payload(plaintext: bytes | str) -> dict[str, Any]:
     """The decrypted text as a JSON object, or :class:`MalformedDeliveryError`."""
     try:
         data = msgspec.json.decode(plaintext)
-    except msgspec.DecodeError as exc:
-        raise MalformedDeliveryError(f"decrypted eventData is not valid JSON: {exc}") from None
+    except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:
+        # msgspec reports bad UTF-8 inside strings and very deep nesting with Python's own
+        # exception types, not DecodeError.
+        raise MalformedDeliveryError(
+            f"decrypted eventData is not valid JSON: {type(exc).__name__}: {str(exc)[:80]}"
+        ) from None
     if not isinstance(data, dict):
         raise MalformedDeliveryError(
             f"decrypted eventData is a JSON {type(data).__name__}, expected an object"
@@ -109,7 +113,7 @@ def to_event(
         # strict=False: accept "123" for an integer field and the like; Temu is not always
         # consistent about numbers, and the payload is authentic at this point.
         event: msgspec.Struct = msgspec.convert(payload, model, strict=False)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, RecursionError) as exc:
         log.warning(
             "webhook %s: payload does not fit %s (%s); passing it on raw", code, model.__name__, exc
         )

@@ -156,9 +156,12 @@ class WebhookVerifier:
 
         try:
             event_data = _decode_body(body).event_data
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:
+            # ValidationError is a DecodeError; bad UTF-8 in a string and deep nesting come
+            # out of msgspec as Python's own exceptions.
             raise MalformedDeliveryError(
-                f'body must be JSON {{"eventData": "<base64>"}}: {exc}'
+                f'body must be JSON {{"eventData": "<base64>"}} '
+                f"({type(exc).__name__}: {str(exc)[:80]})"
             ) from None
 
         plaintext = decrypt_event(event_data, self._secret)
