@@ -12,13 +12,16 @@ before a user's call would.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from typing import Literal, Union
+from pathlib import Path
+from typing import Literal
 
 import msgspec
 
 __all__ = [
+    "SCALARS",
     "Catalogue",
     "ErrorCode",
     "Event",
@@ -27,7 +30,6 @@ __all__ = [
     "Region",
     "TypeSpec",
     "problems",
-    "SCALARS",
 ]
 
 # Temu's documentation types, mapped to ours: 1 INTEGER -> integer, 2 LONG -> long,
@@ -37,12 +39,13 @@ __all__ = [
 FieldType = Literal["integer", "long", "string", "boolean", "number", "object", "list", "any"]
 SCALARS = frozenset({"integer", "long", "string", "boolean", "number", "any"})
 
-EnumValue = Union[int, str]
+EnumValue = int | str
 
 _WIRE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TYPE_NAME = re.compile(r"^[a-z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)+$")
-REGIONS = ("us", "eu", "global")
+RegionName = Literal["us", "eu", "global"]
+REGIONS: tuple[RegionName, ...] = ("us", "eu", "global")
 
 
 class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -107,7 +110,7 @@ class TypeSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, k
     documented: bool = True
     """False when only the name is known: the method takes free-form params."""
     doc_url: str | None = None
-    regions: list[Literal["us", "eu", "global"]] = msgspec.field(
+    regions: list[RegionName] = msgspec.field(
         default_factory=lambda: list(REGIONS)
     )
     scope: str | None = None
@@ -152,7 +155,7 @@ class ErrorCode(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
 
 
 class Region(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Literal["us", "eu", "global"]
+    name: RegionName
     url: str
     summary: str = ""
 
@@ -272,3 +275,34 @@ def problems(cat: Catalogue) -> list[str]:
     if len(events) != len(set(events)):
         out.append("events: an event is listed twice")
     return out
+
+
+_CATALOGUE_FILE = "catalogue.json"
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Catalogue:
+    """The catalogue the package was generated from (read once, on first use)."""
+    path = Path(__file__).with_name("_generated") / _CATALOGUE_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RuntimeError(
+            f"{path} is missing: run `make generate` (it is written by the code generator)"
+        ) from None
+    return msgspec.json.decode(data, type=Catalogue)
+
+
+@functools.lru_cache(maxsize=1)
+def types_by_name() -> dict[str, TypeSpec]:
+    return load().by_type()
+
+
+@functools.lru_cache(maxsize=1)
+def gateway_codes() -> dict[int, ErrorCode]:
+    """Gateway-wide error codes by number; empty before the first ``make generate``."""
+    try:
+        cat = load()
+    except RuntimeError:
+        return {}
+    return {e.code: e for e in cat.errors}

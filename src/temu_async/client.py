@@ -1,0 +1,464 @@
+"""The app and the shop: who signs, who throttles, who sends.
+
+``TemuApp`` owns everything one app_key has once: the HTTP session, the rate
+budget (shared by all of its shops), the retry budget, the clock offset to the
+gateway. ``app.shop(token)`` is a light handle for one seller; its calls queue
+fairly against the other shops of the same app.
+
+One request, in order: look the type up in the catalogue; check the params (nothing
+is sent when they break a rule); serialise each business value once; wait for a
+rate slot; stamp, sign and send; decode the envelope straight into the result
+model; on failure, decide by the error's class whether to resync the clock, retry,
+or raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, TypeVar, cast, overload
+
+import aiohttp
+import msgspec
+
+from temu_async import catalogue
+from temu_async.errors import (
+    HTTPStatusError,
+    MalformedResponse,
+    OutcomeUnknown,
+    ParamError,
+    RateLimited,
+    ResponseDecodeError,
+    ServerError,
+    TemuError,
+    TimestampError,
+    TransportError,
+    error_from_response,
+)
+from temu_async.retry import RetryPolicy, provably_not_run
+from temu_async.signing import sign_encoded
+from temu_async.throttle import Limit, RateBackend, Throttle
+from temu_async.transport import REGION_URLS, Answer, Transport
+from temu_async.validation import COMMON_PARAMS, check_params
+from temu_async.wire import Envelope, build_body, encode_params
+
+__all__ = ["CallOptions", "ShopClient", "TemuApp"]
+
+log = logging.getLogger("temu_async")
+
+T = TypeVar("T")
+Region = Literal["us", "eu", "global"]
+SUCCESS = 1000000
+_RATE_LIMIT_CODES = (4000004, 4000000)
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Per-call overrides of the app's defaults."""
+
+    timeout: float | None = None
+    max_retries: int | None = None
+    max_wait: float | None = None
+    """Longest wait for a rate slot before ThrottleTimeout."""
+    allow_unknown: bool = False
+    """Send params the catalogue does not know (for fields Temu added since)."""
+
+
+class _Secret:
+    """Holds a credential so that no repr, log line or traceback can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+
+def _require_credential(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    if value != value.strip() or any(c.isspace() for c in value):
+        raise ValueError(f"{name} must not contain whitespace (copied with a stray space?)")
+    if not value.isprintable() or not value.isascii():
+        raise ValueError(f"{name} must be printable ASCII")
+    return value
+
+
+class TemuApp:
+    """One Temu app (app_key + app_secret) in one region.
+
+    Use it as an async context manager, or call :meth:`close` when done::
+
+        async with TemuApp(app_key, app_secret, region="eu") as app:
+            shop = app.shop(access_token)
+            orders = await shop.order.list_v2(page_size=100)
+    """
+
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        region: Region = "us",
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        rate_limit: int | None = None,
+        throttle_backend: RateBackend | None = None,
+        max_wait: float = 300.0,
+        retry: RetryPolicy | None = None,
+        connection_limit: int = 100,
+        check_region: bool = True,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.app_key = _require_credential("app_key", app_key)
+        self._secret = _Secret(_require_credential("app_secret", app_secret))
+        if region not in REGION_URLS:
+            raise ValueError(f"region must be one of {sorted(REGION_URLS)}, got {region!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        self.region: Region = region
+        self.url = base_url or REGION_URLS[region]
+        if "?" in self.url:
+            raise ValueError("base_url must not carry a query string (nothing goes in the URL)")
+        self.check_region = check_region
+        self.rate_limit = rate_limit or _default_rate_limit()
+        self.throttle = Throttle(throttle_backend, max_wait=max_wait)
+        self.retry = retry or RetryPolicy()
+        self.transport = Transport(
+            self.url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            connection_limit=connection_limit,
+            session=session,
+        )
+        self.clock_offset = 0.0
+        """Seconds to add to the local clock to match the gateway's (set on 3000011/12)."""
+        self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+        self._warned: set[str] = set()
+        self._app_limit = Limit(self.app_key, self.rate_limit)
+        self._limits_cache: dict[str, tuple[Limit, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"TemuApp(app_key={self.app_key!r}, region={self.region!r}, url={self.url!r})"
+
+    async def __aenter__(self) -> TemuApp:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.throttle.close()
+        await self.transport.close()
+
+    def shop(self, access_token: str, *, name: str | None = None) -> ShopClient:
+        """A client for one seller's shop, sharing this app's session and rate budget."""
+        return ShopClient(self, access_token, name=name)
+
+    # --- the request pipeline -------------------------------------------------------
+
+    def limits_for(self, type_name: str, spec: catalogue.TypeSpec | None) -> tuple[Limit, ...]:
+        """The app-wide limit, plus the type's own when the catalogue documents one."""
+        cached = self._limits_cache.get(type_name)
+        if cached is None:
+            cached = (self._app_limit,)
+            if spec is not None and spec.rate_limit is not None:
+                own = Limit(f"{self.app_key}:{type_name}", spec.rate_limit.per_second)
+                cached = (self._app_limit, own)
+            self._limits_cache[type_name] = cached
+        return cached
+
+    def _prepare(
+        self, type_name: str, params: Mapping[str, Any], options: CallOptions
+    ) -> tuple[catalogue.TypeSpec | None, dict[str, bytes]]:
+        if not isinstance(type_name, str) or not type_name:
+            raise ParamError(
+                "type", "must be a non-empty API type name like 'bg.order.list.v2.get'"
+            )
+        if not isinstance(params, Mapping):
+            raise ParamError(None, f"params must be a mapping, got {type(params).__name__}")
+        for key in params:
+            if key in COMMON_PARAMS:
+                raise ParamError(
+                    key,
+                    "is a common param the client sets itself; do not pass it",
+                    api_type=type_name,
+                )
+        spec = _known_types().get(type_name)
+        if spec is not None:
+            self._check_spec(spec)
+            if spec.documented:
+                check_params(spec, params, allow_unknown=options.allow_unknown)
+        return spec, encode_params(params)
+
+    def _check_spec(self, spec: catalogue.TypeSpec) -> None:
+        if self.check_region and self.region not in spec.regions:
+            raise ParamError(
+                None,
+                f"{spec.type} is not offered in region {self.region!r} "
+                f"(the catalogue lists: {', '.join(spec.regions)})",
+                api_type=spec.type,
+                hint="use a TemuApp for the right region, or check_region=False "
+                "if Temu has opened it there since",
+            )
+        if spec.deprecated and spec.type not in self._warned:
+            self._warned.add(spec.type)
+            instead = f"; use {spec.replaced_by}" if spec.replaced_by else ""
+            warnings.warn(f"{spec.type} is deprecated{instead}", DeprecationWarning, stacklevel=4)
+
+    def _body(self, type_name: str, token: str, business: Mapping[str, bytes]) -> bytes:
+        timestamp = int(time.time() + self.clock_offset)
+        fields: dict[str, bytes] = {
+            "type": msgspec.json.encode(type_name),
+            "app_key": msgspec.json.encode(self.app_key),
+            "access_token": msgspec.json.encode(token),
+            "timestamp": str(timestamp).encode(),
+            "data_type": b'"JSON"',
+        }
+        fields.update(business)
+        fields["sign"] = b'"' + sign_encoded(fields.items(), self._secret.reveal()).encode() + b'"'
+        return build_body(fields)
+
+    def _decoder(self, result_type: Any) -> msgspec.json.Decoder[Any]:
+        decoder = self._decoders.get(result_type)
+        if decoder is None:
+            decoder = msgspec.json.Decoder(Envelope[result_type])  # type: ignore[valid-type]
+            self._decoders[result_type] = decoder
+        return decoder
+
+    def _decode(self, answer: Answer, type_name: str, result_type: Any) -> Any:
+        if answer.status != 200:
+            raise HTTPStatusError(answer.status, api_type=type_name)
+        try:
+            env = self._decoder(result_type).decode(answer.body)
+        except msgspec.ValidationError as exc:
+            return self._decode_mismatch(answer.body, type_name, exc)
+        except msgspec.DecodeError:
+            head = answer.body[:40].decode("utf-8", "replace")
+            raise MalformedResponse(
+                f"the answer is not JSON (Content-Type {answer.content_type or 'none'}, "
+                f"starts with {head!r})",
+                api_type=type_name,
+            ) from None
+        if env.success and env.errorCode in (None, SUCCESS):
+            return env.result
+        raise error_from_response(
+            env.errorCode, env.errorMsg, api_type=type_name, request_id=env.requestId
+        )
+
+    def _decode_mismatch(self, body: bytes, type_name: str, exc: Exception) -> Any:
+        raw = msgspec.json.decode(body)
+        if not isinstance(raw, dict) or "success" not in raw:
+            raise MalformedResponse(
+                "the answer is JSON but not Temu's envelope", api_type=type_name
+            ) from None
+        if not raw.get("success"):
+            code = raw.get("errorCode")
+            raise error_from_response(
+                code if isinstance(code, int) else None,
+                str(raw.get("errorMsg") or ""),
+                api_type=type_name,
+                request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
+            )
+        raise ResponseDecodeError(
+            f"the result does not match the catalogue's model ({exc}); the plain data is in .raw",
+            raw=raw.get("result"),
+            api_type=type_name,
+            request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
+        ) from None
+
+    async def execute(
+        self,
+        type_name: str,
+        params: Mapping[str, Any],
+        *,
+        token: str,
+        tenant: str,
+        result_type: Any = Any,
+        options: CallOptions | None = None,
+    ) -> Any:
+        """Run one API call through checks, throttle, signing, transport and retries."""
+        opts = options or CallOptions()
+        spec, business = self._prepare(type_name, params, opts)
+        limits = self.limits_for(type_name, spec)
+        # An unknown type's effects are unknown: treat it as a write that must not repeat.
+        idempotent = spec.idempotent if spec is not None else False
+        policy = self.retry
+        max_retries = policy.max_retries if opts.max_retries is None else opts.max_retries
+        if policy.budget is not None:
+            policy.budget.record_first()
+        started = time.monotonic()
+        retries = 0
+        resynced = False
+        while True:
+            await self.throttle.acquire(limits, tenant, max_wait=opts.max_wait)
+            body = self._body(type_name, token, business)
+            sent_at = time.monotonic()
+            answer: Answer | None = None
+            try:
+                answer = await self.transport.post(body, timeout=opts.timeout)
+                result = self._decode(answer, type_name, result_type)
+                log.debug(
+                    "%s ok in %.0f ms (attempt %d)",
+                    type_name,
+                    (time.monotonic() - sent_at) * 1000,
+                    retries + 1,
+                )
+                return result
+            except TimestampError as exc:
+                if resynced or answer is None or answer.server_time is None:
+                    raise
+                self.clock_offset = answer.server_time - time.time()
+                resynced = True
+                log.warning(
+                    "%s: gateway refused the timestamp (%s); clock offset now %+.1f s, re-signing",
+                    type_name,
+                    exc.code,
+                    self.clock_offset,
+                )
+                continue
+            except TemuError as exc:
+                if isinstance(exc, RateLimited) or (
+                    isinstance(exc, ServerError) and exc.code in _RATE_LIMIT_CODES
+                ):
+                    await self.throttle.penalize(limits, policy.rate_limit_penalty)
+                elapsed = time.monotonic() - started
+                delay = policy.backoff(retries)
+                if (
+                    retries < max_retries
+                    and elapsed + delay <= policy.max_total_wait
+                    and policy.should_retry(exc, attempt=retries, idempotent=idempotent)
+                ):
+                    log.info(
+                        "%s: %s; retry %d in %.2f s",
+                        type_name,
+                        type(exc).__name__,
+                        retries + 1,
+                        delay,
+                    )
+                    retries += 1
+                    await asyncio.sleep(delay)
+                    continue
+                if not idempotent and _ambiguous(exc):
+                    raise OutcomeUnknown(
+                        f"{type_name} may or may not have run ({type(exc).__name__}: "
+                        f"{exc.message}); it was not sent again because it is not safe to repeat",
+                        api_type=type_name,
+                        request_id=exc.request_id,
+                        hint="check the effect (query the object) before sending it again",
+                    ) from exc
+                raise
+
+
+def _ambiguous(exc: TemuError) -> bool:
+    """The request may have run on the gateway, and nothing says whether it did."""
+    if provably_not_run(exc):
+        return False
+    return isinstance(exc, (TransportError, ServerError))
+
+
+def _known_types() -> dict[str, catalogue.TypeSpec]:
+    try:
+        return catalogue.types_by_name()
+    except RuntimeError:
+        return {}
+
+
+def _default_rate_limit() -> int:
+    try:
+        return catalogue.load().default_rate_limit
+    except RuntimeError:
+        return 20
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:10]
+
+
+class ShopClient:
+    """One seller's shop under an app: ``await shop.call(type, params)``, or typed groups."""
+
+    def __init__(self, app: TemuApp, access_token: str, *, name: str | None = None) -> None:
+        self.app = app
+        self._token = _Secret(_require_credential("access_token", access_token))
+        self.name = name or f"shop-{_fingerprint(access_token)}"
+        self._groups: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"ShopClient(name={self.name!r}, app_key={self.app.app_key!r})"
+
+    @overload
+    async def call(
+        self,
+        type_name: str,
+        params: Mapping[str, Any] | None = ...,
+        *,
+        result_type: type[T],
+        options: CallOptions | None = ...,
+        **overrides: Any,
+    ) -> T: ...
+
+    @overload
+    async def call(
+        self,
+        type_name: str,
+        params: Mapping[str, Any] | None = ...,
+        *,
+        options: CallOptions | None = ...,
+        **overrides: Any,
+    ) -> Any: ...
+
+    async def call(
+        self,
+        type_name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        result_type: Any = Any,
+        options: CallOptions | None = None,
+        **overrides: Any,
+    ) -> Any:
+        """Call any API type with wire-named params; returns ``result`` as plain data.
+
+        Works for every type, including ones the catalogue does not know yet. Known
+        types have their params checked first. ``overrides`` are CallOptions fields
+        (``timeout=``, ``max_retries=``, ``max_wait=``, ``allow_unknown=``).
+        """
+        if overrides:
+            unknown = set(overrides) - set(CallOptions.__dataclass_fields__)
+            if unknown:
+                raise TypeError(f"unknown call option(s): {', '.join(sorted(unknown))}")
+            base = options or CallOptions()
+            options = CallOptions(**{**base.__dict__, **overrides})
+        return await self.app.execute(
+            type_name,
+            params or {},
+            token=self._token.reveal(),
+            tenant=self.name,
+            result_type=result_type,
+            options=options,
+        )
+
+    def _group(self, name: str, cls: type[T]) -> T:
+        group = self._groups.get(name)
+        if group is None:
+            group = self._groups[name] = cls(self)  # type: ignore[call-arg]
+        return cast(T, group)

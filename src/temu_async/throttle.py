@@ -1,0 +1,239 @@
+"""Client-side rate limiting that never exceeds the gateway's limit.
+
+Temu counts requests per app_key (all shops of one app share the budget) and some
+types have a limit of their own; assume the server counts strictly per second. A
+token bucket that starts full lets ``2N - 1`` requests through in the first second
+and gets the surplus rejected, so neither is used here.
+
+Two layers:
+
+* a :class:`RateBackend` *reserves* one slot in several limits at once and says how
+  long to wait until it may be used. :class:`LocalWindow` keeps a sliding log of
+  grant times in this process; the Redis backend (``temu_async.redis_throttle``)
+  does the same across processes and hosts.
+* :class:`Throttle` is the fair front door: callers queue per *tenant* (one shop),
+  and tenants are served round robin, one reservation at a time. One shop's bulk job
+  therefore cannot starve another shop's single call, and a reservation is never
+  made far ahead of time, which would defeat the round robin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from temu_async.errors import ThrottleTimeout
+
+__all__ = ["Limit", "LocalWindow", "RateBackend", "Throttle", "ThrottleStats"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``rate`` requests in any window of ``period`` seconds, counted under ``key``."""
+
+    key: str
+    rate: int
+    period: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.rate < 1 or self.period <= 0:
+            raise ValueError(f"limit {self.key!r}: rate must be >= 1 and period > 0")
+
+
+@runtime_checkable
+class RateBackend(Protocol):
+    """Where slots are counted. Implementations must commit all limits or none."""
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
+        """Commit one slot in every limit; return the seconds until it may be used.
+
+        Raise :class:`ThrottleTimeout` (committing nothing) when that is more than
+        ``max_wait`` away.
+        """
+        ...
+
+    async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
+        """Grant nothing under these limits for ``seconds`` (the gateway said 4000004)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LocalWindow:
+    """A strict sliding window per key, for one process.
+
+    A new slot is granted no earlier than ``period + margin`` after the slot ``rate``
+    grants back. So no window of ``period`` seconds ever holds more than ``rate``
+    grants, from a cold start and after idling alike. ``margin`` absorbs the jitter
+    between handing out a slot and the request reaching the gateway.
+    """
+
+    def __init__(
+        self, *, margin: float = 0.025, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._margin = margin
+        self._clock = clock
+        self._grants: dict[str, deque[float]] = {}
+        self._blocked_until: dict[str, float] = {}
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
+        now = self._clock()
+        at = now
+        for limit in limits:
+            log = self._grants.get(limit.key)
+            if log is not None and len(log) >= limit.rate:
+                at = max(at, log[-limit.rate] + limit.period + self._margin)
+            at = max(at, self._blocked_until.get(limit.key, 0.0))
+        wait = at - now
+        if wait > max_wait:
+            raise ThrottleTimeout(
+                f"the next free slot is {wait:.2f} s away, more than max_wait={max_wait:.2f} s",
+                hint="raise max_wait, lower the concurrency, or spread the work over time",
+            )
+        for limit in limits:
+            log = self._grants.get(limit.key)
+            if log is None or (log.maxlen or 0) < limit.rate:
+                log = deque(log or (), maxlen=limit.rate)
+                self._grants[limit.key] = log
+            log.append(at)
+        return wait
+
+    async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
+        until = self._clock() + seconds
+        for limit in limits:
+            self._blocked_until[limit.key] = max(self._blocked_until.get(limit.key, 0.0), until)
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class ThrottleStats:
+    granted: int = 0
+    waited_seconds: float = 0.0
+    penalties: int = 0
+    per_tenant: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    limits: Sequence[Limit]
+    deadline: float
+    enqueued: float
+    future: asyncio.Future[float]
+
+
+class Throttle:
+    """Fair, strict admission for one app: ``await throttle.acquire(limits, tenant)``."""
+
+    def __init__(
+        self,
+        backend: RateBackend | None = None,
+        *,
+        max_wait: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend: RateBackend = backend if backend is not None else LocalWindow(clock=clock)
+        self.max_wait = max_wait
+        self.stats = ThrottleStats()
+        self._clock = clock
+        self._queues: dict[str, deque[_Waiter]] = {}
+        self._ring: deque[str] = deque()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def acquire(
+        self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
+    ) -> float:
+        """Wait for a slot in every limit; return the seconds spent waiting."""
+        if self._closed:
+            raise RuntimeError("the throttle is closed")
+        loop = asyncio.get_running_loop()
+        now = self._clock()
+        budget = self.max_wait if max_wait is None else max_wait
+        waiter = _Waiter(limits, now + budget, now, loop.create_future())
+        queue = self._queues.get(tenant)
+        if queue is None:
+            self._queues[tenant] = queue = deque()
+            self._ring.append(tenant)
+        queue.append(waiter)
+        self._ensure_dispatcher()
+        assert self._wake is not None
+        self._wake.set()
+        waited = await waiter.future
+        self.stats.granted += 1
+        self.stats.waited_seconds += waited
+        self.stats.per_tenant[tenant] = self.stats.per_tenant.get(tenant, 0) + 1
+        return waited
+
+    async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
+        self.stats.penalties += 1
+        await self.backend.penalize(limits, seconds)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for queue in self._queues.values():
+            for waiter in queue:
+                if not waiter.future.done():
+                    waiter.future.set_exception(RuntimeError("the throttle was closed"))
+        self._queues.clear()
+        self._ring.clear()
+        await self.backend.close()
+
+    def _ensure_dispatcher(self) -> None:
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(
+                self._dispatch(), name="temu-async-throttle"
+            )
+
+    def _next_waiter(self) -> _Waiter | None:
+        while self._ring:
+            tenant = self._ring.popleft()
+            queue = self._queues[tenant]
+            waiter = queue.popleft()
+            if queue:
+                self._ring.append(tenant)
+            else:
+                del self._queues[tenant]
+            if not waiter.future.done():
+                return waiter
+        return None
+
+    async def _dispatch(self) -> None:
+        assert self._wake is not None
+        while True:
+            waiter = self._next_waiter()
+            if waiter is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                wait = await self.backend.reserve(
+                    waiter.limits, max(0.0, waiter.deadline - self._clock())
+                )
+            except asyncio.CancelledError:
+                if not waiter.future.done():
+                    waiter.future.set_exception(RuntimeError("the throttle was closed"))
+                raise
+            except Exception as exc:  # a backend failure belongs to this caller only
+                if not waiter.future.done():
+                    waiter.future.set_exception(exc)
+                continue
+            if wait > 0:
+                # Sleep here, not in the caller: the next reservation must not be made
+                # before this one is due, or round robin would not be fair.
+                await asyncio.sleep(wait)
+            if not waiter.future.done():
+                waiter.future.set_result(self._clock() - waiter.enqueued)

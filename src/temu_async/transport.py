@@ -1,0 +1,116 @@
+"""One aiohttp session per app: POST a body to the router, hand back the raw answer.
+
+Network failures become :class:`~temu_async.errors.TransportError` subclasses that
+say whether the request may have reached the gateway (``sent``), which is what the
+retry policy needs to know about writes that must not run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from dataclasses import dataclass
+
+import aiohttp
+
+from temu_async.errors import ConnectError, RequestTimeout, TransportError
+
+__all__ = ["REGION_URLS", "Answer", "Transport"]
+
+REGION_URLS = {
+    "us": "https://openapi-b-us.temu.com/openapi/router",
+    "eu": "https://openapi-b-eu.temu.com/openapi/router",
+    "global": "https://openapi-b-global.temu.com/openapi/router",
+}
+
+_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    server_time: float | None
+    """The gateway's clock (unix seconds) from its Date header, when it sent one."""
+    content_type: str
+
+
+class Transport:
+    """Owns the HTTP session; the URL never carries anything but the router path."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        connection_limit: int,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.url = url
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._connection_limit = connection_limit
+        self._session = session
+        self._owns_session = session is None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._connection_limit, ttl_dns_cache=300, enable_cleanup_closed=True
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=_HEADERS, raise_for_status=False
+            )
+            self._owns_session = True
+        return self._session
+
+    async def post(self, body: bytes, *, timeout: float | None = None) -> Answer:
+        """Send one request. The clock for ``timeout`` starts here, after throttling."""
+        session = self._get_session()
+        total = self._timeout if timeout is None else timeout
+        client_timeout = aiohttp.ClientTimeout(
+            total=total, sock_connect=min(self._connect_timeout, total)
+        )
+        try:
+            async with session.post(
+                self.url, data=body, headers=_HEADERS, timeout=client_timeout
+            ) as resp:
+                data = await resp.read()
+                return Answer(
+                    status=resp.status,
+                    body=data,
+                    server_time=_parse_date(resp.headers.get("Date")),
+                    content_type=resp.headers.get("Content-Type", ""),
+                )
+        except aiohttp.ClientConnectorError as exc:
+            # Raised before a single byte of the request was written.
+            raise ConnectError(f"cannot connect to the gateway ({_reason(exc)})") from None
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise RequestTimeout(f"no complete answer within {total:g} s") from None
+        except aiohttp.ClientError as exc:
+            # Disconnects and payload errors happen after the request went out.
+            raise TransportError(
+                f"the connection failed mid-request ({_reason(exc)})", sent=True
+            ) from None
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+
+def _parse_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    # aiohttp's messages can include the full URL; ours carries no secret, but keep
+    # the text short and free of the request.
+    detail = getattr(exc, "strerror", None)
+    return type(exc).__name__ + (f": {detail}" if detail else "")

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from temu_async.errors import ThrottleTimeout
+from temu_async.throttle import Limit, LocalWindow, Throttle
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most grants that fall in any half-open window of ``window`` seconds."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_max_in_window_helper_counts_what_it_should() -> None:
+    assert max_in_window([0.0, 0.5, 0.99, 1.0, 1.5]) == 3
+    assert max_in_window([0.0] * 5 + [2.0]) == 5
+
+
+@pytest.mark.slow
+async def test_100_callers_for_3_seconds_never_exceed_20_per_second() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 20)
+    grants: list[float] = []
+    start = time.monotonic()
+    stop_at = start + 3.0
+
+    async def caller() -> None:
+        while True:
+            await throttle.acquire([limit], "shop")
+            now = time.monotonic()
+            if now >= stop_at:
+                return
+            grants.append(now)
+
+    await asyncio.gather(*(caller() for _ in range(100)))
+    await throttle.close()
+    assert max_in_window(grants) <= 20
+    assert len(grants) / 3.0 >= 18
+
+
+async def test_cold_start_and_after_idle_hold_the_window() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 10)
+    grants: list[float] = []
+
+    async def one() -> None:
+        await throttle.acquire([limit])
+        grants.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(25)))  # cold start: 10, 10, 5
+    await asyncio.sleep(1.2)
+    await asyncio.gather(*(one() for _ in range(25)))  # after idling
+    await throttle.close()
+    assert len(grants) == 50
+    assert max_in_window(grants) <= 10
+    # A full bucket would have granted more than 10 at once on the cold start.
+    assert sum(1 for t in grants if t - grants[0] < 0.5) == 10
+
+
+async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 20)
+    order: list[str] = []
+
+    async def call(shop: str) -> None:
+        await throttle.acquire([limit], shop)
+        order.append(shop)
+
+    bulk = [asyncio.ensure_future(call("bulk")) for _ in range(60)]
+    await asyncio.sleep(0.1)  # the bulk job took the first window and queued 40 more
+    assert order == ["bulk"] * 20
+    single = [asyncio.ensure_future(call("single")) for _ in range(5)]
+    await asyncio.gather(*bulk, *single)
+    await throttle.close()
+    # Round robin: in the next window the single shop alternates with the bulk job
+    # (positions 22, 24, ... 30), instead of waiting behind its forty queued calls.
+    positions = [i for i, shop in enumerate(order) if shop == "single"]
+    assert positions == [22, 24, 26, 28, 30]
+    assert throttle.stats.per_tenant == {"bulk": 60, "single": 5}
+
+
+async def test_type_limit_and_app_limit_both_apply() -> None:
+    throttle = Throttle()
+    app = Limit("app", 20)
+    own = Limit("app:bg.x", 3)
+    grants: list[float] = []
+
+    async def call() -> None:
+        await throttle.acquire([app, own])
+        grants.append(time.monotonic())
+
+    await asyncio.gather(*(call() for _ in range(7)))
+    await throttle.close()
+    assert max_in_window(grants) <= 3
+
+
+async def test_penalty_pushes_the_next_grant_back() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 20)
+    await throttle.acquire([limit])
+    await throttle.penalize([limit], 0.4)
+    before = time.monotonic()
+    await throttle.acquire([limit])
+    assert time.monotonic() - before >= 0.39
+    await throttle.close()
+
+
+async def test_max_wait_raises_and_commits_nothing() -> None:
+    backend = LocalWindow()
+    throttle = Throttle(backend, max_wait=0.2)
+    limit = Limit("app", 2)
+    await throttle.acquire([limit])
+    await throttle.acquire([limit])
+    with pytest.raises(ThrottleTimeout, match="max_wait"):
+        await throttle.acquire([limit])
+    # Nothing was committed by the refused call: a generous wait gets the next slot
+    # about one period after the first grant, not two.
+    before = time.monotonic()
+    await throttle.acquire([limit], max_wait=5)
+    assert time.monotonic() - before < 1.5
+    await throttle.close()
+
+
+async def test_cancelled_waiter_leaves_the_queue() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 1)
+    await throttle.acquire([limit])
+    waiting = asyncio.ensure_future(throttle.acquire([limit]))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await throttle.close()
