@@ -1,0 +1,121 @@
+"""Read ``spec/`` into the :class:`~temu_async.catalogue.Catalogue` model.
+
+The YAML is only a carrier: every mapping goes through ``msgspec.convert`` into the
+model, so an unknown key (a typo) or a wrong value type stops the build with the
+file's name in the message instead of producing a quietly wrong SDK.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from temu_async.catalogue import Catalogue, ErrorCode, Event, Region, TypeSpec
+
+__all__ = ["SpecError", "load_catalogue", "spec_files", "spec_hash"]
+
+
+class SpecError(Exception):
+    """The catalogue cannot be read: the message names the file and what is wrong."""
+
+
+def spec_files(spec_dir: Path) -> list[Path]:
+    """Every file that makes up the catalogue, in a stable order."""
+    files = [spec_dir / "gateway.yaml", spec_dir / "events.yaml"]
+    files += sorted((spec_dir / "types").glob("*.yaml"))
+    return sorted(f for f in files if f.is_file())
+
+
+def spec_hash(spec_dir: Path) -> str:
+    """First 16 hex digits of a sha256 over the spec files (paths and bytes, sorted by path)."""
+    digest = hashlib.sha256()
+    for path in spec_files(spec_dir):
+        # The relative path goes in too, so moving a type to another group changes the hash.
+        digest.update(path.relative_to(spec_dir).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _convert(value: Any, model: Any, path: Path, what: str) -> Any:
+    try:
+        return msgspec.convert(value, model, strict=True)
+    except msgspec.ValidationError as exc:
+        # msgspec names the offending key path (e.g. `$.types[3].params[0].requried`).
+        raise SpecError(f"{path}: {what}: {exc}") from exc
+
+
+def _mapping(doc: Any, path: Path, keys: set[str]) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    unknown = sorted(set(doc) - keys)
+    if unknown:
+        raise SpecError(f"{path}: unknown top-level key(s) {unknown}; allowed: {sorted(keys)}")
+    return doc
+
+
+def _load_gateway(path: Path) -> dict[str, Any]:
+    doc = _mapping(_read_yaml(path), path, {"default_rate_limit", "regions", "errors"})
+    out: dict[str, Any] = {}
+    if "default_rate_limit" in doc:
+        out["default_rate_limit"] = _convert(
+            doc["default_rate_limit"], int, path, "default_rate_limit"
+        )
+    out["regions"] = _convert(doc.get("regions") or [], list[Region], path, "regions")
+    out["errors"] = _convert(doc.get("errors") or [], list[ErrorCode], path, "errors")
+    return out
+
+
+def _load_group(path: Path) -> list[TypeSpec]:
+    doc = _mapping(_read_yaml(path), path, {"group", "types"})
+    group = doc.get("group")
+    if group != path.stem:
+        raise SpecError(f"{path}: `group: {group}` must match the file name ({path.stem!r})")
+    types: list[TypeSpec] = _convert(doc.get("types") or [], list[TypeSpec], path, "types")
+    for t in types:
+        if t.group and t.group != group:
+            raise SpecError(f"{path}: {t.type} says group {t.group!r} inside group {group!r}")
+        t.group = group
+    return types
+
+
+def _load_events(path: Path) -> list[Event]:
+    doc = _read_yaml(path)
+    # Accept either a bare list or `events: [...]`: the events file is written by someone else.
+    if isinstance(doc, dict):
+        doc = _mapping(doc, path, {"events"}).get("events")
+    events: list[Event] = _convert(doc or [], list[Event], path, "events")
+    return events
+
+
+def load_catalogue(spec_dir: Path) -> Catalogue:
+    """Decode every file under ``spec_dir`` into one validated :class:`Catalogue`.
+
+    Raises :class:`SpecError` naming the file on any decode problem. Cross-field rules
+    (unique names, paginate paths, ...) are :func:`temu_async.catalogue.problems`.
+    """
+    spec_dir = Path(spec_dir)
+    gateway = spec_dir / "gateway.yaml"
+    if not gateway.is_file():
+        raise SpecError(f"{gateway}: missing (default rate limit, regions, gateway errors)")
+    fields = _load_gateway(gateway)
+    types: list[TypeSpec] = []
+    for path in sorted((spec_dir / "types").glob("*.yaml")):
+        types.extend(_load_group(path))
+    types.sort(key=lambda t: (t.group, t.method, t.type))
+    events_path = spec_dir / "events.yaml"
+    events = _load_events(events_path) if events_path.is_file() else []
+    return Catalogue(version=spec_hash(spec_dir), types=types, events=events, **fields)

@@ -1,0 +1,332 @@
+"""Reader for linkfox-temu pages (per-type field trees, in Chinese with English).
+
+A page has field tables under headings that name their scope (`` `request` ``,
+`` `sendRequestList[]` ``, `` `result.pageItems[]` ``, `` `parentOrderMap` ``), enum tables
+(值 | 说明) under a heading naming the field, required flags (必填 是/否), bounds in prose
+(最大 100, 单次最多 20 条) and an error table. Those pages were written for a proxy that
+wraps the params as ``params.request``; here the ``request`` level is dropped because
+Temu's body is flat.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen.reference_tree import COMMON_PARAMS, from_example, merge, scalar_of
+from temu_async.catalogue import Field
+
+__all__ = ["LinkfoxPage", "bounds_from_text", "read_linkfox_page", "region_of"]
+
+_TYPE_WORDS = {
+    "STRING": ("string", None),
+    "INTEGER": ("integer", None),
+    "INT": ("integer", None),
+    "LONG": ("long", None),
+    "BOOLEAN": ("boolean", None),
+    "OBJECT": ("object", None),
+    "MAP": ("object", None),
+    "MONEYAMOUNT": ("object", None),
+    "NUMBER": ("number", None),
+    "DOUBLE": ("number", None),
+    "FLOAT": ("number", None),
+    "STRING[]": ("list", "string"),
+    "INTEGER[]": ("list", "integer"),
+    "LONG[]": ("list", "long"),
+    "OBJECT[]": ("list", "object"),
+    "BOOLEAN[]": ("list", "boolean"),
+    "NUMBER[]": ("list", "number"),
+    "INTEGER/LONG": ("long", None),
+    "LONG/INTEGER": ("long", None),
+    "LONG/NUMBER": ("number", None),
+    "INTEGER/NUMBER": ("number", None),
+    "OBJECT或OBJECT[]": ("any", None),
+}
+_ENVELOPE = {"success", "errorCode", "errorMsg", "result", "requestId", "response"}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class LinkfoxPage:
+    type: str
+    path: Path
+    region: str | None
+    params: list[Field] = field(default_factory=list)
+    response: list[Field] | None = None
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def region_of(path: Path) -> str | None:
+    """``linkfox-temu-order-eu`` → ``eu``; folders without a region suffix → None."""
+    for part in path.parts:
+        m = re.match(r"^linkfox-temu-.+-(us|eu|global)$", part)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _type_of(cell: str) -> tuple[str, str | None] | None:
+    word = re.sub(r"[`\s]", "", cell).upper()
+    return _TYPE_WORDS.get(word.replace("或", "或"))
+
+
+def bounds_from_text(text: str, is_list: bool) -> dict[str, int]:
+    """Bounds a description states in prose (最大 100, 单次最多 20 条, 1~100, 不超过 50)."""
+    out: dict[str, int] = {}
+    plain = text.replace("*", "").replace("`", "")
+    hi_key = "max_items" if is_list else "maximum"
+    lo_key = "min_items" if is_list else "minimum"
+    m = re.search(
+        r"(?:最大|最多|不超过|不得超过|上限|限制|max(?:imum)?)\s*(?:为|是|:|：)?\s*(\d+)",
+        plain,
+        re.I,
+    )
+    if m:
+        out[hi_key] = int(m.group(1))
+    m = re.search(r"(?:须|需|必须)?小于\s*(\d+)", plain)
+    if m and hi_key not in out:
+        out[hi_key] = int(m.group(1)) - 1
+    m = re.search(r"(\d+)\s*(?:~|～|-|到|至)\s*(\d+)\s*(?:之间|条|个|$|，|,|；)", plain)
+    if m and int(m.group(1)) <= int(m.group(2)) and int(m.group(2)) > 1:
+        out.setdefault(lo_key, int(m.group(1)))
+        out.setdefault(hi_key, int(m.group(2)))
+    m = re.search(r"(?:最少|至少|不少于)\s*(\d+)", plain)
+    if m:
+        out.setdefault(lo_key, int(m.group(1)))
+    return out
+
+
+def _default_from_text(text: str, kind: str) -> int | None:
+    if kind not in ("integer", "long"):
+        return None
+    m = re.search(r"默认\s*(?:为|是)?\s*`?(-?\d+)`?", text.replace("*", ""))
+    return int(m.group(1)) if m else None
+
+
+def _rows(lines: list[str]) -> list[list[str]]:
+    rows = []
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if all(set(c) <= set("-: ") for c in cells):
+            continue
+        rows.append(cells)
+    return rows
+
+
+def _blocks(text: str) -> list[tuple[str, list[list[str]]]]:
+    """Each markdown table with the nearest heading above it."""
+    out: list[tuple[str, list[list[str]]]] = []
+    heading = ""
+    table: list[str] = []
+    in_code = False
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("```"):
+            in_code = not in_code
+        if in_code:
+            continue
+        if line.lstrip().startswith("|"):
+            table.append(line)
+            continue
+        if table:
+            out.append((heading, _rows(table)))
+            table = []
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+    return out
+
+
+def _scopes(heading: str) -> list[list[str]]:
+    """Paths a heading names: `` `result.pageItems[]` `` → [["result", "pageItems"]]."""
+    out = []
+    for token in re.findall(r"`([^`]+)`", heading):
+        parts = [p.replace("[]", "").strip() for p in token.split(".")]
+        if all(_NAME.match(p) for p in parts):
+            out.append(parts)
+    return out
+
+
+def _find(tree: list[Field], path: list[str]) -> list[Field]:
+    """Fields whose dotted path ends with ``path`` (searched anywhere in the tree)."""
+    hits: list[Field] = []
+
+    def walk(fields: list[Field], trail: list[str]) -> None:
+        for f in fields:
+            here = [*trail, f.name]
+            if here[-len(path) :] == path:
+                hits.append(f)
+            if f.fields:
+                walk(f.fields, here)
+
+    walk(tree, [])
+    return hits
+
+
+def _field_table(rows: list[list[str]]) -> list[Field] | None:
+    header = rows[0] if rows else []
+    if len(header) < 3 or header[0] not in ("参数", "字段", "参数名") or header[1] != "类型":
+        return None
+    has_req = len(header) >= 4 and "必填" in header[2]
+    out: list[Field] = []
+    for cells in rows[1:]:
+        if len(cells) < 3:
+            continue
+        name = cells[0].strip("` ")
+        if not _NAME.match(name):
+            continue
+        typed = _type_of(cells[1])
+        if typed is None:
+            continue
+        kind, items = typed
+        desc = cells[3] if has_req and len(cells) > 3 else cells[2]
+        f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
+        if kind == "list" and items is None:
+            f.items = "any"
+        if has_req:
+            f.required = "是" in cells[2] and "否" not in cells[2]
+        for key, value in bounds_from_text(desc, kind == "list").items():
+            setattr(f, key, value)
+        f.default = _default_from_text(desc, kind)
+        out.append(f)
+    return out
+
+
+def _enum_table(rows: list[list[str]]) -> list[tuple[str, str]] | None:
+    header = rows[0] if rows else []
+    if len(header) < 2 or header[0] != "值":
+        return None
+    out = []
+    for cells in rows[1:]:
+        m = re.fullmatch(r"`([^`]+)`", cells[0].strip())
+        if m:
+            out.append((m.group(1), re.sub(r"[*`]", "", cells[1]).strip()))
+    return out
+
+
+def _enum_for(f: Field, values: list[tuple[str, str]]) -> dict[int | str, str] | None:
+    scalar = scalar_of(f)
+    out: dict[int | str, str] = {}
+    for raw, meaning in values:
+        if scalar in ("integer", "long"):
+            if not re.fullmatch(r"-?\d+", raw):
+                return None
+            out[int(raw)] = meaning
+        elif scalar == "string":
+            out[raw] = meaning
+        else:
+            return None
+    return out or None
+
+
+def _attach(root: list[Field], tables: list[tuple[list[list[str]], list[Field]]]) -> None:
+    """Hang each scoped table under the field its heading names; repeat until stable."""
+    pending = list(tables)
+    while pending:
+        left = []
+        for scopes, children in pending:
+            placed = False
+            for scope in scopes:
+                for target in _find(root, scope):
+                    if target.type == "list" and target.items in ("any", None):
+                        target.items = "object"
+                    if target.type in ("object", "any") or target.items == "object":
+                        if target.type == "any":
+                            target.type = "object"
+                        target.fields = merge(target.fields or [], children)
+                        placed = True
+            if not placed:
+                left.append((scopes, children))
+        if len(left) == len(pending):
+            break
+        pending = left
+
+
+def _part(
+    text: str, root_names: set[str]
+) -> tuple[list[Field], list[tuple[str, list[tuple[str, str]]]]]:
+    root: list[Field] = []
+    scoped: list[tuple[list[list[str]], list[Field]]] = []
+    enums: list[tuple[str, list[tuple[str, str]]]] = []
+    for heading, rows in _blocks(text):
+        children = _field_table(rows)
+        if children is not None:
+            scopes = _scopes(heading)
+            names = {tuple(s) for s in scopes}
+            if "顶层" in heading or names & {("response",)}:
+                continue
+            if not scopes or names & {(n,) for n in root_names}:
+                root = merge(root, [c for c in children if c.name not in COMMON_PARAMS])
+            else:
+                # `request.goodsBasic` → `goodsBasic`: the request wrapper is not on the wire.
+                trimmed = [s[1:] if s[0] in root_names and len(s) > 1 else s for s in scopes]
+                scoped.append((trimmed, children))
+            continue
+        values = _enum_table(rows)
+        if values:
+            enums.append((heading, values))
+    _attach(root, scoped)
+    return root, enums
+
+
+def _apply_enums(tree: list[Field], enums: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    for heading, values in enums:
+        for scope in _scopes(heading)[:1]:
+            for target in _find(tree, scope):
+                if target.enum is None:
+                    target.enum = _enum_for(target, values)
+
+
+def _json_examples(text: str) -> list[Any]:
+    out = []
+    for raw in re.findall(r"```json\s*\n(.*?)```", text, re.S):
+        try:
+            out.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def _errors(text: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for _heading, rows in _blocks(text):
+        if not rows or ("errorCode" not in rows[0][0] and "错误码" not in rows[0][0]):
+            continue
+        for cells in rows[1:]:
+            code = cells[0].strip("` ")
+            if code.isdigit() and len(cells) > 1:
+                out[int(code)] = cells[1].strip().strip("`").strip()
+    return out
+
+
+def read_linkfox_page(path: Path) -> LinkfoxPage:
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"`((?:bg|temu)\.[A-Za-z0-9_.]+)`", text.splitlines()[0] if text else "")
+    if not m:
+        raise ValueError(f"{path}: the title names no type")
+    page = LinkfoxPage(type=m.group(1), path=path, region=region_of(path))
+    split = re.search(r"^##\s+Response", text, re.M)
+    req_text = text[: split.start()] if split else text
+    resp_text = text[split.start() :] if split else ""
+    err = re.search(r"^##\s+(Error Code|常见业务错误码)", resp_text, re.M)
+    if err:
+        resp_text, err_text = resp_text[: err.start()], resp_text[err.start() :]
+    else:
+        err_text = ""
+    params, enums = _part(req_text, {"request", "params"})
+    for example in _json_examples(req_text):
+        body = example.get("request") if isinstance(example, dict) else None
+        if isinstance(body, dict):
+            params = merge(params, from_example(body, skip=COMMON_PARAMS))
+    _apply_enums(params, enums)
+    page.params = params
+    if resp_text:
+        response, enums = _part(resp_text, {"result"})
+        for example in _json_examples(resp_text):
+            if isinstance(example, dict) and isinstance(example.get("result"), dict):
+                response = merge(response, from_example(example["result"]))
+        _apply_enums(response, enums)
+        page.response = [f for f in response if f.name not in _ENVELOPE] or None
+    page.errors = _errors(err_text)
+    return page
