@@ -32,7 +32,7 @@ def doc_sign(**overrides: str) -> str:
         "timestamp": "1726127013525",
         "ext_param": "{}",
     } | overrides
-    return sign_event(DOC_SECRET, **kw)  # type: ignore[arg-type]
+    return sign_event(DOC_SECRET, **kw)
 
 
 def test_golden_signature() -> None:
