@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from official_sign import official_sign, official_text, python_example_text
+
 from temu_async.errors import ParamError
 from temu_async.signing import sign, sign_encoded, signing_text
 from temu_async.wire import build_body, encode_params

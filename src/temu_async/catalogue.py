@@ -110,9 +110,7 @@ class TypeSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, k
     documented: bool = True
     """False when only the name is known: the method takes free-form params."""
     doc_url: str | None = None
-    regions: list[RegionName] = msgspec.field(
-        default_factory=lambda: list(REGIONS)
-    )
+    regions: list[RegionName] = msgspec.field(default_factory=lambda: list(REGIONS))
     scope: str | None = None
     """The permission package the seller must grant (as the docs name it)."""
     params: list[Field] = msgspec.field(default_factory=list)

@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeVar, cast, overload
 import aiohttp
 import msgspec
 
-from temu_async import catalogue
+from temu_async import catalogue as model
 from temu_async.errors import (
     HTTPStatusError,
     MalformedResponse,
@@ -123,6 +123,7 @@ class TemuApp:
         connection_limit: int = 100,
         check_region: bool = True,
         session: aiohttp.ClientSession | None = None,
+        catalogue: model.Catalogue | None = None,
     ) -> None:
         self.app_key = _require_credential("app_key", app_key)
         self._secret = _Secret(_require_credential("app_secret", app_secret))
@@ -135,7 +136,15 @@ class TemuApp:
         if "?" in self.url:
             raise ValueError("base_url must not carry a query string (nothing goes in the URL)")
         self.check_region = check_region
-        self.rate_limit = rate_limit or _default_rate_limit()
+        # A caller may bring its own catalogue (tests, or types added ahead of a release).
+        self._types = catalogue.by_type() if catalogue is not None else _known_types()
+        self._codes = (
+            {e.code: e for e in catalogue.errors}
+            if catalogue is not None
+            else model.gateway_codes()
+        )
+        default_rate = catalogue.default_rate_limit if catalogue is not None else None
+        self.rate_limit = rate_limit or default_rate or _default_rate_limit()
         self.throttle = Throttle(throttle_backend, max_wait=max_wait)
         self.retry = retry or RetryPolicy()
         self.transport = Transport(
@@ -176,7 +185,7 @@ class TemuApp:
 
     # --- the request pipeline -------------------------------------------------------
 
-    def limits_for(self, type_name: str, spec: catalogue.TypeSpec | None) -> tuple[Limit, ...]:
+    def limits_for(self, type_name: str, spec: model.TypeSpec | None) -> tuple[Limit, ...]:
         """The app-wide limit, plus the type's own when the catalogue documents one."""
         cached = self._limits_cache.get(type_name)
         if cached is None:
@@ -189,7 +198,7 @@ class TemuApp:
 
     def _prepare(
         self, type_name: str, params: Mapping[str, Any], options: CallOptions
-    ) -> tuple[catalogue.TypeSpec | None, dict[str, bytes]]:
+    ) -> tuple[model.TypeSpec | None, dict[str, bytes]]:
         if not isinstance(type_name, str) or not type_name:
             raise ParamError(
                 "type", "must be a non-empty API type name like 'bg.order.list.v2.get'"
@@ -203,14 +212,14 @@ class TemuApp:
                     "is a common param the client sets itself; do not pass it",
                     api_type=type_name,
                 )
-        spec = _known_types().get(type_name)
+        spec = self._types.get(type_name)
         if spec is not None:
             self._check_spec(spec)
             if spec.documented:
                 check_params(spec, params, allow_unknown=options.allow_unknown)
         return spec, encode_params(params)
 
-    def _check_spec(self, spec: catalogue.TypeSpec) -> None:
+    def _check_spec(self, spec: model.TypeSpec) -> None:
         if self.check_region and self.region not in spec.regions:
             raise ParamError(
                 None,
@@ -262,7 +271,11 @@ class TemuApp:
         if env.success and env.errorCode in (None, SUCCESS):
             return env.result
         raise error_from_response(
-            env.errorCode, env.errorMsg, api_type=type_name, request_id=env.requestId
+            env.errorCode,
+            env.errorMsg,
+            api_type=type_name,
+            request_id=env.requestId,
+            codes=self._codes,
         )
 
     def _decode_mismatch(self, body: bytes, type_name: str, exc: Exception) -> Any:
@@ -278,6 +291,7 @@ class TemuApp:
                 str(raw.get("errorMsg") or ""),
                 api_type=type_name,
                 request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
+                codes=self._codes,
             )
         raise ResponseDecodeError(
             f"the result does not match the catalogue's model ({exc}); the plain data is in .raw",
@@ -376,16 +390,16 @@ def _ambiguous(exc: TemuError) -> bool:
     return isinstance(exc, (TransportError, ServerError))
 
 
-def _known_types() -> dict[str, catalogue.TypeSpec]:
+def _known_types() -> dict[str, model.TypeSpec]:
     try:
-        return catalogue.types_by_name()
+        return model.types_by_name()
     except RuntimeError:
         return {}
 
 
 def _default_rate_limit() -> int:
     try:
-        return catalogue.load().default_rate_limit
+        return model.load().default_rate_limit
     except RuntimeError:
         return 20
 

@@ -11,7 +11,11 @@ and never a secret: nothing here ever sees the app secret, token or signature.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from temu_async.catalogue import ErrorCode
 
 __all__ = [
     "ApiError",
@@ -241,12 +245,15 @@ _CATEGORY_CLASSES: dict[str, type[ApiError]] = {
 
 
 def error_from_response(
-    code: int | None, server_message: str | None, *, api_type: str, request_id: str | None
+    code: int | None,
+    server_message: str | None,
+    *,
+    api_type: str,
+    request_id: str | None,
+    codes: Mapping[int, ErrorCode],
 ) -> ApiError:
     """Build the exception for a ``success: false`` envelope, by the code's category."""
-    from temu_async.catalogue import gateway_codes
-
-    known = gateway_codes().get(code) if code is not None else None
+    known = codes.get(code) if code is not None else None
     message = server_message or (known.message if known else "") or "no message"
     hint = known.hint if known else ""
     cls = _CATEGORY_CLASSES.get(known.category, BusinessError) if known else BusinessError

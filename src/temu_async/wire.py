@@ -15,7 +15,7 @@ import msgspec
 
 from temu_async.errors import ParamError
 
-__all__ = ["Envelope", "build_body", "check_finite", "encode_params", "encode_value"]
+__all__ = ["Envelope", "build_body", "check_floats", "encode_params", "encode_value"]
 
 T = TypeVar("T")
 
