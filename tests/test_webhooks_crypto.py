@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from temu_async.webhooks import DecryptionError, decrypt_event, encrypt_event, sign_event
@@ -133,6 +133,7 @@ def test_only_the_first_16_bytes_of_the_secret_are_the_key() -> None:
     assert decrypt_event(DOC_CIPHERTEXT, DOC_SECRET + "anything after") == DOC_PLAINTEXT.encode()
 
 
+@settings(deadline=None)
 @given(
     plaintext=st.binary(max_size=300),
     secret=st.text(min_size=16, max_size=40).filter(lambda s: len(s.encode()) >= 16),

@@ -69,13 +69,13 @@ bodies = st.one_of(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(headers=headers_strategy, body=bodies)
 def test_arbitrary_headers_and_body(headers: dict[str, str], body: bytes) -> None:
     assert isinstance(outcome(headers, body), (WebhookDelivery, WebhookError))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(body=bodies, ext=header_values, signature=header_values)
 def test_body_behind_headers_that_pass_the_cheap_checks(
     body: bytes, ext: str, signature: str
@@ -91,7 +91,7 @@ def test_body_behind_headers_that_pass_the_cheap_checks(
     assert isinstance(outcome(headers, body), WebhookError)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     replace=st.sampled_from(NAMES),
     value=header_values,
@@ -133,7 +133,7 @@ plaintexts = st.one_of(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(plaintext=plaintexts, code=st.sampled_from([CODE, "bg_unknown", "x"]))
 def test_authentic_delivery_of_any_plaintext(plaintext: bytes, code: str) -> None:
     push = build_push(APP_KEY, SECRET, code, plaintext, timestamp=NOW_MS)
@@ -145,7 +145,7 @@ def test_authentic_delivery_of_any_plaintext(plaintext: bytes, code: str) -> Non
         assert result.payload == msgspec.json.decode(plaintext)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(plaintext=plaintexts, code=st.sampled_from([CODE, "other"]))
 def test_parse_event_never_raises_anything_else(plaintext: bytes, code: str) -> None:
     try:
@@ -157,7 +157,7 @@ def test_parse_event_never_raises_anything_else(plaintext: bytes, code: str) -> 
         assert event.data == msgspec.json.decode(plaintext)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(headers=headers_strategy, body=bodies)
 def test_accept_path_too(headers: dict[str, str], body: bytes) -> None:
     async def go() -> object:
