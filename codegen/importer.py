@@ -409,7 +409,8 @@ def draft_type(src: Sources, name: str) -> TypeSpec:
     doc = src.docs.get(name)
     lf_params, lf_response, lf_errors = _linkfox_merged(src.linkfox.get(name, []))
     params = merge(doc.params if doc else [], lf_params)
-    response = merge(doc.response if doc else None, lf_response) or None
+    # linkfox tables state response types; temu-docs only shows an example: linkfox first.
+    response = merge(lf_response, doc.response if doc else None) or None
     errors = {**lf_errors, **(doc.errors if doc else {})}
     if seed is not None:
         merged = merge(seed.params, params)

@@ -153,6 +153,28 @@ def _sections(text: str) -> dict[str, str]:
     return out
 
 
+def _scopes(body: str) -> list[str]:
+    """Permission packages listed under 权限包 (a table or a bullet list)."""
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        if "权限包" not in line or line.lstrip().startswith("|"):
+            continue
+        out: list[str] = []
+        for nxt in lines[i + 1 :]:
+            s = nxt.strip()
+            if not s:
+                if out:
+                    break
+                continue
+            if s.startswith(("#", "**", ">")):
+                break
+            m = re.match(r"^(?:\|\s*|-\s*)`?([A-Z][A-Za-z ]+?)`?\s*(?:\||\(|$)", s)
+            if m and m.group(1).strip() not in ("权限包",):
+                out.append(m.group(1).strip())
+        return out
+    return []
+
+
 def _signature_example(text: str) -> list[Field]:
     """bg.logistics.shipment.confirm's params, in the key order of the docs' sign string."""
     m = re.search(r"^sendRequestList(\[.*\])$", text, re.M)
@@ -191,10 +213,8 @@ def read_seed(path: Path) -> tuple[set[str], dict[str, SeedType]]:
         st = SeedType(type=name, params=params, response=response or None, errors=errors)
         rl = re.search(r"限流规则\**[:：]?\s*\**\s*AppKey[:：]\s*(\d+)\s*次\s*/\s*1\s*秒", body)
         st.rate_limit = int(rl.group(1)) if rl else None
-        scope = re.search(
-            r"权限包\**[:：]?\s*\n+(?:\|.*\n\|[-| ]+\n)?\|?\s*-?\s*`?([A-Z][A-Za-z ]+)", body
-        )
-        st.scope = scope.group(1).strip() if scope else None
+        scopes = _scopes(body)
+        st.scope = ", ".join(scopes) if scopes else None
         url = re.search(r"直达链接\**[:：]\s*\[(https://[^\]]+)\]", body)
         st.doc_url = url.group(1) if url else None
         details[name] = st

@@ -22,6 +22,7 @@ COMMON_PARAMS = frozenset(
 
 
 _WIRE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WIDE = re.compile(r"(Id|Ids|IdList|Sn|Time|Timestamp)$")
 
 
 def value_type(value: Any) -> str:
@@ -83,7 +84,12 @@ def from_example(value: dict[str, Any], *, skip: frozenset[str] = frozenset()) -
             out.append(Field(name=key, type="object", fields=from_example(val) or None))
         elif kind == "list":
             items, children = _item_shape(val)
+            if items == "integer" and _WIDE.search(key):
+                items = "long"
             out.append(Field(name=key, type="list", items=items, fields=children or None))  # type: ignore[arg-type]
+        elif kind == "integer" and _WIDE.search(key):
+            # Examples print every number as 1: ids and timestamps are documented as LONG.
+            out.append(Field(name=key, type="long"))
         else:
             out.append(Field(name=key, type=kind))  # type: ignore[arg-type]
     return out
@@ -100,14 +106,10 @@ def _merge_one(hi: Field, lo: Field) -> Field:
     if out.type == "any" and lo.type != "any":
         out.type = lo.type
         out.items = lo.items
-    # An example that shows an integer may be documented as long (or the other way round):
-    # the documented width is a fact, the example value is a guess.
+    # Types follow precedence (callers put documented tables above example guesses);
+    # only an unknown type or list element is filled from below.
     if out.type == "list" and out.items in (None, "any") and lo.type == "list":
         out.items = lo.items
-    if out.type == "list" and lo.type == "list" and {out.items, lo.items} == {"integer", "long"}:
-        out.items = "long"
-    if {out.type, lo.type} == {"integer", "long"}:
-        out.type = "long"
     if not out.required and lo.required:
         out.required = True
     if not out.summary and lo.summary:
