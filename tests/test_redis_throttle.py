@@ -1,0 +1,342 @@
+"""RedisWindow against a real redis-server on loopback (started by these tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from redis_server import RedisServer, free_port, running_redis
+
+from temu_async.errors import TemuError, ThrottleTimeout
+from temu_async.redis_throttle import _SCRIPT_SHA, RedisUnavailable, RedisWindow, redis_key
+from temu_async.throttle import Limit, Throttle
+
+pytestmark = pytest.mark.redis
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The most grants in any half-open window of ``window`` seconds."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def grant_times(window: RedisWindow, limits: list[Limit], count: int) -> list[float]:
+    """Reserve ``count`` slots back to back (no sleeping) and return when each is due."""
+    times: list[float] = []
+    for _ in range(count):
+        before = time.monotonic()
+        wait = await window.reserve(limits, 60.0)
+        times.append((before + time.monotonic()) / 2 + wait)
+    return times
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    with running_redis() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def raw(server: RedisServer) -> AsyncIterator[Redis]:
+    client = Redis.from_url(server.url, decode_responses=True)
+    await client.flushall()
+    await client.script_flush()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def window(server: RedisServer, raw: Redis) -> AsyncIterator[RedisWindow]:
+    backend = RedisWindow(server.url)
+    yield backend
+    await backend.close()
+
+
+# --- the key layout --------------------------------------------------------------------
+
+
+def test_key_layout_puts_every_key_of_one_app_under_one_hash_tag() -> None:
+    assert redis_key("app123") == "temu:{app123}:rate"
+    assert redis_key("app123:bg.order.list.v2.get") == "temu:{app123}:rate:bg.order.list.v2.get"
+    assert redis_key("app123:", prefix="prod") == "prod:{app123}:rate:"
+    assert redis_key("app123") != redis_key("app123:")
+    with pytest.raises(ValueError, match="must start with the app_key"):
+        redis_key(":bg.order.list.v2.get")
+
+
+async def test_limits_of_two_apps_in_one_reservation_are_refused(window: RedisWindow) -> None:
+    with pytest.raises(ValueError, match="one app_key"):
+        await window.reserve([Limit("app-a", 5), Limit("app-b:bg.x", 5)], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"margin": -0.1}, "margin"),
+        ({"prefix": "a{b}"}, "prefix"),
+        ({"prefix": ""}, "prefix"),
+        ({"on_unavailable": "ignore"}, "on_unavailable"),
+        ({"fallback_fraction": 0}, "fallback_fraction"),
+        ({"fallback_fraction": 1.5}, "fallback_fraction"),
+        ({"probe_interval": 0}, "probe_interval"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
+def test_bad_settings_name_the_param(kwargs: dict[str, object], param: str) -> None:
+    with pytest.raises(ValueError, match=param):
+        RedisWindow("redis://127.0.0.1:1/0", **kwargs)  # type: ignore[arg-type]
+
+
+def test_url_or_client_exactly_one() -> None:
+    with pytest.raises(ValueError, match="exactly one of url"):
+        RedisWindow()
+
+
+def test_missing_redis_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    with pytest.raises(ImportError, match=r"pip install 'temu-async\[redis\]'"):
+        RedisWindow("redis://127.0.0.1:1/0")
+
+
+# --- the guarantee: never more than rate in any period --------------------------------
+
+
+async def test_cold_start_never_puts_more_than_rate_in_a_window(window: RedisWindow) -> None:
+    limit = Limit("app-cold", 10, 1.0)
+    times = await grant_times(window, [limit], 35)
+    assert times[0] - time.monotonic() < 0.05  # the first slot is free at once
+    assert max_in_window(times, 1.0) <= 10
+    # Spaced by (period + margin) / rate, not more: 34 gaps of 102.5 ms.
+    assert times[-1] - times[0] == pytest.approx(34 * 0.1025, abs=0.02)
+
+
+async def test_after_idle_the_window_still_holds(window: RedisWindow, raw: Redis) -> None:
+    limit = Limit("app-idle", 5, 0.3)
+    first = await grant_times(window, [limit], 12)
+    await asyncio.sleep(max(0.0, first[-1] - time.monotonic()) + 0.35)
+    assert await raw.exists(redis_key(limit.key)) == 0  # idle: nothing left behind
+    second = await grant_times(window, [limit], 12)
+    assert max_in_window(first + second, 0.3) <= 5
+    assert max_in_window(second, 0.3) == 5  # and the budget is really used
+
+
+async def test_fair_throttle_over_redis_holds_the_window(server: RedisServer, raw: Redis) -> None:
+    throttle = Throttle(RedisWindow(server.url))
+    limit = Limit("app-throttle", 10, 0.5)
+    granted: list[float] = []
+
+    async def one(shop: str) -> None:
+        await throttle.acquire([limit], shop)
+        granted.append(time.monotonic())
+
+    await asyncio.gather(*(one(f"shop{i % 3}") for i in range(30)))
+    await throttle.close()
+    assert len(granted) == 30
+    assert max_in_window(granted, 0.5) <= 10
+
+
+# --- several limits: all or nothing ----------------------------------------------------
+
+
+async def test_a_full_limit_blocks_the_other_from_being_consumed(
+    window: RedisWindow, raw: Redis
+) -> None:
+    app = Limit("app-multi", 2, 10.0)  # one slot every 5.0125 s
+    own = Limit("app-multi:bg.type", 100, 1.0)  # one slot every 10.25 ms
+    app_key, own_key = redis_key(app.key), redis_key(own.key)
+
+    assert await window.reserve([app, own], 1.0) == 0.0
+    committed = (await raw.get(app_key), await raw.get(own_key))
+    assert None not in committed
+
+    with pytest.raises(ThrottleTimeout):
+        await window.reserve([app, own], 1.0)
+    assert (await raw.get(app_key), await raw.get(own_key)) == committed
+
+    # The type's own limit alone was not consumed by the refused attempt.
+    assert await window.reserve([own], 1.0) < 0.05
+
+    # A combined reservation takes the later slot and consumes both limits at it.
+    wait = await window.reserve([app, own], 10.0)
+    assert wait == pytest.approx(5.0125, abs=0.05)
+    assert await window.reserve([own], 10.0) == pytest.approx(wait + 0.01025, abs=0.05)
+
+
+# --- max_wait --------------------------------------------------------------------------
+
+
+async def test_max_wait_raises_and_commits_nothing(window: RedisWindow, raw: Redis) -> None:
+    limit = Limit("app-wait", 1, 2.0)
+    key = redis_key(limit.key)
+    assert await window.reserve([limit], 0.0) == 0.0
+    before = await raw.get(key)
+
+    with pytest.raises(ThrottleTimeout, match=r"max_wait=0\.50") as caught:
+        await window.reserve([limit], 0.5)
+    assert isinstance(caught.value, TemuError)
+    assert await raw.get(key) == before
+
+    # Had the refused call committed, this would be 4.05 s away, not 2.025 s.
+    assert await window.reserve([limit], 5.0) == pytest.approx(2.025, abs=0.05)
+
+
+# --- penalties -------------------------------------------------------------------------
+
+
+async def test_penalty_pushes_back_every_other_client(server: RedisServer, raw: Redis) -> None:
+    one, other = RedisWindow(server.url), RedisWindow(server.url)
+    try:
+        app, own = Limit("app-pen", 20), Limit("app-pen:bg.type", 30)
+        await one.penalize([app, own], 1.5)
+
+        with pytest.raises(ThrottleTimeout):
+            await other.reserve([app], 0.5)
+        assert await other.reserve([own], 5.0) == pytest.approx(1.5, abs=0.05)
+
+        # A shorter penalty never shortens a longer one.
+        await one.penalize([app], 0.1)
+        assert await other.reserve([app], 5.0) == pytest.approx(1.5, abs=0.05)
+    finally:
+        await one.close()
+        await other.close()
+
+
+# --- expiry ----------------------------------------------------------------------------
+
+
+async def test_keys_expire_once_their_slot_has_passed(window: RedisWindow, raw: Redis) -> None:
+    app, own = Limit("app-ttl", 10, 0.5), Limit("app-ttl:bg.type", 10, 0.5)
+    await window.reserve([app, own], 1.0)
+    assert sorted(await raw.keys("temu:{app-ttl}:*")) == [
+        "temu:{app-ttl}:rate",
+        "temu:{app-ttl}:rate:bg.type",
+    ]
+    assert 0 < await raw.pttl("temu:{app-ttl}:rate") <= 60  # 52.5 ms interval
+    await asyncio.sleep(0.15)
+    assert await raw.keys("temu:{app-ttl}:*") == []
+
+    await window.penalize([app], 0.3)
+    assert 200 < await raw.pttl("temu:{app-ttl}:rate") <= 302
+    await asyncio.sleep(0.4)
+    assert await raw.keys("temu:{app-ttl}:*") == []
+
+
+# --- the script cache ------------------------------------------------------------------
+
+
+async def test_script_flush_mid_run_is_recovered(window: RedisWindow, raw: Redis) -> None:
+    limit = Limit("app-flush", 1, 1.0)
+    assert await window.reserve([limit], 5.0) == 0.0
+    assert await raw.script_exists(_SCRIPT_SHA) == [True]
+
+    await raw.script_flush()
+    assert await raw.script_exists(_SCRIPT_SHA) == [False]
+    # Reloaded, and the state from before the flush still counts.
+    assert await window.reserve([limit], 5.0) == pytest.approx(1.025, abs=0.05)
+    assert await raw.script_exists(_SCRIPT_SHA) == [True]
+
+
+# --- Redis Cluster: the hash tag keeps one app's keys in one slot ----------------------
+
+
+async def test_works_on_a_cluster_where_untagged_keys_would_cross_slots() -> None:
+    from redis.asyncio.cluster import RedisCluster
+
+    with running_redis("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf") as srv:
+        admin = Redis.from_url(srv.url)
+        await admin.execute_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        for _ in range(200):
+            if b"cluster_state:ok" in await admin.execute_command("CLUSTER", "INFO"):
+                break
+            await asyncio.sleep(0.02)
+        # Without the tag, the two keys of one reservation live in different slots.
+        with pytest.raises(ResponseError, match="same slot"):
+            await admin.eval("return 1", 2, "temu:app-c:rate", "temu:app-c:rate:bg.type")
+        await admin.aclose()
+
+        cluster = RedisCluster(host="127.0.0.1", port=srv.port)
+        backend = RedisWindow(client=cluster)
+        app, own = Limit("app-c", 1, 1.0), Limit("app-c:bg.type", 5, 1.0)
+        assert await backend.reserve([app, own], 5.0) == 0.0
+        assert await backend.reserve([app, own], 5.0) == pytest.approx(1.025, abs=0.05)
+        await backend.penalize([app, own], 3.0)
+        assert await backend.reserve([own], 5.0) == pytest.approx(3.0, abs=0.05)
+        await backend.close()  # not ours: the cluster client stays open
+        assert await cluster.ping()
+        await cluster.aclose()
+
+
+# --- Redis unreachable -----------------------------------------------------------------
+
+
+async def test_fail_closed_names_the_url_without_credentials() -> None:
+    port = free_port()  # nobody listens here
+    backend = RedisWindow(f"redis://admin:s3cret@127.0.0.1:{port}/2?password=s3cret", timeout=0.5)
+    with pytest.raises(RedisUnavailable) as caught:
+        await backend.reserve([Limit("app-down", 20)], 5.0)
+    err = caught.value
+    assert isinstance(err, TemuError)
+    assert f"redis://127.0.0.1:{port}/2" in str(err)
+    for text in (str(err), repr(err), repr(backend)):
+        assert "s3cret" not in text
+        assert "admin" not in text
+    with pytest.raises(RedisUnavailable):
+        await backend.penalize([Limit("app-down", 20)], 1.0)
+    await backend.close()
+
+
+async def test_fallback_counts_locally_at_a_fraction_and_returns_to_redis(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    srv = RedisServer()
+    srv.start()
+    backend = RedisWindow(
+        srv.url,
+        on_unavailable="fallback_local",
+        fallback_fraction=0.5,
+        probe_interval=0.3,
+        timeout=0.5,
+    )
+    raw = Redis.from_url(srv.url, decode_responses=True)
+    limit = Limit("app-fb", 4, 1.0)
+    key = redis_key(limit.key)
+    try:
+        assert await backend.reserve([limit], 5.0) == 0.0
+        assert await raw.exists(key) == 1
+        await raw.aclose()
+
+        srv.halt()
+        caplog.set_level(logging.INFO, logger="temu_async.redis_throttle")
+        # Locally at 2 per second: two slots now, the third a period (+ margin) later.
+        waits = [await backend.reserve([limit], 5.0) for _ in range(3)]
+        assert backend.degraded
+        assert waits[:2] == [0.0, 0.0]
+        assert waits[2] == pytest.approx(1.025, abs=0.05)
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert srv.url in warnings[0].getMessage()
+
+        srv.start()  # same port, empty data
+        await asyncio.sleep(0.35)  # the next probe is due
+        raw = Redis.from_url(srv.url, decode_responses=True)
+        assert await raw.exists(key) == 0
+        await backend.reserve([limit], 5.0)
+        assert not backend.degraded
+        assert await raw.exists(key) == 1  # counted in Redis again
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+    finally:
+        await raw.aclose()
+        await backend.close()
+        srv.stop()
