@@ -29,9 +29,11 @@ class SystemClock:
 class ManualClock:
     """A clock that only moves when told to: ``advance`` / ``set``."""
 
-    def __init__(self, start: float = 1_735_689_600.0) -> None:
-        # Default start: 2025-01-01T00:00:00Z, a fixed point so seeded data is stable.
-        self._now = float(start)
+    def __init__(self, start: float | None = None) -> None:
+        # Default start: the wall clock's current whole second, so a real client's
+        # timestamps (taken from its own clock) pass the +-300 s check. Pass a fixed
+        # start for data whose absolute times repeat between runs.
+        self._now = float(int(time.time()) if start is None else start)
 
     def now(self) -> float:
         return self._now
