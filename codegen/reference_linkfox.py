@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.reference_tree import COMMON_PARAMS, from_example, merge, scalar_of
-from temu_async.catalogue import Field
+from temu_async.catalogue import Field, walk
 
 __all__ = ["LinkfoxPage", "bounds_from_text", "read_linkfox_page", "region_of"]
 
@@ -45,6 +45,7 @@ _TYPE_WORDS = {
     "INTEGER/NUMBER": ("number", None),
     "OBJECT或OBJECT[]": ("any", None),
 }
+_MONEY = "\0money"
 _ENVELOPE = {"success", "errorCode", "errorMsg", "result", "requestId", "response"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -138,10 +139,20 @@ def _blocks(text: str) -> list[tuple[str, list[list[str]]]]:
     return out
 
 
+_BARE_PATH = re.compile(r"^[A-Za-z_]\w*(?:\[\])?(?:\.[A-Za-z_]\w*(?:\[\])?)*$")
+
+
 def _scopes(heading: str) -> list[list[str]]:
-    """Paths a heading names: `` `result.pageItems[]` `` → [["result", "pageItems"]]."""
+    """Paths a heading names: `` `result.pageItems[]` `` → [["result", "pageItems"]].
+
+    Backticked tokens first; a heading that is a bare path (``request.skuList[]``) counts too.
+    """
+    tokens = re.findall(r"`([^`]+)`", heading)
+    if not tokens:
+        first = re.split(r"[\s（(：:]", heading.strip(), maxsplit=1)[0]
+        tokens = [first] if _BARE_PATH.match(first) else []
     out = []
-    for token in re.findall(r"`([^`]+)`", heading):
+    for token in tokens:
         parts = [p.replace("[]", "").strip() for p in token.split(".")]
         if all(_NAME.match(p) for p in parts):
             out.append(parts)
@@ -182,6 +193,8 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
         kind, items = typed
         desc = cells[3] if has_req and len(cells) > 3 else cells[2]
         f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
+        if re.sub(r"[`\s]", "", cells[1]).upper() == "MONEYAMOUNT":
+            f.summary = _MONEY  # filled from the page's MoneyAmount table, then cleared
         if kind == "list" and items is None:
             f.items = "any"
         if has_req:
@@ -249,6 +262,7 @@ def _part(
     root: list[Field] = []
     scoped: list[tuple[list[list[str]], list[Field]]] = []
     enums: list[tuple[str, list[tuple[str, str]]]] = []
+    money: list[Field] | None = None
     for heading, rows in _blocks(text):
         children = _field_table(rows)
         if children is not None:
@@ -256,17 +270,28 @@ def _part(
             names = {tuple(s) for s in scopes}
             if "顶层" in heading or names & {("response",)}:
                 continue
-            if not scopes or names & {(n,) for n in root_names}:
+            if "MoneyAmount" in heading or "金额块" in heading:
+                money = children
+                continue
+            if names & {(n,) for n in root_names} or (not scopes and not root):
                 root = merge(root, [c for c in children if c.name not in COMMON_PARAMS])
-            else:
+            elif scopes:
                 # `request.goodsBasic` → `goodsBasic`: the request wrapper is not on the wire.
                 trimmed = [s[1:] if s[0] in root_names and len(s) > 1 else s for s in scopes]
                 scoped.append((trimmed, children))
+            # A table under a heading that names no field cannot be placed: left out.
             continue
         values = _enum_table(rows)
         if values:
             enums.append((heading, values))
     _attach(root, scoped)
+    if money:
+        for _path, f in walk(root):
+            if f.type == "object" and f.fields is None and f.summary == _MONEY:
+                f.fields = merge([], money)
+    for _path, f in walk(root):
+        if f.summary == _MONEY:
+            f.summary = ""
     return root, enums
 
 
