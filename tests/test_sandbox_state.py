@@ -335,3 +335,24 @@ async def test_stock_edit_changes_the_sku_list(sb: Sandbox, session: aiohttp.Cli
         shop=1,
     )
     assert other_shop["errorCode"] == 150010188
+
+
+def test_indexes_match_the_orders_after_time_passes() -> None:
+    clock = ManualClock()
+    sb = Sandbox(
+        SandboxConfig(
+            seed=2,
+            orders=400,
+            catalogue=small_catalogue(),
+            clock=clock,
+            cancel_rate=0.3,
+            order_arrival_per_hour=20,
+        )
+    )
+    for _ in range(10):
+        clock.advance(4 * 3600)
+        sb.world.advance(clock.now())
+    for shop in sb.world.orders.shops.values():
+        assert shop.by_updated == sorted((o.updated, sn) for sn, o in shop.by_sn.items())
+        assert shop.by_created == sorted((o.created, sn) for sn, o in shop.by_sn.items())
+        assert len(shop.by_sn) > 400

@@ -7,6 +7,7 @@ request handlers turn them into wire dicts. Secrets are kept out of reprs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "Activity",
@@ -156,6 +157,8 @@ class ParentOrder:
     state: str = ""
     post_code: str = ""
     packages: list[str] = field(default_factory=list)
+    list_item: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """Cached ``pageItems`` entry for the list type; dropped whenever the order changes."""
 
 
 @dataclass

@@ -67,13 +67,19 @@ class ShopOrders:
         if i < len(self.by_updated) and self.by_updated[i] == old:
             del self.by_updated[i]
         order.updated = when
+        order.list_item = None
         bisect.insort(self.by_updated, (when, order.parent_order_sn))
 
     @staticmethod
-    def _window(index: list[tuple[int, str]], start: int | None, end: int | None) -> list[str]:
+    def bounds(index: list[tuple[int, str]], start: int | None, end: int | None) -> tuple[int, int]:
+        """Slice of a time index inside [start, end] (both ends inclusive, as documented)."""
         lo = 0 if start is None else bisect.bisect_left(index, (start, ""))
-        # Both ends are inclusive (the docs call the windows closed intervals).
         hi = len(index) if end is None else bisect.bisect_right(index, (end, "\uffff"))
+        return lo, max(lo, hi)
+
+    @classmethod
+    def _window(cls, index: list[tuple[int, str]], start: int | None, end: int | None) -> list[str]:
+        lo, hi = cls.bounds(index, start, end)
         return [sn for _, sn in index[lo:hi]]
 
     def created_between(self, start: int | None, end: int | None) -> list[str]:

@@ -259,11 +259,11 @@ class World:
         confirm_at = order.created + cfg.pending_seconds
         if rng.random() < cfg.cancel_rate:
             cancel_at = order.created + int(rng.random() * cfg.pending_seconds)
-            self.orders.add(order)
             if cancel_at <= now:
                 self._set_all(order, CANCELED, cancel_at)
             else:
                 self._push(cancel_at, "cancel", order.mall_id, order.parent_order_sn)
+            self.orders.add(order)
             return
         if confirm_at > now:
             self.orders.add(order)
@@ -423,11 +423,14 @@ class World:
         self, order: ParentOrder, when: int, changes: list[OrderStatusChange]
     ) -> None:
         old = order.status
+        arrived = False
         for child in order.children:
             if child.status == SHIPPED and child.shipped_at + self.config.delivery_seconds <= when:
                 child.status = RECEIPTED
-        self.orders.refresh(order, when)
-        self._note(changes, order, old, when)
+                arrived = True
+        if arrived:
+            self.orders.refresh(order, when)
+            self._note(changes, order, old, when)
 
     def _note(
         self, changes: list[OrderStatusChange], order: ParentOrder, old: int, when: int
