@@ -28,6 +28,7 @@ import aiohttp
 import msgspec
 
 from temu_async import catalogue as model
+from temu_async._generated.groups import Groups
 from temu_async.errors import (
     HTTPStatusError,
     MalformedResponse,
@@ -408,7 +409,7 @@ def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
-class ShopClient:
+class ShopClient(Groups):
     """One seller's shop under an app: ``await shop.call(type, params)``, or typed groups."""
 
     def __init__(self, app: TemuApp, access_token: str, *, name: str | None = None) -> None:

@@ -1,0 +1,688 @@
+"""The catalogue turned into what the templates print: Structs, fields, methods, modules.
+
+Everything a template needs is decided here (names, annotations, defaults, docstrings), so
+the templates stay layout only. Nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import msgspec
+
+from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
+from temu_async.catalogue import Catalogue, Event, Field, TypeSpec
+
+__all__ = [
+    "GenerateError",
+    "MethodOut",
+    "ModuleOut",
+    "StructOut",
+    "build_events",
+    "build_module",
+    "py_str",
+    "rule_text",
+    "type_text",
+]
+
+Kind = Literal["param", "result", "event"]
+Path = tuple[str, ...]
+
+# Shop client attributes a group property must not hide, and module names in _generated/
+# that are not groups.
+RESERVED_GROUPS = frozenset({"app", "name", "call", "events", "groups", "catalogue"})
+
+_SCALAR_PY = {
+    "integer": "int",
+    "long": "int",
+    "string": "str",
+    "boolean": "bool",
+    "number": "float",
+    "any": "Any",
+}
+# ``item=`` of @paginated needs a runtime class, not an annotation.
+_SCALAR_CLASS = {**_SCALAR_PY, "any": "object"}
+
+_DOC_WIDTH = 92
+
+# Names the body of a group class refers to (annotations, ``item=`` of @paginated).
+_CLASS_BODY_NAMES = frozenset(
+    {"int", "str", "bool", "float", "dict", "object", "paginated", "msgspec", "options"}
+    | {"Any", "Literal", "Mapping", "Sequence", "CallOptions", "Group"}
+)
+
+
+class GenerateError(Exception):
+    """The catalogue is sound but cannot be turned into code (a name clash, say)."""
+
+
+@dataclass
+class FieldOut:
+    py: str
+    wire: str
+    ann: str
+    default: str | None
+    """The default expression, or None for a required field."""
+    doc: str
+
+
+@dataclass
+class StructOut:
+    name: str
+    doc: str
+    kind: Kind
+    fields: list[FieldOut]
+    gc: bool = True
+    """False when no instance can be part of a reference cycle (see ``_gc_safe``)."""
+
+    @property
+    def options(self) -> str:
+        opts = ["kw_only=True", "omit_defaults=True"]
+        if self.kind == "event":
+            opts.append("frozen=True")
+        if not self.gc:
+            opts.append("gc=False")
+        return ", ".join(opts)
+
+
+@dataclass
+class ArgOut:
+    py: str
+    wire: str
+    ann: str
+    required: bool
+    doc: str
+
+
+@dataclass
+class MethodOut:
+    name: str
+    type_name: str
+    doc: str
+    args: list[ArgOut]
+    returns: str
+    result_expr: str
+    decorator: str | None
+    documented: bool
+
+
+@dataclass
+class ModuleOut:
+    group: str
+    class_name: str
+    doc: str
+    structs: list[StructOut] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+    methods: list[MethodOut] = field(default_factory=list)
+    types: list[TypeSpec] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        n = len(self.types)
+        return f"The ``{self.group}`` group: {n} API type{'s' if n != 1 else ''}."
+
+
+# --- text helpers --------------------------------------------------------------------
+
+
+def py_str(text: str) -> str:
+    """A double-quoted Python string literal (JSON escapes are valid Python escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _doc_escape(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    return text
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """Wrap one paragraph; the first line is not indented (it follows the opening quotes)."""
+    lines = textwrap.wrap(
+        " ".join(text.split()),
+        width=_DOC_WIDTH - len(indent),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return ("\n" + indent).join(lines)
+
+
+def docstring(paragraphs: list[str], indent: str) -> str:
+    """Docstring body: paragraphs wrapped, blank lines between, escaped for triple quotes.
+
+    A paragraph may hold pre-formatted lines (``\\n``); those are kept and only indented.
+    """
+    out: list[str] = []
+    for para in paragraphs:
+        if not para.strip():
+            continue
+        if "\n" in para:
+            out.append(("\n" + indent).join(_doc_escape(line) for line in para.splitlines()))
+        else:
+            out.append(_doc_escape(_wrap(para, indent)))
+    body = ("\n\n" + indent).join(out)
+    if len(out) > 1 or "\n" in body:
+        body += "\n" + indent
+    return body
+
+
+def _hanging(text: str, indent: str) -> list[str]:
+    """Wrap ``text`` to lines where all but the first are indented by ``indent``."""
+    lines = textwrap.wrap(
+        " ".join(text.split()),
+        width=_DOC_WIDTH - 8,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [lines[0], *(indent + line for line in lines[1:])] if lines else [""]
+
+
+def type_text(f: Field) -> str:
+    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``."""
+    if f.type == "list":
+        return f"list[{f.items}]"
+    return f.type
+
+
+def rule_text(f: Field) -> str:
+    """Every rule on a field in one line (enum, bounds, lengths, server default)."""
+    parts: list[str] = []
+    if f.enum:
+        values = ", ".join(
+            f"{_enum_key(k)} ({v})" if v else _enum_key(k) for k, v in f.enum.items()
+        )
+        parts.append(("one of " if f.enum_closed else "known values ") + values)
+    if f.minimum is not None and f.maximum is not None:
+        parts.append(f"{f.minimum} to {f.maximum}")
+    elif f.minimum is not None:
+        parts.append(f">= {f.minimum}")
+    elif f.maximum is not None:
+        parts.append(f"<= {f.maximum}")
+    if f.min_items is not None and f.max_items is not None:
+        parts.append(f"{f.min_items} to {f.max_items} items")
+    elif f.min_items is not None:
+        parts.append(f"at least {f.min_items} item(s)")
+    elif f.max_items is not None:
+        parts.append(f"at most {f.max_items} items")
+    if f.max_length is not None:
+        parts.append(f"at most {f.max_length} characters")
+    if f.default is not None:
+        parts.append(f"server default {_enum_key(f.default)}")
+    return "; ".join(parts)
+
+
+def _enum_key(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return py_str(value)
+    return str(value)
+
+
+def _field_doc(f: Field) -> str:
+    rule = rule_text(f)
+    text = f.summary.strip()
+    if rule:
+        text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
+    return text
+
+
+# --- nested Struct naming --------------------------------------------------------------
+
+
+def _nested(f: Field) -> bool:
+    return bool(f.fields) and (f.type == "object" or (f.type == "list" and f.items == "object"))
+
+
+def _label(f: Field) -> str:
+    return pascal(singular(f.name) if f.type == "list" else f.name)
+
+
+@dataclass
+class _Node:
+    path: Path
+    labels: tuple[str, ...]
+    fld: Field
+    shape: bytes
+    depth: int = 1
+
+
+def _nodes(
+    fields: list[Field] | None, path: Path = (), labels: tuple[str, ...] = ()
+) -> Iterator[_Node]:
+    for f in fields or ():
+        if _nested(f):
+            p, lab = (*path, f.name), (*labels, _label(f))
+            yield _Node(p, lab, f, msgspec.json.encode(f.fields))
+            yield from _nodes(f.fields, p, lab)
+
+
+class _Namer:
+    """Unique, readable class names for one module."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def claim(self, name: str) -> str:
+        unique, n = name, 2
+        while unique in self.taken:
+            unique, n = f"{name}{n}", n + 1
+        self.taken.add(unique)
+        return unique
+
+    def tree(self, fields: list[Field] | None, prefix: str, suffix: str) -> dict[Path, str]:
+        """Names for the nested objects of one tree (path of wire names -> class name).
+
+        A node is named by its own field (``pageItems`` -> ``PageItem``); when two different
+        shapes would get the same name, both are qualified by their parents until they differ.
+        Nodes with the same name and the same shape share one Struct.
+        """
+        nodes = list(_nodes(fields))
+
+        def candidate(n: _Node) -> str:
+            return prefix + "".join(n.labels[-n.depth :]) + suffix
+
+        while True:
+            groups: dict[str, list[_Node]] = {}
+            for n in nodes:
+                groups.setdefault(candidate(n), []).append(n)
+            bumped = False
+            for members in groups.values():
+                if len({m.shape for m in members}) > 1:
+                    for m in members:
+                        if m.depth < len(m.labels):
+                            m.depth += 1
+                            bumped = True
+            if not bumped:
+                break
+        names: dict[Path, str] = {}
+        by_shape: dict[tuple[str, bytes], str] = {}
+        for n in nodes:
+            key = (candidate(n), n.shape)
+            if key not in by_shape:
+                name = key[0]
+                if name in self.taken:
+                    # ``result`` inside ``XResult``: say what the element is before numbering.
+                    name += "Item" if n.fld.type == "list" else "Data"
+                by_shape[key] = self.claim(name)
+            names[n.path] = by_shape[key]
+        return names
+
+
+# --- annotations -------------------------------------------------------------------------
+
+
+def _literal(f: Field, scalar: str) -> str | None:
+    if not f.enum or not f.enum_closed or scalar not in ("integer", "long", "string"):
+        return None
+    return "Literal[" + ", ".join(_enum_key(k) for k in f.enum) + "]"
+
+
+def _param_ann(f: Field, names: dict[Path, str], path: Path) -> str:
+    if f.type == "object":
+        return f"{names[path]} | Mapping[str, Any]" if path in names else "Mapping[str, Any]"
+    if f.type == "list":
+        item = f.items or "any"
+        if item == "object":
+            inner = f"{names[path]} | Mapping[str, Any]" if path in names else "Mapping[str, Any]"
+        elif item == "list":
+            inner = "Sequence[Any]"
+        else:
+            inner = _literal(f, item) or _SCALAR_PY[item]
+        return f"Sequence[{inner}]"
+    return _literal(f, f.type) or _SCALAR_PY[f.type]
+
+
+def _result_ann(f: Field, names: dict[Path, str], path: Path) -> str:
+    # Closed or not, an enum stays a plain int/str here: a value Temu adds tomorrow must not
+    # break decoding today.
+    if f.type == "object":
+        return names.get(path, "dict[str, Any]")
+    if f.type == "list":
+        item = f.items or "any"
+        if item == "object":
+            inner = names.get(path, "dict[str, Any]")
+        elif item == "list":
+            inner = "list[Any]"
+        else:
+            inner = _SCALAR_PY[item]
+        return f"list[{inner}]"
+    return _SCALAR_PY[f.type]
+
+
+def _optional(ann: str) -> str:
+    return ann if ann == "Any" else f"{ann} | None"
+
+
+def _gc_safe(fields: list[Field]) -> bool:
+    """True when the Struct can hold only scalars, lists of those, and other Structs.
+
+    Decoded JSON is a tree, and such a Struct has no slot that could point back up the
+    tree, so it can never sit in a reference cycle: the garbage collector need not track
+    it (msgspec's ``gc=False``), which makes decoding large pages cheaper. A field of
+    free-form data (``Any``, or an object without documented fields, kept as a dict) could
+    be handed a cycle by the user, so such Structs stay tracked.
+    """
+    for f in fields:
+        if f.type == "any" or (f.type == "object" and not f.fields):
+            return False
+        if f.type == "list" and (
+            f.items in ("any", "list") or (f.items == "object" and not f.fields)
+        ):
+            return False
+    return True
+
+
+def _struct_fields(
+    fields: list[Field], kind: Kind, names: dict[Path, str], path: Path
+) -> list[FieldOut]:
+    out: list[FieldOut] = []
+    used: set[str] = {"msgspec"}  # the module name the field defaults refer to
+    for f in fields:
+        py = py_name(f.name, used)
+        used.add(py)
+        p = (*path, f.name)
+        if kind == "param":
+            ann = _param_ann(f, names, p)
+            required = f.required
+        else:
+            ann = _result_ann(f, names, p)
+            required = False
+        if not required:
+            ann = _optional(ann)
+        if py == f.name:
+            default = None if required else "None"
+        elif required:
+            default = f"msgspec.field(name={py_str(f.name)})"
+        else:
+            default = f"msgspec.field(default=None, name={py_str(f.name)})"
+        out.append(FieldOut(py, f.name, ann, default, _field_doc(f)))
+    return out
+
+
+def _structs(
+    fields: list[Field] | None,
+    kind: Kind,
+    names: dict[Path, str],
+    describe: str,
+    path: Path = (),
+    done: set[str] | None = None,
+    where_prefix: str = "",
+) -> Iterator[StructOut]:
+    """The nested Structs of a tree, children before parents (no forward references)."""
+    done = set() if done is None else done
+    for f in fields or ():
+        p = (*path, f.name)
+        if p in names and names[p] not in done:
+            assert f.fields is not None
+            where = where_prefix + f.name + ("[]" if f.type == "list" else "")
+            yield from _structs(f.fields, kind, names, describe, p, done, where + ".")
+            name = names[p]
+            if name in done:
+                continue
+            done.add(name)
+            doc = f"``{where}`` of {describe}."
+            if f.summary.strip():
+                doc = f"{f.summary.strip()} (``{where}`` of {describe}.)"
+            yield StructOut(
+                name,
+                docstring([doc], "    "),
+                kind,
+                _struct_fields(f.fields, kind, names, p),
+                gc=kind == "param" or not _gc_safe(f.fields),
+            )
+
+
+# --- one type ----------------------------------------------------------------------------
+
+
+def _arg_doc(a: ArgOut, f: Field, struct: str | None) -> str:
+    need = "required" if a.required else "optional"
+    head = f"{a.py}: ``{a.wire}`` ({type_text(f)}, {need})."
+    extra = [s[:1].upper() + s[1:] for s in (f.summary.strip(), rule_text(f)) if s]
+    if struct:
+        extra.append(f"Pass {struct} objects or plain dicts with wire names.")
+    text = " ".join([head, *(e if e.endswith(".") else e + "." for e in extra)])
+    return "\n".join(_hanging(text, "    "))
+
+
+def _lookup_path(t: TypeSpec, dotted: str, typed: bool) -> tuple[tuple[str, ...], Field]:
+    fields = t.response or []
+    parts: list[str] = []
+    found: Field | None = None
+    for seg in dotted.split("."):
+        used: set[str] = {"msgspec"}
+        for f in fields:
+            py = py_name(f.name, used)
+            used.add(py)
+            if f.name == seg:
+                found = f
+                parts.append(py if typed else f.name)
+                fields = f.fields or []
+                break
+        else:
+            raise GenerateError(f"{t.type}: paginate path {dotted!r} not in the response")
+    assert found is not None
+    return tuple(parts), found
+
+
+def _decorator(t: TypeSpec, args: list[ArgOut], typed: bool, names: dict[Path, str]) -> str:
+    pg = t.paginate
+    assert pg is not None
+    by_wire = {a.wire: a.py for a in args}
+    items, items_field = _lookup_path(t, pg.items, typed)
+    if items_field.type != "list":
+        raise GenerateError(f"{t.type}: paginate items {pg.items!r} is not a list")
+    item_path = tuple(pg.items.split("."))
+    if not typed:
+        item = "object"
+    elif item_path in names:
+        item = names[item_path]
+    elif items_field.items == "object":
+        item = "dict"
+    elif items_field.items == "list":
+        item = "list"
+    else:
+        item = _SCALAR_CLASS[items_field.items or "any"]
+    parts = [
+        f"page={py_str(by_wire[pg.page])}",
+        f"size={py_str(by_wire[pg.size])}",
+        f"items={_tuple(items)}",
+    ]
+    if pg.total:
+        total, _ = _lookup_path(t, pg.total, typed)
+        parts.append(f"total={_tuple(total)}")
+    parts += [f"max_size={pg.max_size}", f"first_page={pg.first_page}", f"item={item}"]
+    return "@paginated(" + ", ".join(parts) + ")"
+
+
+def _tuple(parts: tuple[str, ...]) -> str:
+    return "(" + ", ".join(py_str(p) for p in parts) + ",)"
+
+
+def _method_doc(
+    t: TypeSpec, cat: Catalogue, args: list[ArgOut], returns: str, typed_items: str | None
+) -> str:
+    indent = " " * 8
+    paras = [t.summary.strip()]
+    where = f"Wire type ``{t.type}``."
+    if t.doc_url:
+        where += f" Docs: {t.doc_url}"
+    paras.append(where)
+    if t.deprecated:
+        text = "Deprecated: Temu retired this type"
+        target = cat.by_type().get(t.replaced_by or "")
+        if target is not None:
+            text += f"; use ``shop.{target.group}.{target.method}`` (``{target.type}``) instead"
+        paras.append(text + ". Calling it emits a DeprecationWarning.")
+    if not t.documented:
+        paras.append(
+            "Its params are not documented yet: pass them as keyword arguments with their "
+            "wire names; the result is plain data."
+        )
+    if t.notes.strip():
+        paras.append(t.notes.strip())
+    arg_lines = ["Args:"] + ["    " + a.doc.replace("\n", "\n    ") for a in args]
+    if not t.documented:
+        arg_lines.append("    **params: business params, wire names as keys.")
+    arg_lines.append("    options: per-call overrides (timeout, retries, rate-limit wait).")
+    paras.append("\n".join(arg_lines))
+    ret = (
+        f"Returns:\n    ``{returns}``: the ``result`` of the answer."
+        if returns != "Any"
+        else "Returns:\n    The ``result`` of the answer as plain data."
+    )
+    paras.append(ret)
+    raises = ["Raises:", "    ParamError: a param breaks a catalogue rule (nothing is sent)."]
+    if t.errors:
+        raises.append("    ApiError: among others, this type's own codes:")
+        for code, msg in sorted(t.errors.items()):
+            raises += ["        " + line for line in _hanging(f"{code}: {msg}", "    ")]
+    paras.append("\n".join(raises))
+    facts = [
+        f"Regions: {', '.join(t.regions)}.",
+        "Safe to retry." if t.idempotent else "Not retried once it may have run.",
+    ]
+    if t.scope:
+        facts.append(f"Permission: {t.scope}.")
+    if t.rate_limit:
+        facts.append(
+            f"Rate limit: {t.rate_limit.per_second}/s per app_key for this type "
+            f"(on top of the app-wide {cat.default_rate_limit}/s)."
+        )
+    paras.append(" ".join(facts))
+    if t.paginate and typed_items is not None:
+        paras.append(
+            f"Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each "
+            f"``{typed_items}`` across pages (``{t.paginate.items}``, up to "
+            f"{t.paginate.max_size} per page)."
+        )
+    return docstring(paras, indent)
+
+
+def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> None:
+    base = type_base(t.group, t.method)
+    if not t.documented:
+        mod.methods.append(
+            MethodOut(
+                t.method,
+                t.type,
+                _method_doc(t, cat, [], "Any", None),
+                [],
+                "Any",
+                "Any",
+                None,
+                documented=False,
+            )
+        )
+        return
+    param_names = namer.tree(t.params, base, "Param")
+    mod.structs += _structs(t.params, "param", param_names, f"``{t.type}`` params")
+    args: list[ArgOut] = []
+    used = {"self", "options"}
+    for f in t.params:
+        py = py_name(f.name, used)
+        used.add(py)
+        p = (f.name,)
+        a = ArgOut(py, f.name, _param_ann(f, param_names, p), f.required, "")
+        a.doc = _arg_doc(a, f, param_names.get(p))
+        if not f.required:
+            a.ann = _optional(a.ann)
+        args.append(a)
+    typed = bool(t.response) and t.result_type in ("object", "list")
+    returns, result_expr = "Any", "Any"
+    result_names: dict[Path, str] = {}
+    if typed:
+        assert t.response is not None
+        root = namer.claim(base + ("Result" if t.result_type == "object" else "Item"))
+        result_names = namer.tree(t.response, base, "")
+        describe = f"the ``{t.type}`` result"
+        mod.structs += _structs(t.response, "result", result_names, describe)
+        what = "The result" if t.result_type == "object" else "One element of the result list"
+        mod.structs.append(
+            StructOut(
+                root,
+                docstring([f"{what} of ``{t.type}``: {t.summary.strip()}"], "    "),
+                "result",
+                _struct_fields(t.response, "result", result_names, ()),
+                gc=not _gc_safe(t.response),
+            )
+        )
+        if t.result_type == "object":
+            returns = result_expr = root
+        else:
+            # A module-level alias: the class body never spells ``list[...]``, because a
+            # method named ``list`` would shadow the builtin there (for mypy as well).
+            returns = result_expr = namer.claim(base + "Result")
+            mod.aliases.append((result_expr, f"list[{root}]"))
+    decorator = None
+    typed_items = None
+    if t.paginate is not None:
+        decorator = _decorator(t, args, typed, result_names)
+        typed_items = decorator.rsplit("item=", 1)[1].rstrip(")")
+    mod.methods.append(
+        MethodOut(
+            t.method,
+            t.type,
+            _method_doc(t, cat, args, returns, typed_items),
+            args,
+            returns,
+            result_expr,
+            decorator,
+            documented=True,
+        )
+    )
+
+
+def build_module(group: str, types: list[TypeSpec], cat: Catalogue) -> ModuleOut:
+    """Everything the group template prints for one group."""
+    if group in RESERVED_GROUPS:
+        raise GenerateError(
+            f"group {group!r} would hide a ShopClient attribute or a generated module; "
+            f"rename it (reserved: {', '.join(sorted(RESERVED_GROUPS))})"
+        )
+    namer = _Namer()
+    class_name = namer.claim(pascal(group) + "Group")
+    listed = ", ".join(f"``{t.method}``" for t in types)
+    doc = docstring(
+        [
+            f"The ``{group}`` group of API types: ``shop.{group}.<method>(...)``.",
+            f"Methods: {listed}.",
+        ],
+        "    ",
+    )
+    mod = ModuleOut(group, class_name, doc, types=types)
+    for t in types:
+        if t.method in _CLASS_BODY_NAMES:
+            raise GenerateError(
+                f"{t.type}: method name {t.method!r} would shadow a name the group class uses"
+            )
+        _build_type(t, cat, namer, mod)
+    # Class-body names are bound in order: a method named after a builtin (``list``) goes
+    # last so that no annotation or decorator after it sees the method instead.
+    mod.methods.sort(key=lambda m: m.name in PY_RESERVED)
+    return mod
+
+
+def build_events(events: list[Event]) -> list[tuple[Event, StructOut, list[StructOut]]]:
+    """Per event: its Struct and the nested Structs it needs (defined before it)."""
+    namer = _Namer()
+    out: list[tuple[Event, StructOut, list[StructOut]]] = []
+    for ev in events:
+        root = namer.claim(event_class(ev.code))
+        names = namer.tree(ev.fields, root, "")
+        nested = list(_structs(ev.fields, "event", names, f"the ``{ev.code}`` payload"))
+        struct = StructOut(
+            root,
+            docstring([f"Webhook event ``{ev.code}``: {ev.summary.strip()}"], "    "),
+            "event",
+            _struct_fields(ev.fields, "event", names, ()),
+            gc=not _gc_safe(ev.fields),
+        )
+        out.append((ev, struct, nested))
+    return out
