@@ -440,6 +440,10 @@ def draft_type(src: Sources, name: str) -> TypeSpec:
         spec.doc_url = seed.doc_url
     elif doc is not None and doc.scopes:
         spec.scope = ", ".join(doc.scopes)
+    else:
+        lf_scopes = [s for p in src.linkfox.get(name, []) for s in p.scopes]
+        if lf_scopes:
+            spec.scope = ", ".join(dict.fromkeys(lf_scopes))
     spec.paginate = guess_paginate(spec.params, spec.response)
     return spec
 

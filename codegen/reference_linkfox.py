@@ -19,7 +19,7 @@ from typing import Any
 from codegen.reference_tree import COMMON_PARAMS, from_example, merge, scalar_of
 from temu_async.catalogue import Field, walk
 
-__all__ = ["LinkfoxPage", "bounds_from_text", "read_linkfox_page", "region_of"]
+__all__ = ["LinkfoxPage", "bounds_for", "bounds_from_text", "read_linkfox_page", "region_of"]
 
 _TYPE_WORDS = {
     "STRING": ("string", None),
@@ -58,6 +58,7 @@ class LinkfoxPage:
     params: list[Field] = field(default_factory=list)
     response: list[Field] | None = None
     errors: dict[int, str] = field(default_factory=dict)
+    scopes: list[str] = field(default_factory=list)
 
 
 def region_of(path: Path) -> str | None:
@@ -72,6 +73,16 @@ def region_of(path: Path) -> str | None:
 def _type_of(cell: str) -> tuple[str, str | None] | None:
     word = re.sub(r"[`\s]", "", cell).upper()
     return _TYPE_WORDS.get(word.replace("或", "或"))
+
+
+def bounds_for(text: str, kind: str) -> dict[str, int]:
+    """Prose bounds mapped to the field's kind: lengths for strings, counts for lists."""
+    found = bounds_from_text(text, kind == "list")
+    if kind == "string":
+        return {"max_length": found["maximum"]} if "maximum" in found else {}
+    if kind not in ("list", "integer", "long", "number"):
+        return {}
+    return found
 
 
 def bounds_from_text(text: str, is_list: bool) -> dict[str, int]:
@@ -105,6 +116,17 @@ def _default_from_text(text: str, kind: str) -> int | None:
         return None
     m = re.search(r"默认\s*(?:为|是)?\s*`?(-?\d+)`?", text.replace("*", ""))
     return int(m.group(1)) if m else None
+
+
+def _inline_enum(text: str) -> dict[int | str, str] | None:
+    """``1: Pending, 2: Requested`` (or backticked numbers) in a description, when it lists 2+."""
+    plain = text.replace("*", "")
+    pairs = re.findall(
+        r"(?<![\w.`])`?(\d+)`?\s*(?::|：|=|-|`)\s*([A-Za-z][A-Za-z /_-]*[A-Za-z])", plain
+    )
+    if len(pairs) < 2 or len({k for k, _ in pairs}) != len(pairs):
+        return None
+    return {int(k): v.strip() for k, v in pairs}
 
 
 def _rows(lines: list[str]) -> list[list[str]]:
@@ -199,9 +221,11 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
             f.items = "any"
         if has_req:
             f.required = "是" in cells[2] and "否" not in cells[2]
-        for key, value in bounds_from_text(desc, kind == "list").items():
+        for key, value in bounds_for(desc, kind).items():
             setattr(f, key, value)
         f.default = _default_from_text(desc, kind)
+        if (items or kind) in ("integer", "long"):
+            f.enum = _inline_enum(desc)
         out.append(f)
     return out
 
@@ -256,6 +280,79 @@ def _attach(root: list[Field], tables: list[tuple[list[list[str]], list[Field]]]
         pending = left
 
 
+_TREE_LINE = re.compile(r"^(?P<indent>[\s│]*)[├└]──\s*(?P<body>.+)$")
+
+
+def _diagram(block: str, root_names: set[str]) -> list[Field]:
+    """Fields from a page's text tree (``├── name[] (TYPE) ← 必填``), below the root object.
+
+    The diagrams are complete where tables are missing; their facts are names, nesting,
+    list markers, an optional type word and 必填 marks.
+    """
+    top: list[Field] = []
+    stack: list[tuple[int, list[Field]]] = [(-1, top)]
+    for line in block.splitlines():
+        m = _TREE_LINE.match(line)
+        if not m:
+            continue
+        depth = len(m.group("indent"))
+        body = m.group("body")
+        note = re.search(r"\(([^)]*)\)", body)
+        required = (
+            "必填" in body and "选填" not in body and "否" not in (note.group(1) if note else "")
+        )
+        names_part = re.split(r"\s+(?:\(|←|（)", body, maxsplit=1)[0]
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        level = stack[-1][1]
+        last: Field | None = None
+        for raw in names_part.split("/"):
+            token = raw.strip()
+            is_list = token.endswith("[]")
+            name = token.removesuffix("[]")
+            if not _NAME.match(name):
+                continue
+            typed = _type_of(note.group(1).split(",")[0]) if note else None
+            kind, items = typed if typed else (("list", "any") if is_list else ("any", None))
+            if is_list and kind != "list":
+                kind, items = "list", kind
+            f = Field(name=name, type=kind, items=items, required=required)  # type: ignore[arg-type]
+            level.append(f)
+            last = f
+        if last is not None:
+            children: list[Field] = []
+            last.fields = children
+            stack.append((depth, children))
+    # Drop the wrapper levels (params → request, response → result) and the envelope.
+    fields = top
+    for _ in range(3):
+        wrapper = [f for f in fields if f.name in {"params", "response", *root_names}]
+        if len(wrapper) == 1 and wrapper[0].fields is not None:
+            inner = [
+                f for f in wrapper[0].fields if f.name not in _ENVELOPE or f.name in root_names
+            ]
+            fields = inner
+            if wrapper[0].name in root_names:
+                break
+        else:
+            break
+    return _settle(fields)
+
+
+def _settle(fields: list[Field]) -> list[Field]:
+    """Give diagram nodes with children an object shape; empty child lists go away."""
+    for f in fields:
+        if f.fields:
+            if f.type == "list":
+                f.items = "object"
+            elif f.type == "any":
+                f.type = "object"
+            _settle(f.fields)
+        else:
+            f.fields = None
+    return fields
+
+
 def _part(
     text: str, root_names: set[str]
 ) -> tuple[list[Field], list[tuple[str, list[tuple[str, str]]]]]:
@@ -284,6 +381,8 @@ def _part(
         values = _enum_table(rows)
         if values:
             enums.append((heading, values))
+    for block in re.findall(r"```text\s*\n(.*?)```", text, re.S):
+        root = merge(root, _diagram(block, root_names))
     _attach(root, scoped)
     if money:
         for _path, f in walk(root):
@@ -348,10 +447,15 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
     page.params = params
     if resp_text:
         response, enums = _part(resp_text, {"result"})
+        # An enum table in the response part that says it also filters (入参) names a param too.
+        _apply_enums(page.params, [(h, v) for h, v in enums if "入参" in h])
         for example in _json_examples(resp_text):
             if isinstance(example, dict) and isinstance(example.get("result"), dict):
                 response = merge(response, from_example(example["result"]))
         _apply_enums(response, enums)
         page.response = [f for f in response if f.name not in _ENVELOPE] or None
     page.errors = _errors(err_text)
+    for _heading, rows in _blocks(text):
+        if rows and rows[0][0] == "Permission Package":
+            page.scopes = [r[0] for r in rows[1:] if r and r[0]]
     return page

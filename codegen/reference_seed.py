@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen.reference_linkfox import bounds_from_text
+from codegen.reference_linkfox import bounds_for
 from codegen.reference_tree import COMMON_PARAMS, from_example, merge
 from temu_async.catalogue import Field
 
@@ -124,7 +124,7 @@ def _tree(rows: list[list[str]], *, with_required: bool, strip: str | None) -> l
         leaf = Field(name=path[-1], type=kind, items=items)  # type: ignore[arg-type]
         if with_required:
             leaf.required = cells[2].strip() == "是"
-        for key, value in bounds_from_text(desc, kind == "list").items():
+        for key, value in bounds_for(desc, kind).items():
             setattr(leaf, key, value)
         if (items or kind) in ("integer", "long"):
             leaf.enum = _int_enum(desc)
