@@ -380,3 +380,45 @@ def _with_gateway_codes() -> Catalogue:
 def test_body_json_is_parseable_by_the_stdlib() -> None:
     # Sanity for the helper the other tests rely on.
     assert json.loads(b'{"a":1}') == {"a": 1}
+
+
+class Timed(msgspec.Struct):
+    update_time: str | None = msgspec.field(default=None, name="updateTime")
+    goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    on_sale: bool | None = msgspec.field(default=None, name="onSale")
+
+
+TIMED = TypeSpec(
+    type="bg.test.timed",
+    method="timed",
+    group="test",
+    summary="Documented types differ from what the server sends.",
+    idempotent=True,
+    response=[
+        Field(name="updateTime", type="string"),
+        Field(name="goodsId", type="long"),
+        Field(name="onSale", type="boolean"),
+    ],
+)
+
+
+async def test_lossless_doc_mismatch_is_conformed_and_logged_once(
+    gateway: TinyGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway.script = lambda body, n: ok({"updateTime": 1700000000, "goodsId": "42", "onSale": 1})
+    cat = Catalogue(types=[TIMED])
+    async with make_app(gateway, catalogue=cat) as app:
+        shop = app.shop(TOKEN)
+        first = await shop.call("bg.test.timed", result_type=Timed)
+        second = await shop.call("bg.test.timed", result_type=Timed)
+    assert first == second == Timed(update_time="1700000000", goods_id=42, on_sale=True)
+    warned = [r for r in caplog.records if "differs from the documented types" in r.getMessage()]
+    assert len(warned) == 1
+
+
+async def test_lossy_mismatch_still_fails_with_the_raw_data(gateway: TinyGateway) -> None:
+    gateway.script = lambda body, n: ok({"goodsId": "not a number"})
+    async with make_app(gateway, catalogue=Catalogue(types=[TIMED])) as app:
+        with pytest.raises(ResponseDecodeError, match=r"goodsId") as info:
+            await app.shop(TOKEN).call("bg.test.timed", result_type=Timed)
+    assert info.value.raw == {"goodsId": "not a number"}

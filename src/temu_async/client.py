@@ -19,16 +19,17 @@ import hashlib
 import logging
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 import aiohttp
 import msgspec
 
 from temu_async import catalogue as model
 from temu_async._generated.groups import Groups
+from temu_async.conform import conform
 from temu_async.errors import (
     HTTPStatusError,
     MalformedResponse,
@@ -48,6 +49,9 @@ from temu_async.throttle import Limit, RateBackend, Throttle
 from temu_async.transport import REGION_URLS, Answer, Transport
 from temu_async.validation import COMMON_PARAMS, check_params
 from temu_async.wire import Envelope, build_body, encode_params
+
+if TYPE_CHECKING:
+    from temu_async.oauth import TokenInfo
 
 __all__ = ["CallOptions", "ShopClient", "TemuApp"]
 
@@ -159,6 +163,7 @@ class TemuApp:
         """Seconds to add to the local clock to match the gateway's (set on 3000011/12)."""
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
         self._warned: set[str] = set()
+        self._conformed: set[str] = set()
         self._app_limit = Limit(self.app_key, self.rate_limit)
         self._limits_cache: dict[str, tuple[Limit, ...]] = {}
 
@@ -180,9 +185,25 @@ class TemuApp:
         await self.throttle.close()
         await self.transport.close()
 
-    def shop(self, access_token: str, *, name: str | None = None) -> ShopClient:
-        """A client for one seller's shop, sharing this app's session and rate budget."""
-        return ShopClient(self, access_token, name=name)
+    def shop(
+        self,
+        access_token: str,
+        *,
+        name: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> ShopClient:
+        """A client for one seller's shop, sharing this app's session and rate budget.
+
+        With ``scopes`` (a token's ``apiScopeList``), a type outside them is refused
+        locally with a ScopeError instead of a round trip to a 3000032.
+        """
+        return ShopClient(self, access_token, name=name, scopes=scopes)
+
+    async def exchange_code(self, code: str) -> TokenInfo:
+        """Exchange a seller's one-time ``?code=`` for a token (``bg.open.accesstoken.create``)."""
+        from temu_async.oauth import exchange_code
+
+        return await exchange_code(self, code)
 
     # --- the request pipeline -------------------------------------------------------
 
@@ -261,7 +282,7 @@ class TemuApp:
         try:
             env = self._decoder(result_type).decode(answer.body)
         except msgspec.ValidationError as exc:
-            return self._decode_mismatch(answer.body, type_name, exc)
+            return self._decode_mismatch(answer.body, type_name, result_type, exc)
         except msgspec.DecodeError:
             head = answer.body[:40].decode("utf-8", "replace")
             raise MalformedResponse(
@@ -279,7 +300,9 @@ class TemuApp:
             codes=self._codes,
         )
 
-    def _decode_mismatch(self, body: bytes, type_name: str, exc: Exception) -> Any:
+    def _decode_mismatch(
+        self, body: bytes, type_name: str, result_type: Any, exc: Exception
+    ) -> Any:
         raw = msgspec.json.decode(body)
         if not isinstance(raw, dict) or "success" not in raw:
             raise MalformedResponse(
@@ -294,6 +317,24 @@ class TemuApp:
                 request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
                 codes=self._codes,
             )
+        spec = self._types.get(type_name)
+        if spec is not None and spec.response is not None:
+            try:
+                value = msgspec.convert(
+                    conform(spec.response, raw.get("result")), result_type, strict=False
+                )
+            except msgspec.ValidationError:
+                pass
+            else:
+                if type_name not in self._conformed:
+                    self._conformed.add(type_name)
+                    log.warning(
+                        "%s: the gateway's result differs from the documented types (%s); "
+                        "converted losslessly. Please report it so the catalogue is fixed.",
+                        type_name,
+                        exc,
+                    )
+                return value
         raise ResponseDecodeError(
             f"the result does not match the catalogue's model ({exc}); the plain data is in .raw",
             raw=raw.get("result"),
@@ -412,11 +453,32 @@ def _fingerprint(token: str) -> str:
 class ShopClient(Groups):
     """One seller's shop under an app: ``await shop.call(type, params)``, or typed groups."""
 
-    def __init__(self, app: TemuApp, access_token: str, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        app: TemuApp,
+        access_token: str,
+        *,
+        name: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> None:
         self.app = app
         self._token = _Secret(_require_credential("access_token", access_token))
         self.name = name or f"shop-{_fingerprint(access_token)}"
+        self.scopes: frozenset[str] | None = frozenset(scopes) if scopes is not None else None
         self._groups: dict[str, Any] = {}
+
+    async def token_info(self, *, check_scopes: bool = False) -> TokenInfo:
+        """What this shop's token allows and when it expires (``bg.open.accesstoken.info.get``).
+
+        Warns (``TokenExpiryWarning``) when it expires within a week. With
+        ``check_scopes=True`` later calls outside the token's scope are refused locally.
+        """
+        from temu_async.oauth import fetch_token_info
+
+        info = await fetch_token_info(self)
+        if check_scopes:
+            self.scopes = info.scopes
+        return info
 
     def __repr__(self) -> str:
         return f"ShopClient(name={self.name!r}, app_key={self.app.app_key!r})"
@@ -463,6 +525,10 @@ class ShopClient(Groups):
                 raise TypeError(f"unknown call option(s): {', '.join(sorted(unknown))}")
             base = options or CallOptions()
             options = CallOptions(**{**base.__dict__, **overrides})
+        if self.scopes is not None:
+            from temu_async.oauth import check_scope
+
+            check_scope(self.scopes, type_name, self.name)
         return await self.app.execute(
             type_name,
             params or {},

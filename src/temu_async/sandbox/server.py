@@ -22,6 +22,7 @@ import msgspec
 from aiohttp import web
 
 from ..catalogue import Catalogue, TypeSpec
+from ..conform import conform
 from . import codes
 from .catalogue_source import load_catalogue
 from .codes import BusinessError, GatewayReject
@@ -346,6 +347,9 @@ class Sandbox:
         handler = HANDLERS.get(spec.type)
         try:
             result = handler(call) if handler is not None else synthetic_result(spec)
+            # Answer in the catalogue's shape, whatever the handler built.
+            if spec.response is not None and spec.result_type == "object":
+                result = conform(spec.response, result)
         except BusinessError as refused:
             response = self._error(refused)
         else:

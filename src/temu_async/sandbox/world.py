@@ -136,7 +136,7 @@ class World:
             app_key=app.app_key,
             mall_id=mall_id,
             scopes=set(self.all_scopes),
-            expires_at=self.now + cfg.token_lifetime,
+            expires_at=int(self.now + cfg.token_lifetime),
         )
         self.tokens[token.access_token] = token
         for _ in range(cfg.codes_per_shop):
@@ -360,7 +360,7 @@ class World:
             app_key=app_key,
             mall_id=entry.mall_id,
             scopes=set(self.all_scopes),
-            expires_at=now + self.config.token_lifetime,
+            expires_at=int(now + self.config.token_lifetime),
         )
         self.tokens[token.access_token] = token
         return token
