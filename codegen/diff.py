@@ -9,7 +9,8 @@ against the old SDK can stop working against the new one:
 - params are what callers send, so anything that refuses a call that used to pass breaks
   (removed or retyped param, newly required, fewer allowed values, tighter bounds);
 - response fields and webhook payloads are what callers read, so anything that takes away
-  a value they used to get breaks (removed or retyped field, a field that may now be absent).
+  a value or a shape they used to get breaks (removed or retyped field, fields no longer
+  documented, a result that is no longer typed).
 
 Everything else (new types, new optional params, documented error codes, rate limits,
 deprecation notes...) is reported but does not break. Wording-only edits (summaries,
@@ -302,8 +303,10 @@ def _compare_fields(
                 text = f"{at}: now required" if f.required else f"{at}: now optional"
                 breaks = f.required
             else:
+                # Generated result Structs make every field optional (Temu omits fields
+                # freely), so callers already handle absence: this is documentation.
                 text = f"{at}: always present" if f.required else f"{at}: may now be absent"
-                breaks = not f.required
+                breaks = False
             out.add("changed", text, breaking=breaks, path=path)
         _compare_enum(was, f, at, path, is_input, out)
         _compare_bounds(was, f, at, path, is_input, out)
@@ -315,11 +318,25 @@ def _compare_fields(
         nested_after = f.fields if f.type in ("object", "list") else None
         if not nested_before and nested_after:
             # A bare object gains its shape: one line, not one per child.
-            names = ", ".join(c.name for c in nested_after)
-            out.add("added", f"{at}: fields now documented ({names})", path=path)
+            names = ", ".join(
+                c.name + ("*" if is_input and c.required else "") for c in nested_after
+            )
+            out.add(
+                "added",
+                f"{at}: fields now documented ({names})",
+                # A param gaining required children (starred) refuses calls that omit them.
+                breaking=is_input and any(c.required for c in nested_after),
+                path=path,
+            )
         elif nested_before and not nested_after:
-            # Callers that read children (or sent them) lose the typed shape.
-            out.add("removed", f"{at}: fields no longer documented", breaking=True, path=path)
+            # A result loses its typed shape (a plain dict comes back); a param just takes
+            # any mapping now, which is looser.
+            out.add(
+                "removed",
+                f"{at}: fields no longer documented",
+                breaking=not is_input,
+                path=path,
+            )
         elif nested_before and nested_after:
             _compare_fields(
                 nested_before,

@@ -317,7 +317,7 @@ def test_enum_rules() -> None:
     }
 
 
-def test_required_flags_break_in_the_direction_that_hurts() -> None:
+def test_required_flags_break_only_newly_required_params() -> None:
     def flags(req: bool) -> TypeSpec:
         return typespec(
             params=[Field(name="sn", type="string", required=req)],
@@ -330,7 +330,8 @@ def test_required_flags_break_in_the_direction_that_hurts() -> None:
     }
     assert compare(flags(True), flags(False)) == {
         "param sn: now optional": False,
-        "result field sn: may now be absent": True,
+        # Result Structs are all-optional already: a caller handles None either way.
+        "result field sn: may now be absent": False,
     }
 
 
@@ -346,6 +347,12 @@ def test_removed_subtree_is_one_line_and_new_shape_is_one_line() -> None:
         "result field price: fields now documented (currency, amount)": False
     }
     assert compare(with_children, bare) == {"result field price: fields no longer documented": True}
+    # The same on a param: losing the shape loosens it; gaining required children tightens it.
+    inner = [Field(name="carrierId", type="long", required=True), Field(name="note", type="string")]
+    shaped = typespec(params=[Field(name="send", type="object", fields=inner)])
+    loose = typespec(params=[Field(name="send", type="object")])
+    assert compare(shaped, loose) == {"param send: fields no longer documented": False}
+    assert compare(loose, shaped) == {"param send: fields now documented (carrierId*, note)": True}
 
 
 def test_type_level_changes() -> None:
