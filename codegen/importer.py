@@ -42,6 +42,7 @@ __all__ = [
     "guess_method",
     "guess_paginate",
     "read_sources",
+    "retryable_codes",
     "run",
 ]
 
@@ -115,6 +116,12 @@ _NOISE = {
     "warehouse": {"cooperativewarehouse"},
     "mall": {"mall"},
 }
+# A server message that asks for a later retry marks a transient code; one that asks the
+# caller to fix something first ("check and try again") does not.
+_RETRY = re.compile(
+    r"try again later|please try again\.?$|too many requests|timed out, please try again", re.I
+)
+_FIX_FIRST = re.compile(r"check|fill in|correct|reselect|remove|resize|compress|upload again", re.I)
 _PAGE_PARAMS = ("pageNumber", "pageNo", "pageNum", "page", "pageIndex", "current")
 _SIZE_PARAMS = ("pageSize", "size", "limit")
 _TOTAL_FIELDS = ("total", "totalItemNum", "totalCount", "totalNum", "totalSize", "count")
@@ -174,6 +181,15 @@ def guess_paginate(params: list[Field], response: list[Field] | None) -> Paginat
     return pg
 
 
+def retryable_codes(errors: dict[int, str]) -> list[int]:
+    """The type's codes whose server message says to try again later."""
+    return sorted(
+        code
+        for code, msg in errors.items()
+        if _RETRY.search(msg.strip()) and not _FIX_FIRST.search(msg)
+    )
+
+
 def _is_read(type_name: str) -> bool:
     last = type_name.split(".")[-1].lower()
     return last in {"get", "query", "check", "list", "retrieve", "recommend", "pred"} or (
@@ -196,6 +212,7 @@ def draft_from_page(page: DocPage, group: str | None = None) -> TypeSpec:
         errors=dict(page.errors),
     )
     spec.paginate = guess_paginate(spec.params, spec.response)
+    spec.retryable_errors = retryable_codes(spec.errors)
     if page.scopes:
         spec.scope = ", ".join(page.scopes)
     return spec
@@ -434,6 +451,9 @@ def draft_type(src: Sources, name: str) -> TypeSpec:
     if doc is not None and doc.result_type != "object":
         spec.result_type = doc.result_type  # type: ignore[assignment]
     if seed is not None:
+        # The seed is the US partner docs: a type it details is offered in the US.
+        if "us" not in spec.regions:
+            spec.regions = [r for r in REGIONS if r in {*spec.regions, "us"}]  # type: ignore[misc]
         if seed.rate_limit:
             spec.rate_limit = RateLimit(per_second=seed.rate_limit)
         spec.scope = seed.scope
@@ -445,6 +465,7 @@ def draft_type(src: Sources, name: str) -> TypeSpec:
         if lf_scopes:
             spec.scope = ", ".join(dict.fromkeys(lf_scopes))
     spec.paginate = guess_paginate(spec.params, spec.response)
+    spec.retryable_errors = retryable_codes(spec.errors)
     return spec
 
 

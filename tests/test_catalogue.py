@@ -127,6 +127,10 @@ def test_every_documented_fact_the_brief_names(catalogue: Catalogue) -> None:
         "totalItemNum",
     )
     assert pg.max_size == 100
+    # "Try again later" codes of a type are marked transient; "check and try again" are not.
+    assert 150010005 in types["bg.local.goods.priceorder.query"].retryable_errors
+    create = types["bg.open.accesstoken.create"]
+    assert 110020001 in create.retryable_errors and 110020002 not in create.retryable_errors
     # Types only a linkfox region folder lists are limited to those regions.
     assert types["temu.pay.tax.invoice.info.query"].regions == ["eu"]
     assert types["bg.arbok.open.product.cert.query"].regions == ["global"]
@@ -250,6 +254,12 @@ def test_paginate_path_that_does_not_exist_fails(tmp_path: Path) -> None:
     pg = {"page": "pageNo", "size": "pageSize", "items": "pageItems"}
     cat = load_catalogue(small_spec(tmp_path / "b", [entry(paginate=pg)]))
     assert any("'pageNo'" in p for p in problems(cat))
+
+
+def test_retryable_code_must_be_a_listed_error(tmp_path: Path) -> None:
+    bad = entry(errors={150010005: "Try again later"}, retryable_errors=[150010002])
+    found = problems(load_catalogue(small_spec(tmp_path, [bad])))
+    assert any("retryable_errors names 150010002" in p for p in found)
 
 
 def test_check_command_fails_on_a_broken_spec(

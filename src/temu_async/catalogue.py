@@ -118,6 +118,8 @@ class TypeSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, k
     """The fields of ``result``; None when unknown (the result stays plain data)."""
     result_type: Literal["object", "list", "scalar", "any"] = "object"
     errors: dict[int, str] = msgspec.field(default_factory=dict)
+    retryable_errors: list[int] = msgspec.field(default_factory=list)
+    """Codes of ``errors`` the docs tell the caller to retry ("try again later"): transient."""
     rate_limit: RateLimit | None = None
     paginate: Paginate | None = None
     idempotent: bool
@@ -256,6 +258,9 @@ def problems(cat: Catalogue) -> list[str]:
             out.append(f"{at}: replaced_by without deprecated: true")
         if not t.documented and (t.params or t.response):
             out.append(f"{at}: documented: false but params/response are given")
+        for code in t.retryable_errors:
+            if code not in t.errors:
+                out.append(f"{at}: retryable_errors names {code}, which is not in errors")
         out.extend(_field_problems(at + ".params", t.params))
         out.extend(_field_problems(at + ".response", t.response))
         pg = t.paginate
