@@ -314,6 +314,7 @@ def _compare_fields(
             out.add("changed", f"{at}: server default {was.default} -> {f.default}", path=path)
         if was.summary != f.summary:
             out.reworded()
+        _compare_rest(was, f, FIELD_ATTRS, f"{at}: ", out)
         nested_before = was.fields if was.type in ("object", "list") else None
         nested_after = f.fields if f.type in ("object", "list") else None
         if not nested_before and nested_after:
@@ -373,6 +374,67 @@ def _compare_errors(old: dict[int, str], new: dict[int, str], out: _Collector) -
             out.add("changed", f"error {code}: message {old[code]!r} -> {new[code]!r}")
 
 
+def _compare_retryable(old: TypeSpec, new: TypeSpec, out: _Collector) -> None:
+    for code in sorted(set(new.retryable_errors) - set(old.retryable_errors)):
+        out.add("changed", f"error {code}: now retried (transient)")
+    for code in sorted(set(old.retryable_errors) - set(new.retryable_errors)):
+        out.add("changed", f"error {code}: no longer retried")
+
+
+# The model attributes the rules above compare; anything else a later version of the model
+# adds is still reported (generically) by `_compare_rest`, never silently ignored.
+TYPE_ATTRS = frozenset(
+    {
+        "type",
+        "method",
+        "group",
+        "summary",
+        "documented",
+        "doc_url",
+        "regions",
+        "scope",
+        "params",
+        "response",
+        "result_type",
+        "errors",
+        "retryable_errors",
+        "rate_limit",
+        "paginate",
+        "idempotent",
+        "deprecated",
+        "replaced_by",
+        "notes",
+    }
+)
+FIELD_ATTRS = frozenset(
+    {
+        "name",
+        "type",
+        "items",
+        "fields",
+        "required",
+        "summary",
+        "enum",
+        "enum_closed",
+        "minimum",
+        "maximum",
+        "min_items",
+        "max_items",
+        "max_length",
+        "default",
+    }
+)
+
+
+def _compare_rest(
+    old: TypeSpec | Field, new: TypeSpec | Field, known: frozenset[str], at: str, out: _Collector
+) -> None:
+    for attr in new.__struct_fields__:
+        if attr not in known and getattr(old, attr, None) != getattr(new, attr, None):
+            before, after = getattr(old, attr, None), getattr(new, attr, None)
+            out.add("changed", f"{at}{attr} {before!r} -> {after!r}")
+
+
 def _compare_type(old: TypeSpec, new: TypeSpec, out: _Collector) -> None:
     if (old.group, old.method) != (new.group, new.method):
         out.add(
@@ -408,6 +470,7 @@ def _compare_type(old: TypeSpec, new: TypeSpec, out: _Collector) -> None:
                 old.response, new.response, noun="result field", is_input=False, out=out
             )
     _compare_errors(old.errors, new.errors, out)
+    _compare_retryable(old, new, out)
     if old.rate_limit != new.rate_limit:
         before = f"{old.rate_limit.per_second}/s" if old.rate_limit else "gateway default"
         after = f"{new.rate_limit.per_second}/s" if new.rate_limit else "gateway default"
@@ -438,6 +501,7 @@ def _compare_type(old: TypeSpec, new: TypeSpec, out: _Collector) -> None:
     for attr in ("summary", "doc_url", "notes"):
         if getattr(old, attr) != getattr(new, attr):
             out.reworded()
+    _compare_rest(old, new, TYPE_ATTRS, "", out)
 
 
 def _compare_gateway(old: Catalogue, new: Catalogue, out: _Collector) -> None:

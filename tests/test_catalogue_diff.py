@@ -14,7 +14,17 @@ import pytest
 import yaml
 
 from codegen.__main__ import main as codegen_main
-from codegen.diff import Change, diff_catalogues, render_changelog, run
+from codegen.diff import (
+    FIELD_ATTRS,
+    TYPE_ATTRS,
+    CatalogueDiff,
+    Change,
+    _Collector,
+    _compare_rest,
+    diff_catalogues,
+    render_changelog,
+    run,
+)
 from codegen.load import load_catalogue, spec_hash
 from temu_async.catalogue import Catalogue, Field, FieldType, Paginate, RateLimit, TypeSpec
 
@@ -394,6 +404,27 @@ def test_type_level_changes() -> None:
     assert compare(unpaged, old) == {
         "now paginated: page=pageNumber size=pageSize (max 100, first 1) items=items": False
     }
+
+
+def test_retryable_errors_are_reported() -> None:
+    old = typespec(errors={140020008: "try again later"})
+    new = typespec(errors={140020008: "try again later"}, retryable_errors=[140020008])
+    assert compare(old, new) == {"error 140020008: now retried (transient)": False}
+    assert compare(new, old) == {"error 140020008: no longer retried": False}
+
+
+def test_the_diff_knows_every_attribute_of_the_model() -> None:
+    # A new catalogue attribute needs a rule in codegen/diff.py (is a change to it breaking?);
+    # until then it is only reported generically.
+    assert set(TypeSpec.__struct_fields__) == TYPE_ATTRS
+    assert set(Field.__struct_fields__) == FIELD_ATTRS
+
+
+def test_an_attribute_without_a_rule_is_still_reported() -> None:
+    diff = CatalogueDiff("a", "b")
+    unknown_to_rules = TYPE_ATTRS - {"notes"}
+    _compare_rest(typespec(), typespec(notes="new"), unknown_to_rules, "", _Collector(diff, "t"))
+    assert texts(diff.changes) == {"notes '' -> 'new'": False}
 
 
 def test_removed_type_and_result_shape_break() -> None:
