@@ -365,12 +365,16 @@ def _part(
         if children is not None:
             scopes = _scopes(heading)
             names = {tuple(s) for s in scopes}
-            if "顶层" in heading or names & {("response",)}:
+            envelope = {c.name for c in children} >= {"success", "errorCode"}
+            if envelope or names & {("response",)}:
                 continue
             if "MoneyAmount" in heading or "金额块" in heading:
                 money = children
                 continue
-            if names & {(n,) for n in root_names} or (not scopes and not root):
+            # A heading naming no field at all (plain words) may head the root table; one
+            # naming something we cannot place (`inputText.$value`) must not.
+            unnamed = not scopes and "`" not in heading
+            if names & {(n,) for n in root_names} or (unnamed and not root):
                 root = merge(root, [c for c in children if c.name not in COMMON_PARAMS])
             elif scopes:
                 # `request.goodsBasic` → `goodsBasic`: the request wrapper is not on the wire.

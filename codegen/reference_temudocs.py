@@ -64,13 +64,18 @@ def _sections(text: str) -> dict[str, str]:
     return out
 
 
-def _table_rows(body: str) -> list[list[str]]:
+def _table_rows(body: str, keep_indent: bool = False) -> list[list[str]]:
     rows = []
     for line in body.splitlines():
         line = line.strip()
         if not line.startswith("|"):
             continue
-        cells = [c.strip() for c in line.strip("|").split("|")]
+        raw = line[1:-1] if line.endswith("|") else line[1:]
+        cells = [c.strip() for c in raw.split("|")]
+        if keep_indent and cells:
+            # Hand-cleaned pages nest child rows by indenting the name (`|   complianceType |`).
+            first = raw.split("|")[0]
+            cells[0] = " " * (len(first) - len(first.lstrip()) - 1) + cells[0]
         if all(set(c) <= set("-: ") for c in cells):
             continue
         rows.append(cells)
@@ -81,18 +86,38 @@ def _clean(cell: str) -> str:
     return cell.strip().strip("`").strip()
 
 
+_LIST_WORDS = {"OBJECT[]": "object", "STRING[]": "string", "LONG[]": "long", "INTEGER[]": "integer"}
+
+
 def _table_fields(body: str) -> list[Field]:
     out: list[Field] = []
-    for cells in _table_rows(body):
+    stack: list[tuple[int, Field]] = []
+    for cells in _table_rows(body, keep_indent=True):
         if len(cells) < 2:
             continue
+        indent = len(cells[0]) - len(cells[0].lstrip())
         name, code = _clean(cells[0]), _clean(cells[1]).upper()
         if name in COMMON_PARAMS or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             continue
         kind = TYPE_CODES.get(code)
+        items: str | None = "any" if kind == "list" else None
+        if code in _LIST_WORDS:
+            kind, items = "list", _LIST_WORDS[code]
         if kind is None:
             continue
-        out.append(Field(name=name, type=kind, items="any" if kind == "list" else None))  # type: ignore[arg-type]
+        f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
+        if len(cells) > 2 and cells[2].strip().lower() == "true":
+            f.required = True
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if stack:
+            parent = stack[-1][1]
+            if parent.type == "list" and parent.items == "any":
+                parent.items = "object"
+            parent.fields = [*(parent.fields or []), f]
+        else:
+            out.append(f)
+        stack.append((indent, f))
     return out
 
 
