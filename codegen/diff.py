@@ -662,7 +662,10 @@ def render_changelog(diff: CatalogueDiff) -> str:
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    try:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise DiffError("git is not installed: give both sides as spec folders") from None
 
 
 def _checkout_spec(rev: str, spec_dir: Path, into: Path) -> tuple[Path, str]:

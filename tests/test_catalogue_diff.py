@@ -585,3 +585,12 @@ def test_real_catalogue_edit_is_found(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "  BREAKING ~ param pageSize: now required" in out
     assert out.splitlines()[-1].startswith("0 added, 0 removed, 1 changed, 1 breaking")
+
+
+def test_without_git_a_revision_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path, [])
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert run("HEAD", None, spec) == 2
+    assert "git is not installed" in capsys.readouterr().err
