@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["RedisServer", "free_port", "redis_binary", "running_redis"]
+__all__ = ["RedisServer", "free_cluster_port", "free_port", "redis_binary", "running_redis"]
 
 
 def redis_binary() -> str:
@@ -39,6 +39,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000, so port <= 55535) is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port <= 55535 and _bindable(port + 10000):
+            return port
+    raise RuntimeError("found no free port pair for a redis cluster node")
+
+
 def _ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
@@ -53,7 +71,8 @@ class RedisServer:
 
     def __init__(self, *extra_args: str, port: int | None = None) -> None:
         self.binary = redis_binary()
-        self.port = port or free_port()
+        cluster = "--cluster-enabled" in extra_args
+        self.port = port or (free_cluster_port() if cluster else free_port())
         self.extra_args = extra_args
         self._dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
