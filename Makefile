@@ -26,8 +26,10 @@ typecheck: $(STAMP)
 check-spec: $(STAMP)
 	$(PY) -m codegen check
 
+# Regenerates, then shows what changed against the last committed catalogue.
 generate: $(STAMP)
 	$(PY) -m codegen generate
+	@$(PY) -m codegen diff HEAD || true
 
 # Fails when the committed generated code is not what the catalogue produces.
 drift: $(STAMP)
