@@ -29,7 +29,7 @@ check-spec: $(STAMP)
 # Regenerates, then shows what changed against the last committed catalogue.
 generate: $(STAMP)
 	$(PY) -m codegen generate
-	@$(PY) -m codegen diff HEAD || true
+	-$(PY) -m codegen diff HEAD
 
 # Fails when the committed generated code is not what the catalogue produces.
 drift: $(STAMP)

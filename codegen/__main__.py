@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("old", help="a spec folder, or a git revision (e.g. HEAD)")
     diff.add_argument("new", nargs="?", help="a spec folder (default: the working tree)")
     diff.add_argument("--changelog", action="store_true", help="print a CHANGELOG section")
+    diff.add_argument(
+        "--fail-on-breaking", action="store_true", help="exit 1 when a change breaks callers"
+    )
 
     args = parser.parse_args(argv)
     if args.command == "check":
@@ -50,7 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "diff":
         from codegen.diff import run as run_diff
 
-        return run_diff(args.old, args.new, args.spec, changelog=args.changelog)
+        return run_diff(
+            args.old,
+            args.new,
+            args.spec,
+            changelog=args.changelog,
+            fail_on_breaking=args.fail_on_breaking,
+        )
     parser.error(f"unknown command {args.command}")
     return 2
 
