@@ -350,3 +350,39 @@ async def test_fallback_counts_locally_at_a_fraction_and_returns_to_redis(
         await raw.aclose()
         await backend.close()
         srv.stop()
+
+
+async def test_fail_closed_recovers_by_itself_when_redis_is_back() -> None:
+    srv = RedisServer()
+    srv.start()
+    backend = RedisWindow(srv.url, timeout=0.5)
+    limit = Limit("app-back", 20)
+    try:
+        await backend.reserve([limit], 5.0)
+        srv.halt()
+        with pytest.raises(RedisUnavailable):
+            await backend.reserve([limit], 5.0)
+        srv.start()  # the pool's old connections are dead; the next call needs no help
+        assert await backend.reserve([limit], 5.0) == 0.0
+    finally:
+        await backend.close()
+        srv.stop()
+
+
+async def test_something_else_on_the_port_is_unavailable_not_a_crash() -> None:
+    async def http_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(http_only, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = RedisWindow(f"redis://127.0.0.1:{port}/0", timeout=0.5)
+    try:
+        with pytest.raises(RedisUnavailable, match=f"127.0.0.1:{port}"):
+            await backend.reserve([Limit("app-http", 20)], 5.0)
+    finally:
+        await backend.close()
+        server.close()
+        await server.wait_closed()

@@ -163,9 +163,17 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
     from redis import exceptions as rexc
 
     # ConnectionError covers refused, reset, DNS, auth and "loading"; ReadOnlyError is a
-    # replica answering during failover. Anything else Redis reports is a bug or a
-    # misconfiguration and surfaces as it is.
-    return (rexc.ConnectionError, rexc.TimeoutError, rexc.ReadOnlyError, OSError, TimeoutError)
+    # replica answering during failover; InvalidResponse is something that is not Redis
+    # on that port. Anything else Redis reports is a bug or a misconfiguration and
+    # surfaces as it is.
+    return (
+        rexc.ConnectionError,
+        rexc.TimeoutError,
+        rexc.ReadOnlyError,
+        rexc.InvalidResponse,
+        OSError,
+        TimeoutError,
+    )
 
 
 class RedisWindow:
@@ -220,8 +228,17 @@ class RedisWindow:
         if client is None:
             assert url is not None
             self.url = _redacted(url)
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            # One immediate retry replaces a pooled connection a Redis restart left dead.
+            # No backoff: a limiter that waits seconds for Redis is worse than one that
+            # reports it gone (a retried script that did run only wastes one slot).
             self._client: Redis | RedisCluster = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 1),
             )
             self._owns_client = True
         else:
