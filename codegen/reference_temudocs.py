@@ -169,7 +169,11 @@ def read_doc_page(path: Path) -> DocPage:
         if isinstance(result, dict):
             page.response = from_example(result)
         elif isinstance(result, list):
+            # For a list result the catalogue's response describes one element.
             page.result_type = "list"
+            elements = [from_example(e) for e in result if isinstance(e, dict)]
+            for shown in elements:
+                page.response = merge(page.response, shown)
         elif result is not None:
             page.result_type = "scalar"
     page.errors = _errors(sec.get("error codes", ""))

@@ -312,6 +312,7 @@ PAGES = [
     "product/bg.local.goods.stock.edit.md",
     "shipping/bg.logistics.shipment.v2.confirm.md",
     "shipping/bg.logistics.shipment.create.md",
+    "shipping/bg.logistics.companies.get.md",
     "promotions/bg.promotion.activity.query.md",
     "returns/bg.aftersales.parentaftersales.list.get.md",
     "ads/temu.searchrec.ad.create.md",
@@ -338,6 +339,7 @@ def test_real_page_reproduces_catalogue_params_and_errors(catalogue: Catalogue, 
     assert {p for p, _ in walk(spec.params)} <= held_paths
     for code, message in spec.errors.items():
         assert held.errors.get(code) == message, f"{spec.type}: error {code} differs"
+    assert spec.result_type == held.result_type
     if spec.response:
         assert {p for p, _ in walk(spec.response)} <= {p for p, _ in walk(held.response)}
 
