@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+LINTED := src codegen tests $(wildcard bench)
+
 lint: $(STAMP)
-	$(PY) -m ruff check src codegen tests bench
-	$(PY) -m ruff format --check src codegen tests bench
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
