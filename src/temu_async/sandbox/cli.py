@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the credentials as one JSON object"
     )
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="POST order status changes here as Temu's signed, encrypted webhooks",
+    )
 
 
 def config_from_args(args: argparse.Namespace, catalogue: Catalogue | None = None) -> SandboxConfig:
@@ -56,6 +61,7 @@ def config_from_args(args: argparse.Namespace, catalogue: Catalogue | None = Non
         rate_limit=args.rate_limit,
         faults=FaultSpec(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms),
         catalogue=catalogue or load_catalogue(args.catalogue),
+        webhook_url=getattr(args, "webhook_url", None),
     )
 
 
@@ -91,6 +97,8 @@ def describe(sandbox: Sandbox, as_json: bool = False) -> str:
         f"Temu sandbox listening: {data['url']}",
         f"rate limit: {sandbox.rate_limit}/s per app_key",
     ]
+    if sandbox.webhooks.url is not None:
+        lines.append(f"webhooks:  {', '.join(sandbox.webhooks.events)} -> {sandbox.webhooks.url}")
     for app in data["apps"]:
         lines.append(f"app_key    {app['app_key']}")
         lines.append(f"app_secret {app['app_secret']}")

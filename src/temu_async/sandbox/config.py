@@ -10,6 +10,7 @@ from ..catalogue import Catalogue
 from .clock import Clock, SystemClock
 from .faults import FaultSpec
 from .models import OrderStatusChange
+from .webhook_push import ORDER_EVENTS, PushPolicy
 
 __all__ = ["OrderHook", "SandboxConfig"]
 
@@ -68,3 +69,12 @@ class SandboxConfig:
     """How long after shipment an order turns RECEIPTED."""
     on_order_status_change: OrderHook | None = None
     """Awaited for every parent-order status change (the hook for webhook pushes)."""
+    webhook_url: str | None = None
+    """POST each order status change here as Temu's signed, encrypted webhooks (one URL for
+    every app; each delivery is signed with its own app's secret). None pushes nothing."""
+    webhook_events: tuple[str, ...] = ORDER_EVENTS
+    """Event codes pushed on order changes (the app's subscription): by default
+    ``bg_order_status_change_event`` per moved child order and, for a cancellation,
+    ``bg_cancel_order_status_change``."""
+    webhook_policy: PushPolicy = field(default_factory=PushPolicy)
+    """Retries, reply time limit, drain time on close, the ``x-tm-timestamp`` clock."""

@@ -14,6 +14,7 @@ import logging
 import random
 import socket
 import uuid
+from collections.abc import Mapping
 from email.utils import formatdate
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,7 @@ from .limiter import SlidingWindow, max_in_window, try_admit
 from .models import OrderStatusChange
 from .param_check import check_params
 from .synthetic import synthetic_result
+from .webhook_push import PushOutcome, WebhookPusher
 from .world import World
 
 __all__ = ["ROUTER_PATH", "Sandbox"]
@@ -95,11 +97,21 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._hook_lock = asyncio.Lock()
+        self.webhooks = WebhookPusher(
+            url=self.config.webhook_url,
+            events=self.config.webhook_events,
+            policy=self.config.webhook_policy,
+            secret_for=self._app_secret,
+            region_id=self.config.region_id,
+            delivery_seconds=self.config.delivery_seconds,
+        )
+        """Pushes webhooks for order changes; its counters say what became of them."""
 
     # ---- lifecycle --------------------------------------------------------------
     async def start(self) -> Sandbox:
         if self._runner is not None:
             return self
+        self.webhooks.open()
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post(ROUTER_PATH, self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -117,6 +129,8 @@ class Sandbox:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        # After the server: no request can make a new change while the queue drains.
+        await self.webhooks.close()
 
     async def __aenter__(self) -> Sandbox:
         return await self.start()
@@ -216,6 +230,30 @@ class Sandbox:
         key = app_key or next(iter(self.world.apps))
         return max_in_window(self.counters.admitted.get(key, []), window)
 
+    def set_webhook_url(self, url: str | None) -> None:
+        """Push order changes to ``url`` from now on (None: stop pushing)."""
+        self.webhooks.url = url
+
+    async def push_event(
+        self,
+        app_key: str,
+        event_code: str,
+        payload: Mapping[str, Any],
+        *,
+        app_secret: str | None = None,
+    ) -> PushOutcome:
+        """Push any event to the webhook URL now, as Temu would for ``app_key``, and wait
+        for its outcome (acknowledged, or given up after the retries).
+
+        ``payload`` is the event's camelCase fields. ``app_secret`` overrides the app's own
+        secret, to see a receiver refuse a delivery signed with the wrong one.
+        """
+        return await self.webhooks.push(app_key, event_code, payload, app_secret=app_secret)
+
+    def _app_secret(self, app_key: str) -> str | None:
+        app = self.world.apps.get(app_key)
+        return None if app is None else app.app_secret
+
     async def advance(self) -> list[OrderStatusChange]:
         """Play order events due by the clock's now and run the status-change hook."""
         changes = self.world.advance(self.clock.now())
@@ -223,6 +261,12 @@ class Sandbox:
         return changes
 
     async def _fire(self, changes: list[OrderStatusChange]) -> None:
+        if changes and self.webhooks.url is not None:
+            # Queued at once (no await before it), so each payload shows the order as this
+            # change left it; the sending happens in the pusher's own task.
+            for change in changes:
+                order = self.world.orders.get(change.mall_id, change.parent_order_sn)
+                self.webhooks.notify(change, order)
         hook = self.config.on_order_status_change
         if hook is None or not changes:
             return
