@@ -464,6 +464,11 @@ def draft_type(src: Sources, name: str) -> TypeSpec:
         lf_scopes = [s for p in src.linkfox.get(name, []) for s in p.scopes]
         if lf_scopes:
             spec.scope = ", ".join(dict.fromkeys(lf_scopes))
+    if spec.doc_url is None:
+        # A page that links the exact partner doc (US first, as the seed does).
+        links = [p.doc_url for p in src.linkfox.get(name, []) if p.doc_url]
+        links.sort(key=lambda u: (0 if "partner-us." in u else 1, u))
+        spec.doc_url = links[0] if links else None
     spec.paginate = guess_paginate(spec.params, spec.response)
     spec.retryable_errors = retryable_codes(spec.errors)
     return spec

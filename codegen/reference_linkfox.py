@@ -59,6 +59,7 @@ class LinkfoxPage:
     response: list[Field] | None = None
     errors: dict[int, str] = field(default_factory=dict)
     scopes: list[str] = field(default_factory=list)
+    doc_url: str | None = None
 
 
 def region_of(path: Path) -> str | None:
@@ -459,6 +460,12 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
         _apply_enums(response, enums)
         page.response = [f for f in response if f.name not in _ENVELOPE] or None
     page.errors = _errors(err_text)
+    link = re.search(
+        r"\*\*Partner 文档\*\*\s*\|\s*(https://partner[\w.-]*\.temu\.com/documentation\?"
+        r"menu_code=[0-9a-f]{32}&sub_menu_code=[0-9a-f]{32})",
+        text,
+    )
+    page.doc_url = link.group(1) if link else None
     for _heading, rows in _blocks(text):
         if rows and rows[0][0] == "Permission Package":
             page.scopes = [r[0] for r in rows[1:] if r and r[0]]
