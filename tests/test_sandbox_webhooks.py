@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -277,6 +278,10 @@ async def test_wrong_secret_is_refused_with_401_and_counted_failed(
     assert good.delivered and good.status == 200 and good.attempts == 1
     assert [d.payload for d in receiver.deliveries] == [payload]
     assert (sb.webhooks.sent, sb.webhooks.failed) == (1, 1)
+    assert [o.delivered for o in sb.webhooks.outcomes] == [False, True]
+    sb.webhooks.reset()
+    assert (sb.webhooks.sent, sb.webhooks.failed, sb.webhooks.attempts) == (0, 0, 0)
+    assert not sb.webhooks.statuses and not sb.webhooks.outcomes
 
 
 async def test_a_500_is_retried_with_the_same_delivery_and_then_accepted(
@@ -347,6 +352,35 @@ async def test_connection_refused_is_retried_then_failed() -> None:
     assert not outcome.delivered and outcome.status is None and outcome.attempts == 2
     assert outcome.error and "Connect" in outcome.error
     assert (sb.webhooks.failed, sb.webhooks.retried, sb.webhooks.statuses[0]) == (1, 1, 2)
+
+
+async def test_a_reply_slower_than_the_limit_counts_as_failed_and_is_retried() -> None:
+    """Temu counts a 200 after its time limit as a failure. A plain route (no verifier, so
+    the retry's identical bytes are not refused as a replay) answers late once."""
+    arrivals: list[bytes] = []
+
+    async def late_once(request: web.Request) -> web.Response:
+        arrivals.append(await request.read())
+        if len(arrivals) == 1:
+            await asyncio.sleep(0.6)
+        return web.Response(text="{}")
+
+    app = web.Application()
+    app.router.add_post(PATH, late_once)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}{PATH}"
+    policy = PushPolicy(retry_delays=(0.05,), reply_within=0.2)
+    try:
+        async with Sandbox(_config(url, webhook_policy=policy)) as sb:
+            app_key = sb.credentials.apps[0].app_key
+            outcome = await sb.push_event(app_key, ORDER_STATUS_EVENT, {"mallId": 1})
+    finally:
+        await runner.cleanup()
+    assert outcome.delivered and outcome.attempts == 2
+    assert (sb.webhooks.statuses[0], sb.webhooks.statuses[200], sb.webhooks.retried) == (1, 1, 1)
+    assert len(arrivals) == 2 and arrivals[0] == arrivals[1]  # a retry resends the same bytes
 
 
 async def test_without_a_url_nothing_is_pushed_and_push_event_says_why() -> None:

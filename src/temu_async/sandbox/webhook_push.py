@@ -308,6 +308,12 @@ class WebhookPusher:
         """Deliveries queued, in flight or waiting for a retry."""
         return len(self._unfinished)
 
+    def reset(self) -> None:
+        """Zero the counters and forget the outcomes (pending deliveries carry on)."""
+        self.sent = self.failed = self.retried = self.attempts = 0
+        self.statuses.clear()
+        self.outcomes.clear()
+
     # ---- producing ------------------------------------------------------------------
     def notify(self, change: OrderStatusChange, order: ParentOrder | None) -> None:
         """Queue the subscribed events for one world change (no-op without a URL).
