@@ -143,6 +143,12 @@ def run(spec_dir: Path) -> int:
         print(f"check-spec: {exc}", file=sys.stderr)
         return 1
     found = problems(cat)
+    # `new-type` leaves a placeholder summary: the curator must write one before it ships.
+    found.extend(
+        f"{t.type}: summary is still the importer's placeholder"
+        for t in cat.types
+        if t.summary.startswith("TODO")
+    )
     if src is None:
         found.append(f"{spec_dir / 'sources.yaml'}: missing (python -m codegen.importer sources)")
     else:

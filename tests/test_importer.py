@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from codegen.check import run as check_spec
 from codegen.importer import (
     draft_from_page,
     guess_group,
@@ -161,7 +162,10 @@ def test_new_type_write_appends_and_refuses_a_second_time(
     assert added.group == "order" and added.method == "demo_widget_list"
     assert len(after.types) == len(before.types) + 1
     assert problems(after) == []
+    # The placeholder summary keeps check-spec red until a person writes one.
     capsys.readouterr()
+    assert check_spec(spec) == 1
+    assert "placeholder" in capsys.readouterr().err
     assert run(page, spec, group="order", write=True) == 1
     assert "already in spec/types/order.yaml" in capsys.readouterr().err
     assert len(load_catalogue(spec).types) == len(after.types)
