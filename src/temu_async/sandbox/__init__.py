@@ -19,10 +19,12 @@ from .limiter import max_in_window
 from .models import OrderStatusChange
 from .server import ROUTER_PATH, Sandbox
 from .signature import expected_sign
+from .webhook_push import TEMU_RETRY_DELAYS, PushOutcome, PushPolicy, WebhookPusher
 
 __all__ = [
     "CATALOGUE_PATH",
     "ROUTER_PATH",
+    "TEMU_RETRY_DELAYS",
     "AppCredentials",
     "CatalogueMissing",
     "Clock",
@@ -32,11 +34,14 @@ __all__ = [
     "ManualClock",
     "OrderHook",
     "OrderStatusChange",
+    "PushOutcome",
+    "PushPolicy",
     "Sandbox",
     "SandboxConfig",
     "SandboxCredentials",
     "ShopCredentials",
     "SystemClock",
+    "WebhookPusher",
     "expected_sign",
     "load_catalogue",
     "max_in_window",

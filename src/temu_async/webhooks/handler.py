@@ -9,8 +9,11 @@ up to 8 times over about a day. So ``on_event`` should hand the delivery off (a 
 table) rather than do the work inline. Answers:
 
 * 200 ``{"result": {}}`` — verified and ``on_event`` returned;
-* 4xx with a short reason — refused (bad signature, unknown app key, stale, replayed,
-  malformed); see :mod:`temu_async.webhooks.errors`;
+* 200 as well for an authentic delivery already received — ``on_event`` is NOT called
+  again. Temu re-sends a delivery whose 200 came too late; refusing the copy would make it
+  retry for a day, while acknowledging it is safe because the callback never runs twice;
+* 4xx with a short reason — refused (bad signature, unknown app key, stale, malformed);
+  see :mod:`temu_async.webhooks.errors`;
 * 500 — ``on_event`` raised: the delivery is released from the replay cache so that Temu's
   retry of it is accepted.
 """
@@ -23,7 +26,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from temu_async.webhooks.errors import WebhookError
+from temu_async.webhooks.errors import ReplayError, WebhookError
 from temu_async.webhooks.events import EventRegistry, WebhookDelivery
 from temu_async.webhooks.replay import ReplayCache
 from temu_async.webhooks.verifier import DEFAULT_TOLERANCE, WebhookVerifier
@@ -59,6 +62,9 @@ def webhook_handler(
         body = await request.read()
         try:
             delivery = await checked.accept(request.headers, body)
+        except ReplayError:
+            log.info("webhook: a delivery already received came again; acknowledged, not re-run")
+            return web.Response(status=200, body=_ACK, content_type="application/json")
         except WebhookError as exc:
             log.warning("webhook refused (%s): %s", type(exc).__name__, exc)
             return web.Response(status=exc.status, text=exc.reason)
