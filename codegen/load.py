@@ -16,6 +16,9 @@ import yaml
 
 from temu_async.catalogue import Catalogue, ErrorCode, Event, Region, TypeSpec
 
+# libyaml's loader is about five times faster on the whole catalogue, when installed.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = ["SpecError", "load_catalogue", "spec_files", "spec_hash"]
 
 
@@ -45,7 +48,7 @@ def spec_hash(spec_dir: Path) -> str:
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML: {exc}") from exc
 

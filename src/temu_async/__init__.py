@@ -22,6 +22,8 @@ _EXPORTS = {
     "LocalWindow": "temu_async.throttle",
     "RateBackend": "temu_async.throttle",
     "Throttle": "temu_async.throttle",
+    "RedisWindow": "temu_async.redis_throttle",
+    "TokenInfo": "temu_async.oauth",
     "sign": "temu_async.signing",
     "TemuError": "temu_async.errors",
     "ApiError": "temu_async.errors",
@@ -63,6 +65,7 @@ __all__ = [
     "ParamError",
     "RateBackend",
     "RateLimited",
+    "RedisWindow",
     "RequestTimeout",
     "ResponseDecodeError",
     "RetryBudget",
@@ -77,6 +80,7 @@ __all__ = [
     "ThrottleTimeout",
     "TimestampError",
     "TokenError",
+    "TokenInfo",
     "TransportError",
     "UnknownTypeError",
     "sign",
@@ -108,6 +112,8 @@ if TYPE_CHECKING:
         TransportError,
         UnknownTypeError,
     )
+    from temu_async.oauth import TokenInfo
+    from temu_async.redis_throttle import RedisWindow
     from temu_async.retry import RetryBudget, RetryPolicy
     from temu_async.signing import sign
     from temu_async.throttle import Limit, LocalWindow, RateBackend, Throttle
