@@ -47,7 +47,7 @@ from temu_async.retry import RetryPolicy, provably_not_run
 from temu_async.signing import sign_encoded
 from temu_async.throttle import Limit, RateBackend, Throttle
 from temu_async.transport import REGION_URLS, Answer, Transport
-from temu_async.validation import COMMON_PARAMS, check_params
+from temu_async.validation import COMMON_PARAMS, check_params, check_type_name
 from temu_async.wire import Envelope, build_body, encode_params
 
 if TYPE_CHECKING:
@@ -221,10 +221,7 @@ class TemuApp:
     def _prepare(
         self, type_name: str, params: Mapping[str, Any], options: CallOptions
     ) -> tuple[model.TypeSpec | None, dict[str, bytes]]:
-        if not isinstance(type_name, str) or not type_name:
-            raise ParamError(
-                "type", "must be a non-empty API type name like 'bg.order.list.v2.get'"
-            )
+        check_type_name(type_name)
         if not isinstance(params, Mapping):
             raise ParamError(None, f"params must be a mapping, got {type(params).__name__}")
         for key in params:
@@ -292,13 +289,20 @@ class TemuApp:
             ) from None
         if env.success and env.errorCode in (None, SUCCESS):
             return env.result
-        raise error_from_response(
-            env.errorCode,
-            env.errorMsg,
-            api_type=type_name,
-            request_id=env.requestId,
-            codes=self._codes,
+        raise self._api_error(env.errorCode, env.errorMsg, type_name, env.requestId)
+
+    def _api_error(
+        self, code: int | None, message: str | None, type_name: str, request_id: str | None
+    ) -> TemuError:
+        err = error_from_response(
+            code, message, api_type=type_name, request_id=request_id, codes=self._codes
         )
+        # The type's own "try again later" codes (catalogue ``retryable_errors``) are
+        # transient too; the gateway-wide codes carry their flag in gateway.yaml.
+        spec = self._types.get(type_name)
+        if spec is not None and code is not None and code in spec.retryable_errors:
+            err.retryable = True
+        return err
 
     def _decode_mismatch(
         self, body: bytes, type_name: str, result_type: Any, exc: Exception
@@ -310,12 +314,11 @@ class TemuApp:
             ) from None
         if not raw.get("success"):
             code = raw.get("errorCode")
-            raise error_from_response(
-                code if isinstance(code, int) else None,
+            raise self._api_error(
+                code if isinstance(code, int) and not isinstance(code, bool) else None,
                 str(raw.get("errorMsg") or ""),
-                api_type=type_name,
-                request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
-                codes=self._codes,
+                type_name,
+                raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
             )
         spec = self._types.get(type_name)
         if spec is not None and spec.response is not None:

@@ -8,13 +8,14 @@ e.g. ``param sendRequestList[0].carrierId: is required``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from temu_async.catalogue import Field, TypeSpec
 from temu_async.errors import ParamError
 
-__all__ = ["COMMON_PARAMS", "check_params"]
+__all__ = ["COMMON_PARAMS", "check_params", "check_type_name"]
 
 # Set by the client on every request; a business param of the same name would be sent
 # twice, and the gateway reads the first one it finds.
@@ -23,6 +24,10 @@ COMMON_PARAMS = frozenset(
 )
 
 _INT64 = (-(2**63), 2**63 - 1)
+
+# Every Temu type is dotted lower-camel words (``bg.order.list.v2.get``); anything else
+# (spaces, a URL, a method name) is a caller's mix-up that only a 3000003 would reveal.
+_TYPE_NAME = re.compile(r"[a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+")
 
 _TYPE_WORDS = {
     "integer": "an integer",
@@ -33,6 +38,17 @@ _TYPE_WORDS = {
     "object": "an object (dict)",
     "list": "a list",
 }
+
+
+def check_type_name(type_name: object) -> str:
+    """Return ``type_name`` when it is shaped like a Temu type; else raise ParamError."""
+    if not isinstance(type_name, str) or not _TYPE_NAME.fullmatch(type_name):
+        raise ParamError(
+            "type",
+            "must be an API type name like 'bg.order.list.v2.get' (dotted words), "
+            f"got {_describe(type_name)}",
+        )
+    return type_name
 
 
 def check_params(spec: TypeSpec, params: Mapping[str, Any], *, allow_unknown: bool = False) -> None:

@@ -31,10 +31,11 @@ _PLAIN_FLOAT_RANGE = (1e-4, 1e16)
 
 
 def check_floats(value: Any, path: str) -> None:
-    """Refuse floats that cannot be sent safely, anywhere in a value.
+    """Refuse values that cannot be sent safely, anywhere in a value.
 
     NaN and infinities have no JSON spelling (msgspec would write ``null``, silently
     changing what the caller meant); very large or small floats need an exponent.
+    Bytes would go out base64-encoded, which no Temu param expects: text is ``str``.
     """
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -45,6 +46,12 @@ def check_floats(value: Any, path: str) -> None:
                 f"float {value!r} would need an exponent, which encoders print differently "
                 "(breaking the signature); send it as a string or an integer",
             )
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raise ParamError(
+            path,
+            f"must be text (str) or a number, got {type(value).__name__} "
+            "(bytes would be sent base64-encoded); decode it first",
+        )
     elif isinstance(value, dict):
         for k, v in value.items():
             check_floats(v, f"{path}.{k}")
@@ -55,10 +62,19 @@ def check_floats(value: Any, path: str) -> None:
 
 def encode_value(value: Any, path: str) -> bytes:
     """Compact JSON of one param value, with a clear error for what JSON cannot hold."""
-    check_floats(value, path)
     try:
+        check_floats(value, path)
         return _encode(value)
-    except (TypeError, UnicodeEncodeError, OverflowError, msgspec.EncodeError) as exc:
+    except RecursionError:
+        # A value that contains itself, or nesting far deeper than any Temu param.
+        raise ParamError(path, "is nested too deeply (or contains itself)") from None
+    except UnicodeEncodeError as exc:
+        raise ParamError(
+            path,
+            f"cannot be sent as JSON (a lone surrogate at position {exc.start} "
+            "is not valid Unicode text)",
+        ) from None
+    except (TypeError, OverflowError, msgspec.EncodeError) as exc:
         raise ParamError(path, f"cannot be sent as JSON ({exc})") from None
 
 
@@ -70,8 +86,19 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, bytes]:
             continue
         if not isinstance(key, str):
             raise ParamError(repr(key), "param names must be strings")
+        if not _encodable(key):
+            # Names are signed as UTF-8 bytes; a lone surrogate has none.
+            raise ParamError(repr(key), "param names must be valid Unicode text")
         out[key] = encode_value(value, key)
     return out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def build_body(encoded: Mapping[str, bytes]) -> bytes:
