@@ -224,8 +224,11 @@ def _enum_key(value: object) -> str:
     return str(value)
 
 
-def _field_doc(f: Field) -> str:
+def _field_doc(f: Field, kind: Kind = "param") -> str:
     rule = rule_text(f)
+    if kind != "param" and f.enum and f.enum_closed:
+        # What Temu sends is never refused for a new value: these are the known ones.
+        rule = "known values " + rule.removeprefix("one of ")
     text = f.summary.strip()
     if rule:
         text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
@@ -401,7 +404,7 @@ def _struct_fields(
             default = f"msgspec.field(name={py_str(f.name)})"
         else:
             default = f"msgspec.field(default=None, name={py_str(f.name)})"
-        out.append(FieldOut(py, f.name, ann, default, _field_doc(f)))
+        out.append(FieldOut(py, f.name, ann, default, _field_doc(f, kind)))
     return out
 
 
@@ -471,7 +474,10 @@ def _lookup_path(t: TypeSpec, dotted: str, typed: bool) -> tuple[tuple[str, ...]
     return tuple(parts), found
 
 
-def _decorator(t: TypeSpec, args: list[ArgOut], typed: bool, names: dict[Path, str]) -> str:
+def _decorator(
+    t: TypeSpec, args: list[ArgOut], typed: bool, names: dict[Path, str]
+) -> tuple[str, str]:
+    """The ``@paginated(...)`` line and the item class it names."""
     pg = t.paginate
     assert pg is not None
     by_wire = {a.wire: a.py for a in args}
@@ -498,7 +504,7 @@ def _decorator(t: TypeSpec, args: list[ArgOut], typed: bool, names: dict[Path, s
         total, _ = _lookup_path(t, pg.total, typed)
         parts.append(f"total={_tuple(total)}")
     parts += [f"max_size={pg.max_size}", f"first_page={pg.first_page}", f"item={item}"]
-    return "@paginated(" + ", ".join(parts) + ")"
+    return "@paginated(" + ", ".join(parts) + ")", item
 
 
 def _tuple(parts: tuple[str, ...]) -> str:
@@ -623,8 +629,7 @@ def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> N
     decorator = None
     typed_items = None
     if t.paginate is not None:
-        decorator = _decorator(t, args, typed, result_names)
-        typed_items = decorator.rsplit("item=", 1)[1].rstrip(")")
+        decorator, typed_items = _decorator(t, args, typed, result_names)
     mod.methods.append(
         MethodOut(
             t.method,
