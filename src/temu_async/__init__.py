@@ -7,7 +7,10 @@ generated API groups load only when a shop first touches them.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# `typing` costs ~10 ms to import; the package root needs it only for type checkers,
+# which treat a name spelled TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -87,6 +90,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from temu_async.client import CallOptions, ShopClient, TemuApp
     from temu_async.errors import (
         ApiError,

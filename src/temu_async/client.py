@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
@@ -251,7 +253,11 @@ class TemuApp:
         if spec.deprecated and spec.type not in self._warned:
             self._warned.add(spec.type)
             instead = f"; use {spec.replaced_by}" if spec.replaced_by else ""
-            warnings.warn(f"{spec.type} is deprecated{instead}", DeprecationWarning, stacklevel=4)
+            warnings.warn(
+                f"{spec.type} is deprecated{instead}",
+                DeprecationWarning,
+                stacklevel=_caller_stacklevel(),
+            )
 
     def _body(self, type_name: str, token: str, business: Mapping[str, bytes]) -> bytes:
         timestamp = int(time.time() + self.clock_offset)
@@ -426,6 +432,23 @@ class TemuApp:
                         hint="check the effect (query the object) before sending it again",
                     ) from exc
                 raise
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_stacklevel() -> int:
+    """The stacklevel that points a warning at the first frame outside this package.
+
+    A call reaches the checks through a varying number of our own frames (generated
+    method, group, shop, app), so a fixed stacklevel would blame our code.
+    """
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _ambiguous(exc: TemuError) -> bool:
