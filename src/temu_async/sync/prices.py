@@ -195,9 +195,10 @@ class PricePull:
         async def chunk(part: list[dict[str, Any]]) -> None:
             result = await call(SKU_PRICE_TYPE, {"querySupplierPriceBaseList": part})
             rows = list(_price_rows(shop.name, result, names))
-            self.store.put_prices(rows)
+            new, changed = self.store.put_prices(rows)
             prog.fetched += len(rows)
-            prog.written += len(rows)
+            prog.written += new + changed
+            prog.new += new
             prog.remaining = max(0, (prog.remaining or 0) - len(rows))
 
         parts = [entries[i : i + self.chunk] for i in range(0, len(entries), self.chunk)]

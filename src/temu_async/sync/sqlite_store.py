@@ -273,10 +273,23 @@ class SqliteStore:
 
     # ---- prices -------------------------------------------------------------------
 
-    def put_prices(self, rows: Iterable[PriceRow]) -> int:
+    def put_prices(self, rows: Iterable[PriceRow]) -> tuple[int, int]:
+        """Upsert SKU prices; returns (new rows, rows whose price changed)."""
         batch = list(rows)
         now = int(time.time())
+        new = changed = 0
         with self._tx() as cur:
+            for r in batch:
+                cur.execute(
+                    "SELECT amount, currency FROM prices WHERE shop = ? AND goods_id = ?"
+                    " AND sku_id = ?",
+                    (r.shop, r.goods_id, r.sku_id),
+                )
+                old = cur.fetchone()
+                if old is None:
+                    new += 1
+                elif tuple(old) != (r.amount, r.currency):
+                    changed += 1
             cur.executemany(
                 "INSERT INTO prices (shop, goods_id, sku_id, amount, currency, goods_name,"
                 " pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -289,7 +302,7 @@ class SqliteStore:
                     for r in batch
                 ],
             )
-        return len(batch)
+        return new, changed
 
     def drop_prices_before(self, shop: str, pulled_before: int) -> int:
         """Forget SKUs a complete pull no longer saw (deleted goods, removed SKUs)."""
