@@ -402,6 +402,10 @@ class TemuApp:
                 )
                 continue
             except TemuError as exc:
+                if exc.api_type is None:
+                    # Transport failures are raised below the type's level: name it here,
+                    # so a sync's "stopped: ..." line says which call failed.
+                    exc.api_type = type_name
                 if isinstance(exc, RateLimited) or (
                     isinstance(exc, ServerError) and exc.code in _RATE_LIMIT_CODES
                 ):
