@@ -285,14 +285,13 @@ class TemuApp:
         try:
             env = self._decoder(result_type).decode(answer.body)
         except msgspec.ValidationError as exc:
-            return self._decode_mismatch(answer.body, type_name, result_type, exc)
+            return self._decode_mismatch(answer, type_name, result_type, exc)
         except msgspec.DecodeError:
-            head = answer.body[:40].decode("utf-8", "replace")
-            raise MalformedResponse(
-                f"the answer is not JSON (Content-Type {answer.content_type or 'none'}, "
-                f"starts with {head!r})",
-                api_type=type_name,
-            ) from None
+            raise _not_json(answer, type_name) from None
+        except RecursionError:
+            raise _too_deep(type_name) from None
+        if env.success is None:
+            raise _not_envelope(type_name)
         if env.success and env.errorCode in (None, SUCCESS):
             return env.result
         raise self._api_error(env.errorCode, env.errorMsg, type_name, env.requestId)
@@ -311,17 +310,26 @@ class TemuApp:
         return err
 
     def _decode_mismatch(
-        self, body: bytes, type_name: str, result_type: Any, exc: Exception
+        self, answer: Answer, type_name: str, result_type: Any, exc: Exception
     ) -> Any:
-        raw = msgspec.json.decode(body)
+        body = answer.body
+        try:
+            # The typed decoder can fail on the shape before it meets broken JSON later on
+            # (``[`` is "not an object" before it is "truncated").
+            raw = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            raise _not_json(answer, type_name) from None
+        except RecursionError:
+            raise _too_deep(type_name) from None
         if not isinstance(raw, dict) or "success" not in raw:
-            raise MalformedResponse(
-                "the answer is JSON but not Temu's envelope", api_type=type_name
-            ) from None
-        if not raw.get("success"):
-            code = raw.get("errorCode")
+            raise _not_envelope(type_name)
+        code = raw.get("errorCode")
+        code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        # The same rule as the typed path: success only when it says so and no code
+        # other than SUCCESS contradicts it.
+        if raw.get("success") is not True or code not in (None, SUCCESS):
             raise self._api_error(
-                code if isinstance(code, int) and not isinstance(code, bool) else None,
+                code,
                 str(raw.get("errorMsg") or ""),
                 type_name,
                 raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
@@ -453,6 +461,24 @@ def _caller_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+def _not_json(answer: Answer, type_name: str) -> MalformedResponse:
+    head = answer.body[:40].decode("utf-8", "replace")
+    return MalformedResponse(
+        f"the answer is not JSON (Content-Type {answer.content_type or 'none'}, "
+        f"starts with {head!r})",
+        api_type=type_name,
+    )
+
+
+def _too_deep(type_name: str) -> MalformedResponse:
+    # msgspec refuses nesting deeper than the interpreter's recursion limit.
+    return MalformedResponse("the answer is nested too deeply to decode", api_type=type_name)
+
+
+def _not_envelope(type_name: str) -> MalformedResponse:
+    return MalformedResponse("the answer is JSON but not Temu's envelope", api_type=type_name)
 
 
 def _ambiguous(exc: TemuError) -> bool:

@@ -110,7 +110,8 @@ def build_body(encoded: Mapping[str, bytes]) -> bytes:
 class Envelope(msgspec.Struct, Generic[T], kw_only=True):
     """Temu's response wrapper. Unknown fields are ignored; ``result`` is typed per call."""
 
-    success: bool = False
+    success: bool | None = None
+    """None when the object has no ``success`` at all: not an envelope (a proxy's JSON)."""
     errorCode: int | None = None
     errorMsg: str | None = None
     requestId: str | None = None
