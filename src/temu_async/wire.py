@@ -89,7 +89,7 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, bytes]:
         if not _encodable(key):
             # Names are signed as UTF-8 bytes; a lone surrogate has none.
             raise ParamError(repr(key), "param names must be valid Unicode text")
-        out[key] = encode_value(value, key)
+        out[key] = encode_value(value, key or repr(key))  # an empty name still shows
     return out
 
 
