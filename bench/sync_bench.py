@@ -27,26 +27,6 @@ from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
 from temu_async.sync import OrderSync, OrderSyncOptions, SqliteStore
 
 
-class PacedWindow(LocalWindow):
-    """Diagnostic only (``--paced``): the client's sliding window, plus grants spaced
-    ``period / rate`` apart, so a second's N requests do not leave in one burst."""
-
-    def __init__(self, margin: float) -> None:
-        # The window's clock never reads earlier than the paced slot, so its log holds
-        # the times grants really start.
-        super().__init__(margin=margin, clock=lambda: max(time.monotonic(), self._floor))
-        self._floor = 0.0
-        self._next: dict[str, float] = {}
-
-    async def reserve(self, limits: Any, max_wait: float) -> float:
-        real = time.monotonic()
-        self._floor = max([0.0] + [self._next.get(lim.key, 0.0) for lim in limits])
-        wait = max(0.0, self._floor - real) + await super().reserve(limits, max_wait)
-        for lim in limits:
-            self._next[lim.key] = real + wait + lim.period / lim.rate
-        return wait
-
-
 def _config(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         seed=args.seed,
@@ -85,10 +65,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def _backend(args: argparse.Namespace) -> LocalWindow | None:
-    margin = 0.025 if args.margin is None else args.margin
-    if args.paced:
-        return PacedWindow(margin)
-    return None if args.margin is None else LocalWindow(margin=margin)
+    return None if args.margin is None else LocalWindow(margin=args.margin)
 
 
 async def _run(args: argparse.Namespace, hello: dict[str, Any], db: Path) -> dict[str, Any]:
@@ -120,9 +97,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
         "--margin", type=float, default=None, help="LocalWindow margin (default: the client's)"
-    )
-    parser.add_argument(
-        "--paced", action="store_true", help="diagnostic: space grants period/rate apart"
     )
     parser.add_argument("--freeze", action="store_true", help="diagnostic: gc.freeze() the sandbox")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)

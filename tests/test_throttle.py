@@ -63,8 +63,10 @@ async def test_cold_start_and_after_idle_hold_the_window() -> None:
     await throttle.close()
     assert len(grants) == 50
     assert max_in_window(grants) <= 10
-    # A full bucket would have granted more than 10 at once on the cold start.
-    assert sum(1 for t in grants if t - grants[0] < 0.5) == 10
+    # A full bucket would have granted all 10 at once on the cold start: here only the
+    # small burst (a quarter of the rate) goes at once, then grants are paced 0.1 s apart.
+    assert sum(1 for t in grants[:25] if t - grants[0] < 0.05) == 2
+    assert max_in_window(grants, 0.099) <= 2
 
 
 async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
@@ -77,15 +79,17 @@ async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
         order.append(shop)
 
     bulk = [asyncio.ensure_future(call("bulk")) for _ in range(60)]
-    await asyncio.sleep(0.1)  # the bulk job took the first window and queued 40 more
-    assert order == ["bulk"] * 20
+    await asyncio.sleep(0.3)  # the bulk job is being served and has dozens queued
+    served_before = len(order)
+    assert order == ["bulk"] * served_before and served_before < 20
     single = [asyncio.ensure_future(call("single")) for _ in range(5)]
     await asyncio.gather(*bulk, *single)
     await throttle.close()
-    # Round robin: in the next window the single shop alternates with the bulk job
-    # (positions 22, 24, ... 30), instead of waiting behind its forty queued calls.
+    # Round robin: from the moment it queues, the single shop alternates with the bulk
+    # job, instead of waiting behind its forty-odd queued calls.
     positions = [i for i, shop in enumerate(order) if shop == "single"]
-    assert positions == [22, 24, 26, 28, 30]
+    assert positions[0] <= served_before + 3
+    assert [b - a for a, b in zip(positions, positions[1:])] == [2, 2, 2, 2]
     assert throttle.stats.per_tenant == {"bulk": 60, "single": 5}
 
 
@@ -119,8 +123,8 @@ async def test_max_wait_raises_and_commits_nothing() -> None:
     backend = LocalWindow()
     throttle = Throttle(backend, max_wait=0.2)
     limit = Limit("app", 2)
-    await throttle.acquire([limit])
-    await throttle.acquire([limit])
+    await throttle.acquire([limit], max_wait=5)
+    await throttle.acquire([limit], max_wait=5)
     with pytest.raises(ThrottleTimeout, match="max_wait"):
         await throttle.acquire([limit])
     # Nothing was committed by the refused call: a generous wait gets the next slot

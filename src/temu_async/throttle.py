@@ -65,21 +65,43 @@ class RateBackend(Protocol):
 
 
 class LocalWindow:
-    """A strict sliding window per key, for one process.
+    """A strict sliding window per key, with paced grants, for one process.
 
-    A new slot is granted no earlier than ``period + margin`` after the slot ``rate``
-    grants back. So no window of ``period`` seconds ever holds more than ``rate``
-    grants, from a cold start and after idling alike. ``margin`` absorbs the jitter
-    between handing out a slot and the request reaching the gateway.
+    Two rules, both applied:
+
+    * the window: a slot is granted no earlier than ``period + margin`` after the slot
+      ``rate`` grants back, so no window of ``period`` seconds ever holds more than
+      ``rate`` grants, from a cold start and after idling alike;
+    * the pace: after a small burst (``burst_fraction`` of the rate, at least one),
+      grants are spaced ``period / rate`` apart (GCRA). Requests sent in one burst reach
+      the gateway spread by network and server queueing, and the spread differs from
+      burst to burst, which can squeeze ``rate + 1`` arrivals into one second even when
+      the grants never were; evenly spaced requests do not queue, so they arrive as
+      evenly as they were sent.
+
+    ``margin`` absorbs what jitter remains between handing out a slot and the request
+    reaching the gateway.
     """
 
     def __init__(
-        self, *, margin: float = 0.025, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        margin: float = 0.025,
+        burst_fraction: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if margin < 0 or not 0 <= burst_fraction <= 1:
+            raise ValueError("margin must be >= 0 and burst_fraction within [0, 1]")
         self._margin = margin
+        self._burst_fraction = burst_fraction
         self._clock = clock
         self._grants: dict[str, deque[float]] = {}
+        self._tat: dict[str, float] = {}
+        """GCRA's theoretical arrival time per key: when the pace allows the next grant."""
         self._blocked_until: dict[str, float] = {}
+
+    def _burst(self, limit: Limit) -> int:
+        return max(1, int(limit.rate * self._burst_fraction))
 
     async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
         now = self._clock()
@@ -88,6 +110,10 @@ class LocalWindow:
             log = self._grants.get(limit.key)
             if log is not None and len(log) >= limit.rate:
                 at = max(at, log[-limit.rate] + limit.period + self._margin)
+            tat = self._tat.get(limit.key)
+            if tat is not None:
+                spacing = limit.period / limit.rate
+                at = max(at, tat - (self._burst(limit) - 1) * spacing)
             at = max(at, self._blocked_until.get(limit.key, 0.0))
         wait = at - now
         if wait > max_wait:
@@ -101,6 +127,7 @@ class LocalWindow:
                 log = deque(log or (), maxlen=limit.rate)
                 self._grants[limit.key] = log
             log.append(at)
+            self._tat[limit.key] = max(self._tat.get(limit.key, at), at) + limit.period / limit.rate
         return wait
 
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:

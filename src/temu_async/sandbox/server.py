@@ -23,7 +23,6 @@ import msgspec
 from aiohttp import web
 
 from ..catalogue import Catalogue, TypeSpec
-from ..conform import conform
 from . import codes
 from .catalogue_source import load_catalogue
 from .codes import BusinessError, GatewayReject
@@ -326,8 +325,7 @@ class Sandbox:
             headers={"Date": formatdate(self.server_time(), usegmt=True)},
         )
 
-    def _admit(self, app_key: str, type_name: str) -> bool:
-        now = self.config.limiter_clock()
+    def _admit(self, app_key: str, type_name: str, now: float) -> bool:
         self.counters.arrivals[app_key].append(now)
         windows = [
             self._app_windows.get(app_key)
@@ -346,15 +344,24 @@ class Sandbox:
         return False
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        # The gateway counts a request when it arrives; the simulated network latency is
+        # spent on the way back, so it cannot reorder arrivals or blur the window.
+        arrived = self.config.limiter_clock()
         self.counters.received += 1
         raw = await request.read()
         body = _parse(raw)
         type_name = body.get("type") if body is not None else None
         fault = self.faults.decide(type_name if isinstance(type_name, str) else "")
+        if fault.kind != "none":
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            return await self._inject(request, fault)
+        response = await self._answer(body, arrived)
         if fault.delay:
             await asyncio.sleep(fault.delay)
-        if fault.kind != "none":
-            return await self._inject(request, fault)
+        return response
+
+    async def _answer(self, body: dict[str, Any] | None, arrived: float) -> web.Response:
         if body is None:
             return self._error(
                 GatewayReject(codes.BAD_PARAMS, "BAD_PARAMS: the body is not a JSON object")
@@ -372,7 +379,7 @@ class Sandbox:
                 tolerance=self.config.timestamp_tolerance,
                 require_data_type=self.config.require_data_type,
             )
-            if not self._admit(admitted.app.app_key, admitted.spec.type):
+            if not self._admit(admitted.app.app_key, admitted.spec.type, arrived):
                 raise GatewayReject(codes.RATE_LIMITED)
             check_params(admitted.spec, body)
         except GatewayReject as reject:
@@ -391,9 +398,6 @@ class Sandbox:
         handler = HANDLERS.get(spec.type)
         try:
             result = handler(call) if handler is not None else synthetic_result(spec)
-            # Answer in the catalogue's shape, whatever the handler built.
-            if spec.response is not None and spec.result_type == "object":
-                result = conform(spec.response, result)
         except BusinessError as refused:
             response = self._error(refused)
         else:

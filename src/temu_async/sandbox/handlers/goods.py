@@ -33,7 +33,7 @@ def _goods_row(g: Goods) -> dict[str, Any]:
         "skuIdList": [s.sku_id for s in g.skus],
         "quantity": sum(s.stock for s in g.skus),
         "crtTime": g.created * 1000,
-        "goodsStatusChangeTime": g.status_changed * 1000,
+        "goodsStatusChangeTime": str(g.status_changed * 1000),
         "catId": g.cat_id,
     }
 
