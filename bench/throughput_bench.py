@@ -7,7 +7,7 @@ and reports the successful calls per second as a share of the limit, plus what t
 sandbox saw: rejections and the most requests it admitted in any 1-second window.
 
 * temu-async: one ``TemuApp(rate_limit=20)``, ten ``app.shop(...)``, the generated
-  ``shop.logistics.warehouses()``; its throttle is a strict sliding window shared by all
+  ``shop.logistics.companies(region_id=211)``; its throttle is a strict sliding window shared by all
   shops, served round robin.
 * aiolimiter, naively: one ``AsyncLimiter(20, 1)`` in front of the reference client
   (``reference_client.py``). Its bucket starts full and refills continuously, so it lets
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,8 @@ LIMIT = 20
 SHOPS = 10
 LATENCY_MS = 150.0
 IN_FLIGHT_PER_SHOP = 4
-TYPE = "bg.logistics.warehouse.list.get"
+TYPE = "bg.logistics.companies.get"
+REGION_ID = 211
 CASES = ("temu-async", "aiolimiter (naive)", "sequential")
 
 
@@ -98,7 +100,11 @@ async def _temu_async(info: SandboxInfo, duration: float, result: CaseResult) ->
         info.app_key, info.app_secret, region="us", base_url=info.url, rate_limit=LIMIT
     ) as app:
         shops = [app.shop(s.token, name=f"shop-{i}") for i, s in enumerate(info.shops)]
-        workers = [shop.logistics.warehouses for shop in shops for _ in range(IN_FLIGHT_PER_SHOP)]
+        workers = [
+            functools.partial(shop.logistics.companies, region_id=REGION_ID)
+            for shop in shops
+            for _ in range(IN_FLIGHT_PER_SHOP)
+        ]
         await _drive(workers, duration, result)
 
 
@@ -109,7 +115,7 @@ async def _aiolimiter(info: SandboxInfo, duration: float, result: CaseResult) ->
         def worker(token: str) -> Callable[[], Awaitable[Any]]:
             async def call() -> Any:
                 async with limiter:
-                    return await client.call(TYPE, token)
+                    return await client.call(TYPE, token, {"regionId": REGION_ID})
 
             return call
 
@@ -126,7 +132,7 @@ async def _sequential(info: SandboxInfo, duration: float, result: CaseResult) ->
             nonlocal turn
             token = tokens[turn % len(tokens)]
             turn += 1
-            return await client.call(TYPE, token)
+            return await client.call(TYPE, token, {"regionId": REGION_ID})
 
         await _drive([call], duration, result)
 
