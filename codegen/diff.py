@@ -401,6 +401,7 @@ TYPE_ATTRS = frozenset(
         "rate_limit",
         "paginate",
         "idempotent",
+        "idempotent_with",
         "deprecated",
         "replaced_by",
         "notes",
@@ -489,6 +490,13 @@ def _compare_type(old: TypeSpec, new: TypeSpec, out: _Collector) -> None:
             "now idempotent (retried after an ambiguous failure)"
             if new.idempotent
             else "no longer idempotent (not retried after an ambiguous failure)",
+        )
+    if old.idempotent_with != new.idempotent_with:
+        out.add(
+            "changed",
+            f"safe to repeat when {new.idempotent_with} is sent"
+            if new.idempotent_with
+            else f"no longer safe to repeat when {old.idempotent_with} is sent",
         )
     if (old.deprecated, old.replaced_by) != (new.deprecated, new.replaced_by):
         if new.deprecated:

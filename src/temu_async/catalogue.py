@@ -124,6 +124,9 @@ class TypeSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, k
     paginate: Paginate | None = None
     idempotent: bool
     """Safe to send again after an ambiguous failure (all reads; writes only when a repeat is harmless)."""
+    idempotent_with: str | None = None
+    """A param that makes a call safe to repeat when it is sent (a request key the gateway
+    uses to refuse duplicates), for types that are not ``idempotent`` on their own."""
     deprecated: bool = False
     replaced_by: str | None = None
     notes: str = ""
@@ -261,6 +264,12 @@ def problems(cat: Catalogue) -> list[str]:
         for code in t.retryable_errors:
             if code not in t.errors:
                 out.append(f"{at}: retryable_errors names {code}, which is not in errors")
+        if t.idempotent_with is not None and not any(
+            f.name == t.idempotent_with for f in t.params
+        ):
+            out.append(f"{at}: idempotent_with names param {t.idempotent_with!r} that the type lacks")
+        if t.idempotent_with is not None and t.idempotent:
+            out.append(f"{at}: idempotent_with only makes sense on a type that is not idempotent")
         out.extend(_field_problems(at + ".params", t.params))
         out.extend(_field_problems(at + ".response", t.response))
         pg = t.paginate

@@ -374,7 +374,9 @@ class TemuApp:
         spec, business = self._prepare(type_name, params, opts)
         limits = self.limits_for(type_name, spec)
         # An unknown type's effects are unknown: treat it as a write that must not repeat.
-        idempotent = spec.idempotent if spec is not None else False
+        idempotent = spec is not None and (
+            spec.idempotent or (spec.idempotent_with is not None and spec.idempotent_with in params)
+        )
         policy = self.retry
         max_retries = policy.max_retries if opts.max_retries is None else opts.max_retries
         if policy.budget is not None:
