@@ -308,20 +308,8 @@ TYPED_CASES: list[tuple[str, Typed, str | None, str]] = [
 ]
 
 
-# Known gaps outside this suite's modules, kept visible: strict, so a fix flips them.
-KNOWN_GAPS = {
-    "sn-bytes": "group.py's msgspec.to_builtins turns bytes into base64 text before the "
-    "checks (reported: pass builtin_types=(bytes, bytearray, memoryview))",
-}
-
-
 def _typed_params() -> list[Any]:
-    out = []
-    for name, call, param, rule in TYPED_CASES:
-        gap = KNOWN_GAPS.get(name)
-        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-        out.append(pytest.param(call, param, rule, id=name, marks=marks))
-    return out
+    return [pytest.param(call, param, rule, id=name) for name, call, param, rule in TYPED_CASES]
 
 
 @pytest.mark.parametrize(("call", "param", "rule"), _typed_params())

@@ -44,4 +44,6 @@ class Group:
 
 
 def _plain(value: Any) -> Any:
-    return msgspec.to_builtins(value, str_keys=True)
+    # Bytes stay bytes, so the param checks refuse them by name instead of msgspec
+    # quietly turning them into base64 text.
+    return msgspec.to_builtins(value, str_keys=True, builtin_types=(bytes, bytearray, memoryview))
