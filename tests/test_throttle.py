@@ -145,3 +145,17 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     await throttle.close()
+
+
+async def test_a_rate_limit_rejection_widens_the_margin_which_then_decays() -> None:
+    backend = LocalWindow(margin=0.02, max_margin=0.05)
+    limit = Limit("app", 1000)
+    assert backend.margin == 0.02
+    await backend.penalize([limit], 0.0)
+    assert backend.margin == pytest.approx(0.04)
+    await backend.penalize([limit], 0.0)
+    await backend.penalize([limit], 0.0)
+    assert backend.margin == pytest.approx(0.05)  # capped
+    for _ in range(1000):
+        await backend.reserve([limit], 60.0)
+    assert 0.02 < backend.margin < 0.0203

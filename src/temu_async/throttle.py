@@ -80,18 +80,23 @@ class LocalWindow:
       evenly as they were sent.
 
     ``margin`` absorbs what jitter remains between handing out a slot and the request
-    reaching the gateway.
+    reaching the gateway. Each 4000004 (:meth:`penalize`) widens it by the base margin,
+    up to ``max_margin``, since the jitter on this path was evidently larger; it then
+    decays back towards the base a little with every grant.
     """
 
     def __init__(
         self,
         *,
         margin: float = 0.025,
+        max_margin: float = 0.25,
         burst_fraction: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if margin < 0 or not 0 <= burst_fraction <= 1:
-            raise ValueError("margin must be >= 0 and burst_fraction within [0, 1]")
+        if margin < 0 or max_margin < margin or not 0 <= burst_fraction <= 1:
+            raise ValueError("need 0 <= margin <= max_margin, and burst_fraction within [0, 1]")
+        self._base_margin = margin
+        self._max_margin = max_margin
         self._margin = margin
         self._burst_fraction = burst_fraction
         self._clock = clock
@@ -128,9 +133,17 @@ class LocalWindow:
                 self._grants[limit.key] = log
             log.append(at)
             self._tat[limit.key] = max(self._tat.get(limit.key, at), at) + limit.period / limit.rate
+        # Half-life of about 140 grants (7 s at 20/s) back towards the base margin.
+        self._margin = self._base_margin + (self._margin - self._base_margin) * 0.995
         return wait
 
+    @property
+    def margin(self) -> float:
+        """The current safety margin in seconds (widened by recent 4000004s)."""
+        return self._margin
+
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
+        self._margin = min(self._max_margin, self._margin + self._base_margin)
         until = self._clock() + seconds
         for limit in limits:
             self._blocked_until[limit.key] = max(self._blocked_until.get(limit.key, 0.0), until)
