@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -242,6 +242,22 @@ class _JsonFormatter(logging.Formatter):
                 "message": record.getMessage(),
             }
         )
+
+
+@contextlib.contextmanager
+def _cli_logging(args: argparse.Namespace) -> Iterator[None]:
+    """Our loggers print to stderr for the length of one command, then are put back.
+
+    ``main()`` also runs in-process (tests, scripts that embed the CLI); leaving the
+    package logger muted or detached would silence the host's own logging afterwards.
+    """
+    root = logging.getLogger("temu_async")
+    saved = (root.handlers[:], root.propagate, root.level)
+    _setup_logging(args)
+    try:
+        yield
+    finally:
+        root.handlers[:], root.propagate, root.level = saved[0], saved[1], saved[2]
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -643,7 +659,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, value)
     if not hasattr(args, "progress_interval"):
         args.progress_interval = None
-    _setup_logging(args)
+    with _cli_logging(args):
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         code = int(asyncio.run(args.run(args)) if args.is_async else args.run(args))
