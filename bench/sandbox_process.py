@@ -106,7 +106,8 @@ class SandboxProcess:
             return self._read()
 
     def counters(self) -> dict[str, Any]:
-        """received, executed, rejections by code, admitted, max admitted in any 1 s."""
+        """received, executed, rejections by code, admitted, and the most requests admitted
+        (``max_in_window``) and arrived (``max_arrivals_in_window``) in any 1-second window."""
         return self.command("counters")
 
     def reset(self, rate_limit: int | None = None) -> None:
@@ -151,7 +152,7 @@ def _child(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
+    from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig, max_in_window
     from temu_async.sandbox.models import UN_SHIPPING
     from temu_async.sandbox.world import LOGISTICS_COMPANIES
 
@@ -199,6 +200,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 if cmd == "counters":
                     c = sb.counters
                     admitted = c.admitted.get(creds.app_key, [])
+                    arrivals = c.arrivals.get(creds.app_key, [])
                     _say(
                         {
                             "received": c.received,
@@ -206,6 +208,7 @@ async def _serve(args: argparse.Namespace) -> int:
                             "rejections": {str(k): v for k, v in c.rejections.items()},
                             "admitted": len(admitted),
                             "max_in_window": sb.max_in_window(creds.app_key),
+                            "max_arrivals_in_window": max_in_window(arrivals),
                         }
                     )
                 elif cmd == "reset":
@@ -217,7 +220,7 @@ async def _serve(args: argparse.Namespace) -> int:
                     _say({"ok": True})
                 elif cmd == "shippable":
                     book = world.orders.shops[int(request["mall_id"])]
-                    found = []
+                    found: list[dict[str, Any]] = []
                     for order in book.by_sn.values():
                         if len(found) >= int(request["limit"]):
                             break
