@@ -51,7 +51,7 @@ def _sku_row(g: Goods, s: Sku) -> dict[str, Any]:
         "crtTime": s.created * 1000,
         "status4VO": 1,
         "subStatus4VO": 1 if s.on_sale and g.on_sale else 2,
-        "goodsIsOnSale": g.on_sale,
+        "goodsIsOnSale": 1 if g.on_sale else 0,
         "currency": s.currency,
         "specList": [{"specName": s.spec}],
     }

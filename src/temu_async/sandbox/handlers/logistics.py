@@ -34,7 +34,7 @@ def warehouses(call: Call) -> dict[str, Any]:
                 "warehouseName": w.name,
                 "defaultWarehouse": w.default,
                 "pushOrderToOpenPlatform": False,
-                "cooperativeWarehouseAuthorizationStatus": 0,
+                "cooperativeWarehouseAuthorizationStatus": False,
                 "warehouseBrand": "",
                 "supportsUspsGroundAdvantage": True,
                 "regionId1": call.shop.region_id,

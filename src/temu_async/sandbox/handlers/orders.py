@@ -249,7 +249,7 @@ def shipping_info_v2(call: Call) -> dict[str, Any]:
             "additionalFirstName": "",
             "additionalLastName": "",
         },
-        "warning": {"isRestriction": False, "reason": ""},
+        "warning": {"isRestriction": False, "reason": 0},
     }
 
 
@@ -259,7 +259,8 @@ def _cents(amount: str) -> int:
 
 
 def _amount(cents: int, currency: str) -> dict[str, Any]:
-    return {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": currency}
+    # The amount type documents `amount` as an integer: minor units (cents).
+    return {"amount": cents, "currency": currency}
 
 
 def amount_query(call: Call) -> dict[str, Any]:
@@ -297,7 +298,7 @@ def amount_query(call: Call) -> dict[str, Any]:
             "retailPriceTotal": _amount(total * 2, currency),
             "customerPaid": _amount(total * 2, currency),
             "totalDiscount": zero,
-            "signOnDelivery": False,
+            "signOnDelivery": zero,
         },
         "orderList": lines,
         "warning": [],
