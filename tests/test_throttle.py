@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -89,7 +90,7 @@ async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
     # job, instead of waiting behind its forty-odd queued calls.
     positions = [i for i, shop in enumerate(order) if shop == "single"]
     assert positions[0] <= served_before + 3
-    assert [b - a for a, b in zip(positions, positions[1:])] == [2, 2, 2, 2]
+    assert [b - a for a, b in itertools.pairwise(positions)] == [2, 2, 2, 2]
     assert throttle.stats.per_tenant == {"bulk": 60, "single": 5}
 
 

@@ -264,10 +264,10 @@ def problems(cat: Catalogue) -> list[str]:
         for code in t.retryable_errors:
             if code not in t.errors:
                 out.append(f"{at}: retryable_errors names {code}, which is not in errors")
-        if t.idempotent_with is not None and not any(
-            f.name == t.idempotent_with for f in t.params
-        ):
-            out.append(f"{at}: idempotent_with names param {t.idempotent_with!r} that the type lacks")
+        if t.idempotent_with is not None and not any(f.name == t.idempotent_with for f in t.params):
+            out.append(
+                f"{at}: idempotent_with names param {t.idempotent_with!r} that the type lacks"
+            )
         if t.idempotent_with is not None and t.idempotent:
             out.append(f"{at}: idempotent_with only makes sense on a type that is not idempotent")
         out.extend(_field_problems(at + ".params", t.params))
