@@ -107,7 +107,7 @@ def canned_page() -> bytes:
 
 def ours(app: TemuApp, page: bytes) -> Callable[[], Any]:
     opts = CallOptions()
-    answer = Answer(status=200, body=page, server_time=None, content_type="application/json")
+    answer = Answer(status=200, body=page, date=None, content_type="application/json")
 
     def call() -> Any:
         # What the generated method and Group._call do with the keyword arguments.

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
 from aiohttp import web
@@ -22,6 +23,7 @@ from temu_async.errors import (
     MalformedResponse,
     OutcomeUnknown,
     ParamError,
+    RequestTimeout,
     ResponseDecodeError,
     SignatureError,
     TemuError,
@@ -422,3 +424,30 @@ async def test_lossy_mismatch_still_fails_with_the_raw_data(gateway: TinyGateway
         with pytest.raises(ResponseDecodeError, match=r"goodsId") as info:
             await app.shop(TOKEN).call("bg.test.timed", result_type=Timed)
     assert info.value.raw == {"goodsId": "not a number"}
+
+
+async def test_a_callers_session_gets_our_headers_and_timeout(gateway: TinyGateway) -> None:
+    # A session the caller owns has its own defaults (here: no timeout at all, no JSON
+    # content type); the app's timeout and headers must still apply to every request.
+    seen: list[str] = []
+
+    async def slow(body: dict[str, Any], n: int) -> Any:
+        if n == 2:
+            await asyncio.sleep(2.0)
+        return ok({"echo": "late"})
+
+    gateway.script = slow
+    own = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+    try:
+        async with make_app(
+            gateway, session=own, timeout=0.3, retry=RetryPolicy(max_retries=0)
+        ) as app:
+            shop = app.shop(TOKEN)
+            await shop.call("bg.test.read")
+            seen.append(gateway.content_types[-1])
+            with pytest.raises(RequestTimeout):
+                await shop.call("bg.test.read")
+        assert not own.closed, "the app must not close a session it does not own"
+    finally:
+        await own.close()
+    assert seen == ["application/json"]

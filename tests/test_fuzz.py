@@ -134,7 +134,7 @@ result_types: list[Any] = [Any, Result, dict[str, Any], list[int], int]
 
 
 def _decode(app: TemuApp, body: bytes, status: int, type_name: str, result_type: Any) -> Any:
-    answer = Answer(status=status, body=body, server_time=None, content_type="application/json")
+    answer = Answer(status=status, body=body, date=None, content_type="application/json")
     return app._decode(answer, type_name, result_type)
 
 

@@ -160,3 +160,26 @@ async def test_a_rate_limit_rejection_widens_the_margin_which_then_decays() -> N
     for _ in range(1000):
         await backend.reserve([limit], 60.0)
     assert 0.02 < backend.margin < 0.0203
+
+
+async def test_an_idle_throttle_grants_at_once_but_never_lets_a_newcomer_overtake() -> None:
+    # Nobody waiting and a slot free: the grant is immediate. Once someone waits, a
+    # newcomer queues behind them even when its own limits have room, exactly as
+    # it would if every grant went through the dispatcher.
+    throttle = Throttle(LocalWindow(burst_fraction=1.0))
+    app, own = Limit("app", 1000), Limit("app:slow.type", 1)
+    assert await throttle.acquire([app, own], "x") == 0.0
+    order: list[str] = []
+
+    async def one(limits: list[Limit], tenant: str) -> float:
+        waited = await throttle.acquire(limits, tenant)
+        order.append(tenant)
+        return waited
+
+    queued = asyncio.create_task(one([app, own], "x"))  # ~1 s for the type's own limit
+    await asyncio.sleep(0.05)
+    newcomer = await one([app], "y")  # the app limit alone has room
+    assert order == ["x", "y"]
+    assert await queued >= 0.9
+    assert newcomer >= 0.85
+    await throttle.close()

@@ -45,6 +45,7 @@ class TinyGateway:
     arrivals: list[float] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -71,6 +72,7 @@ class TinyGateway:
         raw = await request.read()
         self.bodies.append(raw)
         self.urls.append(str(request.url))
+        self.content_types.append(request.headers.get("Content-Type", ""))
         now = time.time() + self.clock_offset
         headers = {"Date": email.utils.formatdate(now, usegmt=True)}
         body = json.loads(raw)

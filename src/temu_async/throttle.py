@@ -108,8 +108,8 @@ class LocalWindow:
     def _burst(self, limit: Limit) -> int:
         return max(1, int(limit.rate * self._burst_fraction))
 
-    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
-        now = self._clock()
+    def _earliest(self, limits: Sequence[Limit], now: float) -> float:
+        """When every limit allows the next grant (``now`` or later)."""
         at = now
         for limit in limits:
             log = self._grants.get(limit.key)
@@ -120,12 +120,9 @@ class LocalWindow:
                 spacing = limit.period / limit.rate
                 at = max(at, tat - (self._burst(limit) - 1) * spacing)
             at = max(at, self._blocked_until.get(limit.key, 0.0))
-        wait = at - now
-        if wait > max_wait:
-            raise ThrottleTimeout(
-                f"the next free slot is {wait:.2f} s away, more than max_wait={max_wait:.2f} s",
-                hint="raise max_wait, lower the concurrency, or spread the work over time",
-            )
+        return at
+
+    def _record(self, limits: Sequence[Limit], at: float) -> None:
         for limit in limits:
             log = self._grants.get(limit.key)
             if log is None or (log.maxlen or 0) < limit.rate:
@@ -135,7 +132,30 @@ class LocalWindow:
             self._tat[limit.key] = max(self._tat.get(limit.key, at), at) + limit.period / limit.rate
         # Half-life of about 140 grants (7 s at 20/s) back towards the base margin.
         self._margin = self._base_margin + (self._margin - self._base_margin) * 0.995
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
+        now = self._clock()
+        at = self._earliest(limits, now)
+        wait = at - now
+        if wait > max_wait:
+            raise ThrottleTimeout(
+                f"the next free slot is {wait:.2f} s away, more than max_wait={max_wait:.2f} s",
+                hint="raise max_wait, lower the concurrency, or spread the work over time",
+            )
+        self._record(limits, at)
         return wait
+
+    def grant_now(self, limits: Sequence[Limit]) -> bool:
+        """Take a slot if one is free this instant; reserve nothing otherwise.
+
+        The throttle's fast path when nobody is queued: the same rules as
+        :meth:`reserve`, without a trip through the dispatcher task.
+        """
+        now = self._clock()
+        if self._earliest(limits, now) > now:
+            return False
+        self._record(limits, now)
+        return True
 
     @property
     def margin(self) -> float:
@@ -187,6 +207,11 @@ class Throttle:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._serving = False
+        """The dispatcher holds a waiter it has taken off the queues."""
+        self._grant_now: Callable[[Sequence[Limit]], bool] | None = getattr(
+            self.backend, "grant_now", None
+        )
 
     async def acquire(
         self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
@@ -194,6 +219,16 @@ class Throttle:
         """Wait for a slot in every limit; return the seconds spent waiting."""
         if self._closed:
             raise RuntimeError("the throttle is closed")
+        if (
+            self._grant_now is not None
+            and not self._ring
+            and not self._serving
+            and self._grant_now(limits)
+        ):
+            # Nobody waits and a slot is free: granting here is what the dispatcher
+            # would do, minus two turns of the event loop.
+            self._count(tenant, 0.0)
+            return 0.0
         loop = asyncio.get_running_loop()
         now = self._clock()
         budget = self.max_wait if max_wait is None else max_wait
@@ -207,10 +242,13 @@ class Throttle:
         assert self._wake is not None
         self._wake.set()
         waited = await waiter.future
+        self._count(tenant, waited)
+        return waited
+
+    def _count(self, tenant: str, waited: float) -> None:
         self.stats.granted += 1
         self.stats.waited_seconds += waited
         self.stats.per_tenant[tenant] = self.stats.per_tenant.get(tenant, 0) + 1
-        return waited
 
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
         self.stats.penalties += 1
@@ -259,21 +297,28 @@ class Throttle:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            self._serving = True
             try:
-                wait = await self.backend.reserve(
-                    waiter.limits, max(0.0, waiter.deadline - self._clock())
-                )
-            except asyncio.CancelledError:
-                if not waiter.future.done():
-                    waiter.future.set_exception(RuntimeError("the throttle was closed"))
-                raise
-            except Exception as exc:  # a backend failure belongs to this caller only
-                if not waiter.future.done():
-                    waiter.future.set_exception(exc)
-                continue
-            if wait > 0:
-                # Sleep here, not in the caller: the next reservation must not be made
-                # before this one is due, or round robin would not be fair.
-                await asyncio.sleep(wait)
+                await self._serve(waiter)
+            finally:
+                self._serving = False
+
+    async def _serve(self, waiter: _Waiter) -> None:
+        try:
+            wait = await self.backend.reserve(
+                waiter.limits, max(0.0, waiter.deadline - self._clock())
+            )
+        except asyncio.CancelledError:
             if not waiter.future.done():
-                waiter.future.set_result(self._clock() - waiter.enqueued)
+                waiter.future.set_exception(RuntimeError("the throttle was closed"))
+            raise
+        except Exception as exc:  # a backend failure belongs to this caller only
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
+            return
+        if wait > 0:
+            # Sleep here, not in the caller: the next reservation must not be made
+            # before this one is due, or round robin would not be fair.
+            await asyncio.sleep(wait)
+        if not waiter.future.done():
+            waiter.future.set_result(self._clock() - waiter.enqueued)

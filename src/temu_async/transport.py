@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -30,9 +31,17 @@ _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 class Answer:
     status: int
     body: bytes
-    server_time: float | None
-    """The gateway's clock (unix seconds) from its Date header, when it sent one."""
+    date: str | None
+    """The gateway's Date header, as sent."""
     content_type: str
+
+    @property
+    def server_time(self) -> float | None:
+        """The gateway's clock (unix seconds) from its Date header, when it sent a valid one.
+
+        Parsed on demand: only a refused timestamp needs it.
+        """
+        return _parse_date(self.date)
 
 
 class Transport:
@@ -60,7 +69,10 @@ class Transport:
                 limit=self._connection_limit, ttl_dns_cache=300, enable_cleanup_closed=True
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, headers=_HEADERS, raise_for_status=False
+                connector=connector,
+                headers=_HEADERS,
+                timeout=self._client_timeout(self._timeout),
+                raise_for_status=False,
             )
             self._owns_session = True
         return self._session
@@ -69,18 +81,20 @@ class Transport:
         """Send one request. The clock for ``timeout`` starts here, after throttling."""
         session = self._get_session()
         total = self._timeout if timeout is None else timeout
-        client_timeout = aiohttp.ClientTimeout(
-            total=total, sock_connect=min(self._connect_timeout, total)
-        )
+        # The session's defaults carry the headers and the usual timeout; a call's own
+        # timeout is the only thing that needs per-request arguments.
+        extra: dict[str, Any] = {}
+        if timeout is not None or not self._owns_session:
+            extra["timeout"] = self._client_timeout(total)
+        if not self._owns_session:
+            extra["headers"] = _HEADERS  # a caller's session has its own defaults
         try:
-            async with session.post(
-                self.url, data=body, headers=_HEADERS, timeout=client_timeout
-            ) as resp:
+            async with session.post(self.url, data=body, **extra) as resp:
                 data = await resp.read()
                 return Answer(
                     status=resp.status,
                     body=data,
-                    server_time=_parse_date(resp.headers.get("Date")),
+                    date=resp.headers.get("Date"),
                     content_type=resp.headers.get("Content-Type", ""),
                 )
         except aiohttp.ClientConnectorError as exc:
@@ -93,6 +107,9 @@ class Transport:
             raise TransportError(
                 f"the connection failed mid-request ({_reason(exc)})", sent=True
             ) from None
+
+    def _client_timeout(self, total: float) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=total, sock_connect=min(self._connect_timeout, total))
 
     async def close(self) -> None:
         if self._session is not None and self._owns_session and not self._session.closed:
