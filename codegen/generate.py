@@ -24,6 +24,7 @@ from codegen.model import (
     GenerateError,
     MethodOut,
     ModuleOut,
+    StructOut,
     build_events,
     build_module,
     docstring,
@@ -157,11 +158,44 @@ def render(cat: Catalogue) -> dict[Path, str]:
     out[GENERATED_DIR / "groups.py"] = env.get_template("groups.py.j2").render(
         header=header, modules=modules
     )
+    events = build_events(cat.events)
     out[GENERATED_DIR / "events.py"] = _render_with_imports(
-        env.get_template("events.py.j2"), header=header, events=build_events(cat.events)
+        env.get_template("events.py.j2"), header=header, events=events
+    )
+    names = _public_names(modules, events)
+    by_module: dict[str, list[str]] = {}
+    for name, module in names:
+        by_module.setdefault(module, []).append(name)
+    out[GENERATED_DIR / "type_index.py"] = env.get_template("type_index.py.j2").render(
+        header=header, names=names, by_module=sorted(by_module.items())
     )
     out[API_DOC] = _api_doc(env, cat, modules, header)
     return out
+
+
+def _public_names(
+    modules: list[ModuleOut], events: list[tuple[Any, StructOut, list[StructOut]]]
+) -> list[tuple[str, str]]:
+    """(name, module) of every Struct and result alias, sorted; a name is defined once."""
+    owner: dict[str, str] = {}
+
+    def claim(name: str, module: str) -> None:
+        if owner.setdefault(name, module) != module:
+            raise GenerateError(
+                f"{name} is generated in both {owner[name]} and {module}; "
+                "temu_async.types needs one owner per name (rename one group's Struct)"
+            )
+
+    for mod in modules:
+        module = f"temu_async._generated.{mod.group}"
+        for struct in mod.structs:
+            claim(struct.name, module)
+        for alias, _ in mod.aliases:
+            claim(alias, module)
+    for _, struct, nested in events:
+        for s in (*nested, struct):
+            claim(s.name, "temu_async._generated.events")
+    return sorted(owner.items())
 
 
 def _api_doc(env: jinja2.Environment, cat: Catalogue, modules: list[ModuleOut], header: str) -> str:

@@ -14,8 +14,9 @@ import msgspec
 import pytest
 
 from codegen import GENERATOR_VERSION
-from codegen.generate import GENERATED_DIR, HEADER_MARK, run
+from codegen.generate import GENERATED_DIR, HEADER_MARK, _public_names, run
 from codegen.load import load_catalogue
+from codegen.model import GenerateError, ModuleOut, StructOut
 from codegen.naming import event_class, pascal, py_name, singular, snake, type_base
 from temu_async.catalogue import Catalogue
 
@@ -276,3 +277,19 @@ def test_generated_source_reads_as_specified(generated: Path) -> None:
     init = (generated / GENERATED_DIR / "__init__.py").read_text(encoding="utf-8")
     assert '"order": "temu_async._generated.order"' in init
     assert "from temu_async._generated" not in init
+
+
+def test_a_struct_name_generated_in_two_groups_stops_the_generator() -> None:
+    # temu_async.types maps each name to one module; a second owner would shadow the first.
+    def module(group: str, *names: str) -> ModuleOut:
+        structs = [StructOut(n, "", "result", []) for n in names]
+        return ModuleOut(group, f"{group.title()}Group", "", structs=structs)
+
+    ok = _public_names([module("order", "OrderA", "Shared"), module("price", "PriceB")], [])
+    assert ok == [
+        ("OrderA", "temu_async._generated.order"),
+        ("PriceB", "temu_async._generated.price"),
+        ("Shared", "temu_async._generated.order"),
+    ]
+    with pytest.raises(GenerateError, match=r"Shared is generated in both .*order and .*price"):
+        _public_names([module("order", "Shared"), module("price", "Shared")], [])

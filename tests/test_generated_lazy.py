@@ -6,12 +6,18 @@ Each check runs in a fresh interpreter, since this test process has imported eve
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import msgspec
+import pytest
+
+import temu_async.types as types
 from temu_async._generated import GROUPS
+from temu_async._generated.type_index import MODULES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -108,3 +114,43 @@ print(before, loaded())
 """
     )
     assert out == "[] ['groups', 'order']"  # order imports the client, which imports groups
+
+
+def test_one_name_from_temu_async_types_loads_only_its_group() -> None:
+    out = _run(
+        "import sys\n"
+        + LOADED
+        + """
+import temu_async.types as types
+print(loaded())
+from temu_async.types import FulfillmentShipmentConfirmV2SendRequestParam as P
+print(loaded(), P.__module__)
+"""
+    )
+    lines = out.splitlines()
+    assert lines[0] == "['type_index']"
+    assert lines[1] == ("['fulfillment', 'groups', 'type_index'] temu_async._generated.fulfillment")
+
+
+def test_temu_async_types_holds_every_generated_struct_once() -> None:
+    defined: dict[str, str] = {}
+    for module_name in [*GROUPS.values(), "temu_async._generated.events"]:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            is_struct = isinstance(value, type) and issubclass(value, msgspec.Struct)
+            if is_struct and value.__module__ == module_name:
+                defined[name] = module_name
+    assert defined, "no Structs found: the walk is broken"
+    missing = sorted(set(defined) - set(MODULES))
+    assert not missing, f"generated but not in temu_async.types: {missing[:5]}"
+    for name, module_name in MODULES.items():
+        value = getattr(types, name)
+        assert getattr(importlib.import_module(module_name), name) is value
+        if name in defined:
+            assert defined[name] == module_name
+    assert "OrderStatusChangeEvent" in MODULES  # webhook events are there too
+
+
+def test_a_misspelt_name_in_temu_async_types_says_where_to_look() -> None:
+    with pytest.raises(AttributeError, match=r"no attribute 'OrderListV2Reslt'.*docs/api\.md"):
+        _ = types.OrderListV2Reslt

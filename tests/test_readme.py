@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+from temu_async.client import TemuApp
 from temu_async.sandbox import Sandbox, SandboxConfig
+from temu_async.sandbox.models import UN_SHIPPING
+from temu_async.sandbox.world import LOGISTICS_COMPANIES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def quick_start() -> str:
+def quick_start(block: int = 0) -> str:
     text = README.read_text()
-    section = text.split("## Quick start", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)[block]  # type: ignore[no-any-return]
 
 
 async def test_quick_start_runs_against_the_sandbox() -> None:
@@ -30,3 +34,29 @@ async def test_quick_start_runs_against_the_sandbox() -> None:
         scope: dict[str, object] = {}
         exec(compile(code, str(README), "exec"), scope)
         await scope["main"]()  # type: ignore[operator]
+
+
+async def test_the_nested_params_example_ships_an_order_in_the_sandbox() -> None:
+    code = quick_start(1)
+    assert "from temu_async.types import (" in code
+    scope: dict[str, Any] = {}
+    exec(compile(code, str(README), "exec"), scope)
+    async with Sandbox(SandboxConfig(seed=6, shops=1, orders=60)) as sb:
+        creds = sb.credentials
+        shop_world = sb.world.shops[creds.shops[0].mall_id]
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            page = await shop.order.list_v2(page_size=20, parent_order_status=UN_SHIPPING)
+            assert page.page_items, "the sandbox has no order waiting to ship"
+            item = page.page_items[0]
+            sn = item.parent_order_map.parent_order_sn
+            await scope["ship"](
+                shop,
+                item,
+                shop_world.warehouses[0].warehouse_id,
+                LOGISTICS_COMPANIES[0][0],
+                "1Z999AA10123456784",
+            )
+            detail = await shop.order.list_v2(page_size=100, parent_order_sn_list=[sn])
+    assert detail.page_items
+    assert detail.page_items[0].parent_order_map.parent_order_status != UN_SHIPPING

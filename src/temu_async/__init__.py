@@ -90,8 +90,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from temu_async.client import CallOptions, ShopClient, TemuApp
     from temu_async.errors import (
         ApiError,
@@ -124,13 +122,15 @@ if TYPE_CHECKING:
     from temu_async.throttle import Limit, LocalWindow, RateBackend, Throttle
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'temu_async' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    # Hidden from type checkers, so a misspelt name is their error, not an Any.
+    def __getattr__(name: str) -> object:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'temu_async' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
