@@ -32,6 +32,7 @@ from typing import Any, TextIO
 from temu_async import catalogue
 from temu_async.client import CallOptions, ShopClient, TemuApp
 from temu_async.errors import TemuError
+from temu_async.secret import Secret
 from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import DAY, OrderSync, OrderSyncOptions
 from temu_async.sync.prices import (
@@ -59,30 +60,13 @@ class ConfigError(Exception):
     """Credentials or settings are missing or malformed (names the variable, never its value)."""
 
 
-class _Hidden:
-    """A secret held so that no repr or f-string shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
 @dataclass
 class Settings:
     app_key: str | None = None
-    app_secret: _Hidden | None = field(default=None, repr=False)
+    app_secret: Secret | None = field(default=None, repr=False)
     region: str = "us"
     base_url: str | None = None
-    shops: list[tuple[str | None, _Hidden]] = field(default_factory=list, repr=False)
+    shops: list[tuple[str | None, Secret]] = field(default_factory=list, repr=False)
     """(name or None, token) in the order given."""
 
 
@@ -114,22 +98,22 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def _env_secret(name: str, env: dict[str, str], where: str) -> _Hidden:
+def _env_secret(name: str, env: dict[str, str], where: str) -> Secret:
     value = env.get(name)
     if not value:
         raise ConfigError(f"{where} names the environment variable {name}, which is not set")
-    return _Hidden(value)
+    return Secret(value)
 
 
-def _parse_tokens(text: str) -> list[tuple[str | None, _Hidden]]:
-    out: list[tuple[str | None, _Hidden]] = []
+def _parse_tokens(text: str) -> list[tuple[str | None, Secret]]:
+    out: list[tuple[str | None, Secret]] = []
     for i, part in enumerate(p.strip() for p in text.split(",")):
         if not part:
             continue
         name, eq, token = part.partition("=")
         if eq and (not name.strip() or not token.strip()):
             raise ConfigError(f"TEMU_ACCESS_TOKENS entry {i + 1}: expected name=token")
-        out.append((name.strip(), _Hidden(token.strip())) if eq else (None, _Hidden(part)))
+        out.append((name.strip(), Secret(token.strip())) if eq else (None, Secret(part)))
     return out
 
 
@@ -145,7 +129,7 @@ def load_settings(args: argparse.Namespace, env: dict[str, str] | None = None) -
             raise ConfigError("config: app_key must be a string")
         s.app_key = key
         if isinstance(data.get("app_secret"), str):
-            s.app_secret = _Hidden(data["app_secret"])
+            s.app_secret = Secret(data["app_secret"])
         elif isinstance(data.get("app_secret_env"), str):
             s.app_secret = _env_secret(data["app_secret_env"], env, "config app_secret_env")
         if isinstance(data.get("region"), str):
@@ -157,12 +141,12 @@ def load_settings(args: argparse.Namespace, env: dict[str, str] | None = None) -
             raise ConfigError("config: shops must be a table of name = token")
         for name, value in shops.items():
             if isinstance(value, str):
-                s.shops.append((name, _Hidden(value)))
+                s.shops.append((name, Secret(value)))
             elif isinstance(value, dict) and isinstance(value.get("access_token_env"), str):
                 where = f"config shops.{name}.access_token_env"
                 s.shops.append((name, _env_secret(value["access_token_env"], env, where)))
             elif isinstance(value, dict) and isinstance(value.get("access_token"), str):
-                s.shops.append((name, _Hidden(value["access_token"])))
+                s.shops.append((name, Secret(value["access_token"])))
             else:
                 raise ConfigError(
                     f"config: shops.{name} must be a token string or {{access_token_env = VAR}}"
@@ -170,7 +154,7 @@ def load_settings(args: argparse.Namespace, env: dict[str, str] | None = None) -
     if env.get("TEMU_APP_KEY"):
         s.app_key = env["TEMU_APP_KEY"]
     if env.get("TEMU_APP_SECRET"):
-        s.app_secret = _Hidden(env["TEMU_APP_SECRET"])
+        s.app_secret = Secret(env["TEMU_APP_SECRET"])
     if env.get("TEMU_REGION"):
         s.region = env["TEMU_REGION"]
     if env.get("TEMU_BASE_URL"):
@@ -178,7 +162,7 @@ def load_settings(args: argparse.Namespace, env: dict[str, str] | None = None) -
     if env.get("TEMU_ACCESS_TOKENS"):
         s.shops = _parse_tokens(env["TEMU_ACCESS_TOKENS"])
     elif env.get("TEMU_ACCESS_TOKEN"):
-        s.shops = [(None, _Hidden(env["TEMU_ACCESS_TOKEN"]))]
+        s.shops = [(None, Secret(env["TEMU_ACCESS_TOKEN"]))]
     token_env = getattr(args, "token_env", None)
     if token_env:
         s.shops = [(getattr(args, "shop_name", None), _env_secret(token_env, env, "--token-env"))]

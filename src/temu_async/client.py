@@ -46,6 +46,7 @@ from temu_async.errors import (
     error_from_response,
 )
 from temu_async.retry import RetryPolicy, provably_not_run
+from temu_async.secret import Secret
 from temu_async.signing import sign_encoded
 from temu_async.throttle import Limit, RateBackend, Throttle
 from temu_async.transport import REGION_URLS, Answer, Transport
@@ -75,23 +76,6 @@ class CallOptions:
     """Longest wait for a rate slot before ThrottleTimeout."""
     allow_unknown: bool = False
     """Send params the catalogue does not know (for fields Temu added since)."""
-
-
-class _Secret:
-    """Holds a credential so that no repr, log line or traceback can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
 
 
 def _require_credential(name: str, value: object) -> str:
@@ -133,7 +117,7 @@ class TemuApp:
         catalogue: model.Catalogue | None = None,
     ) -> None:
         self.app_key = _require_credential("app_key", app_key)
-        self._secret = _Secret(_require_credential("app_secret", app_secret))
+        self._secret = Secret(_require_credential("app_secret", app_secret))
         if region not in REGION_URLS:
             raise ValueError(f"region must be one of {sorted(REGION_URLS)}, got {region!r}")
         if timeout <= 0:
@@ -520,7 +504,7 @@ class ShopClient(Groups):
         scopes: Iterable[str] | None = None,
     ) -> None:
         self.app = app
-        self._token = _Secret(_require_credential("access_token", access_token))
+        self._token = Secret(_require_credential("access_token", access_token))
         self.name = name or f"shop-{_fingerprint(access_token)}"
         self.scopes: frozenset[str] | None = frozenset(scopes) if scopes is not None else None
         self._groups: dict[str, Any] = {}
