@@ -16,11 +16,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from golden import GOLDEN_SECRET, GOLDEN_SIGN, golden_params
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-
-GOLDEN_SECRET = "c7e0a1a63542be4de3cb5488f9fba8149e8fc290"
 
 
 def _load(name: str) -> ModuleType:
@@ -34,30 +33,8 @@ def _load(name: str) -> ModuleType:
 def test_reference_client_signs_the_docs_golden_vector() -> None:
     # The baseline must be a correct client, or its figures compare nothing.
     reference = _load("reference_client")
-    params = {
-        "access_token": "2nifvmpyymvypwmcms5ct4uqqudrwgpmzbcnmkt1jzjkuaf3x56iixym",
-        "app_key": "f9d5cc9313893a20d5aa85c654e8f503",
-        "data_type": "JSON",
-        "sendRequestList": [
-            {
-                "orderSendInfoList": [
-                    {
-                        "quantity": 1,
-                        "orderSn": "211-21905473070712792",
-                        "parentOrderSn": "PO-211-21905452099192792",
-                        "goodsId": 601099548666279,
-                        "skuId": 17592352673534,
-                    }
-                ],
-                "carrierId": "699272611",
-                "trackingNumber": "270324232756",
-            }
-        ],
-        "sendType": 0,
-        "timestamp": 1711009072,
-        "type": "bg.logistics.shipment.confirm",
-    }
-    assert reference.testsign(GOLDEN_SECRET, params) == "4CCF219942D4180C6DDA3CE36C1B838F"
+    params = golden_params()
+    assert reference.testsign(GOLDEN_SECRET, params) == GOLDEN_SIGN
 
 
 @pytest.mark.slow

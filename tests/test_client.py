@@ -5,15 +5,14 @@ import json
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import msgspec
 import pytest
 from aiohttp import web
-from test_throttle import max_in_window
 from tiny_gateway import TinyGateway, fail, ok
+from windows import max_in_window
 
 from temu_async.catalogue import Catalogue, Field, RateLimit, TypeSpec
 from temu_async.client import CallOptions, TemuApp
@@ -76,14 +75,6 @@ CATALOGUE = Catalogue(default_rate_limit=20, types=[READ, WRITE, LIMITED, EU_ONL
 class Result(msgspec.Struct):
     echo: str
     count: int = 0
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[TinyGateway]:
-    gw = TinyGateway()
-    await gw.start()
-    yield gw
-    await gw.stop()
 
 
 def make_app(gw: TinyGateway, **kwargs: Any) -> TemuApp:

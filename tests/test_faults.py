@@ -102,14 +102,6 @@ def fast_policy(**kw: Any) -> RetryPolicy:
     return RetryPolicy(**kw)
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[TinyGateway]:
-    gw = TinyGateway()
-    await gw.start()
-    yield gw
-    await gw.stop()
-
-
 def tiny_app(gw: TinyGateway, **kw: Any) -> TemuApp:
     kw.setdefault("retry", fast_policy())
     return TemuApp(gw.app_key, gw.app_secret, base_url=gw.url, catalogue=CATALOGUE, **kw)

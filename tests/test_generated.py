@@ -112,14 +112,6 @@ def python_names(cls: type, method: str) -> list[str]:
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[TinyGateway]:
-    gw = TinyGateway()
-    await gw.start()
-    yield gw
-    await gw.stop()
-
-
-@pytest.fixture
 async def shop(gateway: TinyGateway) -> AsyncIterator[ShopClient]:
     app = TemuApp(
         gateway.app_key,

@@ -50,14 +50,6 @@ def gen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[TinyGateway]:
-    gw = TinyGateway()
-    await gw.start()
-    yield gw
-    await gw.stop()
-
-
-@pytest.fixture
 async def shop(gateway: TinyGateway) -> AsyncIterator[ShopClient]:
     app = TemuApp(
         gateway.app_key,

@@ -13,24 +13,13 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redis_server import RedisServer, free_port, running_redis
+from windows import max_in_window
 
 from temu_async.errors import TemuError, ThrottleTimeout
 from temu_async.redis_throttle import _SCRIPT_SHA, RedisUnavailable, RedisWindow, redis_key
 from temu_async.throttle import Limit, Throttle
 
 pytestmark = pytest.mark.redis
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most grants in any half-open window of ``window`` seconds."""
-    times = sorted(times)
-    best = 0
-    start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def grant_times(window: RedisWindow, raw: Redis, limit: Limit, count: int) -> list[float]:

@@ -25,23 +25,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from windows import max_in_window
 
 WORKERS = 4
 RATE = 20
 DURATION = 5.3
 WORKER = Path(__file__).resolve().with_name("test_redis_throttle_worker.py")
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most arrivals in any half-open window of ``window`` seconds."""
-    times = sorted(times)
-    best = 0
-    start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 # --- the test process --------------------------------------------------------------------

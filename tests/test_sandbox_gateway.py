@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from golden import GOLDEN_SECRET, GOLDEN_SIGN, golden_params
 from sandbox_support import call, post, sign, signed_body, small_catalogue
 
 from temu_async.sandbox import ManualClock, Sandbox, SandboxConfig, expected_sign
@@ -30,33 +31,11 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def test_golden_vector_from_the_docs() -> None:
-    params: dict[str, Any] = {
-        "access_token": "2nifvmpyymvypwmcms5ct4uqqudrwgpmzbcnmkt1jzjkuaf3x56iixym",
-        "app_key": "f9d5cc9313893a20d5aa85c654e8f503",
-        "data_type": "JSON",
-        "sendRequestList": [
-            {
-                "orderSendInfoList": [
-                    {
-                        "quantity": 1,
-                        "orderSn": "211-21905473070712792",
-                        "parentOrderSn": "PO-211-21905452099192792",
-                        "goodsId": 601099548666279,
-                        "skuId": 17592352673534,
-                    }
-                ],
-                "carrierId": "699272611",
-                "trackingNumber": "270324232756",
-            }
-        ],
-        "sendType": 0,
-        "timestamp": 1711009072,
-        "type": "bg.logistics.shipment.confirm",
-    }
-    secret = "c7e0a1a63542be4de3cb5488f9fba8149e8fc290"
-    assert expected_sign(secret, params) == "4CCF219942D4180C6DDA3CE36C1B838F"
+    params = golden_params()
+    secret = GOLDEN_SECRET
+    assert expected_sign(secret, params) == GOLDEN_SIGN
     # None values are left out, and a string keeps inner quotes (only the JSON pair goes).
-    assert expected_sign(secret, {**params, "version": None}) == "4CCF219942D4180C6DDA3CE36C1B838F"
+    assert expected_sign(secret, {**params, "version": None}) == GOLDEN_SIGN
     assert expected_sign(secret, {"a": '"x"'}) != expected_sign(secret, {"a": "x"})
 
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import pytest
+from golden import GOLDEN_SECRET, GOLDEN_SIGN, golden_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from official_sign import official_sign, official_text, python_example_text
@@ -14,38 +15,9 @@ from temu_async.errors import ParamError
 from temu_async.signing import sign, sign_encoded, signing_text
 from temu_async.wire import build_body, encode_params
 
-GOLDEN_SECRET = "c7e0a1a63542be4de3cb5488f9fba8149e8fc290"
-
-
-def golden_params() -> dict[str, Any]:
-    # Nested key order as in the docs' sign string, not as in the body printed beside it.
-    return {
-        "access_token": "2nifvmpyymvypwmcms5ct4uqqudrwgpmzbcnmkt1jzjkuaf3x56iixym",
-        "app_key": "f9d5cc9313893a20d5aa85c654e8f503",
-        "data_type": "JSON",
-        "sendRequestList": [
-            {
-                "orderSendInfoList": [
-                    {
-                        "quantity": 1,
-                        "orderSn": "211-21905473070712792",
-                        "parentOrderSn": "PO-211-21905452099192792",
-                        "goodsId": 601099548666279,
-                        "skuId": 17592352673534,
-                    }
-                ],
-                "carrierId": "699272611",
-                "trackingNumber": "270324232756",
-            }
-        ],
-        "sendType": 0,
-        "timestamp": 1711009072,
-        "type": "bg.logistics.shipment.confirm",
-    }
-
 
 def test_golden_vector_from_the_docs() -> None:
-    assert sign(golden_params(), GOLDEN_SECRET) == "4CCF219942D4180C6DDA3CE36C1B838F"
+    assert sign(golden_params(), GOLDEN_SECRET) == GOLDEN_SIGN
 
 
 def test_golden_vector_needs_the_docs_nested_key_order() -> None:
@@ -60,7 +32,7 @@ def test_golden_vector_needs_the_docs_nested_key_order() -> None:
             "orderSendInfoList": item["orderSendInfoList"],
         }
     ]
-    assert sign(params, GOLDEN_SECRET) != "4CCF219942D4180C6DDA3CE36C1B838F"
+    assert sign(params, GOLDEN_SECRET) != GOLDEN_SIGN
 
 
 def test_sign_and_none_values_are_left_out() -> None:

@@ -5,21 +5,10 @@ import itertools
 import time
 
 import pytest
+from windows import max_in_window
 
 from temu_async.errors import ThrottleTimeout
 from temu_async.throttle import Limit, LocalWindow, Throttle
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most grants that fall in any half-open window of ``window`` seconds."""
-    times = sorted(times)
-    best = 0
-    start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_max_in_window_helper_counts_what_it_should() -> None:
