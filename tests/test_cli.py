@@ -12,7 +12,7 @@ import pytest
 
 from temu_async.cli import ConfigError, build_parser, load_settings, main
 from temu_async.sandbox import Sandbox, SandboxConfig
-from temu_async.sync.sandbox_thread import SandboxThread
+from temu_async.sandbox.thread import SandboxThread
 
 SECRET = "s3cr3t-value-that-must-never-show"
 TOKEN = "tok-value-that-must-never-show"

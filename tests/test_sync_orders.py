@@ -19,9 +19,9 @@ import pytest
 
 from temu_async import TemuApp
 from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
+from temu_async.sandbox.thread import SandboxThread
 from temu_async.sync import JsonlSink, OrderSync, OrderSyncOptions, SqliteStore
 from temu_async.sync.orders import LIST_TYPE
-from temu_async.sync.sandbox_thread import SandboxThread
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -470,7 +470,7 @@ async def _cmd_prices_push(args: argparse.Namespace) -> int:
 
 async def _demo(args: argparse.Namespace) -> int:
     from temu_async.sandbox import FaultSpec, SandboxConfig
-    from temu_async.sync.sandbox_thread import SandboxThread
+    from temu_async.sandbox.thread import SandboxThread
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@
 127.0.0.1 (free port), seeded with apps, shops, goods, prices and orders; point a
 client at ``sb.url`` with ``sb.credentials``. It checks requests the way the real
 gateway does (PROTOCOL.md), limits them per second per app_key, and can inject
-faults (``sb.faults``). See ``pytest_plugin`` for the ``temu_sandbox`` fixture.
+faults (``sb.faults``). See ``pytest_plugin`` for the ``temu_sandbox`` fixture, and
+``SandboxThread`` to serve it from its own thread (as a remote gateway would be).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .limiter import max_in_window
 from .models import OrderStatusChange
 from .server import ROUTER_PATH, Sandbox
 from .signature import expected_sign
+from .thread import SandboxThread
 from .webhook_push import TEMU_RETRY_DELAYS, PushOutcome, PushPolicy, WebhookPusher
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "SandboxCredentials",
+    "SandboxThread",
     "ShopCredentials",
     "SystemClock",
     "WebhookPusher",

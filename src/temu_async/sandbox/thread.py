@@ -13,7 +13,8 @@ import concurrent.futures
 import threading
 from types import TracebackType
 
-from temu_async.sandbox import Sandbox, SandboxConfig
+from .config import SandboxConfig
+from .server import Sandbox
 
 __all__ = ["SandboxThread"]
 
