@@ -1,6 +1,6 @@
 """Client CPU per call over real HTTP on loopback: temu-async vs the reference vs ``temu-api``.
 
-The sandbox runs in a separate process (``sandbox_process.py``) with no added latency and
+The sandbox runs in a separate process (``temu_async.sandbox.process``) with no added latency and
 no effective rate limit, so ``time.process_time()`` in this process counts only the
 client: building params, checks, signing, the body, aiohttp (or requests), decoding.
 Calls run one at a time; each figure is the median over repeats of (CPU / calls).
@@ -33,8 +33,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench_sandbox import SandboxInfo, SandboxProcess, bench_sandbox
 from reference_client import ReferenceClient
-from sandbox_process import SandboxInfo, SandboxProcess
 
 from temu_async import TemuApp
 from temu_async._generated.fulfillment import (
@@ -298,7 +298,7 @@ def measure(quick: bool = False) -> CpuResult:
     # Four shops: one for reads, one per client for writes (each ships its own orders).
     # A 6-hour history leaves most orders confirmed and not yet shipped.
     per_shop = max(200, int(plan.writes_per_client() * 1.4) + 100)
-    with SandboxProcess(shops=4, orders=per_shop, history_days=0.25) as sandbox:
+    with bench_sandbox(shops=4, orders=per_shop, history_days=0.25) as sandbox:
         return asyncio.run(_run(sandbox, plan))
 
 

@@ -1,6 +1,6 @@
 """Peak memory of the client while the order sync streams 100,000 orders into SQLite.
 
-The sandbox (``sandbox_process.py``) holds 10 shops x 10,000 orders, answers at once and
+The sandbox (``temu_async.sandbox.process``) holds 10 shops x 10,000 orders, answers at once and
 allows 1,000,000 requests/s, so the sync runs as fast as the client can go. The client
 is a fresh interpreter of its own (this file with ``--client``): it imports, opens one
 ``TemuApp`` and ``SqliteStore``, notes its peak RSS (``resource.getrusage``, the
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox_process import SandboxProcess
+from bench_sandbox import bench_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def _client_main() -> int:
 
 def measure(shops: int = 10, orders_per_shop: int = 10_000) -> MemoryResult:
     # 20 days of history: all inside the sync's default 30-day first reach.
-    with SandboxProcess(shops=shops, orders=orders_per_shop, history_days=20.0, seed=3) as sandbox:
+    with bench_sandbox(shops=shops, orders=orders_per_shop, history_days=20.0, seed=3) as sandbox:
         info = sandbox.info
         hello = {
             "url": info.url,

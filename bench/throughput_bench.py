@@ -1,6 +1,6 @@
 """Throughput at the rate limit: 10 shops of one app, 20 requests/s, 150 ms per answer.
 
-The sandbox (its own process, ``sandbox_process.py``) counts per app_key in a strict
+The sandbox (its own process, ``temu_async.sandbox.process``) counts per app_key in a strict
 1-second sliding window and answers 4000004 beyond it, as PROTOCOL.md says the gateway
 does. Each case keeps 4 calls per shop in flight (40 in all) for ``--duration`` seconds
 and reports the successful calls per second as a share of the limit, plus what the
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from bench_sandbox import SandboxInfo, bench_sandbox
 from reference_client import GatewayRefusal, ReferenceClient
-from sandbox_process import SandboxInfo, SandboxProcess
 
 from temu_async import TemuApp
 from temu_async.errors import TemuError
@@ -145,7 +145,7 @@ RUNNERS = {"temu-async": _temu_async, "aiolimiter (naive)": _aiolimiter, "sequen
 
 def measure(duration: float, cases: tuple[str, ...] = CASES) -> list[CaseResult]:
     results = []
-    with SandboxProcess(shops=SHOPS, orders=20, rate_limit=LIMIT, latency_ms=LATENCY_MS) as sandbox:
+    with bench_sandbox(shops=SHOPS, orders=20, rate_limit=LIMIT, latency_ms=LATENCY_MS) as sandbox:
         for case in cases:
             time.sleep(1.1)  # nothing of the last case left in any window
             sandbox.reset(rate_limit=LIMIT)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +168,33 @@ def test_sync_orders_json_summary_then_prices_pull_and_push(
     assert json.loads(report.read_text())[0]["status"] == "changed"
     assert sku.supply_price == "1.23"
     assert "1 changed" in capsys.readouterr().err
+
+
+def test_demo_runs_end_to_end_and_stores_every_order(tmp_path: Path) -> None:
+    # `make demo` in small: a child-process sandbox, two syncs and a price pull into SQLite.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "temu_async.cli",
+            "demo",
+            f"--out={tmp_path}",
+            "--shops=2",
+            "--orders=300",
+            "--latency-ms=20",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    held = re.search(r"([\d,]+) orders stored \(the sandbox holds ([\d,]+)\)", proc.stdout)
+    assert held is not None, proc.stdout
+    # 600 seeded; an order may arrive while it runs (the world is live), and must be stored too.
+    stored, held_now = (int(g.replace(",", "")) for g in held.groups())
+    assert stored == held_now >= 600
+    with sqlite3.connect(tmp_path / "demo.sqlite") as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM orders").fetchone()
+    assert count == stored

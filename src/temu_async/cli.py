@@ -469,33 +469,32 @@ async def _cmd_prices_push(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from temu_async.sandbox import FaultSpec, SandboxConfig
-    from temu_async.sandbox.thread import SandboxThread
+    from temu_async.sandbox.process import SandboxProcess
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.sqlite"
     for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         leftover.unlink(missing_ok=True)  # the sandbox is new each time: so is its copy
-    config = SandboxConfig(
-        seed=args.seed,
-        shops=args.shops,
-        orders=args.orders,
-        goods=24,
-        faults=FaultSpec(latency_ms=args.latency_ms),
-    )
     print(
         f"starting the sandbox: {args.shops} shops x {args.orders:,} orders, "
         f"{args.latency_ms:.0f} ms latency, 20 requests/s per app ...",
         file=sys.stderr,
     )
-    with SandboxThread(config) as sb:
-        creds = sb.credentials
-        print(f"sandbox at {sb.url}", file=sys.stderr)
+    # Its own process, as a remote gateway would be: nothing it does delays our requests.
+    with SandboxProcess(
+        seed=args.seed,
+        shops=args.shops,
+        orders=args.orders,
+        goods=24,
+        latency_ms=args.latency_ms,
+    ) as sb:
+        info = sb.info
+        print(f"sandbox at {info.url}", file=sys.stderr)
         async with TemuApp(
-            creds.app_key, creds.app_secret, region="global", base_url=sb.url
+            info.app_key, info.app_secret, region="global", base_url=info.url
         ) as app:
-            shops = [app.shop(s.access_token, name=f"mall-{s.mall_id}") for s in creds.shops]
+            shops = [app.shop(s.token, name=f"mall-{s.mall_id}") for s in info.shops]
             with SqliteStore(db) as store:
                 print("\n1) order sync, first run (30 days of history):", file=sys.stderr)
                 sync = OrderSync(shops, store)
@@ -510,8 +509,8 @@ async def _demo(args: argparse.Namespace) -> int:
                 prices = await _with_progress(args, pull.progress, pull.run)
                 _print_summary(args, prices, sys.stdout)
                 stored = store.order_count()
-                expected = sum(len(s.by_sn) for s in sb.world.orders.shops.values())
-        rejected = sb.counters.rejections.get(4000004, 0)
+        expected = sb.order_count()
+        rejected = sb.counters()["rejections"].get("4000004", 0)
     print(
         f"\nSQLite file: {db.resolve()}\n"
         f"  {stored:,} orders stored (the sandbox holds {expected:,}); "

@@ -1,14 +1,24 @@
-"""The sandbox in a process of its own, so a bench's client process pays none of its CPU.
+"""The sandbox in a process of its own: a gateway that shares no CPU and no GIL with you.
 
-``SandboxProcess(...)`` starts ``python bench/sandbox_process.py`` with the wanted config,
-reads its credentials from the first line of its output, and then talks to it over
-stdin/stdout, one JSON line per command: read the counters, reset them (and the rate
-windows), change latency or the rate limit, list shippable orders. The child serves until
-its stdin closes, so a crashed bench never leaves it behind.
+In one process (even on its own thread, see :mod:`.thread`) the sandbox's work delays the
+client's requests by a few milliseconds now and then, enough to blur a rate-limit
+measurement or to push a request past the window's margin. A remote gateway does not do
+that, and neither does this::
 
-Run by hand (prints the credentials, then waits for commands)::
+    with SandboxProcess(shops=10, latency_ms=150, rate_limit=20) as sb:
+        app = TemuApp(sb.info.app_key, sb.info.app_secret, base_url=sb.info.url)
+        ...
+        sb.counters()["rejections"]
 
-    .venv/bin/python bench/sandbox_process.py --shops 10 --latency-ms 150 --rate-limit 20
+The keyword arguments are :class:`~temu_async.sandbox.SandboxConfig` fields (plain values
+only) plus ``latency_ms``. The parent reads the credentials from the child's first output
+line, then talks to it over stdin/stdout, one JSON line per command: counters, reset,
+latency, order count, shippable orders. The child serves until its stdin closes, so a
+crashed parent never leaves it behind.
+
+By hand (prints the credentials, then waits for commands)::
+
+    python -m temu_async.sandbox.process '{"shops": 10, "rate_limit": 20}' --latency-ms 150
 """
 
 from __future__ import annotations
@@ -21,14 +31,13 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["SandboxInfo", "SandboxProcess", "ShopInfo"]
 
 
 @dataclass(frozen=True)
-class Shop:
+class ShopInfo:
     mall_id: int
     token: str
     warehouse_id: str
@@ -40,45 +49,36 @@ class SandboxInfo:
     base_url: str
     app_key: str
     app_secret: str
-    shops: tuple[Shop, ...]
+    shops: tuple[ShopInfo, ...]
     carrier_id: int
     orders: int
+    """Orders in the world when it started."""
 
 
 class SandboxProcess:
     """A running sandbox child; use as a context manager."""
 
-    def __init__(
-        self,
-        *,
-        shops: int = 2,
-        orders: int = 200,
-        rate_limit: int = 1_000_000,
-        latency_ms: float = 0.0,
-        history_days: float = 30.0,
-        seed: int = 1,
-    ) -> None:
+    def __init__(self, *, latency_ms: float = 0.0, **config: Any) -> None:
         cmd = [
             sys.executable,
-            str(Path(__file__).resolve()),
-            f"--shops={shops}",
-            f"--orders={orders}",
-            f"--rate-limit={rate_limit}",
+            "-m",
+            "temu_async.sandbox.process",
+            json.dumps(config),
             f"--latency-ms={latency_ms}",
-            f"--history-days={history_days}",
-            f"--seed={seed}",
         ]
-        self._proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._lock = threading.Lock()
-        first = self._read()
+        try:
+            first = self._read()
+        except BaseException:
+            self.close()
+            raise
         self.info = SandboxInfo(
             url=first["url"],
             base_url=first["base_url"],
             app_key=first["app_key"],
             app_secret=first["app_secret"],
-            shops=tuple(Shop(**s) for s in first["shops"]),
+            shops=tuple(ShopInfo(**s) for s in first["shops"]),
             carrier_id=first["carrier_id"],
             orders=first["orders"],
         )
@@ -117,6 +117,11 @@ class SandboxProcess:
     def set_latency(self, latency_ms: float) -> None:
         self.command("latency", ms=latency_ms)
 
+    def order_count(self) -> int:
+        """Orders in the world now (new ones arrive over time unless the config stops them)."""
+        count: int = self.command("orders")["orders"]
+        return count
+
     def shippable(self, mall_id: int, limit: int) -> list[dict[str, Any]]:
         """Parent orders of one shop that can be confirmed shipped, with their lines."""
         orders: list[dict[str, Any]] = self.command("shippable", mall_id=mall_id, limit=limit)[
@@ -147,27 +152,19 @@ class SandboxProcess:
 # --- the child ---------------------------------------------------------------------------
 
 
-def _child(args: argparse.Namespace) -> int:
-    return asyncio.run(_serve(args))
+async def _serve(config: dict[str, Any], latency_ms: float) -> int:
+    from .config import SandboxConfig
+    from .faults import FaultSpec
+    from .limiter import max_in_window
+    from .server import Sandbox
+    from .world import LOGISTICS_COMPANIES
 
-
-async def _serve(args: argparse.Namespace) -> int:
-    from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig, max_in_window
-    from temu_async.sandbox.models import UN_SHIPPING
-    from temu_async.sandbox.world import LOGISTICS_COMPANIES
-
-    config = SandboxConfig(
-        seed=args.seed,
-        shops=args.shops,
-        orders=args.orders,
-        rate_limit=args.rate_limit,
-        type_limits_enabled=False,
-        history_days=args.history_days,
-        # A still world: no new orders arrive while a bench runs, so pages stay alike.
-        order_arrival_per_hour=0.0,
-        faults=FaultSpec(latency_ms=args.latency_ms),
-    )
-    async with Sandbox(config) as sb:
+    try:
+        cfg = SandboxConfig(**config, faults=FaultSpec(latency_ms=latency_ms))
+    except TypeError as exc:
+        _say({"error": f"bad sandbox config: {exc}"})
+        return 2
+    async with Sandbox(cfg) as sb:
         world = sb.world
         creds = sb.credentials
         shops = [
@@ -218,34 +215,39 @@ async def _serve(args: argparse.Namespace) -> int:
                 elif cmd == "latency":
                     sb.faults.set_default(latency_ms=float(request["ms"]))
                     _say({"ok": True})
+                elif cmd == "orders":
+                    _say({"orders": len(world.orders)})
                 elif cmd == "shippable":
-                    book = world.orders.shops[int(request["mall_id"])]
-                    found: list[dict[str, Any]] = []
-                    for order in book.by_sn.values():
-                        if len(found) >= int(request["limit"]):
-                            break
-                        if order.status == UN_SHIPPING and all(
-                            ch.status == UN_SHIPPING for ch in order.children
-                        ):
-                            found.append(
-                                {
-                                    "parent_order_sn": order.parent_order_sn,
-                                    "lines": [
-                                        {
-                                            "order_sn": ch.order_sn,
-                                            "goods_id": ch.goods_id,
-                                            "sku_id": ch.sku_id,
-                                            "quantity": ch.quantity,
-                                        }
-                                        for ch in order.children
-                                    ],
-                                }
-                            )
-                    _say({"orders": found})
+                    _say({"orders": _shippable(world, int(request["mall_id"]), request["limit"])})
                 else:
                     _say({"error": f"unknown command {cmd!r}"})
             except Exception as exc:  # report to the parent; keep serving
                 _say({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _shippable(world: Any, mall_id: int, limit: int) -> list[dict[str, Any]]:
+    from .models import UN_SHIPPING
+
+    found: list[dict[str, Any]] = []
+    for order in world.orders.shops[mall_id].by_sn.values():
+        if len(found) >= limit:
+            break
+        if order.status == UN_SHIPPING and all(ch.status == UN_SHIPPING for ch in order.children):
+            found.append(
+                {
+                    "parent_order_sn": order.parent_order_sn,
+                    "lines": [
+                        {
+                            "order_sn": ch.order_sn,
+                            "goods_id": ch.goods_id,
+                            "sku_id": ch.sku_id,
+                            "quantity": ch.quantity,
+                        }
+                        for ch in order.children
+                    ],
+                }
+            )
+    return found
 
 
 def _say(obj: dict[str, Any]) -> None:
@@ -253,15 +255,15 @@ def _say(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shops", type=int, default=2)
-    parser.add_argument("--orders", type=int, default=200, help="orders per shop")
-    parser.add_argument("--rate-limit", type=int, default=1_000_000)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The sandbox in a child process (see module doc).")
+    parser.add_argument("config", help="SandboxConfig fields as a JSON object")
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--history-days", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=1)
-    return _child(parser.parse_args())
+    args = parser.parse_args(argv)
+    config = json.loads(args.config)
+    if not isinstance(config, dict):
+        parser.error("config must be a JSON object")
+    return asyncio.run(_serve(config, args.latency_ms))
 
 
 if __name__ == "__main__":
