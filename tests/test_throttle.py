@@ -172,3 +172,28 @@ async def test_an_idle_throttle_grants_at_once_but_never_lets_a_newcomer_overtak
     assert await queued >= 0.9
     assert newcomer >= 0.85
     await throttle.close()
+
+
+async def test_a_slot_is_counted_from_when_its_caller_goes_on_not_when_it_was_due() -> None:
+    # The dispatcher hands the turn over at t=1.0; the caller's task only runs later (the
+    # loop was busy: here the clock reads 1.3 by then). The window must count the slot
+    # at 1.3, when the request really leaves, or the next window would open 0.3 s early.
+    base = {"t": 0.0}
+    handed_over: list[asyncio.Future[float]] = []
+
+    def clock() -> float:
+        late = bool(handed_over) and handed_over[0].done()
+        return base["t"] + (0.3 if late else 0.0)
+
+    window = LocalWindow(margin=0.0, burst_fraction=1.0, clock=clock)
+    throttle = Throttle(window, clock=clock)
+    limit = Limit("app", 1)
+    assert await throttle.acquire([limit]) == 0.0  # t=0, straight through
+    second = asyncio.create_task(throttle.acquire([limit]))
+    await asyncio.sleep(0)  # it queues: the next slot is at 1.0
+    (queue,) = throttle._queues.values()
+    handed_over.append(queue[0].future)
+    base["t"] = 1.0  # the slot is due now: no real sleep in the dispatcher
+    await second
+    assert window.earliest([limit]) == pytest.approx(2.3)
+    await throttle.close()

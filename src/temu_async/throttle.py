@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from temu_async.errors import ThrottleTimeout
 
@@ -145,17 +145,19 @@ class LocalWindow:
         self._record(limits, at)
         return wait
 
-    def grant_now(self, limits: Sequence[Limit]) -> bool:
-        """Take a slot if one is free this instant; reserve nothing otherwise.
+    def earliest(self, limits: Sequence[Limit]) -> float:
+        """When a slot under every limit is free (this window's clock; now or later).
 
-        The throttle's fast path when nobody is queued: the same rules as
-        :meth:`reserve`, without a trip through the dispatcher task.
+        With :meth:`record_now`, the throttle's way of granting a slot at the instant it
+        is used: a slot reserved for a planned time and used later (the event loop was
+        busy) would sit in the log earlier than its request went out, and the window
+        would count it short.
         """
-        now = self._clock()
-        if self._earliest(limits, now) > now:
-            return False
-        self._record(limits, now)
-        return True
+        return self._earliest(limits, self._clock())
+
+    def record_now(self, limits: Sequence[Limit]) -> None:
+        """Record a grant at this instant (the caller checked :meth:`earliest`)."""
+        self._record(limits, self._clock())
 
     @property
     def margin(self) -> float:
@@ -186,6 +188,8 @@ class _Waiter:
     deadline: float
     enqueued: float
     future: asyncio.Future[float]
+    taken: asyncio.Future[None]
+    """Set by the caller once it has used (or given up) its turn."""
 
 
 class Throttle:
@@ -209,9 +213,10 @@ class Throttle:
         self._closed = False
         self._serving = False
         """The dispatcher holds a waiter it has taken off the queues."""
-        self._grant_now: Callable[[Sequence[Limit]], bool] | None = getattr(
-            self.backend, "grant_now", None
-        )
+        # A backend that can say when a slot is free and record one at the instant it is
+        # used (LocalWindow) gets grants stamped when the caller proceeds; others (Redis)
+        # reserve a slot ahead and the dispatcher sleeps until it.
+        self._local = isinstance(self.backend, LocalWindow)
 
     async def acquire(
         self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
@@ -219,20 +224,18 @@ class Throttle:
         """Wait for a slot in every limit; return the seconds spent waiting."""
         if self._closed:
             raise RuntimeError("the throttle is closed")
-        if (
-            self._grant_now is not None
-            and not self._ring
-            and not self._serving
-            and self._grant_now(limits)
-        ):
-            # Nobody waits and a slot is free: granting here is what the dispatcher
-            # would do, minus two turns of the event loop.
-            self._count(tenant, 0.0)
-            return 0.0
+        if self._local and not self._ring and not self._serving:
+            local = cast(LocalWindow, self.backend)
+            if local.earliest(limits) <= self._clock():
+                # Nobody waits and a slot is free: granting here is what the dispatcher
+                # would do, minus two turns of the event loop.
+                local.record_now(limits)
+                self._count(tenant, 0.0)
+                return 0.0
         loop = asyncio.get_running_loop()
         now = self._clock()
         budget = self.max_wait if max_wait is None else max_wait
-        waiter = _Waiter(limits, now + budget, now, loop.create_future())
+        waiter = _Waiter(limits, now + budget, now, loop.create_future(), loop.create_future())
         queue = self._queues.get(tenant)
         if queue is None:
             self._queues[tenant] = queue = deque()
@@ -241,7 +244,16 @@ class Throttle:
         self._ensure_dispatcher()
         assert self._wake is not None
         self._wake.set()
-        waited = await waiter.future
+        try:
+            waited = await waiter.future
+            if self._local:
+                # Our turn: the slot is stamped now, as this task goes on to send, not when
+                # the dispatcher woke (the loop may have run other work in between).
+                cast(LocalWindow, self.backend).record_now(limits)
+                waited = self._clock() - waiter.enqueued
+        finally:
+            if not waiter.taken.done():
+                waiter.taken.set_result(None)  # the dispatcher may serve the next one
         self._count(tenant, waited)
         return waited
 
@@ -304,6 +316,9 @@ class Throttle:
                 self._serving = False
 
     async def _serve(self, waiter: _Waiter) -> None:
+        if self._local:
+            await self._serve_local(waiter, cast(LocalWindow, self.backend))
+            return
         try:
             wait = await self.backend.reserve(
                 waiter.limits, max(0.0, waiter.deadline - self._clock())
@@ -322,3 +337,31 @@ class Throttle:
             await asyncio.sleep(wait)
         if not waiter.future.done():
             waiter.future.set_result(self._clock() - waiter.enqueued)
+
+    async def _serve_local(self, waiter: _Waiter, window: LocalWindow) -> None:
+        try:
+            while not waiter.future.done():
+                at = window.earliest(waiter.limits)
+                now = self._clock()  # read after: a free slot gives at <= now exactly
+                wait = at - now
+                if wait > waiter.deadline - now:
+                    waiter.future.set_exception(
+                        ThrottleTimeout(
+                            f"the next free slot is {wait:.2f} s away, more than "
+                            f"max_wait={max(0.0, waiter.deadline - waiter.enqueued):.2f} s",
+                            hint="raise max_wait, lower the concurrency, or spread the work "
+                            "over time",
+                        )
+                    )
+                    return
+                if wait <= 0:
+                    waiter.future.set_result(now - waiter.enqueued)
+                    # Hold the turn until the caller has stamped its slot: nobody else
+                    # may be granted against a window that does not show it yet.
+                    await waiter.taken
+                    return
+                await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            if not waiter.future.done():
+                waiter.future.set_exception(RuntimeError("the throttle was closed"))
+            raise
