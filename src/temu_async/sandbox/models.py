@@ -7,7 +7,8 @@ request handlers turn them into wire dicts. Secrets are kept out of reprs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+import msgspec
 
 __all__ = [
     "Activity",
@@ -157,8 +158,9 @@ class ParentOrder:
     state: str = ""
     post_code: str = ""
     packages: list[str] = field(default_factory=list)
-    list_item: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-    """Cached ``pageItems`` entry for the list type; dropped whenever the order changes."""
+    list_item: msgspec.Raw | None = field(default=None, repr=False, compare=False)
+    """Cached ``pageItems`` entry for the list type, as JSON; dropped whenever the order
+    changes. Bytes, not dicts: the garbage collector never walks them (see orders.py)."""
 
 
 @dataclass
