@@ -1,10 +1,10 @@
 """Order sync at the rate limit: how close does a many-shop sync get to requests ÷ rate?
 
-10 shops under one app, a 20/s limit, 150 ms latency, 10,000+ orders. The sandbox
-runs in a child process (as a remote gateway would: its CPU does not compete with
-the client's event loop) and reports its own counters at the end. Prints orders,
-requests, wall seconds, the floor (requests ÷ rate), their ratio, and the gateway's
-rate-limit rejections. Target: ratio <= 1.05 with 0 rejections.
+10 shops under one app, a 20/s limit, 150 ms latency, 11,000 orders. The sandbox runs
+in a child process (as a remote gateway would: its CPU does not compete with the
+client's event loop) and reports its own counters at the end. Prints orders, requests,
+wall seconds, the floor (requests ÷ rate), their ratio, and the gateway's rate-limit
+rejections. Target: ratio <= 1.05 with 0 rejections.
 
     .venv/bin/python bench/sync_bench.py [--shops 10] [--orders 1100] [--rate 20] [--latency-ms 150]
 """
@@ -13,81 +13,133 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import json
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from bench_sandbox import SandboxInfo, bench_sandbox
 
 from temu_async import LocalWindow, TemuApp
-from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
 from temu_async.sync import OrderSync, OrderSyncOptions, SqliteStore
+from temu_async.sync.progress import SyncSummary
 
 
-def _config(args: argparse.Namespace) -> SandboxConfig:
-    return SandboxConfig(
-        seed=args.seed,
-        shops=args.shops,
-        orders=args.orders,
-        goods=12,
-        rate_limit=args.rate,
-        faults=FaultSpec(latency_ms=args.latency_ms),
-        order_arrival_per_hour=0,  # a fixed set of orders to compare against
-    )
+@dataclass(frozen=True)
+class SyncResult:
+    shops: int
+    rate: int
+    latency_ms: float
+    expected: int
+    """Orders the sandbox holds."""
+    stored: int
+    requests: int
+    """Requests the sandbox received (refused ones included)."""
+    sent: int
+    """Requests the client sent (its own count)."""
+    retries: int
+    wall_s: float
+    rejections: int
+    """4000004 answers."""
+    max_in_window: int
+    """The most requests the sandbox admitted in any 1-second window."""
+    throttle_wait_s: float
+    errors: tuple[str, ...]
+
+    @property
+    def floor_s(self) -> float:
+        return self.requests / self.rate
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_s / self.floor_s
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    """Child side: run the sandbox until stdin says stop, then report counters."""
-    async with Sandbox(_config(args)) as sb:
-        creds = sb.credentials
-        if args.freeze:
-            gc.freeze()
-        hello = {
-            "url": sb.url,
-            "app_key": creds.app_key,
-            "app_secret": creds.app_secret,
-            "shops": [{"mall_id": s.mall_id, "token": s.access_token} for s in creds.shops],
-        }
-        print(json.dumps(hello), flush=True)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, sys.stdin.readline)
-        key = creds.app_key
-        report = {
-            "received": sb.counters.received,
-            "rejections": {str(k): v for k, v in sb.counters.rejections.items()},
-            "max_in_window": sb.max_in_window(key),
-            "orders": {str(m): len(shop.by_sn) for m, shop in sb.world.orders.shops.items()},
-        }
-        print(json.dumps(report), flush=True)
-
-
-def _backend(args: argparse.Namespace) -> LocalWindow | None:
-    return None if args.margin is None else LocalWindow(margin=args.margin)
-
-
-async def _run(args: argparse.Namespace, hello: dict[str, Any], db: Path) -> dict[str, Any]:
+async def _sync(
+    info: SandboxInfo, rate: int, concurrency: int, margin: float | None, db: Path
+) -> tuple[SyncSummary, float, int]:
+    backend = None if margin is None else LocalWindow(margin=margin)
     async with TemuApp(
-        hello["app_key"],
-        hello["app_secret"],
+        info.app_key,
+        info.app_secret,
         region="global",
-        base_url=hello["url"],
-        rate_limit=args.rate,
-        throttle_backend=_backend(args),
+        base_url=info.url,
+        rate_limit=rate,
+        throttle_backend=backend,
     ) as app:
-        shops = [app.shop(s["token"], name=f"mall-{s['mall_id']}") for s in hello["shops"]]
+        shops = [app.shop(s.token, name=f"mall-{s.mall_id}") for s in info.shops]
         with SqliteStore(db) as store:
-            sync = OrderSync(shops, store, OrderSyncOptions(concurrency=args.concurrency))
+            sync = OrderSync(shops, store, OrderSyncOptions(concurrency=concurrency))
             started = time.perf_counter()
             summary = await sync.run()
             wall = time.perf_counter() - started
-            stored = {s.name: store.order_count(s.name) for s in shops}
-        return {"summary": summary, "wall": wall, "stored": stored}
+            stored = store.order_count()
+    return summary, wall, stored
 
 
-def main() -> None:
+def measure(
+    *,
+    shops: int = 10,
+    orders: int = 1100,
+    rate: int = 20,
+    latency_ms: float = 150.0,
+    concurrency: int = 4,
+    seed: int = 11,
+    margin: float | None = None,
+) -> SyncResult:
+    with (
+        bench_sandbox(
+            seed=seed,
+            shops=shops,
+            orders=orders,
+            goods=12,
+            rate_limit=rate,
+            type_limits_enabled=True,
+            latency_ms=latency_ms,
+        ) as sandbox,
+        tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp,
+    ):
+        summary, wall, stored = asyncio.run(
+            _sync(sandbox.info, rate, concurrency, margin, Path(tmp) / "orders.sqlite")
+        )
+        counters = sandbox.counters()
+        expected = sandbox.order_count()
+    return SyncResult(
+        shops=shops,
+        rate=rate,
+        latency_ms=latency_ms,
+        expected=expected,
+        stored=stored,
+        requests=counters["received"],
+        sent=summary.requests,
+        retries=summary.retries,
+        wall_s=wall,
+        rejections=counters["rejections"].get("4000004", 0),
+        max_in_window=counters["max_in_window"],
+        throttle_wait_s=summary.throttle_wait,
+        errors=tuple(f"{shop}: {why}" for shop, why in summary.errors.items()),
+    )
+
+
+def print_result(r: SyncResult) -> None:
+    print(
+        f"shops            {r.shops} under one app, limit {r.rate}/s, latency {r.latency_ms:.0f} ms"
+    )
+    print(f"orders           {r.stored:,} stored of {r.expected:,} in the sandbox")
+    print(
+        f"requests         {r.requests:,} received by the gateway "
+        f"({r.sent:,} sent by the client, {r.retries} retries)"
+    )
+    print(f"wall seconds     {r.wall_s:.2f}")
+    print(f"floor seconds    {r.floor_s:.2f} (requests ÷ rate)")
+    print(f"ratio            {r.ratio:.3f} (target <= 1.05)")
+    print(f"rejections       {r.rejections} rate-limit (4000004)")
+    print(f"max in 1 s       {r.max_in_window} admitted in any 1-second window")
+    print(f"throttle wait    {r.throttle_wait_s:.1f} s summed over callers")
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shops", type=int, default=10)
     parser.add_argument("--orders", type=int, default=1100, help="orders per shop")
@@ -98,73 +150,22 @@ def main() -> None:
     parser.add_argument(
         "--margin", type=float, default=None, help="LocalWindow margin (default: the client's)"
     )
-    parser.add_argument("--freeze", action="store_true", help="diagnostic: gc.freeze() the sandbox")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(_serve(args))
-        return
-
-    child_args = [
-        sys.executable,
-        __file__,
-        "--serve",
-        "--shops",
-        str(args.shops),
-        "--orders",
-        str(args.orders),
-        "--rate",
-        str(args.rate),
-        "--latency-ms",
-        str(args.latency_ms),
-        "--seed",
-        str(args.seed),
-    ]
-    with (
-        subprocess.Popen(
-            child_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        ) as child,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        assert child.stdin is not None and child.stdout is not None
-        hello = json.loads(child.stdout.readline())
-        result = asyncio.run(_run(args, hello, Path(tmp) / "bench.sqlite"))
-        child.stdin.write("stop\n")
-        child.stdin.flush()
-        counters = json.loads(child.stdout.readline())
-
-    summary = result["summary"]
-    expected = sum(counters["orders"].values())
-    stored = sum(result["stored"].values())
-    requests = counters["received"]
-    floor = requests / args.rate
-    rejections = counters["rejections"].get("4000004", 0)
-    print(
-        f"shops            {args.shops} under one app, limit {args.rate}/s, "
-        f"latency {args.latency_ms:.0f} ms"
+    r = measure(
+        shops=args.shops,
+        orders=args.orders,
+        rate=args.rate,
+        latency_ms=args.latency_ms,
+        concurrency=args.concurrency,
+        seed=args.seed,
+        margin=args.margin,
     )
-    print(f"orders           {stored:,} stored of {expected:,} in the sandbox")
-    print(
-        f"requests         {requests:,} received by the gateway "
-        f"({summary.requests:,} sent by the client, {summary.retries} retries)"
-    )
-    print(f"wall seconds     {result['wall']:.2f}")
-    print(f"floor seconds    {floor:.2f} (requests ÷ rate)")
-    print(f"ratio            {result['wall'] / floor:.3f} (target <= 1.05)")
-    useful = (requests - rejections) / args.rate
-    print(
-        f"ratio (useful)   {result['wall'] / useful:.3f} "
-        f"(against {useful:.2f} s: the floor without the rejected requests)"
-    )
-    print(
-        f"rejections       {rejections} rate-limit (4000004); all errors: {counters['rejections']}"
-    )
-    print(f"max in 1 s       {counters['max_in_window']} admitted in any 1-second window")
-    print(f"throttle wait    {summary.throttle_wait:.1f} s summed over callers")
-    if stored != expected or summary.errors:
-        print(f"MISMATCH or errors: {summary.errors}")
-        sys.exit(1)
+    print_result(r)
+    if r.stored != r.expected or r.errors:
+        print(f"MISMATCH or errors: {r.errors}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
