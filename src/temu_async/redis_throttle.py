@@ -57,8 +57,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from temu_async.errors import TemuError, ThrottleTimeout
-from temu_async.throttle import Limit, LocalWindow
+from temu_async.errors import TemuError
+from temu_async.throttle import Limit, LocalWindow, too_far
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
@@ -283,11 +283,7 @@ class RedisWindow:
         self._came_back()
         wait = int(wait_us) / 1_000_000
         if not int(granted):
-            raise ThrottleTimeout(
-                f"the next free slot in the shared budget is {wait:.2f} s away, "
-                f"more than max_wait={max_wait:.2f} s",
-                hint="raise max_wait, lower the concurrency, or spread the work over time",
-            )
+            raise too_far(wait, max_wait, " in the shared budget")
         return wait
 
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from temu_async.errors import ThrottleTimeout
 
@@ -62,6 +62,14 @@ class RateBackend(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def too_far(wait: float, max_wait: float, where: str = "") -> ThrottleTimeout:
+    """The error for a slot further away than the caller will wait (``where``: " in ...")."""
+    return ThrottleTimeout(
+        f"the next free slot{where} is {wait:.2f} s away, more than max_wait={max_wait:.2f} s",
+        hint="raise max_wait, lower the concurrency, or spread the work over time",
+    )
 
 
 class LocalWindow:
@@ -138,10 +146,7 @@ class LocalWindow:
         at = self._earliest(limits, now)
         wait = at - now
         if wait > max_wait:
-            raise ThrottleTimeout(
-                f"the next free slot is {wait:.2f} s away, more than max_wait={max_wait:.2f} s",
-                hint="raise max_wait, lower the concurrency, or spread the work over time",
-            )
+            raise too_far(wait, max_wait)
         self._record(limits, at)
         return wait
 
@@ -216,7 +221,9 @@ class Throttle:
         # A backend that can say when a slot is free and record one at the instant it is
         # used (LocalWindow) gets grants stamped when the caller proceeds; others (Redis)
         # reserve a slot ahead and the dispatcher sleeps until it.
-        self._local = isinstance(self.backend, LocalWindow)
+        self._local: LocalWindow | None = (
+            self.backend if isinstance(self.backend, LocalWindow) else None
+        )
 
     async def acquire(
         self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
@@ -224,14 +231,18 @@ class Throttle:
         """Wait for a slot in every limit; return the seconds spent waiting."""
         if self._closed:
             raise RuntimeError("the throttle is closed")
-        if self._local and not self._ring and not self._serving:
-            local = cast(LocalWindow, self.backend)
-            if local.earliest(limits) <= self._clock():
-                # Nobody waits and a slot is free: granting here is what the dispatcher
-                # would do, minus two turns of the event loop.
-                local.record_now(limits)
-                self._count(tenant, 0.0)
-                return 0.0
+        local = self._local
+        if (
+            local is not None
+            and not self._ring
+            and not self._serving
+            and local.earliest(limits) <= self._clock()
+        ):
+            # Nobody waits and a slot is free: granting here is what the dispatcher
+            # would do, minus two turns of the event loop.
+            local.record_now(limits)
+            self._count(tenant, 0.0)
+            return 0.0
         loop = asyncio.get_running_loop()
         now = self._clock()
         budget = self.max_wait if max_wait is None else max_wait
@@ -246,10 +257,10 @@ class Throttle:
         self._wake.set()
         try:
             waited = await waiter.future
-            if self._local:
+            if local is not None:
                 # Our turn: the slot is stamped now, as this task goes on to send, not when
                 # the dispatcher woke (the loop may have run other work in between).
-                cast(LocalWindow, self.backend).record_now(limits)
+                local.record_now(limits)
                 waited = self._clock() - waiter.enqueued
         finally:
             if not waiter.taken.done():
@@ -316,8 +327,8 @@ class Throttle:
                 self._serving = False
 
     async def _serve(self, waiter: _Waiter) -> None:
-        if self._local:
-            await self._serve_local(waiter, cast(LocalWindow, self.backend))
+        if self._local is not None:
+            await self._serve_local(waiter, self._local)
             return
         try:
             wait = await self.backend.reserve(
@@ -345,14 +356,8 @@ class Throttle:
                 now = self._clock()  # read after: a free slot gives at <= now exactly
                 wait = at - now
                 if wait > waiter.deadline - now:
-                    waiter.future.set_exception(
-                        ThrottleTimeout(
-                            f"the next free slot is {wait:.2f} s away, more than "
-                            f"max_wait={max(0.0, waiter.deadline - waiter.enqueued):.2f} s",
-                            hint="raise max_wait, lower the concurrency, or spread the work "
-                            "over time",
-                        )
-                    )
+                    max_wait = max(0.0, waiter.deadline - waiter.enqueued)
+                    waiter.future.set_exception(too_far(wait, max_wait))
                     return
                 if wait <= 0:
                     waiter.future.set_result(now - waiter.enqueued)
