@@ -115,7 +115,7 @@ def _imports(body: str) -> str:
     lines.append("import msgspec")
     temu = []
     if "CallOptions" in body:
-        temu.append("from temu_async.client import CallOptions")
+        temu.append("from temu_async.options import CallOptions")
     if "(Group)" in body:
         temu.append("from temu_async.group import Group")
     if "@paginated(" in body:

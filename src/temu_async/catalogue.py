@@ -47,6 +47,22 @@ _TYPE_NAME = re.compile(r"^[a-z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 RegionName = Literal["us", "eu", "global"]
 REGIONS: tuple[RegionName, ...] = ("us", "eu", "global")
 
+# Units a field's ``unit`` may name. Times since the Unix epoch say which resolution
+# (Temu mixes both, sometimes inside one type); money says whether amounts are in the
+# currency's minor unit (cents) or its major unit.
+UNITS = {
+    "epoch_s": "seconds since the Unix epoch",
+    "epoch_ms": "milliseconds since the Unix epoch",
+    "s": "seconds",
+    "ms": "milliseconds",
+    "min": "minutes",
+    "h": "hours",
+    "d": "days",
+    "minor_units": "the currency's minor unit (e.g. cents)",
+    "major_units": "the currency's major unit (e.g. dollars)",
+}
+_DATE_FORMAT = re.compile(r"^[yMdHhmsS:\-/ T.Zz]+$")
+
 
 class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
     """One request param or response field, possibly with nested fields."""
@@ -60,6 +76,10 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
     """Children when ``type`` is ``object``, or ``list`` with ``items: object``."""
     required: bool = False
     summary: str = ""
+    """What the field means, in our own words (flows into docstrings and docs/api.md)."""
+    unit: str | None = None
+    """The unit of a time, duration or money value: one of ``UNITS``, or a date/time
+    format such as ``yyyy-MM-dd HH:mm:ss`` for a time carried as text."""
     enum: dict[EnumValue, str] | None = None
     """Documented values and their meaning. Whether other values are refused is ``enum_closed``."""
     enum_closed: bool = True
@@ -222,6 +242,10 @@ def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
         ):
             if lo is not None and hi is not None and lo > hi:
                 yield f"{at}: {what} are the wrong way round"
+        if f.unit is not None and f.unit not in UNITS and not (
+            "yyyy" in f.unit and _DATE_FORMAT.match(f.unit)
+        ):
+            yield f"{at}: unit {f.unit!r} is neither one of {sorted(UNITS)} nor a date format"
         if (f.min_items is not None or f.max_items is not None) and f.type != "list":
             yield f"{at}: list bounds on a non-list"
         yield from _field_problems(at, f.fields)

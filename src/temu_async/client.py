@@ -22,7 +22,6 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
@@ -45,6 +44,7 @@ from temu_async.errors import (
     TransportError,
     error_from_response,
 )
+from temu_async.options import CallOptions
 from temu_async.retry import RetryPolicy, provably_not_run
 from temu_async.secret import Secret
 from temu_async.signing import sign_encoded
@@ -64,18 +64,6 @@ T = TypeVar("T")
 Region = Literal["us", "eu", "global"]
 SUCCESS = 1000000
 _RATE_LIMIT_CODES = (4000004, 4000000)
-
-
-@dataclass(frozen=True)
-class CallOptions:
-    """Per-call overrides of the app's defaults."""
-
-    timeout: float | None = None
-    max_retries: int | None = None
-    max_wait: float | None = None
-    """Longest wait for a rate slot before ThrottleTimeout."""
-    allow_unknown: bool = False
-    """Send params the catalogue does not know (for fields Temu added since)."""
 
 
 def _require_credential(name: str, value: object) -> str:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from temu_async.client import CallOptions, ShopClient
+    from temu_async.client import ShopClient
+    from temu_async.options import CallOptions
 
 __all__ = ["Group"]
 

@@ -9,8 +9,8 @@ optional because the server leaves fields out, and unknown fields are ignored.
 
 import msgspec
 
-from temu_async.client import CallOptions
 from temu_async.group import Group
+from temu_async.options import CallOptions
 
 
 class AuthCreateTokenAuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from temu_async.client import CallOptions
 from temu_async.group import Group
+from temu_async.options import CallOptions
 from temu_async.pagination import paginated
 
 

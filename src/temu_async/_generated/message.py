@@ -10,8 +10,8 @@ optional because the server leaves fields out, and unknown fields are ignored.
 from collections.abc import Sequence
 from typing import Any
 
-from temu_async.client import CallOptions
 from temu_async.group import Group
+from temu_async.options import CallOptions
 
 
 class MessageGroup(Group):

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from temu_async.client import CallOptions
 from temu_async.group import Group
+from temu_async.options import CallOptions
 
 
 class WarehouseFulfillCancelResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
