@@ -242,8 +242,10 @@ def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
         ):
             if lo is not None and hi is not None and lo > hi:
                 yield f"{at}: {what} are the wrong way round"
-        if f.unit is not None and f.unit not in UNITS and not (
-            "yyyy" in f.unit and _DATE_FORMAT.match(f.unit)
+        if (
+            f.unit is not None
+            and f.unit not in UNITS
+            and not ("yyyy" in f.unit and _DATE_FORMAT.match(f.unit))
         ):
             yield f"{at}: unit {f.unit!r} is neither one of {sorted(UNITS)} nor a date format"
         if (f.min_items is not None or f.max_items is not None) and f.type != "list":
