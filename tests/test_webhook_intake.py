@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sandbox_support import small_catalogue
@@ -148,7 +149,6 @@ async def test_a_delivery_older_than_the_horizon_is_refused_over_http(served: Se
     assert served.clock is not None
     receiver = served.mount("app-key-1", "secret-0123456789abcdef")
     now_ms = int(served.clock.now() * 1000)
-    import aiohttp
 
     async with aiohttp.ClientSession() as http:
         for age, status in ((29 * HOUR, 200), (31 * HOUR, 400)):
@@ -165,8 +165,6 @@ async def test_a_delivery_older_than_the_horizon_is_refused_over_http(served: Se
 
 
 async def test_a_replay_is_not_run_again_across_a_receiver_restart(tmp_path: Path) -> None:
-    import aiohttp
-
     db = tmp_path / "hooks.sqlite"
     push = build_push("k", "secret-0123456789abcdef", ORDER_STATUS_EVENT, {"parentOrderSn": "P1"})
     first = await Served(db).start()
@@ -206,11 +204,11 @@ async def test_failing_callback_is_retried_then_kept_as_a_dead_letter_and_replay
         {"parentOrderSn": "P9"},
         timestamp=int(clock.now() * 1000),
     )
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http:
-        async with http.post(served.url, data=push.body, headers=push.headers) as resp:
-            assert resp.status == 200
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(served.url, data=push.body, headers=push.headers) as resp,
+    ):
+        assert resp.status == 200
     served.fail_next = 3
     proc, inbox = receiver.processor, receiver.inbox
     assert await proc.run_once() == 1  # run 1 fails
@@ -270,7 +268,6 @@ async def test_a_callback_cut_short_runs_again_once_its_lease_runs_out(tmp_path:
 
 @pytest.mark.redis
 async def test_two_receiver_processes_sharing_redis_run_an_event_once(tmp_path: Path) -> None:
-    import aiohttp
     from redis_server import running_redis
 
     here = Path(__file__).parent
