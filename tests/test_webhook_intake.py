@@ -319,3 +319,79 @@ async def test_two_receiver_processes_sharing_redis_run_an_event_once(tmp_path: 
     ]
     assert len(runs) == 1
     assert not (tmp_path / "b.log").exists()
+
+
+async def test_order_events_sync_their_shop_and_the_poll_covers_events_that_never_came(
+    tmp_path: Path,
+) -> None:
+    from temu_async import TemuApp
+    from temu_async.sync import OrderSyncOptions, SqliteStore
+    from temu_async.webhooks.reconcile import OrderReconciler
+
+    served = await Served(tmp_path / "hooks.sqlite").start()
+    business = ManualClock()
+    config = SandboxConfig(
+        seed=11,
+        shops=2,
+        orders=30,
+        catalogue=small_catalogue(),
+        clock=business,
+        rate_limit=10_000,
+        order_arrival_per_hour=3,
+        webhook_url=served.url,
+        webhook_policy=PushPolicy(retry_delays=(0.05,), reply_within=5.0),
+    )
+    async with Sandbox(config) as sb:
+        creds = sb.credentials
+        app_cred = creds.apps[0]
+        app = TemuApp(
+            creds.app_key, creds.app_secret, region="global", base_url=sb.url, rate_limit=1000
+        )
+        shops = {s.mall_id: app.shop(s.access_token, name=f"mall-{s.mall_id}") for s in creds.shops}
+
+        def world() -> dict[str, dict[str, tuple[int, int]]]:
+            return {
+                f"mall-{m}": {sn: (o.updated, o.status) for sn, o in shop.by_sn.items()}
+                for m, shop in sb.world.orders.shops.items()
+            }
+
+        with SqliteStore(tmp_path / "orders.sqlite") as store:
+            reconciler = OrderReconciler(
+                shops,
+                store,
+                options=OrderSyncOptions(page_size=50, overlap=0),
+                debounce=0.05,
+                clock=business.now,
+            )
+            receiver = served.mount(app_cred.app_key, app_cred.app_secret)
+            served_runs = served.runs
+
+            async def on_event(event: InboxEvent) -> None:
+                served_runs.append(event.event_id)
+                await reconciler.on_event(event)
+
+            receiver.processor.on_event = on_event
+            await reconciler.poll()
+            assert {n: store.order_versions(n) for n in world()} == world()
+
+            # Orders change; the sandbox pushes the events; each shop is synced once soon.
+            business.advance(3 * HOUR)
+            changes = await sb.advance()
+            assert changes and await sb.webhooks.drain(10.0)
+            syncs_before = reconciler.syncs
+            assert await receiver.processor.run_once() == receiver.received
+            await reconciler.settle()
+            assert {n: store.order_versions(n) for n in world()} == world()
+            changed_shops = {c.mall_id for c in changes}
+            assert reconciler.events_seen > len(changed_shops)  # several events per shop ...
+            assert reconciler.syncs - syncs_before <= len(changed_shops)  # ... one sync each
+
+            # Changes whose events never arrive: only the periodic poll sees them.
+            sb.set_webhook_url(None)
+            business.advance(3 * HOUR)
+            assert await sb.advance()
+            assert {n: store.order_versions(n) for n in world()} != world()
+            await reconciler.poll()
+            assert {n: store.order_versions(n) for n in world()} == world()
+        await app.close()
+    await served.close()
