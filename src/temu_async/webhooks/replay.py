@@ -43,8 +43,8 @@ class MemoryReplayCache:
     """An in-process :class:`ReplayCache` holding at most ``max_entries`` keys.
 
     When full of unexpired keys it forgets the oldest: memory stays bounded under a flood, at
-    the cost of being able to replay a delivery that was pushed out (its signature must still
-    be valid and its timestamp fresh, so the window is the tolerance at most).
+    the cost of accepting again an event that was pushed out. It forgets everything on a
+    restart: use :class:`SqliteReplayCache` (or Redis) where a repeat must never run twice.
     """
 
     def __init__(
