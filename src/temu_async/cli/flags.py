@@ -15,7 +15,11 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection and output")
     g.add_argument("--config", metavar="FILE", help="TOML/JSON config (default: $TEMU_CONFIG)")
     g.add_argument("--region", choices=REGIONS, help="default: $TEMU_REGION or us")
-    g.add_argument("--base-url", metavar="URL", help="router URL override (e.g. a sandbox)")
+    g.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="gateway URL, e.g. a sandbox's (default: $TEMU_BASE_URL, else the region's real one)",
+    )
     g.add_argument("--rate-limit", type=int, metavar="N", help="requests/s for the app")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.add_argument("--log-format", choices=("text", "json"), default="text")

@@ -9,7 +9,15 @@ import logging
 import sys
 from collections.abc import Iterator
 
-__all__ = ["cli_logging", "fail"]
+__all__ = ["cli_logging", "cli_wording", "fail"]
+
+# The library's messages name its keyword arguments; on the command line the same
+# switch is a flag, and that is what the user can act on.
+_FLAGS = {
+    "allow_unknown=True": "--allow-unknown",
+    "rate_limit=": "--rate-limit ",
+    "base_url=": "--base-url ",
+}
 
 
 class _JsonFormatter(logging.Formatter):
@@ -56,3 +64,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
 def fail(message: str) -> int:
     print(f"temu-async: error: {message}", file=sys.stderr)
     return 2
+
+
+def cli_wording(message: str) -> str:
+    """``message`` with the library's keyword arguments replaced by the CLI's flags."""
+    for keyword, flag in _FLAGS.items():
+        message = message.replace(keyword, flag)
+    return message

@@ -53,6 +53,8 @@ _DESCRIPTION = "Temu Partner API from the command line: calls, catalogue, sandbo
 _EPILOG = (
     "Credentials: TEMU_APP_KEY, TEMU_APP_SECRET, TEMU_ACCESS_TOKEN(S), TEMU_REGION,"
     " or --config FILE. They are never accepted as arguments."
+    " TEMU_BASE_URL (or --base-url) points the commands at another gateway, such as"
+    " `temu-async sandbox`; unset, they call the region's real gateway."
 )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 
-from temu_async.cli.output import cli_logging, fail
+from temu_async.cli.output import cli_logging, cli_wording, fail
 from temu_async.cli.registry import build_parser
 from temu_async.cli.settings import ConfigError
 from temu_async.errors import TemuError
@@ -29,7 +31,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "progress_interval"):
         args.progress_interval = None
     with cli_logging(args):
-        return _run_command(args)
+        try:
+            return _run_command(args)
+        except BrokenPipeError:
+            # The reader went away (``temu-async types | head``): what it wanted it has.
+            return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """Exit quietly when stdout's reader is gone, as ``cat`` would.
+
+    Python would report the error again while flushing stdout at exit, so stdout is
+    pointed at /dev/null first. 141 is what a shell reports for a SIGPIPE death.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 141
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -43,7 +62,7 @@ def _run_command(args: argparse.Namespace) -> int:
             return fail(str(exc))
         raise
     except TemuError as exc:  # never carries a secret (see errors.py)
-        return fail(f"{type(exc).__name__}: {exc}")
+        return fail(cli_wording(f"{type(exc).__name__}: {exc}"))
     except KeyboardInterrupt:
         print("\ninterrupted: the next run resumes from the last checkpoint", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from temu_async import catalogue
 from temu_async.cli.settings import ConfigError
+from temu_async.cli.suggest import unknown_type_message
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,9 +41,7 @@ def _describe_fields(fields: Sequence[catalogue.Field], indent: int, out: list[s
 def run(args: argparse.Namespace) -> int:
     spec = catalogue.types_by_name().get(args.type)
     if spec is None:
-        near = [t for t in catalogue.types_by_name() if args.type.split(".")[-1] in t][:5]
-        hint = f" (similar: {', '.join(near)})" if near else ""
-        raise ConfigError(f"unknown type {args.type!r}{hint}")
+        raise ConfigError(unknown_type_message(args.type))
     out = [f"{spec.type} — {spec.summary}", f"  method: shop.{spec.group}.{spec.method}(...)"]
     out.append(f"  regions: {', '.join(spec.regions)}")
     if spec.scope:

@@ -18,9 +18,13 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         groups = sorted({t.group for t in cat.types})
         raise ConfigError(f"no types in group {args.group!r} (groups: {', '.join(groups)})")
-    width = max(len(t.type) for t in rows)
-    for t in sorted(rows, key=lambda t: (t.group, t.type)):
+    rows.sort(key=lambda t: (t.group, t.type))
+    methods = [f"{t.group}.{t.method}" for t in rows]
+    # Both name columns padded, so the summaries start in one column.
+    type_width = max(len(t.type) for t in rows)
+    method_width = max(len(m) for m in methods)
+    for t, method in zip(rows, methods, strict=True):
         flags = " (deprecated)" if t.deprecated else ""
         flags += " (undocumented)" if not t.documented else ""
-        print(f"{t.type:<{width}}  {t.group}.{t.method}  {t.summary}{flags}")
+        print(f"{t.type:<{type_width}}  {method:<{method_width}}  {t.summary}{flags}")
     return 0
