@@ -3,6 +3,7 @@ a quiet closed pipe, flags named as flags, the shops listed, aligned columns."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from temu_async.cli import main
 from temu_async.cli.suggest import edit_distance, near_names
 from temu_async.sandbox import Sandbox, SandboxConfig
+from temu_async.sandbox.cli import describe
 from temu_async.sandbox.thread import SandboxThread
 
 
@@ -122,3 +124,35 @@ def test_help_says_where_the_gateway_comes_from(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         main(["call", "--help"])
     assert "$TEMU_BASE_URL" in capsys.readouterr().out
+
+
+async def test_the_sandbox_printout_ends_in_export_lines_that_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Sandbox(SandboxConfig(seed=2, shops=2, orders=7, order_arrival_per_hour=0)) as sb:
+        text = describe(sb)
+        exports = [line for line in text.splitlines() if line.startswith("export ")]
+        names = [line.split()[1].split("=", 1)[0] for line in exports]
+        assert names == [
+            "TEMU_BASE_URL",
+            "TEMU_REGION",
+            "TEMU_APP_KEY",
+            "TEMU_APP_SECRET",
+            "TEMU_ACCESS_TOKENS",
+        ]
+        # Paste them into a shell, then run the CLI with that shell's environment.
+        script = "\n".join([*exports, "env"])
+        shell = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, check=True, timeout=30
+        )
+        for line in shell.stdout.splitlines():
+            name, _, value = line.partition("=")
+            if name.startswith("TEMU_"):
+                monkeypatch.setenv(name, value)
+        shop = f"mall-{sb.credentials.shops[1].mall_id}"
+        params = '{"pageNumber": 1, "pageSize": 5}'
+        argv = ["call", "bg.order.list.v2.get", "--params", params, "--shop", shop]
+        # main() runs its own event loop: give it a thread, as a shell would a process.
+        code = await asyncio.to_thread(main, argv)
+    assert code == 0
+    assert '"totalItemNum": 7' in capsys.readouterr().out
