@@ -40,6 +40,8 @@ COMMANDS: tuple[Command, ...] = (
         "send changed prices from a CSV (goodsId,skuId,price)",
     ),
     Command(("demo",), "demo", "sandbox + order sync + price pull"),
+    Command(("webhooks", "list"), "webhooks_list", "events in the webhook receiver's inbox"),
+    Command(("webhooks", "replay"), "webhooks_replay", "run dead-letter events again"),
 )
 
 # Help and metavar of the words that group commands (``sync``, ``sync prices``).
@@ -47,6 +49,7 @@ GROUPS: dict[tuple[str, ...], tuple[str, str]] = {
     (): ("", "COMMAND"),
     ("sync",): ("bulk sync: orders, prices", "WHAT"),
     ("sync", "prices"): ("SKU supply prices: pull, push", "pull|push"),
+    ("webhooks",): ("the durable webhook receiver's inbox: list, replay", "list|replay"),
 }
 
 _DESCRIPTION = "Temu Partner API from the command line: calls, catalogue, sandbox, syncs."

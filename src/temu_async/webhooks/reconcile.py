@@ -21,7 +21,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from temu_async.client import ShopClient
 from temu_async.sync.orders import OrderSync, OrderSyncOptions
@@ -32,15 +32,6 @@ from temu_async.webhooks.inbox import InboxEvent
 __all__ = ["OrderReconciler"]
 
 log = logging.getLogger("temu_async.webhooks")
-
-
-@dataclass
-class _ShopState:
-    shop: ShopClient
-    lock: asyncio.Lock
-    timer: asyncio.TimerHandle | None = None
-    task: asyncio.Task[None] | None = None
-    again: bool = False
 
 
 def _positive(name: str, value: object) -> float:
@@ -80,7 +71,13 @@ class OrderReconciler:
         self.store = store
         self.options = options or OrderSyncOptions()
         self._clock = clock
-        self._shops = {int(mall): _ShopState(shop, asyncio.Lock()) for mall, shop in shops.items()}
+        self._shops = {int(mall): shop for mall, shop in shops.items()}
+        # One sync at a time: a store is written from one thread (each OrderSync has its
+        # own writer), and a poll already covers the shops an event names.
+        self._lock = asyncio.Lock()
+        self._pending: dict[str, ShopClient] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
         self.syncs = 0
         self.events_seen = 0
         self.summaries: list[SyncSummary] = []
@@ -95,8 +92,8 @@ class OrderReconciler:
         if "parentOrderSn" not in payload:
             return
         mall = payload.get("mallId")
-        state = self._shops.get(mall) if isinstance(mall, int) else None
-        if state is None:
+        shop = self._shops.get(mall) if isinstance(mall, int) else None
+        if shop is None:
             log.info(
                 "webhook %s: mallId %r is none of the reconciled shops; ignored",
                 event.delivery.event_code,
@@ -104,55 +101,41 @@ class OrderReconciler:
             )
             return
         self.events_seen += 1
-        self._schedule(state)
+        self._pending[shop.name] = shop
+        if self._timer is None and (self._task is None or self._task.done()):
+            # The first event of a burst starts the clock; the rest join the same sync.
+            self._timer = asyncio.get_running_loop().call_later(self.debounce, self._start)
 
-    def _schedule(self, state: _ShopState) -> None:
-        if state.timer is not None:
-            return  # a sync is already coming: this event joins it
-        if state.task is not None and not state.task.done():
-            state.again = True  # the running sync may have missed it: one more afterwards
-            return
-        loop = asyncio.get_running_loop()
-        state.timer = loop.call_later(self.debounce, self._start, state)
+    def _start(self) -> None:
+        self._timer = None
+        self._task = asyncio.get_running_loop().create_task(self._sync_pending())
 
-    def _start(self, state: _ShopState) -> None:
-        state.timer = None
-        state.task = asyncio.get_running_loop().create_task(self._sync_after_events(state))
+    async def _sync_pending(self) -> None:
+        # Events that come while a sync runs are picked up by the next round.
+        while self._pending:
+            shops, self._pending = list(self._pending.values()), {}
+            await self._sync(shops)
 
-    async def _sync_after_events(self, state: _ShopState) -> None:
-        while True:
-            state.again = False
-            await self._sync(state)
-            if not state.again:
-                return
-
-    # ---- syncing ------------------------------------------------------------------------
-    async def _sync(self, state: _ShopState) -> None:
-        async with state.lock:  # never two syncs of one shop at once (poll and event)
+    async def _sync(self, shops: list[ShopClient]) -> None:
+        async with self._lock:
             options = self.options
             if self._clock is not None:
                 options = replace(options, until=int(self._clock()) - options.settle)
-            summary = await OrderSync([state.shop], self.store, options).run()
+            summary = await OrderSync(shops, self.store, options).run()
             self.syncs += 1
             self.summaries.append(summary)
             if not summary.ok:
-                log.warning("reconcile: sync of shop %s failed: %s", state.shop.name, summary)
+                log.warning("reconcile: a sync did not finish every shop: %s", summary.errors)
 
     async def poll(self) -> None:
         """Sync every shop now (what the periodic poll does)."""
-        await asyncio.gather(*(self._sync(state) for state in self._shops.values()))
+        await self._sync(list(self._shops.values()))
 
     async def settle(self) -> None:
         """Wait until no event-triggered sync is scheduled or running."""
-        while True:
-            busy = [s for s in self._shops.values() if s.timer is not None]
-            tasks = [
-                s.task for s in self._shops.values() if s.task is not None and not s.task.done()
-            ]
-            if not busy and not tasks:
-                return
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+        while self._timer is not None or (self._task is not None and not self._task.done()):
+            if self._task is not None and not self._task.done():
+                await asyncio.gather(self._task, return_exceptions=True)
             else:
                 await asyncio.sleep(min(0.05, self.debounce or 0.05))
 
@@ -163,11 +146,10 @@ class OrderReconciler:
                 await self.poll()
                 await asyncio.sleep(self.poll_every)
         finally:
-            for state in self._shops.values():
-                if state.timer is not None:
-                    state.timer.cancel()
-                    state.timer = None
-                if state.task is not None:
-                    state.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await state.task
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._task is not None:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
