@@ -54,6 +54,9 @@ from temu_async.validation import COMMON_PARAMS, check_params, check_type_name
 from temu_async.wire import Envelope, build_body, encode_params
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from temu_async.download import Downloaded, DownloadStream, SignedFiles
     from temu_async.oauth import TokenInfo
 
 __all__ = ["CallOptions", "ShopClient", "TemuApp"]
@@ -567,6 +570,25 @@ class ShopClient(Groups):
             result_type=result_type,
             options=options,
         )
+
+    def signed_files(self) -> SignedFiles:
+        """Signed (``toa-*``) GETs of file URLs such as label documents, as this shop."""
+        from temu_async.download import SignedFiles
+
+        app = self.app
+        return SignedFiles(
+            app.transport.session, app.app_key, app._secret, self._token, lambda: app.clock_offset
+        )
+
+    async def download(self, url: str, dest: Any = None, **kwargs: Any) -> Downloaded:
+        """Fetch a signed file URL into ``dest`` (file or directory), or bytes if None."""
+        return await self.signed_files().download(url, dest, **kwargs)
+
+    def stream_download(
+        self, url: str, **kwargs: Any
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """``async with shop.stream_download(url) as s: async for chunk in s: ...``"""
+        return self.signed_files().stream(url, **kwargs)
 
     def _group(self, name: str, cls: type[T]) -> T:
         group = self._groups.get(name)

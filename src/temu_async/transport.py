@@ -77,6 +77,10 @@ class Transport:
             self._owns_session = True
         return self._session
 
+    def session(self) -> aiohttp.ClientSession:
+        """The shared session, for other requests of this app (signed file downloads)."""
+        return self._get_session()
+
     async def post(self, body: bytes, *, timeout: float | None = None) -> Answer:
         """Send one request. The clock for ``timeout`` starts here, after throttling."""
         session = self._get_session()

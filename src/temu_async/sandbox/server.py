@@ -30,6 +30,7 @@ from .config import SandboxConfig
 from .counters import Counters
 from .credentials import AppCredentials, SandboxCredentials, ShopCredentials
 from .faults import FaultDecision, Faults
+from .files import FILES_PATH, FileServer
 from .gateway import check_request
 from .handlers import HANDLERS, Call
 from .limiter import SlidingWindow, max_in_window, try_admit
@@ -83,6 +84,8 @@ class Sandbox:
         self.counters = Counters()
         self.world = World(self.config, sorted(self.types))
         self.world.seed(self.clock.now())
+        self.files = FileServer(self.world, self.server_time, self.config.timestamp_tolerance)
+        """Serves label documents at signed URLs; ``files.refusals`` counts refused GETs."""
         self._rate_limit = self.config.rate_limit or self.catalogue.default_rate_limit
         self._type_limits: dict[str, int] = {}
         if self.config.type_limits_enabled:
@@ -113,6 +116,7 @@ class Sandbox:
         self.webhooks.open()
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post(ROUTER_PATH, self._handle)
+        app.router.add_get(FILES_PATH + "/{token}", self._file)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -122,6 +126,7 @@ class Sandbox:
         await site.start()
         self._port = sock.getsockname()[1]
         self._runner = runner
+        self.world.labels.files_url = self.base_url + FILES_PATH
         return self
 
     async def close(self) -> None:
@@ -277,6 +282,10 @@ class Sandbox:
                     log.exception(
                         "on_order_status_change hook failed for %s", change.parent_order_sn
                     )
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        await self.advance()
+        return await self.files.handle(request)
 
     # ---- the request path ----------------------------------------------------------------
     def _respond(self, payload: dict[str, Any], status: int = 200) -> web.Response:
