@@ -1,0 +1,88 @@
+"""The embedded fulfilment store: one SQLite table, one transaction per save.
+
+WAL and ``synchronous=FULL`` by default: the record written before a label purchase
+is the only thing that stops a rerun after a crash from buying it again, so it
+must be on disk when ``save`` returns, not merely handed to the OS.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import msgspec
+
+from temu_async.fulfilment.store import FulfilmentRecord
+
+__all__ = ["SqliteFulfilmentStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fulfilment (
+    kind       TEXT NOT NULL,
+    shop       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    phase      TEXT NOT NULL,
+    data_json  TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (kind, shop, key)
+) WITHOUT ROWID;
+"""
+
+_SAVE = """
+INSERT INTO fulfilment (kind, shop, key, phase, data_json, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (kind, shop, key) DO UPDATE SET
+    phase = excluded.phase, data_json = excluded.data_json, updated_at = excluded.updated_at
+"""
+
+
+class SqliteFulfilmentStore:
+    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteFulfilmentStore({str(self.path)!r})"
+
+    async def get(self, kind: str, shop: str, key: str) -> FulfilmentRecord | None:
+        row = self._db.execute(
+            "SELECT phase, data_json, updated_at FROM fulfilment WHERE kind=? AND shop=? AND key=?",
+            (kind, shop, key),
+        ).fetchone()
+        if row is None:
+            return None
+        return FulfilmentRecord(kind, shop, key, row[0], msgspec.json.decode(row[1]), row[2])
+
+    async def save(self, record: FulfilmentRecord) -> None:
+        now = time.time()
+        record.updated_at = now
+        data = msgspec.json.encode(record.data).decode()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                _SAVE, (record.kind, record.shop, record.key, record.phase, data, now, now)
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    async def records(self, kind: str, shop: str | None = None) -> list[FulfilmentRecord]:
+        sql = "SELECT shop, key, phase, data_json, updated_at FROM fulfilment WHERE kind=?"
+        args: tuple[str, ...] = (kind,)
+        if shop is not None:
+            sql += " AND shop=?"
+            args += (shop,)
+        rows = self._db.execute(sql + " ORDER BY created_at, key", args).fetchall()
+        return [
+            FulfilmentRecord(kind, r[0], r[1], r[2], msgspec.json.decode(r[3]), r[4]) for r in rows
+        ]
+
+    async def close(self) -> None:
+        self._db.close()
