@@ -41,6 +41,7 @@ ON CONFLICT (kind, shop, key) DO UPDATE SET
 class SqliteFulfilmentStore:
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -49,6 +50,12 @@ class SqliteFulfilmentStore:
 
     def __repr__(self) -> str:
         return f"SqliteFulfilmentStore({str(self.path)!r})"
+
+    async def __aenter__(self) -> SqliteFulfilmentStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def get(self, kind: str, shop: str, key: str) -> FulfilmentRecord | None:
         row = self._db.execute(

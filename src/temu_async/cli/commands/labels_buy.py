@@ -101,7 +101,6 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     s = load_settings(args)
-    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = SqliteFulfilmentStore(args.db)
     with contextlib.ExitStack() as stack:
         out = (

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from pathlib import Path
 
 from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
@@ -39,7 +38,6 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     s = load_settings(args)
-    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = SqliteFulfilmentStore(args.db)
     with contextlib.ExitStack() as stack:
         out = (
