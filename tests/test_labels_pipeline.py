@@ -151,6 +151,47 @@ async def test_an_interrupted_create_is_looked_up_not_bought_twice(
         await store.close()
 
 
+async def test_a_create_whose_answer_is_lost_is_found_not_bought_again(tmp_path: Path) -> None:
+    async with Sandbox(label_config()) as sb:
+        # The gateway buys, then answers after the client gave up: OutcomeUnknown.
+        sb.faults.set_for_type("bg.logistics.shipment.create", latency_ms=1500)
+        sns = unshipped(sb, 3)
+        creds = sb.credentials
+        store = SqliteFulfilmentStore(tmp_path / "state.db")
+        app = TemuApp(creds.app_key, creds.app_secret, base_url=sb.url, timeout=0.5)
+        async with app:
+            shop = app.shop(creds.shops[0].access_token)
+            rows = await buy_labels(shop, store, sns, tmp_path, fast())
+        assert [r.outcome for r in rows] == ["downloaded"] * 3
+        assert sb.counters.requests_by_type["bg.logistics.shipment.create"] == 3
+        for sn in child_sns(sb, sns):
+            assert sb.world.labels.create_requests[sn] == 1
+        await store.close()
+
+
+async def test_an_answer_lost_every_time_is_left_pending_not_resent_forever(
+    tmp_path: Path,
+) -> None:
+    async with Sandbox(label_config()) as sb:
+        # Dropped before the gateway runs it: the lookup finds nothing, so it is sent
+        # once more in this run, then left for a later run.
+        sb.faults.set_for_type("bg.logistics.shipment.create", drop_rate=1.0)
+        sns = unshipped(sb, 1)
+        creds = sb.credentials
+        store = SqliteFulfilmentStore(tmp_path / "state.db")
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            rows = await buy_labels(shop, store, sns, tmp_path, fast(resend_after=0.1))
+            assert [r.outcome for r in rows] == ["pending"]
+            assert sb.counters.faults["drop"] == 2
+            sb.faults.set_for_type("bg.logistics.shipment.create", drop_rate=0.0)
+            rows = await buy_labels(shop, store, sns, tmp_path, fast(resend_after=0.1))
+        assert [r.outcome for r in rows] == ["downloaded"]
+        for sn in child_sns(sb, sns):
+            assert sb.world.labels.create_requests[sn] == 1
+        await store.close()
+
+
 async def test_ship_later_keeps_orders_unshipped_until_the_limit(tmp_path: Path) -> None:
     async with Sandbox(label_config()) as sb:
         sns = unshipped(sb, 2)

@@ -115,6 +115,17 @@ async def _unshipped_packages(s: ShopClient, sb: Sandbox) -> Any:
     return await s.fulfillment.unshipped_packages(page_number=1, page_size=10)
 
 
+async def _confirm_package(s: ShopClient, sb: Sandbox) -> Any:
+    package = await _buy(s, sb, ship_later=True)
+    result = await s.fulfillment.shipment_result(package_sn_list=[package])
+    tracking = result.package_info_result_list[0].tracking_number
+    return await s.fulfillment.shipped_package_confirm(
+        package_send_info_list=[
+            {"packageSn": package, "trackingNumber": tracking, "packageDetail": []}
+        ]
+    )
+
+
 STEPS: dict[str, Step] = {
     "logistics.shipping_services": lambda s, sb: s.logistics.shipping_services(
         warehouse_id=sb.world.shops[_mall(sb)].warehouses[0].warehouse_id,
@@ -125,6 +136,7 @@ STEPS: dict[str, Step] = {
     "fulfillment.shipment_result": _result,
     "fulfillment.shipment_document": _document,
     "fulfillment.unshipped_packages": _unshipped_packages,
+    "fulfillment.shipped_package_confirm": _confirm_package,
     "order.list_v2": lambda s, sb: s.order.list_v2(page_size=50),
     "order.detail_v2": lambda s, sb: s.order.detail_v2(parent_order_sn=_order(sb).parent_order_sn),
     "order.shipping_info_v2": lambda s, sb: s.order.shipping_info_v2(

@@ -130,6 +130,8 @@ class LabelPipeline:
         self.options = options
         self.on_row = on_row
         self._warehouse: str | None = None
+        self._resent: set[str] = set()
+        """Intents this run already sent again after an empty lookup (once per run)."""
         self._warehouse_lock = asyncio.Lock()
 
     # ---- the batch ---------------------------------------------------------------
@@ -357,6 +359,10 @@ class LabelPipeline:
             log.info("%s: found package %s of an earlier purchase", record.key, package)
             await self._save(record, "created", package_sn=package, message="")
             return
+        if record.key in self._resent:
+            # Sent again already in this run and still unknown: leave it to a later run
+            # rather than loop against a gateway that keeps losing answers.
+            raise _Unresolved
         age = time.time() - float(record.data.get("intent_at", 0))
         wait = self.options.resend_after - age
         if wait > 0:
@@ -368,6 +374,7 @@ class LabelPipeline:
                 await self._save(record, "created", package_sn=package, message="")
                 return
         log.info("%s: no package holds its orders; the purchase never happened", record.key)
+        self._resent.add(record.key)
         await self._create(record)
 
     async def _find_package(self, record: FulfilmentRecord) -> str | None:
