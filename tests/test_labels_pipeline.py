@@ -21,7 +21,7 @@ from temu_async.fulfilment import (
 )
 from temu_async.fulfilment.policy import Cheapest, choose_service
 from temu_async.sandbox import Sandbox
-from temu_async.sandbox.models import SHIPPED, UN_SHIPPING
+from temu_async.sandbox.models import PENDING, SHIPPED, UN_SHIPPING
 
 PARCEL = Parcel(weight="2", length="10", width="8", height="4")
 
@@ -225,6 +225,34 @@ async def test_ship_later_keeps_orders_unshipped_until_the_limit(tmp_path: Path)
             sb.world.advance(sb.clock.now() + 2 * 3600 + 1)
             later = sb.world.orders.get(mall_id(sb), sns[1])
             assert later is not None and later.status == SHIPPED
+        await store.close()
+
+
+async def test_refused_and_skipped_orders_are_looked_at_again_by_a_later_run(
+    tmp_path: Path,
+) -> None:
+    async with Sandbox(label_config()) as sb:
+        sns = unshipped(sb, 2)
+        pending = next(
+            o.parent_order_sn
+            for o in sb.world.orders.shop(mall_id(sb)).by_sn.values()
+            if o.status == PENDING
+        )
+        creds = sb.credentials
+        store = SqliteFulfilmentStore(tmp_path / "state.db")
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            # 100 hours is past the sandbox's shipLaterLimitTime range: the gateway refuses.
+            bad = fast(ship_later=True, ship_later_hours=100)
+            first = await buy_labels(shop, store, [*sns, pending], tmp_path, bad)
+            assert [r.outcome for r in first] == ["refused", "refused", "skipped"]
+            assert "120015532" in first[0].message
+            assert "order status 1" in first[2].message
+            assert await store.get("label", shop.name, pending) is None
+            again = await buy_labels(shop, store, sns, tmp_path, fast())
+        assert [r.outcome for r in again] == ["downloaded"] * 2
+        for sn in child_sns(sb, sns):
+            assert sb.world.labels.purchases[sn] == 1
         await store.close()
 
 

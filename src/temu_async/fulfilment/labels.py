@@ -11,7 +11,11 @@ One package per parent order. Its record in the store moves through phases::
 
     creating -> created -> (updating -> created)* -> bought -> downloaded
                         \\-> failed (attempts used up)
-    creating -> refused (the gateway said no: nothing was bought)
+    creating -> refused (the gateway said no: nothing was bought; a later run plans
+                         the order afresh)
+
+Orders with nothing to ship (still pending, cancelled, shipped) are reported as
+``skipped`` and not recorded, so a later run looks at them again.
 
 ``creating`` and ``updating`` are intents, committed *before* the write is sent.
 A record found in ``creating`` (a killed run, or an ``OutcomeUnknown``) is settled
@@ -61,6 +65,7 @@ log = logging.getLogger("temu_async.fulfilment")
 KIND = "label"
 UN_SHIPPING = 2
 _DONE = frozenset({"downloaded", "failed", "refused", "skipped"})
+_REPLAN = "refused"
 
 
 @dataclass
@@ -138,7 +143,13 @@ class LabelPipeline:
     async def run(self, parent_order_sns: Iterable[str]) -> list[LabelRow]:
         sns = list(dict.fromkeys(_check_sn(sn) for sn in parent_order_sns))
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        fresh = [sn for sn in sns if await self.store.get(KIND, self.shop.name, sn) is None]
+        # Orders never started, or refused last time (nothing was bought then), are
+        # planned from scratch: their current state decides.
+        fresh = []
+        for sn in sns:
+            record = await self.store.get(KIND, self.shop.name, sn)
+            if record is None or record.phase == _REPLAN:
+                fresh.append(sn)
         orders = await self._orders(fresh)
         gate = asyncio.Semaphore(self.options.concurrency)
 
@@ -176,7 +187,7 @@ class LabelPipeline:
     # ---- one package ---------------------------------------------------------------
     async def _package(self, sn: str, order: dict[str, Any] | None) -> LabelRow:
         record = await self.store.get(KIND, self.shop.name, sn)
-        if record is None:
+        if record is None or record.phase == _REPLAN:
             record = await self._plan(sn, order)
             if record.phase == "skipped":
                 return self._row(record, sn)
@@ -235,7 +246,8 @@ class LabelPipeline:
     async def _plan(self, sn: str, order: dict[str, Any] | None) -> FulfilmentRecord:
         record = FulfilmentRecord(KIND, self.shop.name, sn, "new")
         if order is None:
-            await self._save(record, "skipped", message="order not found in this shop")
+            # Not saved: a later run looks again (the order may be in another shop's list).
+            record.phase, record.data["message"] = "skipped", "order not found in this shop"
             return record
         lines = [
             {
@@ -250,7 +262,9 @@ class LabelPipeline:
         ]
         if not lines:
             status = order["parentOrderMap"].get("parentOrderStatus")
-            await self._save(record, "skipped", message=f"nothing to ship (order status {status})")
+            # Not saved: an order still pending now can be shipped in a later run.
+            record.phase = "skipped"
+            record.data["message"] = f"nothing to ship (order status {status})"
             return record
         parcel = self.options.parcel
         if callable(parcel):
@@ -452,6 +466,8 @@ class LabelPipeline:
         except OutcomeUnknown:
             return  # "updating" stays: the status tells next round whether it landed
         except ApiError as exc:
+            if exc.retryable:
+                raise  # nothing ran; "updating" stays and a rerun sends it again
             await self._save(record, "failed", message=f"buying again was refused: {exc}")
             return
         await self._save(record, "created")
