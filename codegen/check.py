@@ -29,6 +29,8 @@ class SourceIndex(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     seed_detailed: list[str] = msgspec.field(default_factory=list)
     temu_docs: list[str] = msgspec.field(default_factory=list)
     linkfox: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    mentioned: dict[str, str] = msgspec.field(default_factory=dict)
+    """Names a reference page only mentions (README tables, guides) → one such page."""
 
 
 def load_sources(spec_dir: Path) -> SourceIndex | None:
@@ -54,6 +56,11 @@ def source_problems(cat: Catalogue, src: SourceIndex) -> list[str]:
         out.extend(
             f"{n}: named in {where} but missing from the catalogue" for n in names if n not in known
         )
+    out.extend(
+        f"{n}: mentioned in {page} but missing from the catalogue"
+        for n, page in src.mentioned.items()
+        if n not in known
+    )
     for name in src.seed_detailed:
         t = known.get(name)
         if t is not None and not t.documented:
