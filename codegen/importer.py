@@ -59,6 +59,8 @@ REGIONS = ("us", "eu", "global")
 _GROUP_RULES: tuple[tuple[str, str], ...] = (
     ("bg.open.accesstoken.", "auth"),
     ("temu.local.mall.", "mall"),
+    ("bg.local.mall.", "mall"),
+    ("bg.local.goods.property.compliance.", "compliance"),
     ("bg.local.goods.priceorder.", "price"),
     ("temu.local.goods.priceorder.", "price"),
     ("bg.local.goods.sku.list.price.", "price"),
@@ -92,6 +94,13 @@ _GROUP_RULES: tuple[tuple[str, str], ...] = (
     ("temu.logistics.", "logistics"),
     ("temu.track.", "logistics"),
     ("bg.cooperativewarehouse.", "warehouse"),
+    ("temu.cooperativewarehouse.", "warehouse"),
+    ("bg.local.freight.", "logistics"),
+    # Cross-border (semi-managed) product types on the partner gateways.
+    ("temu.goods.", "cross_border"),
+    ("bg.goods.", "cross_border"),
+    ("bg.glo.goods.", "cross_border"),
+    ("bg.btg.goods.", "cross_border"),
     ("bg.aftersales.", "returns"),
     ("temu.aftersales.", "returns"),
     ("bg.promotion.", "promotion"),
@@ -115,6 +124,7 @@ _NOISE = {
     "tax": {"pay", "tax"},
     "flash": {"flash", "open"},
     "warehouse": {"cooperativewarehouse"},
+    "cross_border": {"goods", "glo", "btg"},
     "mall": {"mall"},
 }
 # A server message that asks for a later retry marks a transient code; one that asks the
