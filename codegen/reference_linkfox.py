@@ -207,9 +207,11 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
     for cells in rows[1:]:
         if len(cells) < 3:
             continue
-        name = cells[0].strip("` ")
-        if not _NAME.match(name):
+        # Some pages flatten the tree into dotted rows (`list[].child.leaf`).
+        path = [p.strip().removesuffix("[]") for p in cells[0].strip("` ").split(".")]
+        if not all(_NAME.match(p) for p in path):
             continue
+        name = path[-1]
         typed = _type_of(cells[1])
         if typed is None:
             continue
@@ -227,8 +229,30 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
         f.default = _default_from_text(desc, kind)
         if (items or kind) in ("integer", "long"):
             f.enum = _inline_enum(desc)
-        out.append(f)
+        place(out, path[:-1], f)
     return out
+
+
+def place(tree: list[Field], parents: list[str], leaf: Field) -> None:
+    """Put ``leaf`` below the ``parents`` path, creating the objects a flat row skips."""
+    level = tree
+    for part in parents:
+        parent = next((f for f in level if f.name == part), None)
+        if parent is None:
+            parent = Field(name=part, type="object")
+            level.append(parent)
+        if parent.type == "list" and parent.items in ("any", None):
+            parent.items = "object"
+        elif parent.type == "any":
+            parent.type = "object"
+        if parent.fields is None:
+            parent.fields = []
+        level = parent.fields
+    known = next((f for f in level if f.name == leaf.name), None)
+    if known is None:
+        level.append(leaf)
+    else:
+        level[level.index(known)] = merge([leaf], [known])[0]
 
 
 def _enum_table(rows: list[list[str]]) -> list[tuple[str, str]] | None:
@@ -310,15 +334,16 @@ def _diagram(block: str, root_names: set[str]) -> list[Field]:
         for raw in names_part.split("/"):
             token = raw.strip()
             is_list = token.endswith("[]")
-            name = token.removesuffix("[]")
-            if not _NAME.match(name):
+            # A flat diagram spells the path on each line (`list[].child`).
+            *parents, name = [p.removesuffix("[]") for p in token.removesuffix("[]").split(".")]
+            if not _NAME.match(name) or not all(_NAME.match(p) for p in parents):
                 continue
             typed = _type_of(note.group(1).split(",")[0]) if note else None
             kind, items = typed if typed else (("list", "any") if is_list else ("any", None))
             if is_list and kind != "list":
                 kind, items = "list", kind
             f = Field(name=name, type=kind, items=items, required=required)  # type: ignore[arg-type]
-            level.append(f)
+            place(level, parents, f)
             last = f
         if last is not None:
             children: list[Field] = []

@@ -217,3 +217,89 @@ def test_every_reference_type_name_is_in_the_catalogue() -> None:
     held = set(load_catalogue(SPEC).by_type())
     assert src.all_types() - held == set()
     assert sources_yaml(src) == (SPEC / "sources.yaml").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- flat trees
+
+# A per-type page whose diagram and table spell the full path on every row (the linkfox
+# tax pages do): the reader must rebuild the nesting, not drop the rows.
+FLAT_PAGE = """# 挂件明细 — `bg.demo.widget.detail`
+
+## Request 结构（官方业务参数）
+
+### `request` 内字段
+
+| 参数 | 类型 | 必填 | 说明 |
+|------|------|------|------|
+| widgetSn | STRING | **是** | widget number |
+
+---
+
+## Response（Temu `body` 解析后）
+
+```text
+response
+├── success (BOOLEAN)
+└── result (OBJECT)
+    ├── lines[] (OBJECT[])
+    ├── lines[].meta (OBJECT)
+    ├── lines[].meta.createdMillis (INTEGER)
+    ├── lines[].parts[] (OBJECT[])
+    ├── lines[].parts[].amount (INTEGER)
+```
+
+### `result`
+
+| 参数 | 类型 | 说明 |
+|------|------|------|
+| lines[] | OBJECT[] | lines |
+| lines[].meta | OBJECT | meta |
+| lines[].meta.createdMillis | INTEGER | created |
+| lines[].parts[] | OBJECT[] | parts |
+| lines[].parts[].amount | INTEGER | amount |
+| lines[].parts[].label | STRING | only in the table |
+"""
+
+
+def test_flat_rows_rebuild_the_nested_result(tmp_path: Path) -> None:
+    from codegen.reference_linkfox import read_linkfox_page
+
+    folder = tmp_path / "skills" / "linkfox-temu-demo-eu" / "references" / "apis"
+    folder.mkdir(parents=True)
+    path = folder / "bg-demo-widget-detail.md"
+    path.write_text(FLAT_PAGE, encoding="utf-8")
+    page = read_linkfox_page(path)
+    tree = dict(walk(page.response))
+    assert set(tree) == {
+        "lines",
+        "lines.meta",
+        "lines.meta.createdMillis",
+        "lines.parts",
+        "lines.parts.amount",
+        "lines.parts.label",
+    }
+    assert tree["lines"].type == "list" and tree["lines"].items == "object"
+    assert tree["lines.parts"].items == "object"
+    assert tree["lines.meta.createdMillis"].type == "integer"
+    assert [p for p, _ in walk(page.params)] == ["widgetSn"]
+
+
+@needs_reference
+def test_tax_result_trees_are_complete_as_their_pages_say() -> None:
+    src = read_sources()
+    held = load_catalogue(SPEC).by_type()
+    for name in (n for n in held if n.startswith("temu.pay.tax.")):
+        draft = draft_type(src, name)
+        mine = {p: f.type for p, f in walk(held[name].response)}
+        theirs = {p: f.type for p, f in walk(draft.response)}
+        # Every documented field is held with the type its table gives (the catalogue may
+        # hold more: the upload result's own `success`, which the reader treats as envelope).
+        assert theirs.items() <= mine.items(), name
+        assert {p: (f.type, f.required) for p, f in walk(held[name].params)} == {
+            p: (f.type, f.required) for p, f in walk(draft.params)
+        }, name
+    detail = dict(walk(held["temu.pay.tax.invoice.detail.query"].response))
+    assert len(detail) == 48
+    info = dict(walk(held["temu.pay.tax.invoice.info.query"].response))
+    assert {"taxInvoiceInfoList.invoiceNumber", "taxInvoiceInfoList.invoiceTime"} <= set(info)
+    assert all(f.summary for f in detail.values())
