@@ -10,6 +10,7 @@ Temu's body is flat.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class LinkfoxPage:
     errors: dict[int, str] = field(default_factory=dict)
     scopes: list[str] = field(default_factory=list)
     doc_url: str | None = None
+    stated_params: list[Field] = field(default_factory=list)
+    """What the page's tables and diagrams state, before the JSON examples fill gaps."""
+    stated_response: list[Field] = field(default_factory=list)
 
 
 def region_of(path: Path) -> str | None:
@@ -207,30 +211,44 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
     for cells in rows[1:]:
         if len(cells) < 3:
             continue
-        # Some pages flatten the tree into dotted rows (`list[].child.leaf`).
-        path = [p.strip().removesuffix("[]") for p in cells[0].strip("` ").split(".")]
-        if not all(_NAME.match(p) for p in path):
-            continue
-        name = path[-1]
-        typed = _type_of(cells[1])
-        if typed is None:
-            continue
-        kind, items = typed
-        desc = cells[3] if has_req and len(cells) > 3 else cells[2]
-        f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
-        if re.sub(r"[`\s]", "", cells[1]).upper() == "MONEYAMOUNT":
-            f.summary = _MONEY  # filled from the page's MoneyAmount table, then cleared
-        if kind == "list" and items is None:
-            f.items = "any"
-        if has_req:
-            f.required = "是" in cells[2] and "否" not in cells[2]
-        for key, value in bounds_for(desc, kind).items():
-            setattr(f, key, value)
-        f.default = _default_from_text(desc, kind)
-        if (items or kind) in ("integer", "long"):
-            f.enum = _inline_enum(desc)
-        place(out, path[:-1], f)
+        for path in _row_paths(cells[0]):
+            _add_row(out, path, cells, has_req)
     return out
+
+
+def _row_paths(cell: str) -> list[list[str]]:
+    """The fields one name cell lists: ``length / width / height`` is three rows with the
+    same facts, and a flat page spells the path (``request.goodsId``, ``list[].child``)."""
+    out = []
+    for raw in cell.replace("`", "").split("/"):
+        path = [p.strip().removesuffix("[]") for p in raw.strip().split(".")]
+        if len(path) > 1 and path[0] in ("request", "params", "result", "response"):
+            path = path[1:]  # the wrapper level is not on the wire
+        if path and all(_NAME.match(p) for p in path):
+            out.append(path)
+    return out
+
+
+def _add_row(out: list[Field], path: list[str], cells: list[str], has_req: bool) -> None:
+    name = path[-1]
+    typed = _type_of(cells[1])
+    if typed is None:
+        return
+    kind, items = typed
+    desc = cells[3] if has_req and len(cells) > 3 else cells[2]
+    f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
+    if re.sub(r"[`\s]", "", cells[1]).upper() == "MONEYAMOUNT":
+        f.summary = _MONEY  # filled from the page's MoneyAmount table, then cleared
+    if kind == "list" and items is None:
+        f.items = "any"
+    if has_req:
+        f.required = "是" in cells[2] and "否" not in cells[2]
+    for key, value in bounds_for(desc, kind).items():
+        setattr(f, key, value)
+    f.default = _default_from_text(desc, kind)
+    if (items or kind) in ("integer", "long"):
+        f.enum = _inline_enum(desc)
+    place(out, path[:-1], f)
 
 
 def place(tree: list[Field], parents: list[str], leaf: Field) -> None:
@@ -469,6 +487,7 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
     else:
         err_text = ""
     params, enums = _part(req_text, {"request", "params"})
+    page.stated_params = copy.deepcopy(params)
     for example in _json_examples(req_text):
         body = example.get("request") if isinstance(example, dict) else None
         if isinstance(body, dict):
@@ -477,6 +496,7 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
     page.params = params
     if resp_text:
         response, enums = _part(resp_text, {"result"})
+        page.stated_response = [copy.deepcopy(f) for f in response if f.name not in _ENVELOPE]
         # An enum table in the response part that says it also filters (入参) names a param too.
         _apply_enums(page.params, [(h, v) for h, v in enums if "入参" in h])
         for example in _json_examples(resp_text):

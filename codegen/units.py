@@ -1,0 +1,54 @@
+"""Which catalogue fields hold a point in time, and so must say their unit.
+
+Temu sends times as seconds or milliseconds since the epoch, or as formatted text, and
+mixes them even inside one type; a caller cannot tell which from the value. Every time
+field therefore carries ``unit`` (``epoch_s``, ``epoch_ms`` or a date format such as
+``yyyy-MM-dd HH:mm:ss``). A time field is recognised by its name, because the catalogue
+has no other mark of it:
+
+- the name ends in ``Time``, ``At``, ``Date``, ``Millis``, ``Timestamp`` or ``Month``
+  (or is ``time``/``date``/``timestamp``), optionally followed by a range word
+  (``Start``, ``End``, ``Begin``, ``From``, ``To``): ``parentConfirmTimeStart``,
+  ``createAtEnd``, ``orderTimeMillis``;
+- and it holds a number or text (integer, long, number, string, or a list of those).
+
+Durations (``expireDays``, ``shipmentLimitDay``) name their unit in the name and are not
+times. :data:`NOT_TIMES` lists the names that match the rule but hold no time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from temu_async.catalogue import Catalogue, Field, walk
+
+__all__ = ["NOT_TIMES", "is_time_field", "missing_units"]
+
+_TIME_NAME = re.compile(
+    r"(?:^(?:time|date|timestamp)|(?:Time|At|Date|Millis|Timestamp|Month))"
+    r"(?:Start|End|Begin|From|To)?$"
+)
+_SCALARS = frozenset({"integer", "long", "number", "string"})
+
+# Names the rule matches that are not points in time (none so far in the catalogue; add
+# a name here with the reason when one turns up, rather than loosening the rule).
+NOT_TIMES: frozenset[str] = frozenset()
+
+
+def is_time_field(f: Field) -> bool:
+    scalar = f.items if f.type == "list" else f.type
+    return scalar in _SCALARS and f.name not in NOT_TIMES and _TIME_NAME.search(f.name) is not None
+
+
+def missing_units(cat: Catalogue) -> list[str]:
+    """A problem line for every time field (params and results, any depth) without a unit."""
+    out: list[str] = []
+    for t in cat.types:
+        for part, fields in (("params", t.params), ("response", t.response)):
+            for path, f in walk(fields):
+                if f.unit is None and is_time_field(f):
+                    out.append(
+                        f"{t.type}.{part}.{path}: a time field without `unit` "
+                        "(epoch_s, epoch_ms or a date format)"
+                    )
+    return out
