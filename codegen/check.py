@@ -28,6 +28,7 @@ __all__ = [
     "coverage",
     "described",
     "load_sources",
+    "page_size_problems",
     "run",
     "source_problems",
 ]
@@ -244,6 +245,7 @@ def run(spec_dir: Path, *, tables: bool = True) -> int:
         found.append(f"{spec_dir / 'sources.yaml'}: missing (python -m codegen.importer sources)")
     else:
         found.extend(source_problems(cat, src))
+    found.extend(page_size_problems(cat))
     desc = described(cat)
     found.extend(desc.below())
     found.extend(missing_units(cat))
@@ -259,6 +261,26 @@ def run(spec_dir: Path, *, tables: bool = True) -> int:
         return 1
     print("\ncatalogue OK")
     return 0
+
+
+def page_size_problems(cat: Catalogue) -> list[str]:
+    """A paginated type's page-size param must carry its bounds, so a bad size (0, -5,
+    more than the type serves) is refused before anything is sent."""
+    out: list[str] = []
+    for t in cat.types:
+        if t.paginate is None:
+            continue
+        size = next((f for f in t.params if f.name == t.paginate.size), None)
+        if size is None:
+            continue  # problems() already names a paginate param the type lacks
+        if size.minimum is None or size.maximum is None:
+            out.append(f"{t.type}.params.{size.name}: a page size needs minimum and maximum")
+        elif size.maximum > t.paginate.max_size:
+            out.append(
+                f"{t.type}.params.{size.name}: maximum {size.maximum} is above the paginate "
+                f"max_size {t.paginate.max_size}"
+            )
+    return out
 
 
 def _table_report(cat: Catalogue) -> None:

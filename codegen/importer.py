@@ -189,6 +189,12 @@ def guess_paginate(params: list[Field], response: list[Field] | None) -> Paginat
     limit = names[size].maximum
     if limit is not None:
         pg.max_size = limit
+    # A page size is bounded either way (check-spec insists): at least 1, and the
+    # paginate default when the page names no maximum.
+    if names[size].minimum is None:
+        names[size].minimum = 1
+    if names[size].maximum is None:
+        names[size].maximum = pg.max_size
     return pg
 
 

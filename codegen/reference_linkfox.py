@@ -97,7 +97,7 @@ def bounds_from_text(text: str, is_list: bool) -> dict[str, int]:
     hi_key = "max_items" if is_list else "maximum"
     lo_key = "min_items" if is_list else "minimum"
     m = re.search(
-        r"(?:最大|最多|不超过|不得超过|上限|限制|max(?:imum)?)\s*(?:为|是|:|：)?\s*(\d+)",
+        r"(?:最大|最多|不超过|不得超过|上限|限制|max(?:imum)?)\s*(?:为|是|is|:|：)?\s*(\d+)",
         plain,
         re.I,
     )

@@ -211,3 +211,62 @@ def test_table_differences_report_required_and_integer_long_per_own_table(tmp_pa
     # The two region pages agree: one line naming both.
     assert diffs[0].source == "linkfox-temu-alpha-eu, linkfox-temu-alpha-us"
     assert format_diffs(diffs).startswith("1 required-flag and 1 integer/long difference(s)")
+
+
+def test_page_size_bounds_are_required_on_paginated_types(tmp_path: Path) -> None:
+    from codegen.check import page_size_problems
+
+    def paged(
+        name: str, method: str, size: dict[str, object], max_size: int = 100
+    ) -> dict[str, object]:
+        t = described_type(name, method)
+        t["params"] = [
+            {"name": "pageNo", "type": "integer", "summary": "Page."},
+            {"name": "pageSize", "type": "integer", "summary": "Size.", **size},
+        ]
+        t["paginate"] = {
+            "page": "pageNo",
+            "size": "pageSize",
+            "items": "rows",
+            "max_size": max_size,
+        }
+        return t
+
+    spec = spec_dir(
+        tmp_path,
+        {
+            "alpha": [
+                paged("bg.alpha.one.get", "one", {"maximum": 100}),
+                paged("bg.alpha.two.get", "two", {"minimum": 1, "maximum": 200}),
+                paged("bg.alpha.three.get", "three", {"minimum": 1, "maximum": 50}),
+            ]
+        },
+    )
+    assert page_size_problems(load_catalogue(spec)) == [
+        "bg.alpha.one.get.params.pageSize: a page size needs minimum and maximum",
+        "bg.alpha.two.get.params.pageSize: maximum 200 is above the paginate max_size 100",
+    ]
+
+
+def test_every_paginated_type_in_the_catalogue_bounds_its_page_size() -> None:
+    from codegen.check import page_size_problems
+
+    cat = load_catalogue(SPEC)
+    assert page_size_problems(cat) == []
+    sizes = {
+        t.type: next(f for f in t.params if f.name == t.paginate.size)
+        for t in cat.types
+        if t.paginate is not None
+    }
+    assert all(f.minimum == 1 for f in sizes.values())
+    # Documented maxima (the references' own words), not the default.
+    assert sizes["temu.logistics.scanform.get"].maximum == 10
+    assert sizes["temu.logistics.candidate.scanform.list.get"].maximum == 500
+    assert sizes["bg.local.goods.priceorder.query"].maximum == 99  # "须小于 100"
+    assert sizes["bg.aftersales.aftersales.list.get"].maximum == 200
+
+
+def test_english_maxima_in_prose() -> None:
+    from codegen.reference_linkfox import bounds_from_text
+
+    assert bounds_from_text("Page size, default is 10, max is 200.", False) == {"maximum": 200}
