@@ -270,3 +270,21 @@ def test_english_maxima_in_prose() -> None:
     from codegen.reference_linkfox import bounds_from_text
 
     assert bounds_from_text("Page size, default is 10, max is 200.", False) == {"maximum": 200}
+
+
+def test_units_are_said_in_words_in_docs_and_docstrings() -> None:
+    from codegen.units import with_unit
+
+    assert with_unit(Field(name="t", type="long", summary="When", unit="epoch_s")) == (
+        "When. Unit: seconds since the Unix epoch."
+    )
+    assert with_unit(Field(name="d", type="string", unit="yyyy-MM-dd")) == "Format: yyyy-MM-dd."
+    assert with_unit(Field(name="n", type="string", summary="Name.")) == "Name."
+    # The committed reference page and generated code carry them (regenerated from spec/).
+    api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert (
+        "| `taxInvoiceInfoList[].invoiceTime` | integer | When the invoice was issued. "
+        "Unit: milliseconds since the Unix epoch. |"
+    ) in api
+    tax = (ROOT / "src" / "temu_async" / "_generated" / "tax.py").read_text(encoding="utf-8")
+    assert "When the order was placed. Unit: milliseconds since the Unix epoch." in tax

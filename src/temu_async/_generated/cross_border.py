@@ -499,7 +499,7 @@ class CrossBorderPriceListProductSkuSupplierPrice(msgspec.Struct, kw_only=True, 
     """SKU ID."""
 
     supplier_price: float | None = msgspec.field(default=None, name="supplierPrice")
-    """The price the platform pays the supplier."""
+    """The price the platform pays the supplier. Unit: the currency's minor unit (e.g. cents)."""
 
     currency_type: Any = msgspec.field(default=None, name="currencyType")
     """Currency of the price (a code or a number)."""
@@ -1374,9 +1374,9 @@ class CrossBorderGroup(Group):
             support_personalization: ``supportPersonalization`` (integer, optional). Filter on
                 whether the goods can be personalised (customised) by the buyer.
             created_at_start: ``createdAtStart`` (string, optional). Earliest creation time of
-                the goods.
+                the goods. Format: yyyy-MM-dd HH:mm:ss.
             created_at_end: ``createdAtEnd`` (string, optional). Latest creation time of the
-                goods.
+                goods. Format: yyyy-MM-dd HH:mm:ss.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

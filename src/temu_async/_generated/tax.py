@@ -41,10 +41,10 @@ class TaxInvoiceDetailOrderMetaInfo(msgspec.Struct, kw_only=True, omit_defaults=
     origin_parent_order_time_millis: int | None = msgspec.field(
         default=None, name="originParentOrderTimeMillis"
     )
-    """When the original parent order was placed."""
+    """When the original parent order was placed. Unit: milliseconds since the Unix epoch."""
 
     order_time_millis: int | None = msgspec.field(default=None, name="orderTimeMillis")
-    """When the order was placed."""
+    """When the order was placed. Unit: milliseconds since the Unix epoch."""
 
     trade_transaction_sn: str | None = msgspec.field(default=None, name="tradeTransactionSn")
     """Payment transaction number."""
@@ -55,10 +55,10 @@ class TaxInvoiceDetailOrderMetaInfo(msgspec.Struct, kw_only=True, omit_defaults=
     parent_shipping_time_millis: int | None = msgspec.field(
         default=None, name="parentShippingTimeMillis"
     )
-    """When the parent order shipped."""
+    """When the parent order shipped. Unit: milliseconds since the Unix epoch."""
 
     refund_time_millis: int | None = msgspec.field(default=None, name="refundTimeMillis")
-    """When the refund was made (credit notes)."""
+    """When the refund was made (credit notes). Unit: milliseconds since the Unix epoch."""
 
     origin_parent_order_sn: str | None = msgspec.field(default=None, name="originParentOrderSn")
     """Number of the original parent order (for follow-up orders)."""
@@ -85,12 +85,12 @@ class TaxInvoiceDetailShippingFee(msgspec.Struct, kw_only=True, omit_defaults=Tr
     """
 
     shipping_amount_with_tax: int | None = msgspec.field(default=None, name="shippingAmountWithTax")
-    """Shipping amount including VAT."""
+    """Shipping amount including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     shipping_amount_exclude_tax: int | None = msgspec.field(
         default=None, name="shippingAmountExcludeTax"
     )
-    """Shipping amount before VAT."""
+    """Shipping amount before VAT. Unit: the currency's minor unit (e.g. cents)."""
 
 
 class TaxInvoiceDetailGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -99,7 +99,7 @@ class TaxInvoiceDetailGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     unit_price_with_vat: int | None = msgspec.field(default=None, name="unitPriceWithVAT")
-    """Unit price including VAT."""
+    """Unit price including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     sku_spec: str | None = msgspec.field(default=None, name="skuSpec")
     """The SKU's variation (colour, size, ...) as text."""
@@ -120,10 +120,10 @@ class TaxInvoiceDetailGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     """Line description (goods name)."""
 
     unit_price_exclude_vat: int | None = msgspec.field(default=None, name="unitPriceExcludeVAT")
-    """Unit price before VAT."""
+    """Unit price before VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     total_goods_amount: int | None = msgspec.field(default=None, name="totalGoodsAmount")
-    """Line total including VAT."""
+    """Line total including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
 
 class TaxInvoiceDetailShippingInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -133,7 +133,7 @@ class TaxInvoiceDetailShippingInfo(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     unit_price_with_vat: int | None = msgspec.field(default=None, name="unitPriceWithVAT")
-    """Unit price including VAT."""
+    """Unit price including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     sku_spec: str | None = msgspec.field(default=None, name="skuSpec")
     """Variation text of the SKU the shipping is for."""
@@ -154,10 +154,10 @@ class TaxInvoiceDetailShippingInfo(msgspec.Struct, kw_only=True, omit_defaults=T
     """Line description."""
 
     unit_price_exclude_vat: int | None = msgspec.field(default=None, name="unitPriceExcludeVAT")
-    """Unit price before VAT."""
+    """Unit price before VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     total_goods_amount: int | None = msgspec.field(default=None, name="totalGoodsAmount")
-    """Line total including VAT."""
+    """Line total including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
 
 class TaxInvoiceDetailPromotionInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -168,12 +168,12 @@ class TaxInvoiceDetailPromotionInfo(msgspec.Struct, kw_only=True, omit_defaults=
     promotion_amount_exclude_tax: int | None = msgspec.field(
         default=None, name="promotionAmountExcludeTax"
     )
-    """Discount before VAT."""
+    """Discount before VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     promotion_amount_with_tax: int | None = msgspec.field(
         default=None, name="promotionAmountWithTax"
     )
-    """Discount including VAT."""
+    """Discount including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
 
 class TaxInvoiceDetailAddOrderInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -183,10 +183,10 @@ class TaxInvoiceDetailAddOrderInfo(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     amount_with_tax: int | None = msgspec.field(default=None, name="amountWithTax")
-    """Amount including VAT."""
+    """Amount including VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     amount_exclude_tax: int | None = msgspec.field(default=None, name="amountExcludeTax")
-    """Amount before VAT."""
+    """Amount before VAT. Unit: the currency's minor unit (e.g. cents)."""
 
     add_order_detail_type: int | None = msgspec.field(default=None, name="addOrderDetailType")
     """Kind of added amount (the page does not list the values)."""
@@ -268,7 +268,7 @@ class TaxInvoicesTaxInvoiceInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     invoice_time: int | None = msgspec.field(default=None, name="invoiceTime")
-    """When the invoice was issued."""
+    """When the invoice was issued. Unit: milliseconds since the Unix epoch."""
 
     invoice_number: str | None = msgspec.field(default=None, name="invoiceNumber")
     """Invoice number (pass it to temu.pay.tax.invoice.pdf.download)."""
@@ -345,7 +345,7 @@ class TaxGroup(Group):
 
         Args:
             report_month: ``reportMonth`` (string, required). The month to report on (a past
-                month; the current one is refused).
+                month; the current one is refused). Format: yyyy-MM.
             request_id: ``requestId`` (string, required). The caller's own ID for this export
                 request; it is also how temu.pay.tax.merchant.report.download finds the file later.
             options: per-call overrides (timeout, retries, rate-limit wait).
