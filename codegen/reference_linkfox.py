@@ -163,7 +163,13 @@ def _blocks(text: str) -> list[tuple[str, list[list[str]]]]:
             table = []
         if line.startswith("#"):
             heading = line.lstrip("#").strip()
+        elif _BOLD_SCOPE.match(line):
+            # A bold path on its own line (**`goodsProperties[]`**) heads the next table too.
+            heading = line.strip().strip("*").strip()
     return out
+
+
+_BOLD_SCOPE = re.compile(r"^\*\*`[^`]+`\*\*\s*$")
 
 
 _BARE_PATH = re.compile(r"^[A-Za-z_]\w*(?:\[\])?(?:\.[A-Za-z_]\w*(?:\[\])?)*$")

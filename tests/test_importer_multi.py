@@ -303,3 +303,48 @@ def test_tax_result_trees_are_complete_as_their_pages_say() -> None:
     info = dict(walk(held["temu.pay.tax.invoice.info.query"].response))
     assert {"taxInvoiceInfoList.invoiceNumber", "taxInvoiceInfoList.invoiceTime"} <= set(info)
     assert all(f.summary for f in detail.values())
+
+
+BOLD_PAGE = """# 挂件更新 — `bg.demo.widget.update`
+
+## Request 结构（官方业务参数）
+
+### `request`
+
+| 参数 | 类型 | 必填 | 说明 |
+|------|------|------|------|
+| widgetProperty | OBJECT | 否 | properties |
+
+## request.widgetProperty
+
+| 参数 | 类型 | 必填 | 说明 |
+|------|------|------|------|
+| properties | OBJECT[] | 否 | list |
+
+**`properties[]`**
+
+| 参数 | 类型 | 必填 | 说明 |
+|------|------|------|------|
+| vid | LONG | 否 | value id |
+| length / width | STRING | **是** | size |
+"""
+
+
+def test_a_bold_path_line_heads_the_table_below_it(tmp_path: Path) -> None:
+    from codegen.reference_linkfox import read_linkfox_page
+
+    folder = tmp_path / "skills" / "linkfox-temu-demo-us" / "references" / "apis"
+    folder.mkdir(parents=True)
+    path = folder / "bg-demo-widget-update.md"
+    path.write_text(BOLD_PAGE, encoding="utf-8")
+    tree = dict(walk(read_linkfox_page(path).stated_params))
+    assert set(tree) == {
+        "widgetProperty",
+        "widgetProperty.properties",
+        "widgetProperty.properties.vid",
+        "widgetProperty.properties.length",
+        "widgetProperty.properties.width",
+    }
+    assert tree["widgetProperty.properties.vid"].type == "long"
+    # "length / width" is two fields with the row's facts.
+    assert tree["widgetProperty.properties.width"].required
