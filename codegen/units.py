@@ -6,14 +6,17 @@ field therefore carries ``unit`` (``epoch_s``, ``epoch_ms`` or a date format suc
 ``yyyy-MM-dd HH:mm:ss``). A time field is recognised by its name, because the catalogue
 has no other mark of it:
 
-- the name ends in ``Time``, ``At``, ``Date``, ``Millis``, ``Timestamp`` or ``Month``
-  (or is ``time``/``date``/``timestamp``), optionally followed by a range word
+- the name ends in ``Time``, ``At``, ``Date``, ``Millis``, ``Ms``, ``Timestamp`` or
+  ``Month`` (or is ``time``/``date``/``timestamp``), optionally followed by a range word
   (``Start``, ``End``, ``Begin``, ``From``, ``To``): ``parentConfirmTimeStart``,
-  ``createAtEnd``, ``orderTimeMillis``;
+  ``createAtEnd``, ``orderTimeMillis``, ``operateExpireTimeMs``; or it is one of
+  :data:`ALSO_TIMES`, times whose name puts the word first (``earliestTimeBuyShippingLabel``);
 - and it holds a number or text (integer, long, number, string, or a list of those).
 
-Durations (``expireDays``, ``shipmentLimitDay``) name their unit in the name and are not
-times. :data:`NOT_TIMES` lists the names that match the rule but hold no time.
+Durations and offsets (``expireDays``, ``shipmentLimitDay``, ``uspsMailingDateOffset``)
+name their unit and are not times; neither are lists of slots or modes
+(``availablePickupTimeSlotList``, ``pickUpTimeScheduleMode``) nor a zone name
+(``userPickUpTimezone``). :data:`NOT_TIMES` lists names that match the rule but hold no time.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ import re
 
 from temu_async.catalogue import UNITS, Catalogue, Field, walk
 
-__all__ = ["NOT_TIMES", "is_time_field", "missing_units", "with_unit"]
+__all__ = ["ALSO_TIMES", "NOT_TIMES", "is_time_field", "missing_units", "with_unit"]
 
 _TIME_NAME = re.compile(
-    r"(?:^(?:time|date|timestamp)|(?:Time|At|Date|Millis|Timestamp|Month))"
+    r"(?:^(?:time|date|timestamp)|(?:Time|At|Date|Millis|Ms|Timestamp|Month))"
     r"(?:Start|End|Begin|From|To)?$"
 )
 _SCALARS = frozenset({"integer", "long", "number", "string"})
@@ -33,11 +36,17 @@ _SCALARS = frozenset({"integer", "long", "number", "string"})
 # Names the rule matches that are not points in time (none so far in the catalogue; add
 # a name here with the reason when one turns up, rather than loosening the rule).
 NOT_TIMES: frozenset[str] = frozenset()
+# Times the suffix rule misses because the name goes on after the time word.
+ALSO_TIMES: frozenset[str] = frozenset(
+    {"earliestTimeBuyShippingLabel", "earliestTimeGetShippingDocument"}
+)
 
 
 def is_time_field(f: Field) -> bool:
     scalar = f.items if f.type == "list" else f.type
-    return scalar in _SCALARS and f.name not in NOT_TIMES and _TIME_NAME.search(f.name) is not None
+    if scalar not in _SCALARS or f.name in NOT_TIMES:
+        return False
+    return f.name in ALSO_TIMES or _TIME_NAME.search(f.name) is not None
 
 
 def missing_units(cat: Catalogue) -> list[str]:

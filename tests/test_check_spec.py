@@ -125,6 +125,8 @@ def test_check_fails_below_the_threshold_and_passes_above(
         ("deliveryDate", "string", None),
         ("time", "long", None),
         ("shippedTime", "list", "long"),
+        ("operateExpireTimeMs", "long", None),
+        ("earliestTimeBuyShippingLabel", "integer", None),  # ALSO_TIMES
     ],
 )
 def test_time_fields_by_name(name: str, kind: str, items: str | None) -> None:
@@ -140,6 +142,9 @@ def test_time_fields_by_name(name: str, kind: str, items: str | None) -> None:
         ("createTime", "boolean"),  # not a number or text
         ("createTime", "object"),
         ("timeZone", "string"),
+        ("userPickUpTimezone", "string"),
+        ("uspsMailingDateOffset", "integer"),
+        ("pickUpTimeScheduleMode", "integer"),
         ("pickupTimeList", "list"),  # a list named ...List: the name does not say it is a time
     ],
 )
