@@ -6,6 +6,7 @@ process (a thread), and the workers as separate processes running the CLI.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -74,7 +75,7 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
             while killed_in is None and time.monotonic() < deadline:
                 held = {shop for shop, owner, _, _ in store.lease_history() if owner == "w2"}
                 for shop in held:
-                    if 0 < store.order_count(shop) and store.load_state(shop).in_progress:
+                    if store.order_count(shop) > 0 and store.load_state(shop).in_progress:
                         killed_in = shop
                         break
                 time.sleep(0.02)
@@ -112,7 +113,7 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
             assert set(by_shop) == set(world)
             for spans in by_shop.values():
                 spans.sort()
-                for (_, until, owner), (start, _, other) in zip(spans, spans[1:], strict=False):
+                for (_, until, owner), (start, _, other) in itertools.pairwise(spans):
                     if owner != other:
                         assert start >= until, spans
             assert "synced:" in outputs["w1"] and "synced:" in outputs["w3"]
