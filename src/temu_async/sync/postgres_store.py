@@ -428,6 +428,29 @@ class PostgresStore:
                     owner,
                 )
 
+    def lease_candidates(
+        self, shops: Sequence[str], fresh_since: int, kind: str = _ORDERS
+    ) -> tuple[list[str], list[str]]:
+        """(fresh, free) among ``shops``, in one query: ``fresh`` ones a finished sync has
+        brought up to ``fresh_since``; ``free`` ones that are not fresh and that no live
+        lease holds (worth trying to lease)."""
+        rows = self._fetch(
+            "SELECT s.shop, (st.state_json ->> 'synced_through')::bigint,"
+            " st.state_json ? 'run_start', l.shop IS NOT NULL"
+            " FROM unnest($1::text[]) AS s(shop)"
+            " LEFT JOIN sync_state st ON st.kind = $2 AND st.shop = s.shop"
+            " LEFT JOIN shop_leases l ON l.shop = s.shop AND l.expires_at > now()",
+            list(shops),
+            kind,
+        )
+        fresh, free = [], []
+        for shop, through, in_progress, leased in rows:
+            if through is not None and not in_progress and through >= fresh_since:
+                fresh.append(shop)
+            elif not leased:
+                free.append(shop)
+        return fresh, free
+
     def lease_history(self, shop: str | None = None) -> list[tuple[str, str, float, float]]:
         """(shop, owner, acquired, held until) of every lease taken, as unix seconds."""
         sql = (
