@@ -29,7 +29,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -111,6 +111,8 @@ class _Window:
     estimate: int | None = None
     """Orders expected in it, once a wider window's total said so."""
     by_page_number: bool = False
+    seen: int = 0
+    """Orders already listed from it (with ``estimate``: its size, for density estimates)."""
 
 
 def update_time(item: Any) -> int | None:
@@ -248,6 +250,13 @@ class _ShopRun:
         self.sem = asyncio.Semaphore(self.opts.concurrency)
         self.coverage = Coverage()
         self.state = ShopState()
+        self._pending: deque[_Window] = deque()
+        self._active: dict[asyncio.Task[list[_Window]], _Window] = {}
+        self._enriching = 0
+        """Orders listed whose detail/shipping calls are not done yet."""
+        self._listed = 0
+        self._listed_span = 0
+        """Orders stored by this run, and the seconds of update time they complete."""
 
     # ---- plan -----------------------------------------------------------------------
 
@@ -291,21 +300,40 @@ class _ShopRun:
 
     # ---- the pool of windows -----------------------------------------------------------
 
-    def _update_remaining(self, pending: deque[_Window], active: dict[Any, _Window]) -> None:
-        estimates = [w.estimate for w in (*pending, *active.values())]
-        self.progress.remaining = (
-            None if any(e is None for e in estimates) else sum(e or 0 for e in estimates)
-        )
+    def _update_remaining(self) -> None:
+        """Orders still to list (estimated) plus listed ones still waiting for their calls.
+
+        A window not sized yet (no page of it read) is estimated from the order density
+        of the sized ones: orders spread over time, and a 30-day first run has more
+        windows than requests in flight, so waiting for every size left the ETA unknown
+        for most of a ``--detail`` run.
+        """
+        windows = [*self._pending, *self._active.values()]
+        sized = [w for w in windows if w.estimate is not None]
+        unsized_span = sum(w.hi - w.lo + 1 for w in windows if w.estimate is None)
+        left = sum(w.estimate or 0 for w in sized)
+        if unsized_span:
+            sized_span = sum(w.hi - w.lo + 1 for w in sized)
+            if sized_span:
+                density = sum((w.estimate or 0) + w.seen for w in sized) / sized_span
+            elif self._listed_span:  # only unsized windows left: go by what is done
+                density = self._listed / self._listed_span
+            else:
+                self.progress.remaining = None
+                return
+            left += math.ceil(density * unsized_span)
+        self.progress.remaining = left + self._enriching
 
     async def _walk_all(self, pending: deque[_Window]) -> None:
-        active: dict[asyncio.Task[list[_Window]], _Window] = {}
+        self._pending = pending
+        active = self._active
         try:
             while pending or active:
                 while pending and len(active) < self.opts.concurrency:
                     w = pending.popleft()
                     task = asyncio.create_task(self._walk(w))
                     active[task] = w
-                self._update_remaining(pending, active)
+                self._update_remaining()
                 done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     active.pop(task)
@@ -315,7 +343,7 @@ class _ShopRun:
                     for w in rest:
                         pending.extend(self._fan_out(w, idle))
                         idle = self.opts.concurrency - len(active) - len(pending)
-                self._update_remaining(pending, active)
+                self._update_remaining()
         finally:
             for task in active:
                 task.cancel()
@@ -353,10 +381,11 @@ class _ShopRun:
             await self._read_second(w)
             return []
         items, total = await self._list(w, 1)
-        if total is not None and len(items) >= total:
-            await self._store(items, (w.lo, w.hi))
-            return []
-        if total is None and len(items) < self.opts.page_size:
+        w.seen = len(items)
+        if (total is not None and len(items) >= total) or (
+            total is None and len(items) < self.opts.page_size
+        ):
+            w.estimate = 0  # all of it is in this page
             await self._store(items, (w.lo, w.hi))
             return []
         covered, rest = self._narrow(w, items)
@@ -367,6 +396,9 @@ class _ShopRun:
                 r.estimate = math.ceil(left * (r.hi - r.lo + 1) / span)
             elif r.by_page_number:
                 r.estimate = left
+        if left is not None:
+            # This page's orders are counted as they are stored, not as part of the window.
+            w.estimate = left
         await self._store(items, covered)
         return rest
 
@@ -417,9 +449,13 @@ class _ShopRun:
                 log.warning("shop %s: skipped a list item without parentOrderSn", self.name)
                 continue
             records.append(rec)
-        self.progress.fetched += len(records)
+        if covered is not None:
+            self._listed += len(records)
+            self._listed_span += covered[1] - covered[0] + 1
         if self.opts.detail or self.opts.shipping:
             await self._enrich(records)
+        else:
+            self.progress.fetched += len(records)
         # The coverage snapshot goes to the store with this page's rows; the store's one
         # thread commits in submission order, so no snapshot lands before rows it vouches for.
         if covered is not None:
@@ -436,17 +472,28 @@ class _ShopRun:
 
     async def _enrich(self, records: list[OrderRecord]) -> None:
         sns = [r.parent_order_sn for r in records]
+        self._enriching += len(records)
+        self._update_remaining()
         stored = await self.sync.in_store(self.sink.stored_versions, self.name, sns)
         jobs = []
         for rec in records:
             old = stored.get(rec.parent_order_sn)
             changed = old is None or old.update_time != rec.update_time or rec.update_time is None
+            calls = []
             if self.opts.detail and (changed or not old or not old.has_detail):
-                jobs.append(self._fill(rec, DETAIL_TYPE, "detail"))
+                calls.append(self._fill(rec, DETAIL_TYPE, "detail"))
             if self.opts.shipping and (changed or not old or not old.has_shipping):
-                jobs.append(self._fill(rec, SHIPPING_TYPE, "shipping"))
-        if jobs:
-            await asyncio.gather(*jobs)
+                calls.append(self._fill(rec, SHIPPING_TYPE, "shipping"))
+            jobs.append(self._complete(calls))
+        await asyncio.gather(*jobs)
+
+    async def _complete(self, calls: list[Coroutine[Any, Any, None]]) -> None:
+        """Run one order's extra calls, then count the order as fetched."""
+        if calls:
+            await asyncio.gather(*calls)
+        self.progress.fetched += 1
+        self._enriching -= 1
+        self._update_remaining()
 
     async def _fill(self, rec: OrderRecord, type_name: str, attr: str) -> None:
         try:
