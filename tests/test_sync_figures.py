@@ -69,7 +69,9 @@ def test_the_summary_accounts_for_every_fetched_item_and_waits_per_request() -> 
     progress.finish("a")
     summary = progress.summary()
     text = summary_text(summary)
-    assert "4,536 fetched (4,500 new, 0 changed, 36 unchanged (already stored" in text
+    assert (
+        "4,536 fetched (4,500 new, 0 changed, 36 already stored or read twice, unchanged)" in text
+    )
     # 17.3 s summed over concurrent callers in a 2.7 s run: reported per request instead.
     assert "throttle wait 0.32 s per request on average" in text and "17.3" not in text
     data = json.loads(summary_json(summary))

@@ -151,7 +151,7 @@ def summary_text(summary: SyncSummary) -> str:
     # Every fetched item is accounted for: a fetched count above new + changed is items
     # already stored as they are, or read twice where the walk's windows meet.
     unchanged = (
-        f", {summary.unchanged:,} unchanged (already stored, or read twice)"
+        f", {summary.unchanged:,} already stored or read twice, unchanged"
         if summary.unchanged
         else ""
     )
