@@ -304,15 +304,15 @@ def run(doc: Path, spec_dir: Path, *, group: str | None = None, write: bool = Fa
         return 2
     spec = draft_from_page(page, group)
     text = dump_types([spec])
-    print(text, end="")
-    if not write:
-        return 0
     try:
         known = load_catalogue(spec_dir).by_type()
     except SpecError as exc:
-        print(f"new-type: the catalogue does not load, fix it first: {exc}", file=sys.stderr)
-        return 2
+        if write:
+            print(f"new-type: the catalogue does not load, fix it first: {exc}", file=sys.stderr)
+            return 2
+        known = {}  # a draft to read needs no catalogue
     if spec.type in known:
+        # Said before any draft is printed: a page of YAML would hide it.
         where = known[spec.type].group
         print(
             f"new-type: {spec.type} is already in spec/types/{where}.yaml; "
@@ -320,6 +320,9 @@ def run(doc: Path, spec_dir: Path, *, group: str | None = None, write: bool = Fa
             file=sys.stderr,
         )
         return 1
+    print(text, end="")
+    if not write:
+        return 0
     clash = [t for t in known.values() if t.group == spec.group and t.method == spec.method]
     if clash:
         print(

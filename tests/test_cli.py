@@ -243,3 +243,14 @@ def test_python_dash_m_and_the_command_table() -> None:
     parser = build_parser()
     for argv in (["sync", "prices", "pull"], ["sync", "prices", "push", "x.csv"], ["types"]):
         assert callable(parser.parse_args(argv).run)
+
+
+def test_every_command_module_is_registered_once() -> None:
+    # A command is one module in cli/commands plus one line in the registry: neither alone.
+    from temu_async.cli import commands
+    from temu_async.cli.registry import COMMANDS
+
+    modules = {p.stem for p in Path(commands.__file__).parent.glob("*.py") if p.stem != "__init__"}
+    listed = [c.module for c in COMMANDS]
+    assert sorted(listed) == sorted(modules)
+    assert len({c.path for c in COMMANDS}) == len(COMMANDS)
