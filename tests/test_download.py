@@ -10,10 +10,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from labels_support import label_config, mall_id, unshipped
 
 from temu_async import ShopClient, TemuApp
 from temu_async.download import DownloadTooLarge, SignedUrlRefused, toa_headers, toa_sign
+from temu_async.fulfilment import LabelOptions, Parcel, SqliteFulfilmentStore, buy_labels
 from temu_async.sandbox import ManualClock, Sandbox
 
 PARCEL = {
@@ -219,3 +221,65 @@ async def test_bad_urls_are_refused_locally_without_echoing_them() -> None:
         with pytest.raises(ValueError, match="http") as info:
             await shop.download("ftp://files.example/label?sig=abc")
         assert "sig=abc" not in str(info.value)
+
+
+async def test_server_errors_are_retried_and_unsafe_names_cleaned(tmp_path: Path) -> None:
+    seen: list[dict[str, str]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append({k.lower(): v for k, v in request.headers.items()})
+        if len(seen) == 1:
+            return web.Response(status=503, text="busy")
+        return web.Response(
+            body=b"%PDF-1.4 tiny",
+            content_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="../../etc/label one.pdf"'},
+        )
+
+    app = web.Application()
+    app.router.add_get("/f/{token}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with TemuApp("k" * 8, "s" * 8, base_url=f"http://127.0.0.1:{port}/r") as temu:
+            got = await temu.shop("t" * 8).download(f"http://127.0.0.1:{port}/f/abc", tmp_path)
+    finally:
+        await runner.cleanup()
+    assert len(seen) == 2
+    assert got.filename == "label_one.pdf" and got.path == tmp_path / "label_one.pdf"
+    assert got.path.read_bytes() == b"%PDF-1.4 tiny"
+    for headers in seen:
+        assert headers["toa-app-key"] == "k" * 8 and headers["toa-access-token"] == "t" * 8
+        assert headers["toa-sign"] == doc_toa_sign("s" * 8, headers)
+    assert seen[0]["toa-random"] != seen[1]["toa-random"]  # signed afresh per attempt
+
+
+async def test_no_signature_reaches_the_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with Sandbox(label_config(label_fail_first=1)) as sb:
+        sb.world.labels.expire_next = 1
+        creds = sb.credentials
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            store = SqliteFulfilmentStore(tmp_path / "s.db")
+            parcel = Parcel(weight="1", length="1", width="1", height="1")
+            rows = await buy_labels(
+                shop,
+                store,
+                unshipped(sb, 2),
+                tmp_path,
+                LabelOptions(parcel=parcel, poll_initial=0.05),
+            )
+            await store.close()
+    assert [r.outcome for r in rows] == ["downloaded"] * 2
+    assert sb.files.refusals["expired"] == 1
+    text = caplog.text
+    assert "asking for a fresh one" in text
+    assert not re.search(r"[0-9A-F]{32}", text)  # no toa-sign (nor request sign)
+    assert creds.shops[0].access_token not in text and creds.app_secret not in text
+    assert "/openapi/files/" not in text  # nor the URL's capability token
