@@ -402,6 +402,17 @@ class LabelPipeline:
                 if info.get("packageSn")
             )
         )
+        if not candidates and self.options.ship_later:
+            # A package bought to ship later is also listed among the unshipped ones.
+            page = await self.shop.call(
+                "bg.order.unshipped.package.get",
+                {"pageNumber": 1, "pageSize": 50, "parentOrderSnList": [record.key]},
+            )
+            candidates = [
+                str(p["packageSn"])
+                for p in page.get("unshippedPackage") or []
+                if p.get("packageSn")
+            ]
         if not candidates:
             return None
         ours = {x["orderSn"] for x in record.data["request"]["orderSendInfoList"]}
