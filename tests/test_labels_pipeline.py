@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from temu_async.fulfilment import (
     buy_labels,
 )
 from temu_async.fulfilment.policy import Cheapest, choose_service
-from temu_async.sandbox import Sandbox
+from temu_async.sandbox import ManualClock, Sandbox
 from temu_async.sandbox.models import PENDING, SHIPPED, UN_SHIPPING
 
+RESULT = "bg.logistics.shipment.result.get"
 PARCEL = Parcel(weight="2", length="10", width="8", height="4")
 
 
@@ -63,6 +65,31 @@ async def test_fifty_orders_fifty_labels_each_bought_once(tmp_path: Path) -> Non
             order = sb.world.orders.get(mall_id(sb), sn)
             assert order is not None and order.status == SHIPPED
         assert sb.counters.requests_by_type["bg.logistics.shipment.create"] == 50
+        await store.close()
+
+
+async def test_waiting_purchases_are_polled_together(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with Sandbox(label_config(clock=clock, label_delay=60)) as sb:
+        sns = unshipped(sb, 20)
+        creds = sb.credentials
+        store = SqliteFulfilmentStore(tmp_path / "state.db")
+        counts = sb.counters.requests_by_type
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            run = asyncio.create_task(
+                buy_labels(shop, store, sns, tmp_path, fast(poll_max=0.1, concurrency=20))
+            )
+            while len(sb.world.labels.packages) < 20 or counts[RESULT] < 3:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)
+            rounds_before = counts[RESULT]
+            clock.advance(61)
+            rows = await run
+        # Each round asked about all twenty packages in one call: the settling round is
+        # one call (two if a round was already on its way), not twenty.
+        assert counts[RESULT] - rounds_before <= 2
+        assert [r.outcome for r in rows] == ["downloaded"] * 20
         await store.close()
 
 

@@ -46,6 +46,7 @@ from temu_async.fulfilment.policy import (
     ServicePolicy,
     choose_service,
 )
+from temu_async.fulfilment.poller import ResultPoller
 from temu_async.fulfilment.store import FulfilmentRecord, FulfilmentStore
 
 __all__ = [
@@ -136,6 +137,10 @@ class LabelPipeline:
         self.on_row = on_row
         self._warehouse: str | None = None
         self._resent: set[str] = set()
+        # Writes and lookups take a slot; waiting for a purchase to settle does not, so
+        # a slow carrier does not hold the next orders back.
+        self._gate = asyncio.Semaphore(options.concurrency)
+        self._poller = ResultPoller(shop, initial=options.poll_initial, maximum=options.poll_max)
         """Intents this run already sent again after an empty lookup (once per run)."""
         self._warehouse_lock = asyncio.Lock()
 
@@ -151,21 +156,22 @@ class LabelPipeline:
             if record is None or record.phase == _REPLAN:
                 fresh.append(sn)
         orders = await self._orders(fresh)
-        gate = asyncio.Semaphore(self.options.concurrency)
 
         async def one(sn: str) -> LabelRow:
-            async with gate:
-                try:
-                    row = await self._package(sn, orders.get(sn))
-                except TemuError as exc:
-                    row = await self._row_for_error(sn, exc)
+            try:
+                row = await self._package(sn, orders.get(sn))
+            except TemuError as exc:
+                row = await self._row_for_error(sn, exc)
             if self.on_row is not None:
                 maybe = self.on_row(row)
                 if maybe is not None:
                     await maybe
             return row
 
-        return list(await asyncio.gather(*(one(sn) for sn in sns)))
+        try:
+            return list(await asyncio.gather(*(one(sn) for sn in sns)))
+        finally:
+            await self._poller.close()
 
     async def _row_for_error(self, sn: str, exc: TemuError) -> LabelRow:
         record = await self.store.get(KIND, self.shop.name, sn)
@@ -188,35 +194,41 @@ class LabelPipeline:
     async def _package(self, sn: str, order: dict[str, Any] | None) -> LabelRow:
         record = await self.store.get(KIND, self.shop.name, sn)
         if record is None or record.phase == _REPLAN:
-            record = await self._plan(sn, order)
-            if record.phase == "skipped":
-                return self._row(record, sn)
-            await self._create(record)
+            async with self._gate:
+                record = await self._plan(sn, order)
+                if record.phase == "skipped":
+                    return self._row(record, sn)
+                await self._create(record)
         while record.phase not in _DONE:
             phase = record.phase
-            if phase == "creating":
-                try:
-                    await self._resolve_create(record)
-                except _Unresolved:
-                    return self._row(
-                        record,
-                        sn,
-                        outcome="pending",
-                        message="the purchase may be on its way; a later run looks it up again",
-                    )
-            elif phase == "new":
-                await self._create(record)
-            elif phase == "created":
-                if not await self._poll(record):
+            if phase == "created":
+                item = await self._poll(record)
+                if item is None:
                     return self._row(
                         record, sn, outcome="pending", message="label purchase still in progress"
                     )
-            elif phase == "updating":
-                await self._resolve_update(record)
-            elif phase == "bought":
-                await self._fetch_label(record)
-            else:
-                raise RuntimeError(f"{sn}: unknown phase {phase!r} in the store")
+                async with self._gate:
+                    await self._settled(record, item)
+                continue
+            async with self._gate:
+                if phase == "creating":
+                    try:
+                        await self._resolve_create(record)
+                    except _Unresolved:
+                        return self._row(
+                            record,
+                            sn,
+                            outcome="pending",
+                            message="the purchase may be on its way; a later run looks it up again",
+                        )
+                elif phase == "new":
+                    await self._create(record)
+                elif phase == "updating":
+                    await self._resolve_update(record)
+                elif phase == "bought":
+                    await self._fetch_label(record)
+                else:
+                    raise RuntimeError(f"{sn}: unknown phase {phase!r} in the store")
         return self._row(record, sn)
 
     def _row(
@@ -435,26 +447,21 @@ class LabelPipeline:
                 return dict(item)
         raise ApiError(f"package {package} is missing from the result", api_type="result.get")
 
-    async def _poll(self, record: FulfilmentRecord) -> bool:
-        """Wait for the purchase to settle; False when it did not within ``poll_timeout``."""
-        opts = self.options
-        delay = opts.poll_initial
-        deadline = time.monotonic() + opts.poll_timeout
-        while True:
-            item = await self._status(record)
-            status = item.get("shippingLabelStatus")
-            if status == 1:
-                await self._save(
-                    record, "bought", tracking_number=item.get("trackingNumber") or "", message=""
-                )
-                return True
-            if status == 2:
-                await self._after_failure(record, item.get("failReasonText") or "")
-                return True
-            if time.monotonic() + delay > deadline:
-                return False
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.6, opts.poll_max)
+    async def _poll(self, record: FulfilmentRecord) -> dict[str, Any] | None:
+        """The settled result entry; None when it did not settle within ``poll_timeout``."""
+        try:
+            return await asyncio.wait_for(
+                self._poller.settled(record.data["package_sn"]), self.options.poll_timeout
+            )
+        except asyncio.TimeoutError:
+            return None
+
+    async def _settled(self, record: FulfilmentRecord, item: dict[str, Any]) -> None:
+        if item.get("shippingLabelStatus") == 1:
+            tracking = item.get("trackingNumber") or ""
+            await self._save(record, "bought", tracking_number=tracking, message="")
+        else:
+            await self._after_failure(record, item.get("failReasonText") or "")
 
     async def _after_failure(self, record: FulfilmentRecord, reason: str) -> None:
         attempts = int(record.data.get("attempts", 1))
