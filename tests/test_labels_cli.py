@@ -39,6 +39,8 @@ def test_labels_buy_writes_files_and_a_report(
     assert sorted(r["parent_order_sn"] for r in rows) == sorted(sns)
     assert {r["outcome"] for r in rows} == {"downloaded"}
     assert {r["attempts"] for r in rows} == {"2"}  # the first purchase of each failed
+    assert {r["service"] for r in rows} == {"FedEx"}  # --policy fastest
+    assert all(r["price"] and r["tracking_number"] and r["label"] for r in rows)
     assert len(list((tmp_path / "labels").glob("*.pdf"))) == 3
     assert "labels: 3 downloaded" in capsys.readouterr().err
     # Again: nothing is bought, the report says so.

@@ -112,6 +112,9 @@ class LabelRow:
     package_sn: str = ""
     tracking_number: str = ""
     attempts: int = 0
+    service: str = ""
+    """The carrier chosen, and its quoted price (``estimatedAmount``) when planned."""
+    price: str = ""
     label: str = ""
     message: str = ""
 
@@ -137,11 +140,11 @@ class LabelPipeline:
         self.on_row = on_row
         self._warehouse: str | None = None
         self._resent: set[str] = set()
+        """Intents this run already sent again after an empty lookup (once per run)."""
         # Writes and lookups take a slot; waiting for a purchase to settle does not, so
         # a slow carrier does not hold the next orders back.
         self._gate = asyncio.Semaphore(options.concurrency)
         self._poller = ResultPoller(shop, initial=options.poll_initial, maximum=options.poll_max)
-        """Intents this run already sent again after an empty lookup (once per run)."""
         self._warehouse_lock = asyncio.Lock()
 
     # ---- the batch ---------------------------------------------------------------
@@ -162,6 +165,11 @@ class LabelPipeline:
                 row = await self._package(sn, orders.get(sn))
             except TemuError as exc:
                 row = await self._row_for_error(sn, exc)
+            except Exception as exc:
+                # An answer of an unexpected shape, a full disk: this order stops where
+                # its record says, the others carry on.
+                log.exception("%s: unexpected failure", sn)
+                row = await self._row_for_error(sn, exc)
             if self.on_row is not None:
                 maybe = self.on_row(row)
                 if maybe is not None:
@@ -173,10 +181,14 @@ class LabelPipeline:
         finally:
             await self._poller.close()
 
-    async def _row_for_error(self, sn: str, exc: TemuError) -> LabelRow:
+    async def _row_for_error(self, sn: str, exc: Exception) -> LabelRow:
         record = await self.store.get(KIND, self.shop.name, sn)
-        log.warning("%s: %s", sn, exc)
-        return self._row(record, sn, outcome="error", message=str(exc))
+        if isinstance(exc, TemuError):
+            log.warning("%s: %s", sn, exc)
+            message = str(exc)
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        return self._row(record, sn, outcome="error", message=message)
 
     async def _orders(self, sns: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -246,6 +258,8 @@ class LabelPipeline:
             package_sn=data.get("package_sn", ""),
             tracking_number=data.get("tracking_number", ""),
             attempts=int(data.get("attempts", 0)),
+            service=data.get("service", ""),
+            price=str(data.get("price", "")),
             label=data.get("label", ""),
             message=message if message is not None else data.get("message", ""),
         )
