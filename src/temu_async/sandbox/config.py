@@ -67,6 +67,12 @@ class SandboxConfig:
     """Time allowed to ship after confirmation (expectShipLatestTime)."""
     delivery_seconds: int = 3 * DAY
     """How long after shipment an order turns RECEIPTED."""
+    label_delay: int = 1
+    """Seconds of sandbox time a label purchase stays in progress (shippingLabelStatus 0)."""
+    label_failure_rate: float = 0.0
+    """Share of label purchase attempts that fail (status 2); drawn per order and attempt."""
+    label_fail_first: int = 0
+    """Every package's first N purchase attempts fail (to see a retry happen)."""
     on_order_status_change: OrderHook | None = None
     """Awaited for every parent-order status change (the hook for webhook pushes)."""
     webhook_url: str | None = None
@@ -76,11 +82,5 @@ class SandboxConfig:
     """Event codes pushed on order changes (the app's subscription): by default
     ``bg_order_status_change_event`` per moved child order and, for a cancellation,
     ``bg_cancel_order_status_change``."""
-    label_delay: int = 1
-    """Seconds of sandbox time a label purchase stays in progress (shippingLabelStatus 0)."""
-    label_failure_rate: float = 0.0
-    """Share of label purchase attempts that fail (status 2); drawn per order and attempt."""
-    label_fail_first: int = 0
-    """Every package's first N purchase attempts fail (to see a retry happen)."""
     webhook_policy: PushPolicy = field(default_factory=PushPolicy)
     """Retries, reply time limit, drain time on close, the ``x-tm-timestamp`` clock."""

@@ -111,6 +111,12 @@ class LabelDesk:
     files_url: str = ""
     """Where document URLs point (set by the server once it knows its port)."""
 
+    def __post_init__(self) -> None:
+        if self.delay < 0 or self.fail_first < 0:
+            raise ValueError("label_delay and label_fail_first must be >= 0")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise ValueError(f"label_failure_rate: {self.failure_rate} is not in [0, 1]")
+
     def channel(self, channel_id: object) -> ShippingChannel | None:
         return next((c for c in CHANNELS if c.channel_id == channel_id), None)
 
