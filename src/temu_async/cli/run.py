@@ -15,6 +15,7 @@ from temu_async.cli.output import cli_logging, cli_wording, fail
 from temu_async.cli.registry import build_parser
 from temu_async.cli.settings import ConfigError
 from temu_async.errors import TemuError
+from temu_async.store_errors import StoreError
 
 __all__ = ["main"]
 
@@ -61,6 +62,8 @@ def _run_command(args: argparse.Namespace) -> int:
         if "make generate" in str(exc):  # the catalogue is missing
             return fail(str(exc))
         raise
+    except StoreError as exc:  # names the file and what to do
+        return fail(str(exc))
     except TemuError as exc:  # never carries a secret (see errors.py)
         return fail(cli_wording(f"{type(exc).__name__}: {exc}"))
     except KeyboardInterrupt:

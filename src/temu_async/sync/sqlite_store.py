@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
-from temu_async.sync.store_errors import StoreError, StoreLocked
+from temu_async.store_errors import StoreError, StoreLocked
 from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
 __all__ = ["PriceRow", "SqliteStore"]
@@ -154,7 +154,7 @@ class SqliteStore:
 
     Opening takes the write lock once (to create the tables), so a database another
     process holds locked fails here, before a sync sends anything, with
-    :class:`~temu_async.sync.store_errors.StoreLocked` after one wait of
+    :class:`~temu_async.store_errors.StoreLocked` after one wait of
     ``lock_wait`` seconds. A lock met later is waited for once; after that the
     store fails fast until the lock is gone, so many shops do not each wait in turn.
     """

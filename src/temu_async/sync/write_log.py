@@ -81,7 +81,7 @@ class PriceWriteLog(Protocol):
     def begin_price_writes(self, writes: Sequence[PriceWrite]) -> list[int]:
         """Commit ``sending`` rows (one transaction); their ids, in order.
 
-        Raises :class:`~temu_async.sync.store_errors.StoreError` if one of the SKUs
+        Raises :class:`~temu_async.store_errors.StoreError` if one of the SKUs
         already has an open write; nothing is committed then.
         """
         ...

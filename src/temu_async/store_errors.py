@@ -1,4 +1,8 @@
-"""Errors a sync store raises: the file (or database) named, never a driver traceback."""
+"""Errors a sync store raises: the file (or database) named, never a driver traceback.
+
+A module of its own, outside ``temu_async.sync``, so the CLI can catch them without
+importing the sync engines for every command.
+"""
 
 from __future__ import annotations
 
