@@ -77,7 +77,10 @@ def test_csv_rows_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
         ("goodsId,skuId,price\n1,x,2\n", "line 2, column 'skuId'"),
         ("goodsId,skuId,price\n1,2,2.345\n", "line 2, column 'price'"),
         ("goodsId,skuId,price\n1,2,0\n", "positive"),
-        ("goodsId,skuId,price\n1,2,2\n1,2,3\n", "line 3, column 'skuId': skuId 2 already set on line 2"),
+        (
+            "goodsId,skuId,price\n1,2,2\n1,2,3\n",
+            "line 3, column 'skuId': skuId 2 already set on line 2",
+        ),
     ]:
         with pytest.raises(ValueError, match=needle):
             read(text)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from temu_async.store_errors import StoreError, StoreLocked
 from temu_async.sync.coverage import Coverage
 from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import OrderSync, OrderSyncOptions, SyncError
@@ -31,7 +32,6 @@ from temu_async.sync.push_report import PushReport
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
 from temu_async.sync.report import ProgressPrinter, choose_mode, summary_json, summary_text
 from temu_async.sync.sqlite_store import PriceRow, SqliteStore
-from temu_async.store_errors import StoreError, StoreLocked
 from temu_async.sync.write_log import PriceWrite, PriceWriteLog
 
 __all__ = [

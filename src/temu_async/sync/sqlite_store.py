@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
 from temu_async.store_errors import StoreError, StoreLocked
+from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
 from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
 __all__ = ["PriceRow", "SqliteStore"]
