@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from temu_async.cli.settings import REGIONS
+from temu_async.cli.values import finite, whole
 
 __all__ = ["DEFAULT_DB", "add_connection_flags", "add_store_flags", "add_token_env_flags"]
 
@@ -20,11 +21,14 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="gateway URL, e.g. a sandbox's (default: $TEMU_BASE_URL, else the region's real one)",
     )
-    g.add_argument("--rate-limit", type=int, metavar="N", help="requests/s for the app")
+    g.add_argument("--rate-limit", type=whole(1), metavar="N", help="requests/s for the app")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.add_argument("--log-format", choices=("text", "json"), default="text")
     g.add_argument(
-        "--progress-interval", type=float, metavar="S", help="seconds between progress lines"
+        "--progress-interval",
+        type=finite(0, above=True),
+        metavar="S",
+        help="seconds between progress lines",
     )
     g.add_argument("--verbose", "-v", action="count", default=0)
 

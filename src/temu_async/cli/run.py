@@ -52,6 +52,18 @@ def _closed_pipe() -> int:
     return 141
 
 
+def _internal(args: argparse.Namespace, exc: Exception) -> int:
+    """Not an error we know how to word: still one line, never a traceback (unless asked
+    for with -vv), and an exit status (70, EX_SOFTWARE) that says it is ours to fix."""
+    if args.verbose > 1:
+        raise exc
+    return fail(
+        f"internal error ({type(exc).__name__}: {cli_wording(str(exc))}); this is a bug"
+        " in temu-async, please report it (-vv shows where it happened)",
+        code=70,
+    )
+
+
 def _run_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
@@ -61,7 +73,7 @@ def _run_command(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         if "make generate" in str(exc):  # the catalogue is missing
             return fail(str(exc))
-        raise
+        return _internal(args, exc)
     except StoreError as exc:  # names the file and what to do
         return fail(str(exc))
     except TemuError as exc:  # never carries a secret (see errors.py)
@@ -69,5 +81,9 @@ def _run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: the next run resumes from the last checkpoint", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # main() ends quietly on a closed stdout
+    except Exception as exc:
+        return _internal(args, exc)
     log.debug("finished in %.1f s", time.monotonic() - started)
     return code

@@ -66,7 +66,9 @@ class _SafeWriter:
     def __init__(self, out: TextIO, fields: Sequence[str]) -> None:
         self._out = out
         self._fields = list(fields)
-        self._writer = csv.writer(out, lineterminator="\n")
+        # CRLF, as RFC 4180 has it: the csv module then quotes a cell holding a lone CR
+        # too (with "\n" it would not, and the CR would split the row when read back).
+        self._writer = csv.writer(out, lineterminator="\r\n")
 
     def header(self) -> None:
         self._writer.writerow([neutralise(f) for f in self._fields])

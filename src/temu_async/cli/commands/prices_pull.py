@@ -9,13 +9,14 @@ from temu_async.cli.connect import make_app, pick_shops
 from temu_async.cli.flags import add_connection_flags, add_store_flags, add_token_env_flags
 from temu_async.cli.progress import print_summary, with_progress
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.values import whole
 from temu_async.sync.prices import PricePull, PricePullOptions
 from temu_async.sync.sqlite_store import SqliteStore
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_store_flags(p)
-    p.add_argument("--goods-per-request", type=int, metavar="N")
+    p.add_argument("--goods-per-request", type=whole(1), metavar="N")
     add_token_env_flags(p)
     add_connection_flags(p)
 

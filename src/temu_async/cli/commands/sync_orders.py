@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from temu_async.cli.connect import make_app, pick_shops
 from temu_async.cli.flags import add_connection_flags, add_store_flags, add_token_env_flags
 from temu_async.cli.progress import print_summary, with_progress
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.values import finite, whole
 from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import DAY, OrderSync, OrderSyncOptions
 from temu_async.sync.records import OrderSink
@@ -18,10 +20,12 @@ from temu_async.sync.sqlite_store import SqliteStore
 def add_arguments(o: argparse.ArgumentParser) -> None:
     add_store_flags(o)
     o.add_argument("--jsonl", metavar="FILE", help="write JSON Lines instead of SQLite")
-    o.add_argument("--since-days", type=float, default=30.0, help="first run reaches back (30)")
-    o.add_argument("--overlap", type=int, default=600, help="seconds re-walked (600)")
-    o.add_argument("--page-size", type=int, default=100)
-    o.add_argument("--concurrency", type=int, default=4, help="requests in flight per shop")
+    o.add_argument(
+        "--since-days", type=finite(0, above=True), default=30.0, help="first run reaches back (30)"
+    )
+    o.add_argument("--overlap", type=whole(0), default=600, help="seconds re-walked (600)")
+    o.add_argument("--page-size", type=whole(1, 100), default=100)
+    o.add_argument("--concurrency", type=whole(1), default=4, help="requests in flight per shop")
     o.add_argument("--detail", action="store_true", help="add bg.order.detail.v2.get per order")
     o.add_argument(
         "--shipping", action="store_true", help="add bg.order.shippinginfo.v2.get per order"
@@ -44,6 +48,17 @@ def _order_options(args: argparse.Namespace) -> OrderSyncOptions:
         raise ConfigError(str(exc)) from None
 
 
+def _jsonl(path: str) -> JsonlSink:
+    if Path(path).is_dir():
+        raise ConfigError(f"--jsonl {path}: is a directory; give a file path")
+    try:
+        return JsonlSink(path)
+    except OSError as exc:
+        raise ConfigError(f"--jsonl {path}: cannot use it ({exc.strerror})") from None
+    except ValueError as exc:  # a file not written by a sink, or a damaged one
+        raise ConfigError(f"--jsonl {exc}") from None
+
+
 async def run(args: argparse.Namespace) -> int:
     s = load_settings(args)
     options = _order_options(args)
@@ -51,7 +66,7 @@ async def run(args: argparse.Namespace) -> int:
         shops = pick_shops(app, s, args.shop)
         sink: OrderSink
         if args.jsonl:
-            sink = JsonlSink(args.jsonl)
+            sink = _jsonl(args.jsonl)
             where = f"JSONL {args.jsonl}"
         else:
             sink = SqliteStore(args.db)
