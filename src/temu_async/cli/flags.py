@@ -7,7 +7,13 @@ import argparse
 from temu_async.cli.settings import REGIONS
 from temu_async.cli.values import finite, whole
 
-__all__ = ["DEFAULT_DB", "add_connection_flags", "add_store_flags", "add_token_env_flags"]
+__all__ = [
+    "DEFAULT_DB",
+    "add_connection_flags",
+    "add_lock_wait_flag",
+    "add_store_flags",
+    "add_token_env_flags",
+]
 
 DEFAULT_DB = "out/temu.sqlite"
 
@@ -35,7 +41,18 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
 
 def add_store_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    add_lock_wait_flag(p)
     p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
+
+
+def add_lock_wait_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lock-wait",
+        type=finite(0),
+        default=10.0,
+        metavar="S",
+        help="seconds to wait once for another process's lock on --db (default 10)",
+    )
 
 
 def add_token_env_flags(p: argparse.ArgumentParser) -> None:

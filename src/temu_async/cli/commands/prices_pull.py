@@ -25,7 +25,7 @@ async def run(args: argparse.Namespace) -> int:
     s = load_settings(args)
     async with make_app(s, args) as app:
         shops = pick_shops(app, s, args.shop)
-        with SqliteStore(args.db) as store:
+        with SqliteStore(args.db, lock_wait=args.lock_wait) as store:
             try:
                 pull = PricePull(
                     shops, store, PricePullOptions(goods_per_request=args.goods_per_request)

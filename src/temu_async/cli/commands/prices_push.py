@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from temu_async.cli.connect import make_app, pick_shops
-from temu_async.cli.flags import DEFAULT_DB, add_connection_flags
+from temu_async.cli.flags import DEFAULT_DB, add_connection_flags, add_lock_wait_flag
 from temu_async.cli.settings import ConfigError, load_settings
 from temu_async.sync.price_csv import read_price_csv
 from temu_async.sync.price_push import ROW_FAILED, ROW_UNKNOWN, push_prices, report_counts
@@ -23,6 +23,7 @@ from temu_async.sync.sqlite_store import SqliteStore
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("csv", help="CSV with goodsId, skuId, price [, currency] [, shop]")
     p.add_argument("--db", default=DEFAULT_DB, help="where pulled prices are")
+    add_lock_wait_flag(p)
     p.add_argument("--dry-run", action="store_true", help="show what would change, send none")
     p.add_argument("--report", metavar="FILE", help="per-row results (default: stdout)")
     p.add_argument("--report-format", choices=("csv", "json"), help="json: JSON Lines")
@@ -58,7 +59,10 @@ async def run(args: argparse.Namespace) -> int:
             changes = read_price_csv(args.csv, default_shop=default_shop)
         except ValueError as exc:
             raise ConfigError(f"{exc}") from None
-        with SqliteStore(args.db) as store, _open_report(args.report) as out:
+        with (
+            SqliteStore(args.db, lock_wait=args.lock_wait) as store,
+            _open_report(args.report) as out,
+        ):
             report = PushReport(out, fmt)
             try:
                 rows = await push_prices(

@@ -69,7 +69,7 @@ async def run(args: argparse.Namespace) -> int:
             sink = _jsonl(args.jsonl)
             where = f"JSONL {args.jsonl}"
         else:
-            sink = SqliteStore(args.db)
+            sink = SqliteStore(args.db, lock_wait=args.lock_wait)
             where = f"SQLite {args.db}"
         try:
             sync = OrderSync(shops, sink, options)
