@@ -11,6 +11,9 @@ Sections (``--only`` picks some, comma-separated):
   ``AsyncLimiter(20, 1)`` vs sequential calls (``throughput_bench.py``);
 * ``sync``: the order sync over 10 shops at a 20/s limit with 150 ms latency, its wall
   time against the floor (requests ÷ rate) and the gateway's rejections (``sync_bench.py``);
+* ``workers``: 3 worker processes on PostgreSQL sharing one app's 20/s budget through Redis
+  over 10 shops: wall ÷ floor and rejections, plus rows/s PostgreSQL vs SQLite
+  (``workers_bench.py``);
 * ``codegen``: ``python -m codegen generate --check`` over the whole catalogue
   (``codegen_bench.py``);
 * ``memory``: peak RSS of a client syncing 100,000 orders (``memory_bench.py``);
@@ -205,6 +208,32 @@ def _sync_block(quick: bool) -> Block:
     block.rows.append(("rejections (4000004)", str(r.rejections), "", ""))
     block.rows.append(("most admitted in any 1 s", str(r.max_in_window), "", ""))
     block.rows.append(("orders stored / in the sandbox", f"{r.stored:,} / {r.expected:,}", "", ""))
+    if r.errors:
+        block.notes.append("errors: " + "; ".join(r.errors))
+    return block
+
+
+def _workers_block(quick: bool) -> Block:
+    import workers_bench
+
+    r = workers_bench.measure(orders=300 if quick else 1100)
+    block = Block(
+        f"order sync by {r.workers} workers on PostgreSQL, one app at {workers_bench.RATE}/s "
+        f"through Redis ({r.shops} shops, {r.expected:,} orders, 150 ms latency)",
+        ("temu-async", "", ""),
+    )
+    block.rows.append(("wall ÷ floor (requests ÷ rate)", f"{r.ratio:.3f}", "", ""))
+    block.rows.append(("  wall / floor", f"{r.wall_s:.1f} s / {r.floor_s:.1f} s", "", ""))
+    block.rows.append(("rejections (4000004)", str(r.rejections), "", ""))
+    block.rows.append(("orders stored / in the sandbox", f"{r.stored:,} / {r.expected:,}", "", ""))
+    block.rows.append(
+        (
+            "rows/s written: PostgreSQL / SQLite",
+            f"{r.pg_rows_per_s:,.0f} / {r.sqlite_rows_per_s:,.0f}",
+            "",
+            "",
+        )
+    )
     if r.errors:
         block.notes.append("errors: " + "; ".join(r.errors))
     return block
@@ -436,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": lambda: _import_block(args.quick),
         "throughput": lambda: _throughput_block(duration),
         "sync": lambda: _sync_block(args.quick),
+        "workers": lambda: _workers_block(args.quick),
         "codegen": lambda: _codegen_block(args.quick),
         "memory": lambda: _memory_block(args.quick),
         "webhooks": lambda: _webhook_block(args.quick),

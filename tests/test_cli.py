@@ -96,7 +96,7 @@ def test_types_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
     assert "bg.order.list.v2.get" in listing and "order.list_v2" in listing
     assert main(["describe", "bg.order.list.v2.get"]) == 0
     text = capsys.readouterr().out
-    assert "pageSize: integer [max 100]" in text and "parentOrderSnList" in text
+    assert "pageSize: integer [min 1; max 100]" in text and "parentOrderSnList" in text
     assert main(["describe", "bg.order.nope"]) == 2
     assert "unknown type" in capsys.readouterr().err
     assert main(["types", "--group", "nope"]) == 2
@@ -244,3 +244,14 @@ def test_python_dash_m_and_the_command_table() -> None:
     parser = build_parser()
     for argv in (["sync", "prices", "pull"], ["sync", "prices", "push", "x.csv"], ["types"]):
         assert callable(parser.parse_args(argv).run)
+
+
+def test_every_command_module_is_registered_once() -> None:
+    # A command is one module in cli/commands plus one line in the registry: neither alone.
+    from temu_async.cli import commands
+    from temu_async.cli.registry import COMMANDS
+
+    modules = {p.stem for p in Path(commands.__file__).parent.glob("*.py") if p.stem != "__init__"}
+    listed = [c.module for c in COMMANDS]
+    assert sorted(listed) == sorted(modules)
+    assert len({c.path for c in COMMANDS}) == len(COMMANDS)

@@ -197,7 +197,7 @@ async def test_a_change_waiting_for_review_counts_as_applied(sb: Sandbox, tmp_pa
             orders = sb.counters.requests_by_type[PRICE_ORDER_TYPE]
             [row] = await push_prices(shops, store, changes)
             assert (row.status, row.verified) == ("applied", "applied")
-            assert "price order PR" in row.detail
+            assert "price order 7" in row.detail  # its id
             assert sb.counters.requests_by_type[PRICE_ORDER_TYPE] == orders + 1
     assert _changes_per_sku(sb, seeded) == Counter({s: 1})
 

@@ -16,14 +16,23 @@ def make_app(s: Settings, args: argparse.Namespace) -> TemuApp:
         raise ConfigError("no app key: set TEMU_APP_KEY or app_key in the config file")
     if s.app_secret is None:
         raise ConfigError("no app secret: set TEMU_APP_SECRET or app_secret_env in the config file")
+    backend = None
+    redis_url = getattr(args, "redis", None)
     try:
+        if redis_url:
+            from temu_async.redis_throttle import RedisWindow
+
+            backend = RedisWindow(redis_url)
         return TemuApp(
             s.app_key,
             s.app_secret.reveal(),
             region=s.region,  # type: ignore[arg-type]
             base_url=s.base_url,
             rate_limit=getattr(args, "rate_limit", None),
+            throttle_backend=backend,
         )
+    except ImportError as exc:
+        raise ConfigError(str(exc)) from None
     except ValueError as exc:
         # TemuApp's messages name the credential, never its value.
         raise ConfigError(str(exc)) from None

@@ -28,6 +28,11 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
         help="gateway URL, e.g. a sandbox's (default: $TEMU_BASE_URL, else the region's real one)",
     )
     g.add_argument("--rate-limit", type=whole(1), metavar="N", help="requests/s for the app")
+    g.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share the app's rate budget with other processes through Redis (redis://…)",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.add_argument("--log-format", choices=("text", "json"), default="text")
     g.add_argument(
@@ -40,7 +45,11 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_store_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    p.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"SQLite file, or a postgresql://… URL (default {DEFAULT_DB})",
+    )
     add_lock_wait_flag(p)
     p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
 

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from temu_async.client import ShopClient
 from temu_async.errors import OutcomeUnknown, TemuError
@@ -43,6 +43,15 @@ from temu_async.sync.write_log import (
     PriceWrite,
     WriteState,
 )
+from temu_async.types import (
+    PriceChangeSkuPriceChangeSkuPriceDtoParam,
+    PriceChangeSkuPriceNewSupplierPriceParam,
+    PriceChangeSkuPriceSkuChangePriceBaseDtoParam,
+    PriceSkuPricesQuerySupplierPriceBaseParam,
+)
+
+if TYPE_CHECKING:
+    from temu_async.types import PriceChangeSkuPriceResult
 
 __all__ = [
     "CHANGE_PRICE_TYPE",
@@ -119,21 +128,6 @@ def plan_push(store: SqliteStore, changes: Sequence[PriceChange]) -> list[PushRe
     return out
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
-def _amount(value: Any) -> str | None:
-    amount = value.get("amount") if isinstance(value, dict) else None
-    return str(amount) if amount is not None else None
-
-
 def _same(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return False
@@ -158,42 +152,41 @@ async def _read_prices(
 ) -> dict[tuple[int, int], str | None]:
     """(goodsId, skuId) -> the price the gateway has now."""
     out: dict[tuple[int, int], str | None] = {}
-    items = [{"goodsId": g, "skuIdList": sorted(skus)} for g, skus in sorted(goods.items())]
+    items = [
+        PriceSkuPricesQuerySupplierPriceBaseParam(goods_id=g, sku_id_list=sorted(skus))
+        for g, skus in sorted(goods.items())
+    ]
     for i in range(0, len(items), _READ_CHUNK):
-        result = await shop.call(
-            SKU_PRICE_TYPE, {"querySupplierPriceBaseList": items[i : i + _READ_CHUNK]}
+        result = await shop.price.sku_prices(
+            query_supplier_price_base_list=items[i : i + _READ_CHUNK]
         )
-        groups = (
-            result.get("openapiGoodsSupplierPriceDTOList") if isinstance(result, dict) else None
-        )
-        for group in groups or ():
-            goods_id = _int(group.get("goodsId")) if isinstance(group, dict) else None
-            for sku in (group.get("openapiSkuSupplierPriceDTOList") or ()) if goods_id else ():
-                sku_id = _int(sku.get("skuId")) if isinstance(sku, dict) else None
-                if goods_id is not None and sku_id is not None:
-                    out[(goods_id, sku_id)] = _amount(sku.get("supplierPrice"))
+        for group in result.openapi_goods_supplier_price_dto_list or ():
+            if group.goods_id is None:
+                continue
+            for sku in group.openapi_sku_supplier_price_dto_list or ():
+                if sku.sku_id is not None:
+                    price = sku.supplier_price
+                    out[(group.goods_id, sku.sku_id)] = price.amount if price else None
     return out
 
 
 async def _pending_order(shop: ShopClient, w: PriceWrite) -> str | None:
-    """The SN of a seller price order made since ``w``'s intent proposing its new price."""
-    params = {
-        "page": 1,
-        "size": _PRICE_ORDER_PAGE,
-        "priceOrderType": 2,
-        "goodsIdList": [str(w.goods_id)],
-        "priceOrderCreateTimeFrom": max(0, w.started_at - _CLOCK_MARGIN_MS),
-    }
-    result = await shop.call(PRICE_ORDER_TYPE, params)
-    rows = result.get("priceAuditList") if isinstance(result, dict) else None
-    for row in rows or ():
-        if not isinstance(row, dict) or _int(row.get("goodsId")) != w.goods_id:
+    """The id of a seller price order made since ``w``'s intent proposing its new price."""
+    result = await shop.price.price_orders(
+        page=1,
+        size=_PRICE_ORDER_PAGE,
+        price_order_type=2,
+        goods_id_list=[str(w.goods_id)],
+        price_order_create_time_from=max(0, w.started_at - _CLOCK_MARGIN_MS),
+    )
+    for row in result.price_audit_list or ():
+        if row.goods_id != w.goods_id or w.sku_id not in (row.sku_id_list or ()):
             continue
-        skus = {_int(s) for s in row.get("skuIdList") or ()}
-        if w.sku_id not in skus or row.get("status") in _REFUSED_ORDER_STATUSES:
+        if row.status in _REFUSED_ORDER_STATUSES:
             continue
-        if _same(_amount(row.get("targetSupplierPrice")), w.new_amount):
-            return str(row.get("priceOrderSn") or row.get("priceOrderId") or "?")
+        target = row.target_supplier_price
+        if target is not None and _same(target.amount, w.new_amount):
+            return str(row.price_order_id or "?")
     return None
 
 
@@ -258,16 +251,14 @@ async def _resolve(
 # ---- 3. send ----------------------------------------------------------------------------
 
 
-def _outcomes(rows: list[PushResult], result: Any) -> None:
-    body = result if isinstance(result, dict) else {}
-    ok = {_int(v) for v in body.get("successSkuList") or ()}
-    failed = {_int(v) for v in body.get("failedSkuList") or ()}
-    reasons = body.get("failedSkuReasonMap") or {}
+def _outcomes(rows: list[PushResult], result: PriceChangeSkuPriceResult) -> None:
+    ok = set(result.success_sku_list or ())
+    failed = set(result.failed_sku_list or ())
+    reasons = result.failed_sku_reason_map or {}
     orders = {
-        _int(sku): po.get("priceOrderSn")
-        for po in body.get("successPriceOrderList") or ()
-        if isinstance(po, dict)
-        for sku in po.get("skuIdList") or ()
+        sku: po.price_order_sn
+        for po in result.success_price_order_list or ()
+        for sku in po.sku_id_list or ()
     }
     for r in rows:
         if r.sku_id in ok:
@@ -276,7 +267,7 @@ def _outcomes(rows: list[PushResult], result: Any) -> None:
             r.detail = f"price order {sn}" if sn else ""
         elif r.sku_id in failed:
             r.status = ROW_FAILED
-            reason = reasons.get(str(r.sku_id)) if isinstance(reasons, dict) else None
+            reason = reasons.get(str(r.sku_id))
             r.detail = str(reason or "refused")
         else:
             # The call succeeded yet names neither outcome for this SKU.
@@ -296,22 +287,22 @@ async def _send(
             for r in rows
         ]
     )
-    params = {
-        "goodsId": goods_id,
-        "changeSkuPriceDTOList": [
-            {
-                "skuChangePriceBaseDTOList": [
-                    {
-                        "skuId": r.sku_id,
-                        "newSupplierPrice": {"amount": r.new_price, "currency": r.currency},
-                    }
-                    for r in rows
-                ]
-            }
-        ],
-    }
+    change = PriceChangeSkuPriceChangeSkuPriceDtoParam(
+        sku_change_price_base_dto_list=[
+            PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
+                sku_id=r.sku_id,
+                new_supplier_price=PriceChangeSkuPriceNewSupplierPriceParam(
+                    amount=r.new_price, currency=r.currency
+                ),
+            )
+            for r in rows
+        ]
+    )
     try:
-        result = await shop.call(CHANGE_PRICE_TYPE, params)
+        # A write: sent once (the client never repeats it after an ambiguous failure).
+        result = await shop.price.change_sku_price(
+            goods_id=goods_id, change_sku_price_dto_list=[change]
+        )
     except OutcomeUnknown as exc:
         for r in rows:
             r.status = ROW_UNKNOWN

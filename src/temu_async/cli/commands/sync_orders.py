@@ -1,10 +1,17 @@
-"""``temu-async sync orders``: incremental order sync into SQLite or JSON Lines."""
+"""``temu-async sync orders``: incremental order sync into SQLite, PostgreSQL or JSON Lines.
+
+With ``--db postgresql://…`` the same command runs as one of several workers: started in
+several processes or on several hosts, they split the shops between them through leases
+in the database (:class:`~temu_async.sync.leases.LeasedOrderSync`); ``--redis`` shares the
+app's rate budget between them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temu_async.cli.connect import make_app, pick_shops
 from temu_async.cli.flags import add_connection_flags, add_store_flags, add_token_env_flags
@@ -15,6 +22,9 @@ from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import DAY, OrderSync, OrderSyncOptions
 from temu_async.sync.records import OrderSink
 from temu_async.sync.sqlite_store import SqliteStore
+
+if TYPE_CHECKING:
+    from temu_async.client import ShopClient
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:
@@ -29,6 +39,15 @@ def add_arguments(o: argparse.ArgumentParser) -> None:
     o.add_argument("--detail", action="store_true", help="add bg.order.detail.v2.get per order")
     o.add_argument(
         "--shipping", action="store_true", help="add bg.order.shippinginfo.v2.get per order"
+    )
+    w = o.add_argument_group("workers (with --db postgresql://…)")
+    w.add_argument("--worker-id", metavar="ID", help="this worker's name (default host:pid:…)")
+    w.add_argument(
+        "--lease",
+        type=finite(0, above=True),
+        default=30.0,
+        metavar="S",
+        help="seconds a shop lease lasts (30)",
     )
     add_token_env_flags(o)
     add_connection_flags(o)
@@ -65,6 +84,8 @@ async def run(args: argparse.Namespace) -> int:
     async with make_app(s, args) as app:
         shops = pick_shops(app, s, args.shop)
         sink: OrderSink
+        if is_postgres_url(args.db) and not args.jsonl:
+            return await _run_worker(args, shops, options)
         if args.jsonl:
             sink = _jsonl(args.jsonl)
             where = f"JSONL {args.jsonl}"
@@ -79,4 +100,34 @@ async def run(args: argparse.Namespace) -> int:
     print_summary(args, summary, sys.stdout)
     if args.log_format != "json":
         print(f"orders in {where}")
+    return 0 if summary.ok else 1
+
+
+def is_postgres_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+async def _run_worker(
+    args: argparse.Namespace, shops: list[ShopClient], options: OrderSyncOptions
+) -> int:
+    from temu_async.sync.leases import LeasedOrderSync
+    from temu_async.sync.postgres_store import PostgresStore
+
+    try:
+        store = PostgresStore(args.db)
+    except RuntimeError as exc:  # its message carries no password
+        raise ConfigError(f"--db: {exc}") from None
+    try:
+        worker = LeasedOrderSync(shops, store, options, worker_id=args.worker_id, lease=args.lease)
+    except ValueError as exc:
+        store.close()
+        raise ConfigError(str(exc)) from None
+    try:
+        summary = await with_progress(args, worker.progress, worker.run)
+    finally:
+        store.close()
+    print_summary(args, summary, sys.stdout)
+    if args.log_format != "json":
+        synced = ", ".join(worker.synced) or "none (other workers had them)"
+        print(f"orders in PostgreSQL; worker {worker.worker_id} synced: {synced}")
     return 0 if summary.ok else 1
