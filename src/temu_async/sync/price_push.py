@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING
 from temu_async.client import ShopClient
 from temu_async.errors import OutcomeUnknown, TemuError
 from temu_async.sync.price_csv import PriceChange
-from temu_async.sync.sqlite_store import SqliteStore
 from temu_async.sync.write_log import (
     APPLIED,
     FAILED,
     NOT_APPLIED,
     UNKNOWN,
+    PricePushStore,
     PriceWrite,
     WriteState,
 )
@@ -105,7 +105,7 @@ class PushResult:
     """Set when an earlier write of this SKU had no known outcome: what the read-back found."""
 
 
-def plan_push(store: SqliteStore, changes: Sequence[PriceChange]) -> list[PushResult]:
+def plan_push(store: PricePushStore, changes: Sequence[PriceChange]) -> list[PushResult]:
     """The dry run: each row against the stored price (``would change``, ``unchanged``, ...)."""
     stored = store.prices()
     out = []
@@ -229,7 +229,7 @@ async def _verify(shop: ShopClient, writes: Sequence[PriceWrite]) -> dict[int, _
 
 
 async def _resolve(
-    shops: Mapping[str, ShopClient], store: SqliteStore
+    shops: Mapping[str, ShopClient], store: PricePushStore
 ) -> dict[tuple[str, int, int], tuple[PriceWrite, _Verdict]]:
     """Read back every open write of these shops; record and return the verdicts."""
     by_shop: dict[str, list[PriceWrite]] = {}
@@ -279,7 +279,7 @@ _STATE_OF: dict[str, WriteState] = {ROW_APPLIED: APPLIED, ROW_FAILED: FAILED, RO
 
 
 async def _send(
-    shop: ShopClient, store: SqliteStore, goods_id: int, rows: list[PushResult]
+    shop: ShopClient, store: PricePushStore, goods_id: int, rows: list[PushResult]
 ) -> None:
     ids = store.begin_price_writes(
         [
@@ -327,7 +327,7 @@ async def _send(
 
 async def push_prices(
     shops: Mapping[str, ShopClient],
-    store: SqliteStore,
+    store: PricePushStore,
     changes: Sequence[PriceChange],
     *,
     dry_run: bool = False,

@@ -165,6 +165,10 @@ class SqliteStore:
         self._gave_up = False
         where = f"SQLite file {path}"
         self._where = where
+        if "://" in str(path):
+            raise StoreError(
+                f"{where}: looks like a URL, not a file path (this store is SQLite; give a file)"
+            )
         try:
             if str(path) != ":memory:":
                 if self.path.is_dir():

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from temu_async.sync.sqlite_store import PriceRow
 
 __all__ = [
     "APPLIED",
@@ -35,6 +38,7 @@ __all__ = [
     "OPEN_STATES",
     "SENDING",
     "UNKNOWN",
+    "PricePushStore",
     "PriceWrite",
     "PriceWriteLog",
     "WriteState",
@@ -95,4 +99,12 @@ class PriceWriteLog(Protocol):
 
     def open_price_writes(self, shop: str | None = None) -> list[PriceWrite]:
         """Writes still ``sending`` or ``unknown`` (all shops unless ``shop``), oldest first."""
+        ...
+
+
+class PricePushStore(PriceWriteLog, Protocol):
+    """What a price push needs of a store: the pulled prices and the write log."""
+
+    def prices(self, shop: str | None = None) -> dict[tuple[str, int, int], PriceRow]:
+        """(shop, goodsId, skuId) -> the stored price."""
         ...
