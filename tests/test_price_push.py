@@ -118,6 +118,9 @@ async def test_a_dropped_write_is_read_back_then_sent_once(sb: Sandbox, tmp_path
             assert row.status == "unknown" and "reads the price back" in row.detail
             assert [w.state for w in store.open_price_writes()] == ["unknown"]
             sb.faults.clear()
+            # A dry run says the row will be read back first; it reads and sends nothing.
+            [dry] = await push_prices(shops, store, changes, dry_run=True)
+            assert (dry.status, dry.verified) == ("would change", "to be read back")
             reads = sb.counters.requests_by_type[SKU_PRICE_TYPE]
             [row] = await push_prices(shops, store, changes)
             assert (row.status, row.verified) == ("applied", "not applied, sent again")

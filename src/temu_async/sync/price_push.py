@@ -80,6 +80,8 @@ ROW_UNKNOWN = "unknown"
 VERIFIED_APPLIED = "applied"
 VERIFIED_NOT_APPLIED = "not applied, sent again"
 STILL_UNKNOWN = "still unknown"
+TO_READ_BACK = "to be read back"
+"""A dry run's word for a row whose earlier write is open (it reads nothing back)."""
 
 _READ_CHUNK = 20
 """Goods per read-back query (the catalogue documents no bound; the pull uses 20)."""
@@ -349,7 +351,11 @@ async def push_prices(
     emit = on_row or (lambda _row: None)
     if dry_run:
         plan = plan_push(store, changes)
+        open_writes = {(w.shop, w.goods_id, w.sku_id) for w in store.open_price_writes()}
         for r in plan:
+            if (r.shop, r.goods_id, r.sku_id) in open_writes:
+                r.verified = TO_READ_BACK
+                r.detail = "an earlier write's outcome is not known: the push reads it back first"
             emit(r)
         return plan
     verdicts = await _resolve({n: s for n, s in shops.items() if n in wanted}, store)

@@ -518,6 +518,8 @@ class SqliteStore:
         outcome: str,
         detail: str,
     ) -> None:
+        """One line of the old push log (table ``price_pushes``); the push itself now keeps
+        the write log above (``price_writes``). Kept for callers that log on their own."""
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO price_pushes (shop, goods_id, sku_id, old_amount, new_amount,"
