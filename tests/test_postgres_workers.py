@@ -69,23 +69,28 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
 
         workers = {name: worker(name) for name in ("w1", "w2", "w3")}
         with PostgresStore(pg.url) as store:
-            # Kill w2 once it holds a shop and has stored some of its orders.
-            deadline = time.monotonic() + 60
+            # Kill a worker once it holds a shop and has stored part of its orders (which
+            # worker gets shops first depends on who starts first).
+            deadline = time.monotonic() + 90
             killed_in: str | None = None
+            victim: str | None = None
             while killed_in is None and time.monotonic() < deadline:
-                held = {shop for shop, owner, _, _ in store.lease_history() if owner == "w2"}
-                for shop in held:
+                live = {}
+                for shop, owner, _, _ in store.lease_history():
+                    live[shop] = owner  # the latest lease of each shop
+                for shop, owner in live.items():
                     if store.order_count(shop) > 0 and store.load_state(shop).in_progress:
-                        killed_in = shop
+                        killed_in, victim = shop, owner
                         break
                 time.sleep(0.02)
-            assert killed_in is not None, "w2 never got a shop under way"
-            workers["w2"].send_signal(signal.SIGKILL)
-            workers["w2"].wait()
+            assert killed_in is not None and victim is not None, "no shop got under way"
+            workers[victim].send_signal(signal.SIGKILL)
+            workers[victim].wait()
+            survivors = sorted(set(workers) - {victim})
 
             outputs = {}
-            for name in ("w1", "w3"):
-                out, err = workers[name].communicate(timeout=120)
+            for name in survivors:
+                out, err = workers[name].communicate(timeout=180)
                 outputs[name] = out.decode() + err.decode()
                 assert workers[name].returncode == 0, outputs[name]
             world = {
@@ -106,7 +111,7 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
             # workers at once (each lease starts after the previous one ended).
             history = store.lease_history()
             owners = {owner for shop, owner, _, _ in history if shop == killed_in}
-            assert "w2" in owners and owners & {"w1", "w3"}
+            assert victim in owners and owners & set(survivors)
             by_shop: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
             for shop, owner, start, until in history:
                 by_shop[shop].append((start, until, owner))
@@ -116,4 +121,4 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
                 for (_, until, owner), (start, _, other) in itertools.pairwise(spans):
                     if owner != other:
                         assert start >= until, spans
-            assert "synced:" in outputs["w1"] and "synced:" in outputs["w3"]
+            assert all("synced:" in outputs[name] for name in survivors)
