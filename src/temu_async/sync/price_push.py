@@ -51,7 +51,7 @@ from temu_async.types import (
 )
 
 if TYPE_CHECKING:
-    from temu_async.types import PriceChangeSkuPriceResult
+    from temu_async.types import PriceChangeSkuPriceResult, PricePriceOrdersPriceAudit
 
 __all__ = [
     "CHANGE_PRICE_TYPE",
@@ -172,16 +172,23 @@ async def _read_prices(
     return out
 
 
-async def _pending_order(shop: ShopClient, w: PriceWrite) -> str | None:
-    """The id of a seller price order made since ``w``'s intent proposing its new price."""
+async def _price_orders(
+    shop: ShopClient, goods_id: int, since_ms: int
+) -> list[PricePriceOrdersPriceAudit]:
+    """Seller price orders of one goods created since ``since_ms`` (less the clock margin)."""
     result = await shop.price.price_orders(
         page=1,
         size=_PRICE_ORDER_PAGE,
         price_order_type=2,
-        goods_id_list=[str(w.goods_id)],
-        price_order_create_time_from=max(0, w.started_at - _CLOCK_MARGIN_MS),
+        goods_id_list=[str(goods_id)],
+        price_order_create_time_from=max(0, since_ms - _CLOCK_MARGIN_MS),
     )
-    for row in result.price_audit_list or ():
+    return list(result.price_audit_list or ())
+
+
+def _proposing(orders: Sequence[PricePriceOrdersPriceAudit], w: PriceWrite) -> str | None:
+    """The id of an order among ``orders`` that proposes ``w``'s new price for its SKU."""
+    for row in orders:
         if row.goods_id != w.goods_id or w.sku_id not in (row.sku_id_list or ()):
             continue
         if row.status in _REFUSED_ORDER_STATUSES:
@@ -201,6 +208,8 @@ async def _verify(shop: ShopClient, writes: Sequence[PriceWrite]) -> dict[int, _
     except TemuError as exc:
         why = f"read-back failed ({type(exc).__name__}: {exc}); the next push tries again"
         return {w.id or 0: _Verdict(UNKNOWN, why) for w in writes}
+    # Price orders are read once per goods, only for goods with a SKU still at its old price.
+    orders: dict[int, list[PricePriceOrdersPriceAudit] | TemuError] = {}
     out: dict[int, _Verdict] = {}
     for w in writes:
         key = w.id or 0
@@ -211,12 +220,18 @@ async def _verify(shop: ShopClient, writes: Sequence[PriceWrite]) -> dict[int, _
         if _same(price, w.new_amount):
             out[key] = _Verdict(APPLIED, f"read back: the price is {price}")
         elif w.old_amount is not None and _same(price, w.old_amount):
-            try:
-                order = await _pending_order(shop, w)
-            except TemuError as exc:
-                why = f"price order check failed ({type(exc).__name__}: {exc}); tried next push"
-                out[key] = _Verdict(UNKNOWN, why)
+            if w.goods_id not in orders:
+                since = min(x.started_at for x in writes if x.goods_id == w.goods_id)
+                try:
+                    orders[w.goods_id] = await _price_orders(shop, w.goods_id, since)
+                except TemuError as exc:
+                    orders[w.goods_id] = exc
+            found = orders[w.goods_id]
+            if isinstance(found, TemuError):
+                why = f"price order check failed ({type(found).__name__}: {found})"
+                out[key] = _Verdict(UNKNOWN, why + "; the next push tries again")
                 continue
+            order = _proposing(found, w)
             if order is not None:
                 out[key] = _Verdict(APPLIED, f"read back: price order {order} proposes it")
             else:
