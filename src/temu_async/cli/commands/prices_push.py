@@ -49,7 +49,8 @@ async def run(args: argparse.Namespace) -> int:
     default_shop = args.shop_name
     if default_shop is None and len(s.shops) == 1:
         default_shop = names[0]
-    fmt = args.report_format or ("json" if str(args.report or "").endswith(".json") else "csv")
+    json_names = (".json", ".jsonl")
+    fmt = args.report_format or ("json" if str(args.report or "").endswith(json_names) else "csv")
     async with make_app(s, args) as app:
         shops = {shop.name: shop for shop in pick_shops(app, s, None)}
         if default_shop is None and len(shops) == 1:
