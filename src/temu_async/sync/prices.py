@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from temu_async import catalogue
 from temu_async.client import ShopClient
@@ -32,7 +32,7 @@ from temu_async.sync.price_push import (
 )
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.push_report import PushReport, write_report
-from temu_async.sync.sqlite_store import PriceRow, SqliteStore
+from temu_async.sync.sqlite_store import PriceRow
 from temu_async.types import PriceSkuPricesQuerySupplierPriceBaseParam
 
 if TYPE_CHECKING:
@@ -56,6 +56,15 @@ __all__ = [
     "read_price_csv",
     "write_report",
 ]
+
+
+class PriceStore(Protocol):
+    """What a price pull writes to (SqliteStore, PostgresStore)."""
+
+    def put_prices(self, rows: Iterable[PriceRow]) -> tuple[int, int]: ...
+
+    def drop_prices_before(self, shop: str, pulled_before: int) -> int: ...
+
 
 log = logging.getLogger("temu_async.sync")
 
@@ -119,7 +128,7 @@ class PricePull:
     def __init__(
         self,
         shops: Sequence[ShopClient],
-        store: SqliteStore,
+        store: PriceStore,
         options: PricePullOptions | None = None,
         *,
         progress: Progress | None = None,
