@@ -130,7 +130,7 @@ print(loaded(), P.__module__)
     )
     lines = out.splitlines()
     assert lines[0] == "['type_index']"
-    assert lines[1] == ("['fulfillment', 'groups', 'type_index'] temu_async._generated.fulfillment")
+    assert lines[1] == "['fulfillment', 'type_index'] temu_async._generated.fulfillment"
 
 
 def test_temu_async_types_holds_every_generated_struct_once() -> None:
