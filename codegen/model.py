@@ -15,6 +15,7 @@ from typing import Literal
 import msgspec
 
 from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
+from codegen.reserved import group_attributes, shop_attributes
 from temu_async.catalogue import Catalogue, Event, Field, TypeSpec
 
 __all__ = [
@@ -32,9 +33,6 @@ __all__ = [
 Kind = Literal["param", "result", "event"]
 Path = tuple[str, ...]
 
-# Shop client attributes a group property must not hide, and module names in _generated/
-# that are not groups.
-RESERVED_GROUPS = frozenset({"app", "name", "call", "events", "groups", "catalogue"})
 
 _SCALAR_PY = {
     "integer": "int",
@@ -644,12 +642,21 @@ def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> N
     )
 
 
-def build_module(group: str, types: list[TypeSpec], cat: Catalogue) -> ModuleOut:
-    """Everything the group template prints for one group."""
-    if group in RESERVED_GROUPS:
+def build_module(
+    group: str, types: list[TypeSpec], cat: Catalogue, other_modules: frozenset[str] = frozenset()
+) -> ModuleOut:
+    """Everything the group template prints for one group.
+
+    ``other_modules`` are the names of the generated modules that are not groups.
+    """
+    if group in shop_attributes():
         raise GenerateError(
-            f"group {group!r} would hide a ShopClient attribute or a generated module; "
-            f"rename it (reserved: {', '.join(sorted(RESERVED_GROUPS))})"
+            f"group {group!r} would hide a ShopClient attribute; rename it "
+            f"(the shop client has: {', '.join(sorted(shop_attributes()))})"
+        )
+    if group in other_modules or group == "catalogue":
+        raise GenerateError(
+            f"group {group!r} would replace the generated module _generated/{group}; rename it"
         )
     namer = _Namer()
     class_name = namer.claim(pascal(group) + "Group")
@@ -663,7 +670,7 @@ def build_module(group: str, types: list[TypeSpec], cat: Catalogue) -> ModuleOut
     )
     mod = ModuleOut(group, class_name, doc, types=types)
     for t in types:
-        if t.method in _CLASS_BODY_NAMES:
+        if t.method in _CLASS_BODY_NAMES or t.method in group_attributes():
             raise GenerateError(
                 f"{t.type}: method name {t.method!r} would shadow a name the group class uses"
             )

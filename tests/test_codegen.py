@@ -248,6 +248,54 @@ def test_a_group_name_that_would_hide_a_client_attribute_is_refused(
     assert "group 'call' would hide a ShopClient attribute" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("group", "says"),
+    [
+        ("scopes", "would hide a ShopClient attribute"),
+        ("token_info", "would hide a ShopClient attribute"),
+        ("app", "would hide a ShopClient attribute"),
+        ("type_index", "would replace the generated module _generated/type_index"),
+        ("groups", "would replace the generated module _generated/groups"),
+    ],
+)
+def test_group_names_are_checked_against_the_shop_class_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], group: str, says: str
+) -> None:
+    spec = _copy_spec(tmp_path)
+    text = (spec / "types" / "logistics.yaml").read_text(encoding="utf-8")
+    (spec / "types" / "logistics.yaml").unlink()
+    (spec / "types" / f"{group}.yaml").write_text(
+        text.replace("group: logistics", f"group: {group}"), encoding="utf-8"
+    )
+    assert run(spec, _new_root(tmp_path)) == 2
+    assert f"group {group!r} {says}" in capsys.readouterr().err
+
+
+def test_the_reserved_names_follow_the_hand_written_classes() -> None:
+    from codegen.reserved import group_attributes, shop_attributes
+    from temu_async.client import ShopClient
+    from temu_async.group import Group
+
+    # Whatever ShopClient and Group define by hand is reserved, generated groups are not.
+    hand_written = {n for n in vars(ShopClient) if not n.startswith("__")}
+    assert hand_written <= shop_attributes()
+    assert {"app", "name", "scopes", "token_info", "call"} <= shop_attributes()
+    assert "order" not in shop_attributes()
+    assert set(Group.__slots__) | {"_call"} <= group_attributes()
+
+
+def test_a_method_name_that_shadows_the_group_base_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _copy_spec(tmp_path)
+    path = spec / "types" / "logistics.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "method: companies" in text
+    path.write_text(text.replace("method: companies", "method: options"), encoding="utf-8")
+    assert run(spec, _new_root(tmp_path)) == 2
+    assert "method name 'options' would shadow" in capsys.readouterr().err
+
+
 def test_a_spec_typo_is_reported_with_its_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,3 +155,33 @@ def test_temu_async_types_holds_every_generated_struct_once() -> None:
 def test_a_misspelt_name_in_temu_async_types_says_where_to_look() -> None:
     with pytest.raises(AttributeError, match=r"no attribute 'OrderListV2Reslt'.*docs/api\.md"):
         _ = types.OrderListV2Reslt
+
+
+def test_generated_modules_import_only_the_small_core() -> None:
+    # The generated layer depends on temu_async.options / group / pagination (and its own
+    # siblings), never on the client: the client imports the generated groups, not the
+    # other way round. (The package's lazy CATALOGUE_VERSION reads the catalogue module.)
+    import ast
+
+    import temu_async
+
+    folder = Path(temu_async.__file__).parent / "_generated"
+    core = {"temu_async.options", "temu_async.group", "temu_async.pagination"}
+    imported: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module}
+            elif isinstance(node, ast.Import):
+                names = {a.name for a in node.names}
+            else:
+                continue
+            ours = {n for n in names if n.split(".")[0] == "temu_async"}
+            imported.setdefault(path.name, set()).update(ours)
+    assert imported["order.py"] >= {"temu_async.options", "temu_async.group"}
+    for module, names in imported.items():
+        assert not any(n.startswith("temu_async.client") for n in names), module
+        outside = {n for n in names if not n.startswith("temu_async._generated")} - core
+        if module == "__init__.py":
+            outside -= {"temu_async.catalogue"}
+        assert not outside, (module, outside)
