@@ -99,6 +99,7 @@ def test_every_output_file_exists_with_a_header(generated: Path) -> None:
         "groups.py",
         "logistics.py",
         "order.py",
+        "shapes.py",
         "type_index.py",
     ]
     version = load_catalogue(SPEC_SMALL).version

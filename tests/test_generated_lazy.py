@@ -96,9 +96,10 @@ asyncio.run(main())
 """
     )
     lines = out.splitlines()
-    assert lines[0] == "['groups', 'order']"
+    # The shared shapes module (Money, ...) is no group: it comes with whichever uses it.
+    assert lines[0].replace(", 'shapes'", "") == "['groups', 'order']"
     # After a real call (catalogue read, checks, decode) still only the order group.
-    assert lines[1] == "['groups', 'order']"
+    assert lines[1].replace(", 'shapes'", "") == "['groups', 'order']"
     assert lines[2] == "[]"
 
 
@@ -114,7 +115,7 @@ print(before, loaded())
 """
     )
     # A group module needs only the small core (options, group, pagination), not the client.
-    assert out == "[] ['order']"
+    assert out.replace(", 'shapes'", "") == "[] ['order']"
 
 
 def test_one_name_from_temu_async_types_loads_only_its_group() -> None:
@@ -130,7 +131,9 @@ print(loaded(), P.__module__)
     )
     lines = out.splitlines()
     assert lines[0] == "['type_index']"
-    assert lines[1] == "['fulfillment', 'type_index'] temu_async._generated.fulfillment"
+    assert lines[1].replace(", 'shapes'", "") == (
+        "['fulfillment', 'type_index'] temu_async._generated.fulfillment"
+    )
 
 
 def test_temu_async_types_holds_every_generated_struct_once() -> None:

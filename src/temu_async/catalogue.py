@@ -28,6 +28,7 @@ __all__ = [
     "Field",
     "Paginate",
     "Region",
+    "Shape",
     "TypeSpec",
     "problems",
 ]
@@ -74,6 +75,10 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
     """Element type when ``type`` is ``list``."""
     fields: list[Field] | None = None
     """Children when ``type`` is ``object``, or ``list`` with ``items: object``."""
+    shape: str | None = None
+    """A named shape (``spec/shapes.yaml``) this object, or each object of this list, has.
+    The spec gives either ``shape`` or ``fields``; the loader copies the shape's fields in,
+    so ``fields`` is always there for the runtime, and the generator uses one shared Struct."""
     required: bool = False
     summary: str = ""
     """What the field means, in our own words (flows into docstrings and docs/api.md)."""
@@ -97,6 +102,15 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
         scalar = self.items if self.type == "list" else self.type
         if self.enum and scalar in ("integer", "long"):
             self.enum = {int(k): v for k, v in self.enum.items()}
+
+
+class Shape(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """A structure many fields share (money, a metric value): one Struct in the SDK."""
+
+    name: str
+    """PascalCase; the generated Struct's name (``Money``)."""
+    summary: str
+    fields: list[Field]
 
 
 class Paginate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -198,6 +212,7 @@ class Catalogue(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
     regions: list[Region] = msgspec.field(default_factory=list)
     errors: list[ErrorCode] = msgspec.field(default_factory=list)
     events: list[Event] = msgspec.field(default_factory=list)
+    shapes: list[Shape] = msgspec.field(default_factory=list)
     types: list[TypeSpec] = msgspec.field(default_factory=list)
 
     def by_type(self) -> dict[str, TypeSpec]:
@@ -213,10 +228,17 @@ def walk(fields: list[Field] | None, prefix: str = "") -> Iterator[tuple[str, Fi
             yield from walk(f.fields, path + ".")
 
 
-def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
+def _field_problems(
+    where: str, fields: list[Field] | None, shapes: frozenset[str] = frozenset()
+) -> Iterator[str]:
     seen: set[str] = set()
     for f in fields or ():
         at = f"{where}.{f.name}"
+        if f.shape is not None:
+            if f.shape not in shapes:
+                yield f"{at}: shape {f.shape!r} is not one of spec/shapes.yaml"
+            if not (f.type == "object" or (f.type == "list" and f.items == "object")):
+                yield f"{at}: `shape` only goes with object or list of object"
         if not _WIRE_NAME.match(f.name):
             yield f"{at}: not a valid wire name"
         if f.name in seen:
@@ -250,7 +272,7 @@ def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
             yield f"{at}: unit {f.unit!r} is neither one of {sorted(UNITS)} nor a date format"
         if (f.min_items is not None or f.max_items is not None) and f.type != "list":
             yield f"{at}: list bounds on a non-list"
-        yield from _field_problems(at, f.fields)
+        yield from _field_problems(at, f.fields, shapes)
 
 
 def _path_exists(fields: list[Field] | None, path: str) -> bool:
@@ -261,6 +283,13 @@ def problems(cat: Catalogue) -> list[str]:
     """Every rule the catalogue breaks, as readable lines (empty when it is sound)."""
     out: list[str] = []
     names = cat.by_type()
+    shapes = frozenset(s.name for s in cat.shapes)
+    if len(shapes) != len(cat.shapes):
+        out.append("shapes: a shape is listed twice")
+    for shape in cat.shapes:
+        if not re.match(r"^[A-Z][A-Za-z0-9]*$", shape.name):
+            out.append(f"shapes.{shape.name}: a shape's name is PascalCase")
+        out.extend(_field_problems(f"shapes.{shape.name}", shape.fields, shapes))
     seen_types: set[str] = set()
     seen_methods: set[tuple[str, str]] = set()
     for t in cat.types:
@@ -296,8 +325,8 @@ def problems(cat: Catalogue) -> list[str]:
             )
         if t.idempotent_with is not None and t.idempotent:
             out.append(f"{at}: idempotent_with only makes sense on a type that is not idempotent")
-        out.extend(_field_problems(at + ".params", t.params))
-        out.extend(_field_problems(at + ".response", t.response))
+        out.extend(_field_problems(at + ".params", t.params, shapes))
+        out.extend(_field_problems(at + ".response", t.response, shapes))
         pg = t.paginate
         if pg is not None:
             for param in (pg.page, pg.size):

@@ -9,6 +9,12 @@ Struct never loads the other groups.
 TYPE_CHECKING = False
 
 MODULES: dict[str, str] = {
+    "ActivitySku": "temu_async._generated.shapes",
+    "AdGoodsOutcome": "temu_async._generated.shapes",
+    "AdMetric": "temu_async._generated.shapes",
+    "AdReportSummary": "temu_async._generated.shapes",
+    "AdReportTotals": "temu_async._generated.shapes",
+    "AddressExtra": "temu_async._generated.shapes",
     "AdsCreatableGoodsGoodsInfo": "temu_async._generated.ads",
     "AdsCreatableGoodsGrayReason": "temu_async._generated.ads",
     "AdsCreatableGoodsResult": "temu_async._generated.ads",
@@ -172,13 +178,17 @@ MODULES: dict[str, str] = {
     "AdsPredictRoasPred": "temu_async._generated.ads",
     "AdsPredictRoasQueryAdBidResult": "temu_async._generated.ads",
     "AdsPredictRoasResult": "temu_async._generated.ads",
+    "AfterSalesProduct": "temu_async._generated.shapes",
     "AftersalesStatusChangeEvent": "temu_async._generated.events",
     "AuthCreateTokenAssociatedMallToken": "temu_async._generated.auth",
     "AuthCreateTokenAuthEventCode": "temu_async._generated.auth",
     "AuthCreateTokenResult": "temu_async._generated.auth",
+    "AuthEventCode": "temu_async._generated.shapes",
     "AuthTokenInfoAuthEventCode": "temu_async._generated.auth",
     "AuthTokenInfoResult": "temu_async._generated.auth",
     "CancelOrderStatusChangeEvent": "temu_async._generated.events",
+    "CertFile": "temu_async._generated.shapes",
+    "CertUploadFile": "temu_async._generated.shapes",
     "ComplianceCertUploadItemsCertNeedUploadItem": "temu_async._generated.compliance",
     "ComplianceCertUploadItemsResult": "temu_async._generated.compliance",
     "ComplianceEditEditReqParam": "temu_async._generated.compliance",
@@ -193,6 +203,7 @@ MODULES: dict[str, str] = {
     "ComplianceExtraTemplateResult": "temu_async._generated.compliance",
     "ComplianceExtraTemplateTemplateGoodsPropertyConfigDto": "temu_async._generated.compliance",
     "ComplianceExtraTemplateTemplatePropertyDto": "temu_async._generated.compliance",
+    "ComplianceFile": "temu_async._generated.shapes",
     "ComplianceFillOptionsAuthRepInfo": "temu_async._generated.compliance",
     "ComplianceFillOptionsRepAddressInfo": "temu_async._generated.compliance",
     "ComplianceFillOptionsResult": "temu_async._generated.compliance",
@@ -232,8 +243,11 @@ MODULES: dict[str, str] = {
     "ComplianceMetadataResult": "temu_async._generated.compliance",
     "ComplianceProductCertsProductCert": "temu_async._generated.compliance",
     "ComplianceProductCertsResult": "temu_async._generated.compliance",
+    "ComplianceProperty": "temu_async._generated.shapes",
     "CompliancePropertyCheckNormalPropertyParam": "temu_async._generated.compliance",
     "CompliancePropertyCheckResult": "temu_async._generated.compliance",
+    "ComplianceRep": "temu_async._generated.shapes",
+    "ComplianceRepInfo": "temu_async._generated.shapes",
     "ComplianceRulesActualPhotoRequirement": "temu_async._generated.compliance",
     "ComplianceRulesCheckInfo": "temu_async._generated.compliance",
     "ComplianceRulesCheckItem": "temu_async._generated.compliance",
@@ -255,6 +269,9 @@ MODULES: dict[str, str] = {
     "ComplianceUploadProductCertRealPictureParam": "temu_async._generated.compliance",
     "ComplianceUploadProductCertSupplementaryMaterialParam": "temu_async._generated.compliance",
     "CooperativeWarehouseErpFulfillChangePushEvent": "temu_async._generated.events",
+    "DecimalMoney": "temu_async._generated.shapes",
+    "ExtraTemplate": "temu_async._generated.shapes",
+    "ExtraTemplateDetail": "temu_async._generated.shapes",
     "FlashRecognizeResultResult": "temu_async._generated.flash",
     "FlashRecognizeResultRuleCheckResult": "temu_async._generated.flash",
     "FlashRecognizeResultUploadImageParam": "temu_async._generated.flash",
@@ -398,6 +415,7 @@ MODULES: dict[str, str] = {
     "GoodsAttributeTemplateAttributeValueUnit": "temu_async._generated.goods",
     "GoodsAttributeTemplateChildAttribute": "temu_async._generated.goods",
     "GoodsAttributeTemplateResult": "temu_async._generated.goods",
+    "GoodsBasic": "temu_async._generated.shapes",
     "GoodsBrandTrademarkV2Result": "temu_async._generated.goods",
     "GoodsBrandTrademarkV2Trademark": "temu_async._generated.goods",
     "GoodsCategoriesGoodsCats": "temu_async._generated.goods",
@@ -433,6 +451,7 @@ MODULES: dict[str, str] = {
     "GoodsDetailValue": "temu_async._generated.goods",
     "GoodsDetailVolumeInfo": "temu_async._generated.goods",
     "GoodsDetailWeightInfo": "temu_async._generated.goods",
+    "GoodsGallery": "temu_async._generated.shapes",
     "GoodsGallerySignatureResult": "temu_async._generated.goods",
     "GoodsIllegalVocabularyCheckFailReason": "temu_async._generated.goods",
     "GoodsIllegalVocabularyCheckResult": "temu_async._generated.goods",
@@ -454,6 +473,7 @@ MODULES: dict[str, str] = {
     "GoodsNetContentUnitsNetContentUnitDto": "temu_async._generated.goods",
     "GoodsNetContentUnitsNetContentUnitTypeDto": "temu_async._generated.goods",
     "GoodsNetContentUnitsResult": "temu_async._generated.goods",
+    "GoodsOriginInfo": "temu_async._generated.shapes",
     "GoodsOutSnCheckResult": "temu_async._generated.goods",
     "GoodsOutSnCheckResultItem": "temu_async._generated.goods",
     "GoodsOutSnSetModifyParam": "temu_async._generated.goods",
@@ -495,6 +515,7 @@ MODULES: dict[str, str] = {
     "GoodsPropertiesGoodsPropParam": "temu_async._generated.goods",
     "GoodsPropertiesGoodsProperty": "temu_async._generated.goods",
     "GoodsPropertiesResult": "temu_async._generated.goods",
+    "GoodsProperty": "temu_async._generated.shapes",
     "GoodsPropertyRelationsGoodsLinkPropVal": "temu_async._generated.goods",
     "GoodsPropertyRelationsGoodsPropVal": "temu_async._generated.goods",
     "GoodsPropertyRelationsLevelsLevelPropertyDependency": "temu_async._generated.goods",
@@ -504,9 +525,11 @@ MODULES: dict[str, str] = {
     "GoodsPropertyRelationsValuesPropValDepDto": "temu_async._generated.goods",
     "GoodsPropertyRelationsValuesPropertyRelationQueryDtoParam": "temu_async._generated.goods",
     "GoodsPropertyRelationsValuesResult": "temu_async._generated.goods",
+    "GoodsPropertyValue": "temu_async._generated.shapes",
     "GoodsPublishStatusGoodsPublishStatus": "temu_async._generated.goods",
     "GoodsPublishStatusResult": "temu_async._generated.goods",
     "GoodsSaleStatusSetResult": "temu_async._generated.goods",
+    "GoodsServicePromise": "temu_async._generated.shapes",
     "GoodsSizeElementResult": "temu_async._generated.goods",
     "GoodsSizeElementSetElement": "temu_async._generated.goods",
     "GoodsSizeElementSizeSpecElement": "temu_async._generated.goods",
@@ -556,6 +579,7 @@ MODULES: dict[str, str] = {
     "GoodsTemplateUserInputParentSpec": "temu_async._generated.goods",
     "GoodsTemplateValue": "temu_async._generated.goods",
     "GoodsTemplateValueUnit": "temu_async._generated.goods",
+    "GoodsTrademark": "temu_async._generated.shapes",
     "GoodsUpdateBasePriceParam": "temu_async._generated.goods",
     "GoodsUpdateBodyMetaParam": "temu_async._generated.goods",
     "GoodsUpdateBodyRecordParam": "temu_async._generated.goods",
@@ -588,6 +612,14 @@ MODULES: dict[str, str] = {
     "GoodsVariationsSpec": "temu_async._generated.goods",
     "GoodsVariationsVariation": "temu_async._generated.goods",
     "GoodsVideoCoverImageResult": "temu_async._generated.goods",
+    "GoodsWarning": "temu_async._generated.shapes",
+    "GuideFileInfo": "temu_async._generated.shapes",
+    "IdName": "temu_async._generated.shapes",
+    "IdValue": "temu_async._generated.shapes",
+    "ImageUrl": "temu_async._generated.shapes",
+    "InputText": "temu_async._generated.shapes",
+    "InterlineChannel": "temu_async._generated.shapes",
+    "InterlineShipCompany": "temu_async._generated.shapes",
     "LogisticsCompaniesItem": "temu_async._generated.logistics",
     "LogisticsCompaniesResult": "temu_async._generated.logistics",
     "LogisticsFreightTemplatesResult": "temu_async._generated.logistics",
@@ -606,6 +638,9 @@ MODULES: dict[str, str] = {
     "LogisticsWarehousesResult": "temu_async._generated.logistics",
     "LogisticsWarehousesWarehouse": "temu_async._generated.logistics",
     "MallTagsResult": "temu_async._generated.mall",
+    "MetricValue": "temu_async._generated.shapes",
+    "Money": "temu_async._generated.shapes",
+    "MultiplePackage": "temu_async._generated.shapes",
     "OpenEventTestEvent": "temu_async._generated.events",
     "OrderAmountBasePrice": "temu_async._generated.order",
     "OrderAmountBasePriceTotal": "temu_async._generated.order",
@@ -707,6 +742,7 @@ MODULES: dict[str, str] = {
     "OrderDetailV2PaymentInfo": "temu_async._generated.order",
     "OrderDetailV2Product": "temu_async._generated.order",
     "OrderDetailV2Result": "temu_async._generated.order",
+    "OrderLabel": "temu_async._generated.shapes",
     "OrderListV2Order": "temu_async._generated.order",
     "OrderListV2OrderLabel": "temu_async._generated.order",
     "OrderListV2PageItem": "temu_async._generated.order",
@@ -714,6 +750,9 @@ MODULES: dict[str, str] = {
     "OrderListV2ParentOrderMap": "temu_async._generated.order",
     "OrderListV2Product": "temu_async._generated.order",
     "OrderListV2Result": "temu_async._generated.order",
+    "OrderProduct": "temu_async._generated.shapes",
+    "OrderQuantity": "temu_async._generated.shapes",
+    "OrderSendInfo": "temu_async._generated.shapes",
     "OrderShippingInfoV2AddressExtra": "temu_async._generated.order",
     "OrderShippingInfoV2Result": "temu_async._generated.order",
     "OrderShippingInfoV2Warning": "temu_async._generated.order",
@@ -721,6 +760,8 @@ MODULES: dict[str, str] = {
     "OrderVerificationUploadOrderParam": "temu_async._generated.order",
     "OrderVerificationUploadSecondHandVerificationInfoParam": "temu_async._generated.order",
     "OrderVerificationUploadVerificationInfoParam": "temu_async._generated.order",
+    "PackageOrder": "temu_async._generated.shapes",
+    "PageTokens": "temu_async._generated.shapes",
     "PriceBasePriceRecommendExternPlatformPriceInfo": "temu_async._generated.price",
     "PriceBasePriceRecommendExternPlatformPriceInfoParam": "temu_async._generated.price",
     "PriceBasePriceRecommendGoodsBasicInfoParam": "temu_async._generated.price",
@@ -754,6 +795,7 @@ MODULES: dict[str, str] = {
     "PriceSkuPricesSupplierPrice": "temu_async._generated.price",
     "PromotionActivitiesActivity": "temu_async._generated.promotion",
     "PromotionActivitiesResult": "temu_async._generated.promotion",
+    "PromotionActivity": "temu_async._generated.shapes",
     "PromotionActivityGoodsActivityInfo": "temu_async._generated.promotion",
     "PromotionActivityGoodsGoods": "temu_async._generated.promotion",
     "PromotionActivityGoodsResult": "temu_async._generated.promotion",
@@ -770,6 +812,10 @@ MODULES: dict[str, str] = {
     "PromotionEnrollResult": "temu_async._generated.promotion",
     "PromotionOperationResultsItem": "temu_async._generated.promotion",
     "PromotionOperationResultsResult": "temu_async._generated.promotion",
+    "PropertyAdditionalInfo": "temu_async._generated.shapes",
+    "PropertyValue": "temu_async._generated.shapes",
+    "PropertyValueParent": "temu_async._generated.shapes",
+    "ReferenceGoods": "temu_async._generated.shapes",
     "ReturnsCancelListAfterSalesInfo": "temu_async._generated.returns",
     "ReturnsCancelListData": "temu_async._generated.returns",
     "ReturnsCancelListProduct": "temu_async._generated.returns",
@@ -801,13 +847,35 @@ MODULES: dict[str, str] = {
     "ReturnsReturnLabelPrepareUserSelectedPickUpTime": "temu_async._generated.returns",
     "ReturnsSignatureResult": "temu_async._generated.returns",
     "ReturnsUploadReturnLabelReturnLabelDtoParam": "temu_async._generated.returns",
+    "SecondHand": "temu_async._generated.shapes",
+    "SecondHandLevel": "temu_async._generated.shapes",
+    "ShowCondition": "temu_async._generated.shapes",
+    "SiteGoods": "temu_async._generated.shapes",
+    "SizeChart": "temu_async._generated.shapes",
+    "SizeChartList": "temu_async._generated.shapes",
+    "SizeChartMeta": "temu_async._generated.shapes",
+    "SizeChartRecord": "temu_async._generated.shapes",
+    "SizeSpecElement": "temu_async._generated.shapes",
+    "SizeSpecRecord": "temu_async._generated.shapes",
+    "SkuSpecList": "temu_async._generated.shapes",
+    "SkuSpecs": "temu_async._generated.shapes",
+    "SpecRef": "temu_async._generated.shapes",
+    "Stock": "temu_async._generated.shapes",
+    "TaxCodeInfo": "temu_async._generated.shapes",
     "TaxExportReportApplyResult": "temu_async._generated.tax",
     "TaxInvoiceDetailResult": "temu_async._generated.tax",
     "TaxInvoicePdfResult": "temu_async._generated.tax",
     "TaxInvoicesResult": "temu_async._generated.tax",
     "TaxReportDownloadResult": "temu_async._generated.tax",
     "TaxUploadSignatureResult": "temu_async._generated.tax",
+    "TemplatePropertyValue": "temu_async._generated.shapes",
     "TradeLogisticsAddressChangedEvent": "temu_async._generated.events",
+    "ValueUnit": "temu_async._generated.shapes",
+    "VehiclePropertyRelation": "temu_async._generated.shapes",
+    "Video": "temu_async._generated.shapes",
+    "VideoUrl": "temu_async._generated.shapes",
+    "Volume": "temu_async._generated.shapes",
+    "Warehouse": "temu_async._generated.shapes",
     "WarehouseFulfillCancelResult": "temu_async._generated.warehouse",
     "WarehouseFulfillQueryErpFulfill": "temu_async._generated.warehouse",
     "WarehouseFulfillQueryOrder": "temu_async._generated.warehouse",
@@ -818,8 +886,12 @@ MODULES: dict[str, str] = {
     "WarehouseProvidersSupportedShipCompany": "temu_async._generated.warehouse",
     "WarehouseProvidersWarehouseProvider": "temu_async._generated.warehouse",
     "WarehouseTokenAuthorizeResult": "temu_async._generated.warehouse",
+    "Weight": "temu_async._generated.shapes",
 }
 """Name -> the module that defines it."""
+
+RENAMED: frozenset[str] = frozenset(())
+"""Deprecated names (aliases of a renamed or shared Struct): each use warns."""
 
 if TYPE_CHECKING:
     from temu_async._generated.ads import (
@@ -3201,6 +3273,213 @@ if TYPE_CHECKING:
     from temu_async._generated.returns import (
         ReturnsUploadReturnLabelReturnLabelDtoParam as ReturnsUploadReturnLabelReturnLabelDtoParam,
     )
+    from temu_async._generated.shapes import (
+        ActivitySku as ActivitySku,
+    )
+    from temu_async._generated.shapes import (
+        AddressExtra as AddressExtra,
+    )
+    from temu_async._generated.shapes import (
+        AdGoodsOutcome as AdGoodsOutcome,
+    )
+    from temu_async._generated.shapes import (
+        AdMetric as AdMetric,
+    )
+    from temu_async._generated.shapes import (
+        AdReportSummary as AdReportSummary,
+    )
+    from temu_async._generated.shapes import (
+        AdReportTotals as AdReportTotals,
+    )
+    from temu_async._generated.shapes import (
+        AfterSalesProduct as AfterSalesProduct,
+    )
+    from temu_async._generated.shapes import (
+        AuthEventCode as AuthEventCode,
+    )
+    from temu_async._generated.shapes import (
+        CertFile as CertFile,
+    )
+    from temu_async._generated.shapes import (
+        CertUploadFile as CertUploadFile,
+    )
+    from temu_async._generated.shapes import (
+        ComplianceFile as ComplianceFile,
+    )
+    from temu_async._generated.shapes import (
+        ComplianceProperty as ComplianceProperty,
+    )
+    from temu_async._generated.shapes import (
+        ComplianceRep as ComplianceRep,
+    )
+    from temu_async._generated.shapes import (
+        ComplianceRepInfo as ComplianceRepInfo,
+    )
+    from temu_async._generated.shapes import (
+        DecimalMoney as DecimalMoney,
+    )
+    from temu_async._generated.shapes import (
+        ExtraTemplate as ExtraTemplate,
+    )
+    from temu_async._generated.shapes import (
+        ExtraTemplateDetail as ExtraTemplateDetail,
+    )
+    from temu_async._generated.shapes import (
+        GoodsBasic as GoodsBasic,
+    )
+    from temu_async._generated.shapes import (
+        GoodsGallery as GoodsGallery,
+    )
+    from temu_async._generated.shapes import (
+        GoodsOriginInfo as GoodsOriginInfo,
+    )
+    from temu_async._generated.shapes import (
+        GoodsProperty as GoodsProperty,
+    )
+    from temu_async._generated.shapes import (
+        GoodsPropertyValue as GoodsPropertyValue,
+    )
+    from temu_async._generated.shapes import (
+        GoodsServicePromise as GoodsServicePromise,
+    )
+    from temu_async._generated.shapes import (
+        GoodsTrademark as GoodsTrademark,
+    )
+    from temu_async._generated.shapes import (
+        GoodsWarning as GoodsWarning,
+    )
+    from temu_async._generated.shapes import (
+        GuideFileInfo as GuideFileInfo,
+    )
+    from temu_async._generated.shapes import (
+        IdName as IdName,
+    )
+    from temu_async._generated.shapes import (
+        IdValue as IdValue,
+    )
+    from temu_async._generated.shapes import (
+        ImageUrl as ImageUrl,
+    )
+    from temu_async._generated.shapes import (
+        InputText as InputText,
+    )
+    from temu_async._generated.shapes import (
+        InterlineChannel as InterlineChannel,
+    )
+    from temu_async._generated.shapes import (
+        InterlineShipCompany as InterlineShipCompany,
+    )
+    from temu_async._generated.shapes import (
+        MetricValue as MetricValue,
+    )
+    from temu_async._generated.shapes import (
+        Money as Money,
+    )
+    from temu_async._generated.shapes import (
+        MultiplePackage as MultiplePackage,
+    )
+    from temu_async._generated.shapes import (
+        OrderLabel as OrderLabel,
+    )
+    from temu_async._generated.shapes import (
+        OrderProduct as OrderProduct,
+    )
+    from temu_async._generated.shapes import (
+        OrderQuantity as OrderQuantity,
+    )
+    from temu_async._generated.shapes import (
+        OrderSendInfo as OrderSendInfo,
+    )
+    from temu_async._generated.shapes import (
+        PackageOrder as PackageOrder,
+    )
+    from temu_async._generated.shapes import (
+        PageTokens as PageTokens,
+    )
+    from temu_async._generated.shapes import (
+        PromotionActivity as PromotionActivity,
+    )
+    from temu_async._generated.shapes import (
+        PropertyAdditionalInfo as PropertyAdditionalInfo,
+    )
+    from temu_async._generated.shapes import (
+        PropertyValue as PropertyValue,
+    )
+    from temu_async._generated.shapes import (
+        PropertyValueParent as PropertyValueParent,
+    )
+    from temu_async._generated.shapes import (
+        ReferenceGoods as ReferenceGoods,
+    )
+    from temu_async._generated.shapes import (
+        SecondHand as SecondHand,
+    )
+    from temu_async._generated.shapes import (
+        SecondHandLevel as SecondHandLevel,
+    )
+    from temu_async._generated.shapes import (
+        ShowCondition as ShowCondition,
+    )
+    from temu_async._generated.shapes import (
+        SiteGoods as SiteGoods,
+    )
+    from temu_async._generated.shapes import (
+        SizeChart as SizeChart,
+    )
+    from temu_async._generated.shapes import (
+        SizeChartList as SizeChartList,
+    )
+    from temu_async._generated.shapes import (
+        SizeChartMeta as SizeChartMeta,
+    )
+    from temu_async._generated.shapes import (
+        SizeChartRecord as SizeChartRecord,
+    )
+    from temu_async._generated.shapes import (
+        SizeSpecElement as SizeSpecElement,
+    )
+    from temu_async._generated.shapes import (
+        SizeSpecRecord as SizeSpecRecord,
+    )
+    from temu_async._generated.shapes import (
+        SkuSpecList as SkuSpecList,
+    )
+    from temu_async._generated.shapes import (
+        SkuSpecs as SkuSpecs,
+    )
+    from temu_async._generated.shapes import (
+        SpecRef as SpecRef,
+    )
+    from temu_async._generated.shapes import (
+        Stock as Stock,
+    )
+    from temu_async._generated.shapes import (
+        TaxCodeInfo as TaxCodeInfo,
+    )
+    from temu_async._generated.shapes import (
+        TemplatePropertyValue as TemplatePropertyValue,
+    )
+    from temu_async._generated.shapes import (
+        ValueUnit as ValueUnit,
+    )
+    from temu_async._generated.shapes import (
+        VehiclePropertyRelation as VehiclePropertyRelation,
+    )
+    from temu_async._generated.shapes import (
+        Video as Video,
+    )
+    from temu_async._generated.shapes import (
+        VideoUrl as VideoUrl,
+    )
+    from temu_async._generated.shapes import (
+        Volume as Volume,
+    )
+    from temu_async._generated.shapes import (
+        Warehouse as Warehouse,
+    )
+    from temu_async._generated.shapes import (
+        Weight as Weight,
+    )
     from temu_async._generated.tax import (
         TaxExportReportApplyResult as TaxExportReportApplyResult,
     )
@@ -3251,6 +3530,12 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ActivitySku",
+    "AdGoodsOutcome",
+    "AdMetric",
+    "AdReportSummary",
+    "AdReportTotals",
+    "AddressExtra",
     "AdsCreatableGoodsGoodsInfo",
     "AdsCreatableGoodsGrayReason",
     "AdsCreatableGoodsResult",
@@ -3414,13 +3699,17 @@ __all__ = [
     "AdsPredictRoasPred",
     "AdsPredictRoasQueryAdBidResult",
     "AdsPredictRoasResult",
+    "AfterSalesProduct",
     "AftersalesStatusChangeEvent",
     "AuthCreateTokenAssociatedMallToken",
     "AuthCreateTokenAuthEventCode",
     "AuthCreateTokenResult",
+    "AuthEventCode",
     "AuthTokenInfoAuthEventCode",
     "AuthTokenInfoResult",
     "CancelOrderStatusChangeEvent",
+    "CertFile",
+    "CertUploadFile",
     "ComplianceCertUploadItemsCertNeedUploadItem",
     "ComplianceCertUploadItemsResult",
     "ComplianceEditEditReqParam",
@@ -3435,6 +3724,7 @@ __all__ = [
     "ComplianceExtraTemplateResult",
     "ComplianceExtraTemplateTemplateGoodsPropertyConfigDto",
     "ComplianceExtraTemplateTemplatePropertyDto",
+    "ComplianceFile",
     "ComplianceFillOptionsAuthRepInfo",
     "ComplianceFillOptionsRepAddressInfo",
     "ComplianceFillOptionsResult",
@@ -3474,8 +3764,11 @@ __all__ = [
     "ComplianceMetadataResult",
     "ComplianceProductCertsProductCert",
     "ComplianceProductCertsResult",
+    "ComplianceProperty",
     "CompliancePropertyCheckNormalPropertyParam",
     "CompliancePropertyCheckResult",
+    "ComplianceRep",
+    "ComplianceRepInfo",
     "ComplianceRulesActualPhotoRequirement",
     "ComplianceRulesCheckInfo",
     "ComplianceRulesCheckItem",
@@ -3497,6 +3790,9 @@ __all__ = [
     "ComplianceUploadProductCertRealPictureParam",
     "ComplianceUploadProductCertSupplementaryMaterialParam",
     "CooperativeWarehouseErpFulfillChangePushEvent",
+    "DecimalMoney",
+    "ExtraTemplate",
+    "ExtraTemplateDetail",
     "FlashRecognizeResultResult",
     "FlashRecognizeResultRuleCheckResult",
     "FlashRecognizeResultUploadImageParam",
@@ -3640,6 +3936,7 @@ __all__ = [
     "GoodsAttributeTemplateAttributeValueUnit",
     "GoodsAttributeTemplateChildAttribute",
     "GoodsAttributeTemplateResult",
+    "GoodsBasic",
     "GoodsBrandTrademarkV2Result",
     "GoodsBrandTrademarkV2Trademark",
     "GoodsCategoriesGoodsCats",
@@ -3675,6 +3972,7 @@ __all__ = [
     "GoodsDetailValue",
     "GoodsDetailVolumeInfo",
     "GoodsDetailWeightInfo",
+    "GoodsGallery",
     "GoodsGallerySignatureResult",
     "GoodsIllegalVocabularyCheckFailReason",
     "GoodsIllegalVocabularyCheckResult",
@@ -3696,6 +3994,7 @@ __all__ = [
     "GoodsNetContentUnitsNetContentUnitDto",
     "GoodsNetContentUnitsNetContentUnitTypeDto",
     "GoodsNetContentUnitsResult",
+    "GoodsOriginInfo",
     "GoodsOutSnCheckResult",
     "GoodsOutSnCheckResultItem",
     "GoodsOutSnSetModifyParam",
@@ -3737,6 +4036,7 @@ __all__ = [
     "GoodsPropertiesGoodsPropParam",
     "GoodsPropertiesGoodsProperty",
     "GoodsPropertiesResult",
+    "GoodsProperty",
     "GoodsPropertyRelationsGoodsLinkPropVal",
     "GoodsPropertyRelationsGoodsPropVal",
     "GoodsPropertyRelationsLevelsLevelPropertyDependency",
@@ -3746,9 +4046,11 @@ __all__ = [
     "GoodsPropertyRelationsValuesPropValDepDto",
     "GoodsPropertyRelationsValuesPropertyRelationQueryDtoParam",
     "GoodsPropertyRelationsValuesResult",
+    "GoodsPropertyValue",
     "GoodsPublishStatusGoodsPublishStatus",
     "GoodsPublishStatusResult",
     "GoodsSaleStatusSetResult",
+    "GoodsServicePromise",
     "GoodsSizeElementResult",
     "GoodsSizeElementSetElement",
     "GoodsSizeElementSizeSpecElement",
@@ -3798,6 +4100,7 @@ __all__ = [
     "GoodsTemplateUserInputParentSpec",
     "GoodsTemplateValue",
     "GoodsTemplateValueUnit",
+    "GoodsTrademark",
     "GoodsUpdateBasePriceParam",
     "GoodsUpdateBodyMetaParam",
     "GoodsUpdateBodyRecordParam",
@@ -3830,6 +4133,14 @@ __all__ = [
     "GoodsVariationsSpec",
     "GoodsVariationsVariation",
     "GoodsVideoCoverImageResult",
+    "GoodsWarning",
+    "GuideFileInfo",
+    "IdName",
+    "IdValue",
+    "ImageUrl",
+    "InputText",
+    "InterlineChannel",
+    "InterlineShipCompany",
     "LogisticsCompaniesItem",
     "LogisticsCompaniesResult",
     "LogisticsFreightTemplatesResult",
@@ -3848,6 +4159,9 @@ __all__ = [
     "LogisticsWarehousesResult",
     "LogisticsWarehousesWarehouse",
     "MallTagsResult",
+    "MetricValue",
+    "Money",
+    "MultiplePackage",
     "OpenEventTestEvent",
     "OrderAmountBasePrice",
     "OrderAmountBasePriceTotal",
@@ -3949,6 +4263,7 @@ __all__ = [
     "OrderDetailV2PaymentInfo",
     "OrderDetailV2Product",
     "OrderDetailV2Result",
+    "OrderLabel",
     "OrderListV2Order",
     "OrderListV2OrderLabel",
     "OrderListV2PageItem",
@@ -3956,6 +4271,9 @@ __all__ = [
     "OrderListV2ParentOrderMap",
     "OrderListV2Product",
     "OrderListV2Result",
+    "OrderProduct",
+    "OrderQuantity",
+    "OrderSendInfo",
     "OrderShippingInfoV2AddressExtra",
     "OrderShippingInfoV2Result",
     "OrderShippingInfoV2Warning",
@@ -3963,6 +4281,8 @@ __all__ = [
     "OrderVerificationUploadOrderParam",
     "OrderVerificationUploadSecondHandVerificationInfoParam",
     "OrderVerificationUploadVerificationInfoParam",
+    "PackageOrder",
+    "PageTokens",
     "PriceBasePriceRecommendExternPlatformPriceInfo",
     "PriceBasePriceRecommendExternPlatformPriceInfoParam",
     "PriceBasePriceRecommendGoodsBasicInfoParam",
@@ -3996,6 +4316,7 @@ __all__ = [
     "PriceSkuPricesSupplierPrice",
     "PromotionActivitiesActivity",
     "PromotionActivitiesResult",
+    "PromotionActivity",
     "PromotionActivityGoodsActivityInfo",
     "PromotionActivityGoodsGoods",
     "PromotionActivityGoodsResult",
@@ -4012,6 +4333,10 @@ __all__ = [
     "PromotionEnrollResult",
     "PromotionOperationResultsItem",
     "PromotionOperationResultsResult",
+    "PropertyAdditionalInfo",
+    "PropertyValue",
+    "PropertyValueParent",
+    "ReferenceGoods",
     "ReturnsCancelListAfterSalesInfo",
     "ReturnsCancelListData",
     "ReturnsCancelListProduct",
@@ -4043,13 +4368,35 @@ __all__ = [
     "ReturnsReturnLabelPrepareUserSelectedPickUpTime",
     "ReturnsSignatureResult",
     "ReturnsUploadReturnLabelReturnLabelDtoParam",
+    "SecondHand",
+    "SecondHandLevel",
+    "ShowCondition",
+    "SiteGoods",
+    "SizeChart",
+    "SizeChartList",
+    "SizeChartMeta",
+    "SizeChartRecord",
+    "SizeSpecElement",
+    "SizeSpecRecord",
+    "SkuSpecList",
+    "SkuSpecs",
+    "SpecRef",
+    "Stock",
+    "TaxCodeInfo",
     "TaxExportReportApplyResult",
     "TaxInvoiceDetailResult",
     "TaxInvoicePdfResult",
     "TaxInvoicesResult",
     "TaxReportDownloadResult",
     "TaxUploadSignatureResult",
+    "TemplatePropertyValue",
     "TradeLogisticsAddressChangedEvent",
+    "ValueUnit",
+    "VehiclePropertyRelation",
+    "Video",
+    "VideoUrl",
+    "Volume",
+    "Warehouse",
     "WarehouseFulfillCancelResult",
     "WarehouseFulfillQueryErpFulfill",
     "WarehouseFulfillQueryOrder",
@@ -4060,4 +4407,5 @@ __all__ = [
     "WarehouseProvidersSupportedShipCompany",
     "WarehouseProvidersWarehouseProvider",
     "WarehouseTokenAuthorizeResult",
+    "Weight",
 ]
