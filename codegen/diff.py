@@ -367,6 +367,8 @@ def _pager(t: TypeSpec) -> str:
     if p is None:
         return "none"
     total = f", total={p.total}" if p.total else ""
+    if p.cursor is not None:
+        return f"cursor={p.cursor} next={p.next} size={p.size} (max {p.max_size}) items={p.items}{total}"
     return (
         f"page={p.page} size={p.size} (max {p.max_size}, first {p.first_page}) "
         f"items={p.items}{total}"

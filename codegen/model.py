@@ -549,15 +549,24 @@ def _decorator(
         item = "list"
     else:
         item = _SCALAR_CLASS[items_field.items or "any"]
-    parts = [
-        f"page={py_str(by_wire[pg.page])}",
-        f"size={py_str(by_wire[pg.size])}",
-        f"items={_tuple(items)}",
-    ]
+    if pg.cursor is not None:
+        assert pg.next is not None
+        nxt, _ = _lookup_path(t, pg.next, typed)
+        parts = [
+            f"cursor={py_str(by_wire[pg.cursor])}",
+            f"next_cursor={_tuple(nxt)}",
+        ]
+    else:
+        assert pg.page is not None
+        parts = [f"page={py_str(by_wire[pg.page])}"]
+    parts += [f"size={py_str(by_wire[pg.size])}", f"items={_tuple(items)}"]
     if pg.total:
         total, _ = _lookup_path(t, pg.total, typed)
         parts.append(f"total={_tuple(total)}")
-    parts += [f"max_size={pg.max_size}", f"first_page={pg.first_page}", f"item={item}"]
+    parts += [f"max_size={pg.max_size}"]
+    if pg.page is not None:
+        parts.append(f"first_page={pg.first_page}")
+    parts.append(f"item={item}")
     return "@paginated(" + ", ".join(parts) + ")", item
 
 
@@ -617,10 +626,16 @@ def _method_doc(
         )
     paras.append(" ".join(facts))
     if t.paginate and typed_items is not None:
+        pg = t.paginate
+        how = (
+            f"by cursor: ``{pg.cursor}`` carries it, each answer names the next at "
+            f"``{pg.next}``"
+            if pg.cursor is not None
+            else f"by page number (``{pg.page}``)"
+        )
         paras.append(
-            f"Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each "
-            f"``{typed_items}`` across pages (``{t.paginate.items}``, up to "
-            f"{t.paginate.max_size} per page)."
+            f"Paginated {how}: ``.pages(...)`` yields each page and ``.items(...)`` each "
+            f"``{typed_items}`` across pages (``{pg.items}``, up to {pg.max_size} per page)."
         )
     return docstring(paras, indent)
 

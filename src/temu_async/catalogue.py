@@ -114,10 +114,18 @@ class Shape(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
 
 
 class Paginate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    """How to walk a page-numbered list type (all names are wire names / dotted result paths)."""
+    """How to walk a paged list type (all names are wire names / dotted result paths).
 
-    page: str
+    By page number (``page``), or by a cursor (``cursor``: the param that carries it,
+    ``next``: where the answer names the next one, e.g. ``pagination.nextToken``).
+    """
+
+    page: str | None = None
     """Request param holding the page number."""
+    cursor: str | None = None
+    """Request param holding the cursor (scroll id, page token) of the page to read."""
+    next: str | None = None
+    """Dotted path inside ``result`` to the cursor of the next page (absent or empty: the end)."""
     size: str
     """Request param holding the page size."""
     items: str
@@ -329,10 +337,14 @@ def problems(cat: Catalogue) -> list[str]:
         out.extend(_field_problems(at + ".response", t.response, shapes))
         pg = t.paginate
         if pg is not None:
-            for param in (pg.page, pg.size):
-                if not _path_exists(t.params, param):
+            if (pg.page is None) == (pg.cursor is None):
+                out.append(f"{at}: paginate needs either `page` or `cursor`")
+            if (pg.cursor is None) != (pg.next is None):
+                out.append(f"{at}: paginate `cursor` and `next` go together")
+            for param in (pg.page, pg.cursor, pg.size):
+                if param is not None and not _path_exists(t.params, param):
                     out.append(f"{at}: paginate names param {param!r} that the type lacks")
-            for path in (pg.items, pg.total):
+            for path in (pg.items, pg.total, pg.next):
                 if path is not None and not _path_exists(t.response, path):
                     out.append(f"{at}: paginate names result path {path!r} that the type lacks")
     codes = [e.code for e in cat.errors]

@@ -1114,9 +1114,9 @@ class ComplianceGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ComplianceFillOptionsAuthRepInfo`` across pages (``authRepInfoList``, up to 100
-        per page).
+        Paginated by page number (``page``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ComplianceFillOptionsAuthRepInfo`` across pages
+        (``authRepInfoList``, up to 100 per page).
         """
         result: ComplianceFillOptionsResult = await self._call(
             "bg.local.goods.compliance.info.fill.list.query",
@@ -1182,8 +1182,9 @@ class ComplianceGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ComplianceGoodsListGoods`` across pages (``goodsList``, up to 100 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ComplianceGoodsListGoods`` across pages (``goodsList``, up to
+        100 per page).
         """
         result: ComplianceGoodsListResult = await self._call(
             "bg.local.compliance.goods.list.query",
@@ -1241,8 +1242,9 @@ class ComplianceGroup(Group):
 
         Regions: global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ComplianceLabelsData`` across pages (``pageResult.data``, up to 100 per page).
+        Paginated by page number (``page``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ComplianceLabelsData`` across pages (``pageResult.data``, up
+        to 100 per page).
         """
         result: ComplianceLabelsResult = await self._call(
             "bg.goods.compliancelabel.get",

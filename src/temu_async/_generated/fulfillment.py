@@ -1074,9 +1074,9 @@ class FulfillmentGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``FulfillmentLabelsShippingLabelInfo`` across pages (``shippingLabelInfoList``, up
-        to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``FulfillmentLabelsShippingLabelInfo`` across pages
+        (``shippingLabelInfoList``, up to 100 per page).
         """
         result: FulfillmentLabelsResult = await self._call(
             "temu.logistics.label.list.get",
@@ -1363,9 +1363,9 @@ class FulfillmentGroup(Group):
 
         Regions: us, eu. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``FulfillmentScanformCandidatesCheckBatchAddScanForm`` across pages
-        (``checkBatchAddScanFormList``, up to 500 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``FulfillmentScanformCandidatesCheckBatchAddScanForm`` across
+        pages (``checkBatchAddScanFormList``, up to 500 per page).
         """
         result: FulfillmentScanformCandidatesResult = await self._call(
             "temu.logistics.candidate.scanform.list.get",
@@ -1541,9 +1541,9 @@ class FulfillmentGroup(Group):
 
         Regions: us, eu. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``FulfillmentScanformsScanFormInfo`` across pages (``scanFormInfoList``, up to 10
-        per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``FulfillmentScanformsScanFormInfo`` across pages
+        (``scanFormInfoList``, up to 10 per page).
         """
         result: FulfillmentScanformsResult = await self._call(
             "temu.logistics.scanform.get",
@@ -2498,9 +2498,9 @@ class FulfillmentGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``FulfillmentUnshippedPackagesUnshippedPackage`` across pages (``unshippedPackage``,
-        up to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``FulfillmentUnshippedPackagesUnshippedPackage`` across pages
+        (``unshippedPackage``, up to 100 per page).
         """
         result: FulfillmentUnshippedPackagesResult = await self._call(
             "bg.order.unshipped.package.get",

@@ -3791,9 +3791,9 @@ class GoodsGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``GoodsBrandTrademarkV2Trademark`` across pages (``trademarkList``, up to 100 per
-        page).
+        Paginated by page number (``page``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``GoodsBrandTrademarkV2Trademark`` across pages
+        (``trademarkList``, up to 100 per page).
         """
         result: GoodsBrandTrademarkV2Result = await self._call(
             "temu.local.goods.brand.trademark.V2.get",
@@ -4187,6 +4187,18 @@ class GoodsGroup(Group):
         )
         return result
 
+    @paginated(
+        cursor="page_token",
+        next_cursor=(
+            "pagination",
+            "next_token",
+        ),
+        size="page_size",
+        items=("goods_list",),
+        total=("total",),
+        max_size=100,
+        item=GoodsListRetrieveGoods,
+    )
     async def list_retrieve(
         self,
         *,
@@ -4245,6 +4257,10 @@ class GoodsGroup(Group):
                 150010003: Invalid Request Parameters
 
         Regions: us, eu, global. Safe to retry.
+
+        Paginated by cursor: ``pageToken`` carries it, each answer names the next at
+        ``pagination.nextToken``: ``.pages(...)`` yields each page and ``.items(...)`` each
+        ``GoodsListRetrieveGoods`` across pages (``goodsList``, up to 100 per page).
         """
         result: GoodsListRetrieveResult = await self._call(
             "temu.local.goods.list.retrieve",
@@ -5179,8 +5195,9 @@ class GoodsGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``GoodsSkuListSku`` across pages (``skuList``, up to 100 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``GoodsSkuListSku`` across pages (``skuList``, up to 100 per
+        page).
         """
         result: GoodsSkuListResult = await self._call(
             "bg.local.goods.sku.list.query",
@@ -5207,6 +5224,18 @@ class GoodsGroup(Group):
         )
         return result
 
+    @paginated(
+        cursor="page_token",
+        next_cursor=(
+            "pagination",
+            "next_token",
+        ),
+        size="page_size",
+        items=("sku_list",),
+        total=("total",),
+        max_size=100,
+        item=GoodsSkuListRetrieveSku,
+    )
     async def sku_list_retrieve(
         self,
         *,
@@ -5267,6 +5296,10 @@ class GoodsGroup(Group):
                 150010005: Try again later
 
         Regions: us, eu, global. Safe to retry.
+
+        Paginated by cursor: ``pageToken`` carries it, each answer names the next at
+        ``pagination.nextToken``: ``.pages(...)`` yields each page and ``.items(...)`` each
+        ``GoodsSkuListRetrieveSku`` across pages (``skuList``, up to 100 per page).
         """
         result: GoodsSkuListRetrieveResult = await self._call(
             "temu.local.sku.list.retrieve",
@@ -6155,8 +6188,9 @@ class GoodsGroup(Group):
         Local Product Management. Rate limit: 20/s per app_key for this type (on top of the
         app-wide 20/s).
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``GoodsListGoods`` across pages (``goodsList``, up to 100 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``GoodsListGoods`` across pages (``goodsList``, up to 100 per
+        page).
         """
         result: GoodsListResult = await self._call(
             "bg.local.goods.list.query",

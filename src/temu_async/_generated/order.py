@@ -2226,8 +2226,9 @@ class OrderGroup(Group):
         Regions: us, eu, global. Safe to retry. Permission: Semi Order Management, Local
         Order Management, Semi Seller in House System Management.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``OrderListV2PageItem`` across pages (``pageItems``, up to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``OrderListV2PageItem`` across pages (``pageItems``, up to 100
+        per page).
         """
         result: OrderListV2Result = await self._call(
             "bg.order.list.v2.get",

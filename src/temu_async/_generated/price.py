@@ -704,8 +704,9 @@ class PriceGroup(Group):
         Price Management. Rate limit: 30/s per app_key for this type (on top of the app-wide
         20/s).
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``PricePriceOrdersPriceAudit`` across pages (``priceAuditList``, up to 99 per page).
+        Paginated by page number (``page``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``PricePriceOrdersPriceAudit`` across pages
+        (``priceAuditList``, up to 99 per page).
         """
         result: PricePriceOrdersResult = await self._call(
             "bg.local.goods.priceorder.query",

@@ -270,8 +270,9 @@ class PromotionGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``PromotionActivitiesActivity`` across pages (``activityList``, up to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``PromotionActivitiesActivity`` across pages (``activityList``,
+        up to 100 per page).
         """
         result: PromotionActivitiesResult = await self._call(
             "bg.promotion.activity.query",
@@ -332,8 +333,9 @@ class PromotionGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``PromotionActivityGoodsGoods`` across pages (``goodsList``, up to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``PromotionActivityGoodsGoods`` across pages (``goodsList``, up
+        to 100 per page).
         """
         result: PromotionActivityGoodsResult = await self._call(
             "bg.promotion.activity.goods.query",
@@ -452,8 +454,9 @@ class PromotionGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``PromotionCandidateGoodsGoods`` across pages (``goodsList``, up to 100 per page).
+        Paginated by page number (``pageNumber``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``PromotionCandidateGoodsGoods`` across pages (``goodsList``,
+        up to 100 per page).
         """
         result: PromotionCandidateGoodsResult = await self._call(
             "bg.promotion.activity.candidate.goods.query",

@@ -518,8 +518,9 @@ class ReturnsGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ReturnsCancelListData`` across pages (``data``, up to 200 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ReturnsCancelListData`` across pages (``data``, up to 200 per
+        page).
         """
         result: ReturnsCancelListResult = await self._call(
             "bg.aftersales.cancel.list.get",
@@ -666,8 +667,9 @@ class ReturnsGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ReturnsParentListData`` across pages (``data``, up to 100 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ReturnsParentListData`` across pages (``data``, up to 100 per
+        page).
         """
         result: ReturnsParentListResult = await self._call(
             "bg.aftersales.parentaftersales.list.get",
@@ -985,8 +987,9 @@ class ReturnsGroup(Group):
 
         Regions: us, eu, global. Safe to retry.
 
-        Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each
-        ``ReturnsListData`` across pages (``data``, up to 100 per page).
+        Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
+        ``.items(...)`` each ``ReturnsListData`` across pages (``data``, up to 100 per
+        page).
         """
         result: ReturnsListResult = await self._call(
             "bg.aftersales.aftersales.list.get",
