@@ -35,11 +35,10 @@ from codegen.model import (
     build_shapes,
     docstring,
     py_str,
-    rule_text,
-    type_text,
 )
 from codegen.naming import py_name
 from temu_async.catalogue import Catalogue, Field, TypeSpec, problems
+from temu_async.field_rules import rule_text, type_text
 
 __all__ = ["GENERATED_DIR", "HEADER_MARK", "render", "run"]
 

@@ -18,6 +18,7 @@ import msgspec
 from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
 from codegen.reserved import group_attributes, shop_attributes
 from temu_async.catalogue import Catalogue, Event, Field, Shape, TypeSpec
+from temu_async.field_rules import describe, enum_literal, rule_text, type_text
 
 __all__ = [
     "GenerateError",
@@ -29,8 +30,6 @@ __all__ = [
     "build_module",
     "build_shapes",
     "py_str",
-    "rule_text",
-    "type_text",
 ]
 
 Kind = Literal["param", "result", "event"]
@@ -191,57 +190,8 @@ def _hanging(text: str, indent: str) -> list[str]:
     return [lines[0], *(indent + line for line in lines[1:])] if lines else [""]
 
 
-def type_text(f: Field) -> str:
-    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``."""
-    if f.type == "list":
-        return f"list[{f.items}]"
-    return f.type
-
-
-def rule_text(f: Field) -> str:
-    """Every rule on a field in one line (enum, bounds, lengths, server default)."""
-    parts: list[str] = []
-    if f.enum:
-        values = ", ".join(
-            f"{_enum_key(k)} ({v})" if v else _enum_key(k) for k, v in f.enum.items()
-        )
-        parts.append(("one of " if f.enum_closed else "known values ") + values)
-    if f.minimum is not None and f.maximum is not None:
-        parts.append(f"{f.minimum} to {f.maximum}")
-    elif f.minimum is not None:
-        parts.append(f">= {f.minimum}")
-    elif f.maximum is not None:
-        parts.append(f"<= {f.maximum}")
-    if f.min_items is not None and f.max_items is not None:
-        parts.append(f"{f.min_items} to {f.max_items} items")
-    elif f.min_items is not None:
-        parts.append(f"at least {f.min_items} item(s)")
-    elif f.max_items is not None:
-        parts.append(f"at most {f.max_items} items")
-    if f.max_length is not None:
-        parts.append(f"at most {f.max_length} characters")
-    if f.default is not None:
-        parts.append(f"server default {_enum_key(f.default)}")
-    return "; ".join(parts)
-
-
-def _enum_key(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return py_str(value)
-    return str(value)
-
-
 def _field_doc(f: Field, kind: Kind = "param") -> str:
-    rule = rule_text(f)
-    if kind != "param" and f.enum and f.enum_closed:
-        # What Temu sends is never refused for a new value: these are the known ones.
-        rule = "known values " + rule.removeprefix("one of ")
-    text = f.summary.strip()
-    if rule:
-        text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
-    return text
+    return describe(f, received=kind != "param")
 
 
 # --- nested Struct naming --------------------------------------------------------------
@@ -375,7 +325,7 @@ class _Namer:
 def _literal(f: Field, scalar: str) -> str | None:
     if not f.enum or not f.enum_closed or scalar not in ("integer", "long", "string"):
         return None
-    return "Literal[" + ", ".join(_enum_key(k) for k in f.enum) + "]"
+    return "Literal[" + ", ".join(enum_literal(k) for k in f.enum) + "]"
 
 
 def _param_ann(f: Field, names: dict[Path, str], path: Path) -> str:
@@ -628,8 +578,7 @@ def _method_doc(
     if t.paginate and typed_items is not None:
         pg = t.paginate
         how = (
-            f"by cursor: ``{pg.cursor}`` carries it, each answer names the next at "
-            f"``{pg.next}``"
+            f"by cursor: ``{pg.cursor}`` carries it, each answer names the next at ``{pg.next}``"
             if pg.cursor is not None
             else f"by page number (``{pg.page}``)"
         )

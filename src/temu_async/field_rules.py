@@ -1,0 +1,82 @@
+"""How a catalogue field reads in words: its type, unit and rules, in one line.
+
+The one renderer of field rules: the code generator uses it for docstrings and
+``docs/api.md``, and the CLI's ``describe`` can use it at runtime (it needs only the
+catalogue model), so the three never word a rule differently.
+"""
+
+from __future__ import annotations
+
+import json
+
+from temu_async.catalogue import UNITS, Field
+
+__all__ = ["describe", "enum_literal", "rule_text", "type_text", "unit_text"]
+
+
+def type_text(f: Field) -> str:
+    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``."""
+    if f.type == "list":
+        return f"list[{f.items}]"
+    return f.type
+
+
+def unit_text(unit: str | None) -> str:
+    """``in milliseconds since the Unix epoch``, ``as text yyyy-MM-dd``; empty without a unit."""
+    if not unit:
+        return ""
+    known = UNITS.get(unit)
+    return f"in {known}" if known else f"as text {unit}"
+
+
+def enum_literal(value: object) -> str:
+    """An enum value as it is written in Python and JSON (strings quoted, booleans lower)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def rule_text(f: Field, *, received: bool = False) -> str:
+    """Every rule on a field in one line: unit, enum and meanings, bounds, lengths, default.
+
+    ``received``: the field is read from an answer, where a closed enum's values are the
+    known ones (a new value from Temu is never refused).
+    """
+    parts: list[str] = []
+    unit = unit_text(f.unit)
+    if unit:
+        parts.append(unit)
+    if f.enum:
+        values = ", ".join(
+            f"{enum_literal(k)} ({v})" if v else enum_literal(k) for k, v in f.enum.items()
+        )
+        closed = f.enum_closed and not received
+        parts.append(("one of " if closed else "known values ") + values)
+    if f.minimum is not None and f.maximum is not None:
+        parts.append(f"{f.minimum} to {f.maximum}")
+    elif f.minimum is not None:
+        parts.append(f">= {f.minimum}")
+    elif f.maximum is not None:
+        parts.append(f"<= {f.maximum}")
+    if f.min_items is not None and f.max_items is not None:
+        parts.append(f"{f.min_items} to {f.max_items} items")
+    elif f.min_items is not None:
+        parts.append(f"at least {f.min_items} item(s)")
+    elif f.max_items is not None:
+        parts.append(f"at most {f.max_items} items")
+    if f.max_length is not None:
+        parts.append(f"at most {f.max_length} characters")
+    if f.default is not None:
+        parts.append(f"server default {enum_literal(f.default)}")
+    return "; ".join(parts)
+
+
+def describe(f: Field, *, received: bool = False) -> str:
+    """The field's summary followed by its rules: ``Page size (1 to 100; server default 10)``."""
+    rule = rule_text(f, received=received)
+    text = f.summary.strip()
+    if rule:
+        text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
+    return text
