@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -335,25 +335,42 @@ def _ruff_bin() -> str:
     return found
 
 
-def _ruff(args: list[str], text: str, rel: Path, root: Path) -> str:
-    # --stdin-filename with the real path: ruff applies the project's config and import
-    # sections exactly as `make lint` will on the written file.
-    proc = subprocess.run(
-        [_ruff_bin(), *args, "--stdin-filename", str(rel), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise GenerateError(f"ruff {args[0]} failed on {rel}:\n{proc.stderr.strip()}\n")
-    return proc.stdout
+def format_python(texts: dict[Path, str], root: Path) -> dict[Path, str]:
+    """The files formatted as ``make lint`` wants them: ``ruff check --fix``, then ``ruff format``.
 
-
-def format_python(text: str, rel: Path, root: Path) -> str:
-    fixed = _ruff(["check", "--fix", "--exit-zero", "--quiet"], text, rel, root)
-    return _ruff(["format", "--quiet"], fixed, rel, root)
+    All files go through two ruff runs in a scratch copy of their layout that carries the
+    project's ``pyproject.toml``: ruff then applies the same config and the same
+    first-party import sections as on the real tree, and starts twice instead of twice
+    per file.
+    """
+    if not texts:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="temu-codegen-") as scratch:
+        base = Path(scratch)
+        config = Path(root) / "pyproject.toml"
+        if config.is_file():
+            shutil.copyfile(config, base / "pyproject.toml")
+        for rel, text in texts.items():
+            (base / rel).parent.mkdir(parents=True, exist_ok=True)
+            (base / rel).write_text(text, encoding="utf-8")
+            # ruff tells first-party imports by the package a file sits in: mark the same
+            # folders as packages as the real tree does.
+            for folder in rel.parents:
+                marker = folder / "__init__.py"
+                if (Path(root) / marker).is_file() and not (base / marker).exists():
+                    (base / marker).touch()
+        names = [str(rel) for rel in texts]
+        for args in (["check", "--fix", "--exit-zero"], ["format"]):
+            proc = subprocess.run(
+                [_ruff_bin(), *args, "--quiet", "--no-cache", *names],
+                capture_output=True,
+                text=True,
+                cwd=base,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise GenerateError(f"ruff {args[0]} failed:\n{proc.stderr.strip()}\n")
+        return {rel: (base / rel).read_text(encoding="utf-8") for rel in texts}
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -362,18 +379,9 @@ def format_python(text: str, rel: Path, root: Path) -> str:
 def build(cat: Catalogue, root: Path) -> dict[Path, bytes]:
     """Every output file, formatted, as the bytes that belong on disk."""
     rendered = render(cat)
-    python = [rel for rel in rendered if rel.suffix == ".py"]
-    _ruff_bin()  # found once, before the threads (sysconfig is not thread-safe)
-    # ruff runs as a separate process per file: run them side by side (the order of the
-    # result does not depend on which finishes first).
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        formatted = dict(
-            zip(
-                python,
-                pool.map(lambda rel: format_python(rendered[rel], rel, root), python),
-                strict=True,
-            )
-        )
+    formatted = format_python(
+        {rel: text for rel, text in rendered.items() if rel.suffix == ".py"}, root
+    )
     files: dict[Path, bytes] = {}
     for rel, text in rendered.items():
         files[rel] = formatted.get(rel, text).encode("utf-8")
