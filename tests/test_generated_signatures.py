@@ -17,7 +17,7 @@ import pytest
 from codegen.load import load_catalogue
 from temu_async import catalogue as model
 from temu_async.client import ShopClient, TemuApp
-from temu_async.field_rules import describe, rule_text, unit_text
+from temu_async.field_rules import describe, rule_text, type_text, unit_text
 
 # The spec as written (catalogue.json sorts enum keys; docstrings keep the spec's order).
 TYPES = load_catalogue(Path(__file__).resolve().parent.parent / "spec").types
@@ -124,6 +124,10 @@ def test_units_and_rules_read_as_one_line() -> None:
     assert unit_text("epoch_ms") == "in milliseconds since the Unix epoch"
     assert unit_text("yyyy-MM-dd") == "as text yyyy-MM-dd"
     assert describe(f) == "When it was placed. (in milliseconds since the Unix epoch; >= 0)"
+    assert type_text(model.Field(name="fee", type="object", shape="Money")) == "Money"
+    lines = model.Field(name="lines", type="list", items="object", shape="OrderSendInfo")
+    assert type_text(lines) == "list[OrderSendInfo]"
+    assert type_text(model.Field(name="ids", type="list", items="long")) == "list[long]"
     status = model.Field(name="status", type="integer", enum={1: "open", 2: "shut"})
     assert rule_text(status) == "one of 1 (open), 2 (shut)"
     assert rule_text(status, received=True) == "known values 1 (open), 2 (shut)"

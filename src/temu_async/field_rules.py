@@ -15,10 +15,13 @@ __all__ = ["describe", "enum_literal", "rule_text", "type_text", "unit_text"]
 
 
 def type_text(f: Field) -> str:
-    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``."""
+    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``.
+
+    A field with a named shape shows the shape: ``Money``, ``list[OrderSendInfo]``.
+    """
     if f.type == "list":
-        return f"list[{f.items}]"
-    return f.type
+        return f"list[{f.shape or f.items}]"
+    return f.shape or f.type
 
 
 def unit_text(unit: str | None) -> str:
