@@ -16,6 +16,7 @@ same JSON number, the same Python ``int``).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -140,26 +141,44 @@ def _snippet(p: Proposal) -> str:
 
 
 @dataclass
+class _Word:
+    """A summary or unit a replaced field had, and where it belongs in the shapes."""
+
+    shape: str
+    path: str
+    """Dotted path of the field inside ``shape``."""
+    attr: str
+    value: str
+    kept: str
+    """What the shape says there ("" when it says nothing)."""
+    where: str
+
+
+@dataclass
 class _Edit:
     start: int
     end: int
     text: str
-    dropped: list[str]
-    """Descriptions the replaced fields had that the shape words differently."""
+    words: list[_Word]
+    """Descriptions on the replaced fields (kept by the shape, or reported)."""
 
 
-def _dropped(inline: list[Field], shape: list[Field], where: str) -> Iterator[str]:
-    theirs = {f.name: f for f in shape}
+def _words(
+    inline: list[Field], theirs: list[Field], owner: str, prefix: str, where: str
+) -> Iterator[_Word]:
+    by_name = {f.name: f for f in theirs}
     for f in inline:
-        other = theirs.get(f.name)
+        other = by_name.get(f.name)
         if other is None:
             continue
         for attr in ("summary", "unit"):
-            mine, kept = getattr(f, attr), getattr(other, attr)
+            mine, kept = getattr(f, attr) or "", getattr(other, attr) or ""
             if mine and mine != kept:
-                yield f"{where}.{f.name}: {attr} {mine!r} (the shape says {kept!r})"
+                yield _Word(owner, prefix + f.name, attr, mine, kept, f"{where}.{f.name}")
         if f.fields and other.fields and f.shape is None:
-            yield from _dropped(f.fields, other.fields, f"{where}.{f.name}")
+            # Inside a nested shape, the words belong to that shape.
+            inner, at = (other.shape, "") if other.shape else (owner, f"{prefix}{f.name}.")
+            yield from _words(f.fields, other.fields, inner, at, f"{where}.{f.name}")
 
 
 def _rewrites(
@@ -183,7 +202,7 @@ def _rewrites(
         loader.dispose()
 
 
-def _items(node: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
+def _items(node: yaml.Node | None) -> Iterator[tuple[str, yaml.Node]]:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             yield str(key.value), value
@@ -219,8 +238,8 @@ def _walk(
         # A block sequence ends where the next line's token starts: keep that whitespace.
         end = start + len(text[start:end].rstrip())
         where = f"{path.name}:{node.start_mark.line + 1} {fld.name}"
-        dropped = list(_dropped(fld.fields, shapes[name].fields, where))
-        yield _Edit(start, end, f"shape: {name}", dropped)
+        words = list(_words(fld.fields, shapes[name].fields, name, "", where))
+        yield _Edit(start, end, f"shape: {name}", words)
 
 
 def _object_decl(f: Field) -> bool:
@@ -235,10 +254,17 @@ class Rewrite:
     """Fields that now name their shape."""
     dropped: list[str]
     """Descriptions of the replaced fields that differ from the shape's (now the shape's)."""
+    filled: int = 0
+    """In shapes.yaml: field summaries/units taken from the fields the shape replaced."""
 
 
 def apply(spec_dir: Path) -> dict[Path, Rewrite]:
-    """The rewrite of each spec file that changes (``shapes.yaml`` and ``types/*.yaml``)."""
+    """The rewrite of each spec file that changes (``types/*.yaml``, then ``shapes.yaml``).
+
+    Where a shape's field has no summary (or unit) and a replaced field had one, the
+    shape takes it (the first one met); every other description a replaced field had
+    and the shape words differently is listed in ``dropped``.
+    """
     shapes = load_shapes(spec_dir)
     by_name = {s.name: s for s in shapes}
     by_key: dict[bytes, str] = {}
@@ -247,17 +273,111 @@ def apply(spec_dir: Path) -> dict[Path, Rewrite]:
         if other != s.name:
             raise SpecError(f"shapes {other} and {s.name} have the same structure")
     out: dict[Path, Rewrite] = {}
-    for path in [spec_dir / "shapes.yaml", *sorted((spec_dir / "types").glob("*.yaml"))]:
-        if not path.is_file():
-            continue
+    done: dict[Path, tuple[str, list[_Edit]]] = {}
+    for path in sorted((spec_dir / "types").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         edits = list(_rewrites(text, path, by_key, by_name))
-        if not edits:
-            continue
-        for e in sorted(edits, key=lambda e: e.start, reverse=True):
-            text = text[: e.start] + e.text + text[e.end :]
-        out[path] = Rewrite(text, len(edits), [line for e in edits for line in e.dropped])
+        if edits:
+            done[path] = (text, edits)
+    fill = _to_fill([w for _, edits in done.values() for e in edits for w in e.words])
+    for path, (text, edits) in done.items():
+        dropped: list[str] = []
+        for w in (w for e in edits for w in e.words):
+            said = w.kept or fill.get((w.shape, w.path, w.attr))
+            if said != w.value:
+                dropped.append(f"{w.where}: {w.attr} {w.value!r} (the shape says {said!r})")
+        out[path] = Rewrite(_edited(text, edits), len(edits), dropped)
+    path = spec_dir / "shapes.yaml"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        edits = list(_rewrites(text, path, by_key, by_name))
+        fills = [e for e in _fills(text, fill) if not any(_inside(e, r) for r in edits)]
+        if edits or fills:
+            out[path] = Rewrite(_edited(text, edits + fills), len(edits), [], len(fills))
     return out
+
+
+def _to_fill(words: list[_Word]) -> dict[tuple[str, str, str], str]:
+    """The words a shape's silent fields take from the fields it replaced.
+
+    A summary: the first one met (the others are reported). A unit only when every
+    replaced field that states one states the same: a unit is a fact about all the uses.
+    """
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for w in words:
+        if not w.kept:
+            seen.setdefault((w.shape, w.path, w.attr), []).append(w.value)
+    return {
+        key: values[0]
+        for key, values in seen.items()
+        if key[2] == "summary" or len(set(values)) == 1
+    }
+
+
+def _edited(text: str, edits: list[_Edit]) -> str:
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        text = text[: e.start] + e.text + text[e.end :]
+    return text
+
+
+def _inside(e: _Edit, span: _Edit) -> bool:
+    return span.start <= e.start < span.end
+
+
+def _fills(text: str, fill: dict[tuple[str, str, str], str]) -> Iterator[_Edit]:
+    """Insertions of ``summary:`` / ``unit:`` into the shape fields that lack them."""
+    if not fill:
+        return
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        for key, value in _items(root):
+            if key == "shapes" and isinstance(value, yaml.SequenceNode):
+                for entry in value.value:
+                    entry_items = dict(_items(entry))
+                    name = entry_items.get("name")
+                    if isinstance(name, yaml.ScalarNode):
+                        yield from _fill_fields(
+                            text, entry_items.get("fields"), name.value, "", fill
+                        )
+    finally:
+        loader.dispose()
+
+
+def _fill_fields(
+    text: str,
+    seq: yaml.Node | None,
+    shape: str,
+    prefix: str,
+    fill: dict[tuple[str, str, str], str],
+) -> Iterator[_Edit]:
+    if not isinstance(seq, yaml.SequenceNode):
+        return
+    for node in seq.value:
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            continue
+        items = dict(_items(node))
+        name = items.get("name")
+        if not isinstance(name, yaml.ScalarNode):
+            continue
+        path = prefix + str(name.value)
+        for attr in ("summary", "unit"):
+            value = fill.get((shape, path, attr))
+            if value is None or attr in items:
+                continue
+            pair = f"{attr}: {json.dumps(value, ensure_ascii=False)}"
+            if node.flow_style:
+                at = node.end_mark.index - 1
+                assert text[at] == "}", text[at - 20 : at + 1]
+                yield _Edit(at, at, ", " + pair, [])
+            else:
+                last = node.value[-1][1]
+                at = last.end_mark.index
+                at = node.start_mark.index + len(text[node.start_mark.index : at].rstrip())
+                indent = " " * node.value[0][0].start_mark.column
+                yield _Edit(at, at, f"\n{indent}{pair}", [])
+        if "shape" not in items:
+            yield from _fill_fields(text, items.get("fields"), shape, path + ".", fill)
 
 
 def run(spec_dir: Path, *, write: bool = False) -> int:
@@ -268,6 +388,8 @@ def run(spec_dir: Path, *, write: bool = False) -> int:
             for path, change in changes.items():
                 path.write_text(change.text, encoding="utf-8")
                 print(f"{path}: {change.count} field(s) now name their shape")
+                if change.filled:
+                    print(f"{path}: {change.filled} field description(s) taken from spec/types")
             if not changes:
                 print("shapes --apply: nothing to replace")
             dropped = [line for change in changes.values() for line in change.dropped]

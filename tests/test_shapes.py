@@ -39,9 +39,16 @@ shapes:
 - name: Parcel
   summary: A parcel.
   fields:
-  - {name: weight, type: long, required: true}
+  - name: weight
+    type: long
+    required: true
   - {name: price, type: object, shape: Money}
 """
+
+# The shape takes the words it lacked from the fields it replaced: a unit, a summary.
+SHAPES_APPLIED = SHAPES.replace(
+    "summary: The amount.}", 'summary: The amount., unit: "minor_units"}'
+).replace("    required: true\n", '    required: true\n    summary: "Weight, in grams."\n')
 
 GATEWAY = "default_rate_limit: 20\nregions: []\nerrors: []\n"
 
@@ -73,7 +80,7 @@ types:
         type: list
         items: object
         fields:
-          - {name: weight, type: long, required: true}
+          - {name: weight, type: long, required: true, summary: "Weight, in grams."}
           - name: price
             type: object
             fields:
@@ -123,15 +130,18 @@ def test_apply_edits_only_the_matching_spans(tmp_path: Path) -> None:
     before = load_catalogue(spec)
     changes = apply(spec)
     order = spec / "types" / "order.yaml"
-    assert list(changes) == [order]
+    shapes = spec / "shapes.yaml"
+    assert list(changes) == [order, shapes]
     assert changes[order].text == ORDER_APPLIED
     assert changes[order].count == 3
-    # Nothing goes silently: the words the shape replaces are listed.
+    # Nothing goes silently: words the shape lacked move into it, the others are listed.
     assert changes[order].dropped == [
         "order.yaml:8 total.currency: summary 'Its currency.' (the shape says 'Currency code.')",
-        "order.yaml:8 total.amount: unit 'minor_units' (the shape says None)",
     ]
-    order.write_text(changes[order].text, encoding="utf-8")
+    assert changes[shapes].text == SHAPES_APPLIED
+    assert (changes[shapes].count, changes[shapes].filled) == (0, 2)
+    for path, change in changes.items():
+        path.write_text(change.text, encoding="utf-8")
     after = load_catalogue(spec)
     assert not problems(after)
     # The runtime sees the same trees (integer reads as long: one JSON number).
@@ -140,6 +150,7 @@ def test_apply_edits_only_the_matching_spans(tmp_path: Path) -> None:
     total = after.types[0].response
     assert total is not None and total[0].shape == "Money" and total[0].fields is not None
     assert [f.summary for f in total[0].fields] == ["Currency code.", "The amount."]
+    assert total[0].fields[1].unit == "minor_units"
     assert apply(spec) == {}  # a second run finds nothing left
 
 
@@ -279,3 +290,20 @@ def test_old_struct_names_still_import_with_a_warning(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) > 200
+
+
+def test_units_that_disagree_stay_out_of_the_shape_and_are_reported(tmp_path: Path) -> None:
+    order = ORDER.replace(
+        "{name: currency, type: string}, {name: amount, type: long}]",
+        "{name: currency, type: string}, {name: amount, type: long, unit: major_units}]",
+    )
+    spec = _spec(tmp_path, order=order)
+    changes = apply(spec)
+    shapes = spec / "shapes.yaml"
+    # minor_units in `total`, major_units in `tax`: a unit is a fact about every use of
+    # the shape, so neither is taken; the summary still is.
+    assert "unit:" not in changes[shapes].text
+    assert changes[shapes].filled == 1
+    dropped = changes[spec / "types" / "order.yaml"].dropped
+    assert "order.yaml:8 total.amount: unit 'minor_units' (the shape says None)" in dropped
+    assert "order.yaml:15 tax.amount: unit 'major_units' (the shape says None)" in dropped
