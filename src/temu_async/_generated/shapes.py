@@ -32,6 +32,16 @@ class DecimalMoney(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Currency code (ISO 4217, e.g. USD)."""
 
 
+class FloatMoney(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """An amount with its currency, the amount as a decimal number."""
+
+    currency: str | None = None
+    """Currency code (ISO 4217, e.g. USD)."""
+
+    amount: float | None = None
+    """The amount as a decimal number, in the unit the type's docs give."""
+
+
 class MetricValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """One figure of an ads report."""
 
@@ -657,6 +667,7 @@ __all__: list[str] = [
     "DecimalMoney",
     "ExtraTemplate",
     "ExtraTemplateDetail",
+    "FloatMoney",
     "GoodsBasic",
     "GoodsGallery",
     "GoodsOriginInfo",

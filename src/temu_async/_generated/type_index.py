@@ -276,6 +276,7 @@ MODULES: dict[str, str] = {
     "FlashRecognizeResultRuleCheckResult": "temu_async._generated.flash",
     "FlashRecognizeResultUploadImageParam": "temu_async._generated.flash",
     "FlashUploadRealImageResult": "temu_async._generated.flash",
+    "FloatMoney": "temu_async._generated.shapes",
     "FulfillmentLabelsOrderInfo": "temu_async._generated.fulfillment",
     "FulfillmentLabelsPackageDimensionInfo": "temu_async._generated.fulfillment",
     "FulfillmentLabelsResult": "temu_async._generated.fulfillment",
@@ -3325,6 +3326,9 @@ if TYPE_CHECKING:
         ExtraTemplateDetail as ExtraTemplateDetail,
     )
     from temu_async._generated.shapes import (
+        FloatMoney as FloatMoney,
+    )
+    from temu_async._generated.shapes import (
         GoodsBasic as GoodsBasic,
     )
     from temu_async._generated.shapes import (
@@ -3797,6 +3801,7 @@ __all__ = [
     "FlashRecognizeResultRuleCheckResult",
     "FlashRecognizeResultUploadImageParam",
     "FlashUploadRealImageResult",
+    "FloatMoney",
     "FulfillmentLabelsOrderInfo",
     "FulfillmentLabelsPackageDimensionInfo",
     "FulfillmentLabelsResult",
