@@ -38,7 +38,7 @@ from codegen.model import (
 )
 from codegen.naming import py_name
 from temu_async.catalogue import Catalogue, Field, TypeSpec, problems
-from temu_async.field_rules import rule_text, type_text
+from temu_async.field_rules import rule_text, type_text, with_unit
 
 __all__ = ["GENERATED_DIR", "HEADER_MARK", "render", "run"]
 
@@ -80,16 +80,15 @@ def _rows(fields: list[Field]) -> Iterator[dict[str, Any]]:
             py = py_name(f.name, used)
             used.add(py)
             rule = rule_text(f)
+            summary = with_unit(f)
             yield {
                 "py": py_prefix + py,
                 "wire": wire_prefix + f.name,
                 "type": type_text(f),
                 "required": f.required,
                 "rule": rule,
-                "summary": f.summary,
-                "summary_rule": f"{f.summary} ({rule})"
-                if f.summary and rule
-                else f.summary or rule,
+                "summary": summary,
+                "summary_rule": f"{summary} ({rule})" if summary and rule else summary or rule,
             }
             if f.fields:
                 mark = "[]." if f.type == "list" else "."

@@ -18,7 +18,7 @@ import msgspec
 from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
 from codegen.reserved import group_attributes, shop_attributes
 from temu_async.catalogue import Catalogue, Event, Field, Shape, TypeSpec
-from temu_async.field_rules import describe, enum_literal, rule_text, type_text
+from temu_async.field_rules import describe, enum_literal, rule_text, type_text, with_unit
 
 __all__ = [
     "GenerateError",
@@ -451,7 +451,7 @@ def _structs(
 def _arg_doc(a: ArgOut, f: Field, struct: str | None) -> str:
     need = "required" if a.required else "optional"
     head = f"{a.py}: ``{a.wire}`` ({type_text(f)}, {need})."
-    extra = [s[:1].upper() + s[1:] for s in (f.summary.strip(), rule_text(f)) if s]
+    extra = [s[:1].upper() + s[1:] for s in (with_unit(f), rule_text(f)) if s]
     if struct:
         extra.append(f"Pass {struct} objects or plain dicts with wire names.")
     text = " ".join([head, *(e if e.endswith(".") else e + "." for e in extra)])

@@ -11,7 +11,7 @@ import json
 
 from temu_async.catalogue import UNITS, Field
 
-__all__ = ["describe", "enum_literal", "rule_text", "type_text", "unit_text"]
+__all__ = ["describe", "enum_literal", "rule_text", "type_text", "unit_text", "with_unit"]
 
 
 def type_text(f: Field) -> str:
@@ -25,11 +25,22 @@ def type_text(f: Field) -> str:
 
 
 def unit_text(unit: str | None) -> str:
-    """``in milliseconds since the Unix epoch``, ``as text yyyy-MM-dd``; empty without a unit."""
+    """``Unit: milliseconds since the Unix epoch.``, ``Format: yyyy-MM-dd.``; empty without one."""
     if not unit:
         return ""
     known = UNITS.get(unit)
-    return f"in {known}" if known else f"as text {unit}"
+    return f"Unit: {known}." if known else f"Format: {unit}."
+
+
+def with_unit(f: Field) -> str:
+    """The field's summary followed by its unit in words, for docstrings and docs/api.md."""
+    text = f.summary.strip()
+    said = unit_text(f.unit)
+    if not said:
+        return text
+    if text and not text.endswith((".", "!", "?")):
+        text += "."
+    return f"{text} {said}" if text else said
 
 
 def enum_literal(value: object) -> str:
@@ -42,15 +53,12 @@ def enum_literal(value: object) -> str:
 
 
 def rule_text(f: Field, *, received: bool = False) -> str:
-    """Every rule on a field in one line: unit, enum and meanings, bounds, lengths, default.
+    """Every rule on a field in one line: enum and meanings, bounds, lengths, server default.
 
     ``received``: the field is read from an answer, where a closed enum's values are the
     known ones (a new value from Temu is never refused).
     """
     parts: list[str] = []
-    unit = unit_text(f.unit)
-    if unit:
-        parts.append(unit)
     if f.enum:
         values = ", ".join(
             f"{enum_literal(k)} ({v})" if v else enum_literal(k) for k, v in f.enum.items()
@@ -77,9 +85,9 @@ def rule_text(f: Field, *, received: bool = False) -> str:
 
 
 def describe(f: Field, *, received: bool = False) -> str:
-    """The field's summary followed by its rules: ``Page size (1 to 100; server default 10)``."""
+    """Summary, unit and rules: ``Page size (1 to 100; server default 10)``."""
     rule = rule_text(f, received=received)
-    text = f.summary.strip()
+    text = with_unit(f)
     if rule:
         text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
     return text

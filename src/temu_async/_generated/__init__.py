@@ -14,6 +14,7 @@ GROUPS: dict[str, str] = {
     "ads": "temu_async._generated.ads",
     "auth": "temu_async._generated.auth",
     "compliance": "temu_async._generated.compliance",
+    "cross_border": "temu_async._generated.cross_border",
     "flash": "temu_async._generated.flash",
     "fulfillment": "temu_async._generated.fulfillment",
     "goods": "temu_async._generated.goods",

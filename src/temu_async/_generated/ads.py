@@ -17,19 +17,29 @@ from temu_async.options import CallOptions
 
 
 class AdsCreatableGoodsGrayReason(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsInfoList[].grayReason[]`` of the ``temu.searchrec.ad.goods.create.query`` result."""
+    """Why the goods cannot get a new ad; empty when it can. (``goodsInfoList[].grayReason[]``
+    of the ``temu.searchrec.ad.goods.create.query`` result.)
+    """
 
     type_: int | None = msgspec.field(default=None, name="type")
+    """Code of the reason the goods is not eligible."""
+
     reason: str | None = None
+    """Readable text of the reason the goods is not eligible."""
 
 
 class AdsCreatableGoodsGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsInfoList[]`` of the ``temu.searchrec.ad.goods.create.query`` result."""
+    """Eligibility result for each goods ID asked about. (``goodsInfoList[]`` of the
+    ``temu.searchrec.ad.goods.create.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """The goods ID this result is for."""
+
     gray_reason: list[AdsCreatableGoodsGrayReason] | None = msgspec.field(
         default=None, name="grayReason"
     )
+    """Why the goods cannot get a new ad; empty when it can."""
 
 
 class AdsCreatableGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -40,23 +50,40 @@ class AdsCreatableGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     goods_info_list: list[AdsCreatableGoodsGoodsInfo] | None = msgspec.field(
         default=None, name="goodsInfoList"
     )
+    """Eligibility result for each goods ID asked about."""
 
 
 class AdsCreateCreateAdReqParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``createAdReqs[]`` of ``temu.searchrec.ad.create`` params."""
+    """One ad to create per entry: the goods, its daily budget and target ROAS.
+    (``createAdReqs[]`` of ``temu.searchrec.ad.create`` params.)
+    """
 
     roas: int
+    """Target return on ad spend (ROAS) bid for the ad."""
+
     roas_type: int = msgspec.field(name="roasType")
+    """Kind of ROAS target given in roas (values not documented in the references)."""
+
     goods_id: int = msgspec.field(name="goodsId")
+    """Goods the new ad will promote."""
+
     budget: int
+    """Daily budget for the ad (currency unit and scale not documented)."""
 
 
 class AdsCreateCreateGoodsFailObj(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``createGoodsFailObjList[]`` of the ``temu.searchrec.ad.create`` result."""
+    """Goods whose ad could not be created, with the reason. (``createGoodsFailObjList[]`` of
+    the ``temu.searchrec.ad.create`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the failure is about."""
+
     reason: str | None = None
+    """Why the ad could not be created."""
+
     success: bool | None = None
+    """Whether the ad was created for this goods."""
 
 
 class AdsCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -67,286 +94,525 @@ class AdsCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     already_created_goods_num: int | None = msgspec.field(
         default=None, name="alreadyCreatedGoodsNum"
     )
+    """How many of the goods already had an ad before this call."""
+
     success_create_product_num: int | None = msgspec.field(
         default=None, name="successCreateProductNum"
     )
+    """How many ads this call created."""
+
     success_goods_id_lists: list[int] | None = msgspec.field(
         default=None, name="successGoodsIdLists"
     )
+    """Goods IDs whose ad was created."""
+
     create_goods_fail_map: dict[str, Any] | None = msgspec.field(
         default=None, name="createGoodsFailMap"
     )
+    """Goods that failed, keyed by goods ID with the failure reason as value."""
+
     create_goods_fail_obj_list: list[AdsCreateCreateGoodsFailObj] | None = msgspec.field(
         default=None, name="createGoodsFailObjList"
     )
+    """Goods whose ad could not be created, with the reason."""
 
 
 class AdsDetailTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.ctr.total`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click-through rate for all traffic, ads and organic together.
+    (``adsDetail[].summary.ctr.total`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
 
 
 class AdsDetailAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.ctr.ad`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click-through rate for the part attributed to ads. (``adsDetail[].summary.ctr.ad``
+    of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for the part attributed to ads (scale not documented)."""
 
 
 class AdsDetailNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.ctr.netTotal`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click-through rate for all traffic, net of refunded orders.
+    (``adsDetail[].summary.ctr.netTotal`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
 
 
 class AdsDetailNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.ctr.netAd`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click-through rate for the ad-attributed part, net of refunded orders.
+    (``adsDetail[].summary.ctr.netAd`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
+    documented).
+    """
 
 
 class AdsDetailCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.ctr`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click-through rate, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.ctr`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The click-through rate for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The click-through rate for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click-through rate for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click-through rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.cartCnt`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.cartCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The add-to-cart count for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The add-to-cart count for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The add-to-cart count for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.clkCnt`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The click count, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.clkCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The click count for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The click count for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click count for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.orderPayAmt`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The paid order amount, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.orderPayAmt`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The paid order amount for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The paid order amount for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order amount for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order amount for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.spend`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The ad spend, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.spend`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The ad spend for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The ad spend for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The ad spend for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The ad spend for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.orderPayCnt`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The paid order count, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.orderPayCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The paid order count for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The paid order count for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order count for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.roas`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.roas`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The return on ad spend (ROAS) for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.acos`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values. (``adsDetail[].summary.acos`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The advertising cost of sales (ACOS) for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.transactionCost`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values. (``adsDetail[].summary.transactionCost`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
     """
 
     total: AdsDetailTotal | None = None
+    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
+    together.
+    """
+
     ad: AdsDetailAd | None = None
+    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
+    refunded orders.
+    """
 
 
 class AdsDetailGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.goodsNum`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values. (``adsDetail[].summary.goodsNum`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, ads and organic together.
+    """
+
     ad: AdsDetailAd | None = None
+    """The goods number (not defined further in the references; likely items sold) for the part
+    attributed to ads.
+    """
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, net of refunded orders.
+    """
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The goods number (not defined further in the references; likely items sold) for the
+    ad-attributed part, net of refunded orders.
+    """
 
 
 class AdsDetailImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.imprCnt`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The impression count, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.imprCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The impression count for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The impression count for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The impression count for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The impression count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary.cvr`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """The conversion rate, broken down into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary.cvr`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     total: AdsDetailTotal | None = None
+    """The conversion rate for all traffic, ads and organic together."""
+
     ad: AdsDetailAd | None = None
+    """The conversion rate for the part attributed to ads."""
+
     net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The conversion rate for all traffic, net of refunded orders."""
+
     net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
+    """The conversion rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsDetailSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].summary`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """Metrics of the ad, each split into total, ad, netTotal and netAd values.
+    (``adsDetail[].summary`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     ctr: AdsDetailCtr | None = None
+    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
+
     cart_cnt: AdsDetailCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
+
     clk_cnt: AdsDetailClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_amt: AdsDetailOrderPayAmt | None = msgspec.field(default=None, name="orderPayAmt")
+    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
+
     spend: AdsDetailSpend | None = None
+    """The ad spend, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_cnt: AdsDetailOrderPayCnt | None = msgspec.field(default=None, name="orderPayCnt")
+    """The paid order count, broken down into total, ad, netTotal and netAd values."""
+
     roas: AdsDetailRoas | None = None
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
+
     acos: AdsDetailAcos | None = None
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values.
+    """
+
     transaction_cost: AdsDetailTransactionCost | None = msgspec.field(
         default=None, name="transactionCost"
     )
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values.
+    """
+
     goods_num: AdsDetailGoodsNum | None = msgspec.field(default=None, name="goodsNum")
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values.
+    """
+
     impr_cnt: AdsDetailImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, broken down into total, ad, netTotal and netAd values."""
+
     cvr: AdsDetailCvr | None = None
+    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
 
 
 class AdsDetailClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.clkCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The click count, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.clkCntAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The click count across the whole queried period."""
 
 
 class AdsDetailOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.orderPayCntAll`` of the
-    ``temu.searchrec.ad.detail.query`` result.
+    """The paid order count, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.orderPayCntAll`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
     """
 
     val: int | None = None
+    """The paid order count across the whole queried period."""
 
 
 class AdsDetailAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.adSpendAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The ad spend, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.adSpendAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The ad spend across the whole queried period (currency unit and scale not documented)."""
 
 
 class AdsDetailAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.acosAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.acosAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) across the whole queried period (scale not
+    documented).
+    """
 
 
 class AdsDetailCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.ctrAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The click-through rate, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.ctrAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate across the whole queried period (scale not documented)."""
 
 
 class AdsDetailImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.imprCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The impression count, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.imprCntAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The impression count across the whole queried period."""
 
 
 class AdsDetailOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.orderPayAmtAll`` of the
-    ``temu.searchrec.ad.detail.query`` result.
+    """The paid order amount, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.orderPayAmtAll`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
     """
 
     val: int | None = None
+    """The paid order amount across the whole queried period (currency unit and scale not
+    documented).
+    """
 
 
 class AdsDetailCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.cartCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The add-to-cart count, across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.cartCntAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The add-to-cart count across the whole queried period."""
 
 
 class AdsDetailRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO.roasAll`` of the ``temu.searchrec.ad.detail.query``
-    result.
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
+    (``adsDetail[].reportsSummaryDTO.roasAll`` of the ``temu.searchrec.ad.detail.query``
+    result.)
     """
 
     val: int | None = None
+    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
 
 
 class AdsDetailReportsSummaryDto(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].reportsSummaryDTO`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """Whole-period totals of the main ad metrics. (``adsDetail[].reportsSummaryDTO`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     clk_cnt_all: AdsDetailClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
+    """The click count, across the whole queried period, wrapped as {val}."""
+
     order_pay_cnt_all: AdsDetailOrderPayCntAll | None = msgspec.field(
         default=None, name="orderPayCntAll"
     )
+    """The paid order count, across the whole queried period, wrapped as {val}."""
+
     ad_spend_all: AdsDetailAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
+    """The ad spend, across the whole queried period, wrapped as {val}."""
+
     acos_all: AdsDetailAcosAll | None = msgspec.field(default=None, name="acosAll")
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
+
     ctr_all: AdsDetailCtrAll | None = msgspec.field(default=None, name="ctrAll")
+    """The click-through rate, across the whole queried period, wrapped as {val}."""
+
     impr_cnt_all: AdsDetailImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
+    """The impression count, across the whole queried period, wrapped as {val}."""
+
     order_pay_amt_all: AdsDetailOrderPayAmtAll | None = msgspec.field(
         default=None, name="orderPayAmtAll"
     )
+    """The paid order amount, across the whole queried period, wrapped as {val}."""
+
     cart_cnt_all: AdsDetailCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
+    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
+
     roas_all: AdsDetailRoasAll | None = msgspec.field(default=None, name="roasAll")
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
 
 
 class AdsDetailSiteStatusInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[].siteStatusInfoList[]`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """Whether the ad shows on each site, with the reason when blocked.
+    (``adsDetail[].siteStatusInfoList[]`` of the ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     ad_show_status: int | None = msgspec.field(default=None, name="adShowStatus")
+    """Display status of the ad on these sites (values not documented in the references)."""
+
     forbid_reason: str | None = msgspec.field(default=None, name="forbidReason")
+    """Why the ad is not shown on these sites, when it is blocked."""
+
     site_name_list: list[str] | None = msgspec.field(default=None, name="siteNameList")
+    """Names of the sites this status applies to."""
 
 
 class AdsDetailAdsDetail(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``adsDetail[]`` of the ``temu.searchrec.ad.detail.query`` result."""
+    """Ad settings, status and metrics, one entry per goods. (``adsDetail[]`` of the
+    ``temu.searchrec.ad.detail.query`` result.)
+    """
 
     summary: AdsDetailSummary | None = None
+    """Metrics of the ad, each split into total, ad, netTotal and netAd values."""
+
     reports_summary_dto: AdsDetailReportsSummaryDto | None = msgspec.field(
         default=None, name="reportsSummaryDTO"
     )
+    """Whole-period totals of the main ad metrics."""
+
     site_status_info_list: list[AdsDetailSiteStatusInfo] | None = msgspec.field(
         default=None, name="siteStatusInfoList"
     )
+    """Whether the ad shows on each site, with the reason when blocked."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods the ad promotes."""
+
     roas: float | None = None
+    """Target return on ad spend (ROAS) currently set for the ad."""
+
     budget: float | None = None
+    """Daily budget currently set for the ad (currency unit and scale not documented)."""
+
     ad_show_status: int | None = msgspec.field(default=None, name="adShowStatus")
+    """Overall display status of the ad (values not documented in the references)."""
+
     ad_phase: int | None = msgspec.field(default=None, name="adPhase")
+    """Lifecycle phase of the ad (values not documented in the references)."""
 
 
 class AdsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -355,591 +621,972 @@ class AdsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     """
 
     ads_detail: list[AdsDetailAdsDetail] | None = msgspec.field(default=None, name="adsDetail")
+    """Ad settings, status and metrics, one entry per goods."""
 
 
 class AdsGoodsReportsGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsInfo`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The goods the report is about. (``goodsInfo`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods ID of the reported ad."""
 
 
 class AdsGoodsReportsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.ctr.total`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click-through rate for all traffic, ads and organic together.
+    (``reportInfo.summary.ctr.total`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
 
 
 class AdsGoodsReportsAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.ctr.ad`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The click-through rate for the part attributed to ads. (``reportInfo.summary.ctr.ad`` of
+    the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for the part attributed to ads (scale not documented)."""
 
 
 class AdsGoodsReportsNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click-through rate for all traffic, net of refunded orders.
+    (``reportInfo.summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
 
 
 class AdsGoodsReportsNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click-through rate for the ad-attributed part, net of refunded orders.
+    (``reportInfo.summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsSummaryCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.ctr`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The click-through rate, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.ctr`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The click-through rate for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The click-through rate for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click-through rate for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click-through rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.cartCnt`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.cartCnt`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The add-to-cart count for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The add-to-cart count for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The add-to-cart count for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.clkCnt`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The click count, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.clkCnt`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The click count for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The click count for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click count for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The paid order amount, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     total: AdsGoodsReportsTotal | None = None
+    """The paid order amount for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The paid order amount for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order amount for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order amount for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.spend`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
-
-    total: AdsGoodsReportsTotal | None = None
-    ad: AdsGoodsReportsAd | None = None
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-
-
-class AdsGoodsReportsSummaryOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The ad spend, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.spend`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     total: AdsGoodsReportsTotal | None = None
+    """The ad spend for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The ad spend for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The ad spend for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The ad spend for the ad-attributed part, net of refunded orders."""
+
+
+class AdsGoodsReportsSummaryOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The paid order count, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
+    """
+
+    total: AdsGoodsReportsTotal | None = None
+    """The paid order count for all traffic, ads and organic together."""
+
+    ad: AdsGoodsReportsAd | None = None
+    """The paid order count for the part attributed to ads."""
+
+    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order count for all traffic, net of refunded orders."""
+
+    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.roas`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.roas`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The return on ad spend (ROAS) for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.acos`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values. (``reportInfo.summary.acos`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The advertising cost of sales (ACOS) for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.summary.transactionCost`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values. (``reportInfo.summary.transactionCost`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     total: AdsGoodsReportsTotal | None = None
+    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
+    together.
+    """
+
     ad: AdsGoodsReportsAd | None = None
+    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
+    refunded orders.
+    """
 
 
 class AdsGoodsReportsSummaryGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.goodsNum`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values. (``reportInfo.summary.goodsNum`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, ads and organic together.
+    """
+
     ad: AdsGoodsReportsAd | None = None
+    """The goods number (not defined further in the references; likely items sold) for the part
+    attributed to ads.
+    """
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, net of refunded orders.
+    """
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The goods number (not defined further in the references; likely items sold) for the
+    ad-attributed part, net of refunded orders.
+    """
 
 
 class AdsGoodsReportsSummaryImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.imprCnt`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The impression count, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.imprCnt`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The impression count for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The impression count for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The impression count for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The impression count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummaryCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary.cvr`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """The conversion rate, broken down into total, ad, netTotal and netAd values.
+    (``reportInfo.summary.cvr`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     total: AdsGoodsReportsTotal | None = None
+    """The conversion rate for all traffic, ads and organic together."""
+
     ad: AdsGoodsReportsAd | None = None
+    """The conversion rate for the part attributed to ads."""
+
     net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The conversion rate for all traffic, net of refunded orders."""
+
     net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The conversion rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsGoodsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.summary`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """Metrics for the window, each split into total, ad, netTotal and netAd values.
+    (``reportInfo.summary`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     ctr: AdsGoodsReportsSummaryCtr | None = None
+    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
+
     cart_cnt: AdsGoodsReportsSummaryCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
+
     clk_cnt: AdsGoodsReportsSummaryClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_amt: AdsGoodsReportsSummaryOrderPayAmt | None = msgspec.field(
         default=None, name="orderPayAmt"
     )
+    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
+
     spend: AdsGoodsReportsSpend | None = None
+    """The ad spend, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_cnt: AdsGoodsReportsSummaryOrderPayCnt | None = msgspec.field(
         default=None, name="orderPayCnt"
     )
+    """The paid order count, broken down into total, ad, netTotal and netAd values."""
+
     roas: AdsGoodsReportsSummaryRoas | None = None
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
+
     acos: AdsGoodsReportsSummaryAcos | None = None
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values.
+    """
+
     transaction_cost: AdsGoodsReportsSummaryTransactionCost | None = msgspec.field(
         default=None, name="transactionCost"
     )
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values.
+    """
+
     goods_num: AdsGoodsReportsSummaryGoodsNum | None = msgspec.field(default=None, name="goodsNum")
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values.
+    """
+
     impr_cnt: AdsGoodsReportsSummaryImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, broken down into total, ad, netTotal and netAd values."""
+
     cvr: AdsGoodsReportsSummaryCvr | None = None
+    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
 
 
 class AdsGoodsReportsTotalRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalRoas`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalRoas`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The return on ad spend (ROAS) over all traffic, for this report row (scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsReportsItemOrderPayCnt(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.reportsItemList[].orderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order count, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].orderPayCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order count, for this report row."""
 
 
 class AdsGoodsReportsReportsItemTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.reportsItemList[].transactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].transactionCost`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order), for this report row (currency unit and
+    scale not documented).
+    """
 
 
 class AdsGoodsReportsNetAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netAcos`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
+    wrapped as {val}. (``reportInfo.reportsItemList[].netAcos`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row (scale
+    not documented).
+    """
 
 
 class AdsGoodsReportsTotalOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalOrderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order amount over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalOrderPayAmt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order amount over all traffic, for this report row (currency unit and scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsTotalGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalGoodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalGoodsNum`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row.
+    """
 
 
 class AdsGoodsReportsReportsItemRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The return on ad spend (ROAS), for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The return on ad spend (ROAS), for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].adSpend`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The ad spend, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].adSpend`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The ad spend, for this report row (currency unit and scale not documented)."""
 
 
 class AdsGoodsReportsReportsItemGoodsNum(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.reportsItemList[].goodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row, wrapped as {val}. (``reportInfo.reportsItemList[].goodsNum`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row.
+    """
 
 
 class AdsGoodsReportsNetOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netOrderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order count net of refunded orders, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].netOrderPayCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order count net of refunded orders, for this report row."""
 
 
 class AdsGoodsReportsTotalImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalImprCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The impression count over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalImprCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The impression count over all traffic, for this report row."""
 
 
 class AdsGoodsReportsReportsItemCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].cvr`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The conversion rate, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].cvr`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The conversion rate, for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsReportsItemCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click-through rate, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate, for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsReportsItemCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].cartCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The add-to-cart count, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].cartCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The add-to-cart count, for this report row."""
 
 
 class AdsGoodsReportsTotalAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalAcos`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
+    {val}. (``reportInfo.reportsItemList[].totalAcos`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) over all traffic, for this report row (scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsNetGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netGoodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].netGoodsNum`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row.
+    """
 
 
 class AdsGoodsReportsReportsItemOrderPayAmt(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.reportsItemList[].orderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order amount, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].orderPayAmt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order amount, for this report row (currency unit and scale not documented)."""
 
 
 class AdsGoodsReportsNetAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netAdSpend`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The ad spend net of refunded orders, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].netAdSpend`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The ad spend net of refunded orders, for this report row (currency unit and scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsTotalCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalCtr`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The click-through rate over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalCtr`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The click-through rate over all traffic, for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsReportsItemAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS), for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsTotalCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalCvr`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The conversion rate over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalCvr`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The conversion rate over all traffic, for this report row (scale not documented)."""
 
 
 class AdsGoodsReportsTotalClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalClkCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The click count over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalClkCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The click count over all traffic, for this report row."""
 
 
 class AdsGoodsReportsReportsItemImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].imprCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The impression count, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].imprCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The impression count, for this report row."""
 
 
 class AdsGoodsReportsTotalTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportInfo.reportsItemList[].totalTransactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
+    wrapped as {val}. (``reportInfo.reportsItemList[].totalTransactionCost`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row
+    (currency unit and scale not documented).
+    """
 
 
 class AdsGoodsReportsTotalOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].totalOrderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order count over all traffic, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].totalOrderPayCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order count over all traffic, for this report row."""
 
 
 class AdsGoodsReportsNetTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netTransactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row, wrapped as {val}. (``reportInfo.reportsItemList[].netTransactionCost`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row (currency unit and scale not documented).
+    """
 
 
 class AdsGoodsReportsReportsItemClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].clkCnt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click count, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].clkCnt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The click count, for this report row."""
 
 
 class AdsGoodsReportsNetRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netRoas`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
+    {val}. (``reportInfo.reportsItemList[].netRoas`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The return on ad spend (ROAS) net of refunded orders, for this report row (scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsNetOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[].netOrderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order amount net of refunded orders, for this report row, wrapped as {val}.
+    (``reportInfo.reportsItemList[].netOrderPayAmt`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order amount net of refunded orders, for this report row (currency unit and
+    scale not documented).
+    """
 
 
 class AdsGoodsReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsItemList[]`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """Report rows across the window, each with its timestamp and metrics.
+    (``reportInfo.reportsItemList[]`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     total_roas: AdsGoodsReportsTotalRoas | None = msgspec.field(default=None, name="totalRoas")
+    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the report row is about."""
+
     order_pay_cnt: AdsGoodsReportsReportsItemOrderPayCnt | None = msgspec.field(
         default=None, name="orderPayCnt"
     )
+    """The paid order count, for this report row, wrapped as {val}."""
+
     transaction_cost: AdsGoodsReportsReportsItemTransactionCost | None = msgspec.field(
         default=None, name="transactionCost"
     )
+    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}."""
+
     net_acos: AdsGoodsReportsNetAcos | None = msgspec.field(default=None, name="netAcos")
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
+    wrapped as {val}.
+    """
+
     total_order_pay_amt: AdsGoodsReportsTotalOrderPayAmt | None = msgspec.field(
         default=None, name="totalOrderPayAmt"
     )
+    """The paid order amount over all traffic, for this report row, wrapped as {val}."""
+
     total_goods_num: AdsGoodsReportsTotalGoodsNum | None = msgspec.field(
         default=None, name="totalGoodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row, wrapped as {val}.
+    """
+
     roas: AdsGoodsReportsReportsItemRoas | None = None
+    """The return on ad spend (ROAS), for this report row, wrapped as {val}."""
+
     ad_spend: AdsGoodsReportsAdSpend | None = msgspec.field(default=None, name="adSpend")
+    """The ad spend, for this report row, wrapped as {val}."""
+
     goods_num: AdsGoodsReportsReportsItemGoodsNum | None = msgspec.field(
         default=None, name="goodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row, wrapped as {val}.
+    """
+
     net_order_pay_cnt: AdsGoodsReportsNetOrderPayCnt | None = msgspec.field(
         default=None, name="netOrderPayCnt"
     )
+    """The paid order count net of refunded orders, for this report row, wrapped as {val}."""
+
     total_impr_cnt: AdsGoodsReportsTotalImprCnt | None = msgspec.field(
         default=None, name="totalImprCnt"
     )
+    """The impression count over all traffic, for this report row, wrapped as {val}."""
+
     cvr: AdsGoodsReportsReportsItemCvr | None = None
+    """The conversion rate, for this report row, wrapped as {val}."""
+
     ctr: AdsGoodsReportsReportsItemCtr | None = None
+    """The click-through rate, for this report row, wrapped as {val}."""
+
     cart_cnt: AdsGoodsReportsReportsItemCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, for this report row, wrapped as {val}."""
+
     total_acos: AdsGoodsReportsTotalAcos | None = msgspec.field(default=None, name="totalAcos")
+    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
+    {val}.
+    """
+
     net_goods_num: AdsGoodsReportsNetGoodsNum | None = msgspec.field(
         default=None, name="netGoodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row, wrapped as {val}.
+    """
+
     order_pay_amt: AdsGoodsReportsReportsItemOrderPayAmt | None = msgspec.field(
         default=None, name="orderPayAmt"
     )
+    """The paid order amount, for this report row, wrapped as {val}."""
+
     net_ad_spend: AdsGoodsReportsNetAdSpend | None = msgspec.field(default=None, name="netAdSpend")
+    """The ad spend net of refunded orders, for this report row, wrapped as {val}."""
+
     total_ctr: AdsGoodsReportsTotalCtr | None = msgspec.field(default=None, name="totalCtr")
+    """The click-through rate over all traffic, for this report row, wrapped as {val}."""
+
     acos: AdsGoodsReportsReportsItemAcos | None = None
+    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}."""
+
     total_cvr: AdsGoodsReportsTotalCvr | None = msgspec.field(default=None, name="totalCvr")
+    """The conversion rate over all traffic, for this report row, wrapped as {val}."""
+
     total_clk_cnt: AdsGoodsReportsTotalClkCnt | None = msgspec.field(
         default=None, name="totalClkCnt"
     )
+    """The click count over all traffic, for this report row, wrapped as {val}."""
+
     impr_cnt: AdsGoodsReportsReportsItemImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, for this report row, wrapped as {val}."""
+
     total_transaction_cost: AdsGoodsReportsTotalTransactionCost | None = msgspec.field(
         default=None, name="totalTransactionCost"
     )
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
+    wrapped as {val}.
+    """
+
     total_order_pay_cnt: AdsGoodsReportsTotalOrderPayCnt | None = msgspec.field(
         default=None, name="totalOrderPayCnt"
     )
+    """The paid order count over all traffic, for this report row, wrapped as {val}."""
+
     net_transaction_cost: AdsGoodsReportsNetTransactionCost | None = msgspec.field(
         default=None, name="netTransactionCost"
     )
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row, wrapped as {val}.
+    """
+
     clk_cnt: AdsGoodsReportsReportsItemClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, for this report row, wrapped as {val}."""
+
     net_roas: AdsGoodsReportsNetRoas | None = msgspec.field(default=None, name="netRoas")
+    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
+    {val}.
+    """
+
     net_order_pay_amt: AdsGoodsReportsNetOrderPayAmt | None = msgspec.field(
         default=None, name="netOrderPayAmt"
     )
+    """The paid order amount net of refunded orders, for this report row, wrapped as {val}."""
+
     ts: int | None = None
+    """Time the report row covers, in milliseconds since the epoch (unit inferred from the mall
+    report). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class AdsGoodsReportsClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.clkCntAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click count, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.clkCntAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The click count across the whole queried period."""
 
 
 class AdsGoodsReportsOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.orderPayCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order count, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.orderPayCntAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order count across the whole queried period."""
 
 
 class AdsGoodsReportsAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.adSpendAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The ad spend, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.adSpendAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The ad spend across the whole queried period (currency unit and scale not documented)."""
 
 
 class AdsGoodsReportsAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) across the whole queried period (scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The click-through rate, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The click-through rate across the whole queried period (scale not documented)."""
 
 
 class AdsGoodsReportsImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.imprCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The impression count, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.imprCntAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The impression count across the whole queried period."""
 
 
 class AdsGoodsReportsOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.orderPayAmtAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The paid order amount, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.orderPayAmtAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The paid order amount across the whole queried period (currency unit and scale not
+    documented).
+    """
 
 
 class AdsGoodsReportsCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.cartCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.
+    """The add-to-cart count, across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.cartCntAll`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
     val: int | None = None
+    """The add-to-cart count across the whole queried period."""
 
 
 class AdsGoodsReportsRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
+    (``reportInfo.reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.goods.query``
+    result.)
     """
 
     val: int | None = None
+    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
 
 
 class AdsGoodsReportsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo.reportsSummary`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """Whole-window totals of the main ad metrics. (``reportInfo.reportsSummary`` of the
+    ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     clk_cnt_all: AdsGoodsReportsClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
+    """The click count, across the whole queried period, wrapped as {val}."""
+
     order_pay_cnt_all: AdsGoodsReportsOrderPayCntAll | None = msgspec.field(
         default=None, name="orderPayCntAll"
     )
+    """The paid order count, across the whole queried period, wrapped as {val}."""
+
     ad_spend_all: AdsGoodsReportsAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
+    """The ad spend, across the whole queried period, wrapped as {val}."""
+
     acos_all: AdsGoodsReportsAcosAll | None = msgspec.field(default=None, name="acosAll")
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
+
     ctr_all: AdsGoodsReportsCtrAll | None = msgspec.field(default=None, name="ctrAll")
+    """The click-through rate, across the whole queried period, wrapped as {val}."""
+
     impr_cnt_all: AdsGoodsReportsImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
+    """The impression count, across the whole queried period, wrapped as {val}."""
+
     order_pay_amt_all: AdsGoodsReportsOrderPayAmtAll | None = msgspec.field(
         default=None, name="orderPayAmtAll"
     )
+    """The paid order amount, across the whole queried period, wrapped as {val}."""
+
     cart_cnt_all: AdsGoodsReportsCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
+    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
+
     roas_all: AdsGoodsReportsRoasAll | None = msgspec.field(default=None, name="roasAll")
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
 
 
 class AdsGoodsReportsReportInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportInfo`` of the ``temu.searchrec.ad.reports.goods.query`` result."""
+    """Ad metrics of the goods for the window: summary, per-row items and totals.
+    (``reportInfo`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
+    """
 
     summary: AdsGoodsReportsSummary | None = None
+    """Metrics for the window, each split into total, ad, netTotal and netAd values."""
+
     reports_item_list: list[AdsGoodsReportsReportsItem] | None = msgspec.field(
         default=None, name="reportsItemList"
     )
+    """Report rows across the window, each with its timestamp and metrics."""
+
     reports_summary: AdsGoodsReportsReportsSummary | None = msgspec.field(
         default=None, name="reportsSummary"
     )
+    """Whole-window totals of the main ad metrics."""
 
 
 class AdsGoodsReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -948,531 +1595,959 @@ class AdsGoodsReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """
 
     goods_info: AdsGoodsReportsGoodsInfo | None = msgspec.field(default=None, name="goodsInfo")
+    """The goods the report is about."""
+
     report_info: AdsGoodsReportsReportInfo | None = msgspec.field(default=None, name="reportInfo")
+    """Ad metrics of the goods for the window: summary, per-row items and totals."""
 
 
 class AdsLogsResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``result[]`` of the ``temu.searchrec.ad.log.query`` result."""
+    """Change log entries of the goods' ad in the window. (``result[]`` of the
+    ``temu.searchrec.ad.log.query`` result.)
+    """
 
     event_type: str | None = msgspec.field(default=None, name="eventType")
+    """Kind of change made to the ad."""
+
     update_seller_name: str | None = msgspec.field(default=None, name="updateSellerName")
+    """Seller account that made the change."""
+
     change_info: str | None = msgspec.field(default=None, name="changeInfo")
+    """What was changed, as readable text."""
+
     updated_at: str | None = msgspec.field(default=None, name="updatedAt")
+    """When the change was made, as text (format not shown in the references). Format:
+    yyyy-MM-dd HH:mm:ss.
+    """
 
 
 class AdsLogsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.searchrec.ad.log.query``: Read the change log of the shop's ads."""
 
     event_type: str | None = msgspec.field(default=None, name="eventType")
+    """Kind of change made to the ad (flat form of a log entry)."""
+
     update_seller_name: str | None = msgspec.field(default=None, name="updateSellerName")
+    """Seller account that made the change (flat form of a log entry)."""
+
     change_info: str | None = msgspec.field(default=None, name="changeInfo")
+    """What was changed (flat form of a log entry)."""
+
     updated_at: str | None = msgspec.field(default=None, name="updatedAt")
+    """When the change was made, as text (flat form of a log entry; format not shown in the
+    references). Format: yyyy-MM-dd HH:mm:ss.
+    """
+
     result: list[AdsLogsResultItem] | None = None
+    """Change log entries of the goods' ad in the window."""
 
 
 class AdsMallReportsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.ctr.total`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate for all traffic, ads and organic together. (``summary.ctr.total``
+    of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
 
 
 class AdsMallReportsAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.ctr.ad`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate for the part attributed to ads. (``summary.ctr.ad`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for the part attributed to ads (scale not documented)."""
 
 
 class AdsMallReportsNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate for all traffic, net of refunded orders.
+    (``summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
 
 
 class AdsMallReportsNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate for the ad-attributed part, net of refunded orders.
+    (``summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
+    documented).
+    """
 
 
 class AdsMallReportsSummaryCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate, broken down into total, ad, netTotal and netAd values.
+    (``summary.ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The click-through rate for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The click-through rate for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click-through rate for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click-through rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
+    (``summary.cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The add-to-cart count for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The add-to-cart count for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The add-to-cart count for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.clkCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click count, broken down into total, ad, netTotal and netAd values.
+    (``summary.clkCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The click count for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The click count for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The click count for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The click count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The paid order amount, broken down into total, ad, netTotal and netAd values.
+    (``summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The paid order amount for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The paid order amount for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order amount for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order amount for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.spend`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The ad spend, broken down into total, ad, netTotal and netAd values. (``summary.spend``
+    of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The ad spend for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The ad spend for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The ad spend for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The ad spend for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The paid order count, broken down into total, ad, netTotal and netAd values.
+    (``summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The paid order count for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The paid order count for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The paid order count for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The paid order count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.roas`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
+    (``summary.roas`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The return on ad spend (ROAS) for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.acos`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values. (``summary.acos`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The advertising cost of sales (ACOS) for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``summary.transactionCost`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values. (``summary.transactionCost`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
+    together.
+    """
+
     ad: AdsMallReportsAd | None = None
+    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
+    refunded orders.
+    """
 
 
 class AdsMallReportsSummaryGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.goodsNum`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values. (``summary.goodsNum`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, ads and organic together.
+    """
+
     ad: AdsMallReportsAd | None = None
+    """The goods number (not defined further in the references; likely items sold) for the part
+    attributed to ads.
+    """
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The goods number (not defined further in the references; likely items sold) for all
+    traffic, net of refunded orders.
+    """
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The goods number (not defined further in the references; likely items sold) for the
+    ad-attributed part, net of refunded orders.
+    """
 
 
 class AdsMallReportsSummaryImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The impression count, broken down into total, ad, netTotal and netAd values.
+    (``summary.imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The impression count for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The impression count for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The impression count for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The impression count for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummaryCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary.cvr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The conversion rate, broken down into total, ad, netTotal and netAd values.
+    (``summary.cvr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     total: AdsMallReportsTotal | None = None
+    """The conversion rate for all traffic, ads and organic together."""
+
     ad: AdsMallReportsAd | None = None
+    """The conversion rate for the part attributed to ads."""
+
     net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
+    """The conversion rate for all traffic, net of refunded orders."""
+
     net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
+    """The conversion rate for the ad-attributed part, net of refunded orders."""
 
 
 class AdsMallReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``summary`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """Shop-wide metrics for the window, each split into total, ad, netTotal and netAd values.
+    (``summary`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     ctr: AdsMallReportsSummaryCtr | None = None
+    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
+
     cart_cnt: AdsMallReportsSummaryCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
+
     clk_cnt: AdsMallReportsSummaryClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_amt: AdsMallReportsSummaryOrderPayAmt | None = msgspec.field(
         default=None, name="orderPayAmt"
     )
+    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
+
     spend: AdsMallReportsSpend | None = None
+    """The ad spend, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_cnt: AdsMallReportsSummaryOrderPayCnt | None = msgspec.field(
         default=None, name="orderPayCnt"
     )
+    """The paid order count, broken down into total, ad, netTotal and netAd values."""
+
     roas: AdsMallReportsSummaryRoas | None = None
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
+
     acos: AdsMallReportsSummaryAcos | None = None
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values.
+    """
+
     transaction_cost: AdsMallReportsSummaryTransactionCost | None = msgspec.field(
         default=None, name="transactionCost"
     )
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values.
+    """
+
     goods_num: AdsMallReportsSummaryGoodsNum | None = msgspec.field(default=None, name="goodsNum")
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values.
+    """
+
     impr_cnt: AdsMallReportsSummaryImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, broken down into total, ad, netTotal and netAd values."""
+
     cvr: AdsMallReportsSummaryCvr | None = None
+    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
 
 
 class AdsMallReportsReportsItemRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The return on ad spend (ROAS), for this report row, wrapped as {val}.
+    (``reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The return on ad spend (ROAS), for this report row (scale not documented)."""
 
 
 class AdsMallReportsTotalRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalRoas`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalRoas`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
+    """
 
     val: int | None = None
+    """The return on ad spend (ROAS) over all traffic, for this report row (scale not
+    documented).
+    """
 
 
 class AdsMallReportsNetRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netRoas`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
+    {val}. (``reportsItemList[].netRoas`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
+    """
 
     val: int | None = None
+    """The return on ad spend (ROAS) net of refunded orders, for this report row (scale not
+    documented).
+    """
 
 
 class AdsMallReportsReportsItemAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}.
+    (``reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS), for this report row (scale not documented)."""
 
 
 class AdsMallReportsTotalAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalAcos`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
+    {val}. (``reportsItemList[].totalAcos`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
+    """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) over all traffic, for this report row (scale not
+    documented).
+    """
 
 
 class AdsMallReportsNetAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netAcos`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
+    wrapped as {val}. (``reportsItemList[].netAcos`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row (scale
+    not documented).
+    """
 
 
 class AdsMallReportsAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].adSpend`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The ad spend, for this report row, wrapped as {val}. (``reportsItemList[].adSpend`` of
+    the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The ad spend, for this report row (currency unit and scale not documented)."""
 
 
 class AdsMallReportsNetAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netAdSpend`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The ad spend net of refunded orders, for this report row, wrapped as {val}.
+    (``reportsItemList[].netAdSpend`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
+    """
 
     val: int | None = None
+    """The ad spend net of refunded orders, for this report row (currency unit and scale not
+    documented).
+    """
 
 
 class AdsMallReportsReportsItemOrderPayAmt(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportsItemList[].orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order amount, for this report row, wrapped as {val}.
+    (``reportsItemList[].orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order amount, for this report row (currency unit and scale not documented)."""
 
 
 class AdsMallReportsTotalOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order amount over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order amount over all traffic, for this report row (currency unit and scale not
+    documented).
+    """
 
 
 class AdsMallReportsNetOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order amount net of refunded orders, for this report row, wrapped as {val}.
+    (``reportsItemList[].netOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order amount net of refunded orders, for this report row (currency unit and
+    scale not documented).
+    """
 
 
 class AdsMallReportsReportsItemOrderPayCnt(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportsItemList[].orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order count, for this report row, wrapped as {val}.
+    (``reportsItemList[].orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order count, for this report row."""
 
 
 class AdsMallReportsTotalOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order count over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order count over all traffic, for this report row."""
 
 
 class AdsMallReportsNetOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order count net of refunded orders, for this report row, wrapped as {val}.
+    (``reportsItemList[].netOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order count net of refunded orders, for this report row."""
 
 
 class AdsMallReportsReportsItemClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].clkCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click count, for this report row, wrapped as {val}. (``reportsItemList[].clkCnt`` of
+    the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click count, for this report row."""
 
 
 class AdsMallReportsTotalClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalClkCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The click count over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalClkCnt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The click count over all traffic, for this report row."""
 
 
 class AdsMallReportsReportsItemCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate, for this report row, wrapped as {val}.
+    (``reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate, for this report row (scale not documented)."""
 
 
 class AdsMallReportsTotalCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalCtr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click-through rate over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalCtr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click-through rate over all traffic, for this report row (scale not documented)."""
 
 
 class AdsMallReportsReportsItemCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].cvr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The conversion rate, for this report row, wrapped as {val}. (``reportsItemList[].cvr``
+    of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The conversion rate, for this report row (scale not documented)."""
 
 
 class AdsMallReportsTotalCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalCvr`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The conversion rate over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalCvr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The conversion rate over all traffic, for this report row (scale not documented)."""
 
 
 class AdsMallReportsReportsItemCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The add-to-cart count, for this report row, wrapped as {val}.
+    (``reportsItemList[].cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The add-to-cart count, for this report row."""
 
 
 class AdsMallReportsReportsItemImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The impression count, for this report row, wrapped as {val}.
+    (``reportsItemList[].imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The impression count, for this report row."""
 
 
 class AdsMallReportsTotalImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalImprCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The impression count over all traffic, for this report row, wrapped as {val}.
+    (``reportsItemList[].totalImprCnt`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The impression count over all traffic, for this report row."""
 
 
 class AdsMallReportsReportsItemGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].goodsNum`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row, wrapped as {val}. (``reportsItemList[].goodsNum`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row.
+    """
 
 
 class AdsMallReportsTotalGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].totalGoodsNum`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row, wrapped as {val}. (``reportsItemList[].totalGoodsNum`` of
+    the ``temu.searchrec.ad.reports.mall.query`` result.)
     """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row.
+    """
 
 
 class AdsMallReportsNetGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netGoodsNum`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row, wrapped as {val}.
+    (``reportsItemList[].netGoodsNum`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row.
+    """
 
 
 class AdsMallReportsReportsItemTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportsItemList[].transactionCost`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}.
+    (``reportsItemList[].transactionCost`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order), for this report row (currency unit and
+    scale not documented).
+    """
 
 
 class AdsMallReportsTotalTransactionCost(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reportsItemList[].totalTransactionCost`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
+    wrapped as {val}. (``reportsItemList[].totalTransactionCost`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row
+    (currency unit and scale not documented).
+    """
 
 
 class AdsMallReportsNetTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[].netTransactionCost`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row, wrapped as {val}. (``reportsItemList[].netTransactionCost`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
     """
 
     val: int | None = None
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row (currency unit and scale not documented).
+    """
 
 
 class AdsMallReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsItemList[]`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """Report rows (per goods and time point) across the window. (``reportsItemList[]`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the report row is about."""
+
     ts: int | None = None
+    """Time the report row covers, in milliseconds since the epoch. Unit: milliseconds since
+    the Unix epoch.
+    """
+
     roas: AdsMallReportsReportsItemRoas | None = None
+    """The return on ad spend (ROAS), for this report row, wrapped as {val}."""
+
     total_roas: AdsMallReportsTotalRoas | None = msgspec.field(default=None, name="totalRoas")
+    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}."""
+
     net_roas: AdsMallReportsNetRoas | None = msgspec.field(default=None, name="netRoas")
+    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
+    {val}.
+    """
+
     acos: AdsMallReportsReportsItemAcos | None = None
+    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}."""
+
     total_acos: AdsMallReportsTotalAcos | None = msgspec.field(default=None, name="totalAcos")
+    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
+    {val}.
+    """
+
     net_acos: AdsMallReportsNetAcos | None = msgspec.field(default=None, name="netAcos")
+    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
+    wrapped as {val}.
+    """
+
     ad_spend: AdsMallReportsAdSpend | None = msgspec.field(default=None, name="adSpend")
+    """The ad spend, for this report row, wrapped as {val}."""
+
     net_ad_spend: AdsMallReportsNetAdSpend | None = msgspec.field(default=None, name="netAdSpend")
+    """The ad spend net of refunded orders, for this report row, wrapped as {val}."""
+
     order_pay_amt: AdsMallReportsReportsItemOrderPayAmt | None = msgspec.field(
         default=None, name="orderPayAmt"
     )
+    """The paid order amount, for this report row, wrapped as {val}."""
+
     total_order_pay_amt: AdsMallReportsTotalOrderPayAmt | None = msgspec.field(
         default=None, name="totalOrderPayAmt"
     )
+    """The paid order amount over all traffic, for this report row, wrapped as {val}."""
+
     net_order_pay_amt: AdsMallReportsNetOrderPayAmt | None = msgspec.field(
         default=None, name="netOrderPayAmt"
     )
+    """The paid order amount net of refunded orders, for this report row, wrapped as {val}."""
+
     order_pay_cnt: AdsMallReportsReportsItemOrderPayCnt | None = msgspec.field(
         default=None, name="orderPayCnt"
     )
+    """The paid order count, for this report row, wrapped as {val}."""
+
     total_order_pay_cnt: AdsMallReportsTotalOrderPayCnt | None = msgspec.field(
         default=None, name="totalOrderPayCnt"
     )
+    """The paid order count over all traffic, for this report row, wrapped as {val}."""
+
     net_order_pay_cnt: AdsMallReportsNetOrderPayCnt | None = msgspec.field(
         default=None, name="netOrderPayCnt"
     )
+    """The paid order count net of refunded orders, for this report row, wrapped as {val}."""
+
     clk_cnt: AdsMallReportsReportsItemClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, for this report row, wrapped as {val}."""
+
     total_clk_cnt: AdsMallReportsTotalClkCnt | None = msgspec.field(
         default=None, name="totalClkCnt"
     )
+    """The click count over all traffic, for this report row, wrapped as {val}."""
+
     ctr: AdsMallReportsReportsItemCtr | None = None
+    """The click-through rate, for this report row, wrapped as {val}."""
+
     total_ctr: AdsMallReportsTotalCtr | None = msgspec.field(default=None, name="totalCtr")
+    """The click-through rate over all traffic, for this report row, wrapped as {val}."""
+
     cvr: AdsMallReportsReportsItemCvr | None = None
+    """The conversion rate, for this report row, wrapped as {val}."""
+
     total_cvr: AdsMallReportsTotalCvr | None = msgspec.field(default=None, name="totalCvr")
+    """The conversion rate over all traffic, for this report row, wrapped as {val}."""
+
     cart_cnt: AdsMallReportsReportsItemCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, for this report row, wrapped as {val}."""
+
     impr_cnt: AdsMallReportsReportsItemImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, for this report row, wrapped as {val}."""
+
     total_impr_cnt: AdsMallReportsTotalImprCnt | None = msgspec.field(
         default=None, name="totalImprCnt"
     )
+    """The impression count over all traffic, for this report row, wrapped as {val}."""
+
     goods_num: AdsMallReportsReportsItemGoodsNum | None = msgspec.field(
         default=None, name="goodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold), for this
+    report row, wrapped as {val}.
+    """
+
     total_goods_num: AdsMallReportsTotalGoodsNum | None = msgspec.field(
         default=None, name="totalGoodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold) over all
+    traffic, for this report row, wrapped as {val}.
+    """
+
     net_goods_num: AdsMallReportsNetGoodsNum | None = msgspec.field(
         default=None, name="netGoodsNum"
     )
+    """The goods number (not defined further in the references; likely items sold) net of
+    refunded orders, for this report row, wrapped as {val}.
+    """
+
     transaction_cost: AdsMallReportsReportsItemTransactionCost | None = msgspec.field(
         default=None, name="transactionCost"
     )
+    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}."""
+
     total_transaction_cost: AdsMallReportsTotalTransactionCost | None = msgspec.field(
         default=None, name="totalTransactionCost"
     )
+    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
+    wrapped as {val}.
+    """
+
     net_transaction_cost: AdsMallReportsNetTransactionCost | None = msgspec.field(
         default=None, name="netTransactionCost"
     )
+    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
+    row, wrapped as {val}.
+    """
 
 
 class AdsMallReportsClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.clkCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The click count, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.clkCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The click count across the whole queried period."""
 
 
 class AdsMallReportsOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.orderPayCntAll`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The paid order count, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.orderPayCntAll`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
     """
 
     val: int | None = None
+    """The paid order count across the whole queried period."""
 
 
 class AdsMallReportsAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.adSpendAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
-
-    val: int | None = None
-
-
-class AdsMallReportsAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
-
-    val: int | None = None
-
-
-class AdsMallReportsCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
-
-    val: int | None = None
-
-
-class AdsMallReportsImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.imprCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
-
-    val: int | None = None
-
-
-class AdsMallReportsOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.orderPayAmtAll`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.
+    """The ad spend, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.adSpendAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
     """
 
     val: int | None = None
+    """The ad spend across the whole queried period (currency unit and scale not documented)."""
+
+
+class AdsMallReportsAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
+    (``reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
+
+    val: int | None = None
+    """The advertising cost of sales (ACOS) across the whole queried period (scale not
+    documented).
+    """
+
+
+class AdsMallReportsCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The click-through rate, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
+
+    val: int | None = None
+    """The click-through rate across the whole queried period (scale not documented)."""
+
+
+class AdsMallReportsImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The impression count, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.imprCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
+
+    val: int | None = None
+    """The impression count across the whole queried period."""
+
+
+class AdsMallReportsOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The paid order amount, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.orderPayAmtAll`` of the ``temu.searchrec.ad.reports.mall.query``
+    result.)
+    """
+
+    val: int | None = None
+    """The paid order amount across the whole queried period (currency unit and scale not
+    documented).
+    """
 
 
 class AdsMallReportsCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.cartCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The add-to-cart count, across the whole queried period, wrapped as {val}.
+    (``reportsSummary.cartCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The add-to-cart count across the whole queried period."""
 
 
 class AdsMallReportsRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
+    (``reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     val: int | None = None
+    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
 
 
 class AdsMallReportsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``reportsSummary`` of the ``temu.searchrec.ad.reports.mall.query`` result."""
+    """Whole-window totals of the shop's main ad metrics. (``reportsSummary`` of the
+    ``temu.searchrec.ad.reports.mall.query`` result.)
+    """
 
     clk_cnt_all: AdsMallReportsClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
+    """The click count, across the whole queried period, wrapped as {val}."""
+
     order_pay_cnt_all: AdsMallReportsOrderPayCntAll | None = msgspec.field(
         default=None, name="orderPayCntAll"
     )
+    """The paid order count, across the whole queried period, wrapped as {val}."""
+
     ad_spend_all: AdsMallReportsAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
+    """The ad spend, across the whole queried period, wrapped as {val}."""
+
     acos_all: AdsMallReportsAcosAll | None = msgspec.field(default=None, name="acosAll")
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
+
     ctr_all: AdsMallReportsCtrAll | None = msgspec.field(default=None, name="ctrAll")
+    """The click-through rate, across the whole queried period, wrapped as {val}."""
+
     impr_cnt_all: AdsMallReportsImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
+    """The impression count, across the whole queried period, wrapped as {val}."""
+
     order_pay_amt_all: AdsMallReportsOrderPayAmtAll | None = msgspec.field(
         default=None, name="orderPayAmtAll"
     )
+    """The paid order amount, across the whole queried period, wrapped as {val}."""
+
     cart_cnt_all: AdsMallReportsCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
+    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
+
     roas_all: AdsMallReportsRoasAll | None = msgspec.field(default=None, name="roasAll")
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
 
 
 class AdsMallReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1481,28 +2556,47 @@ class AdsMallReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     """
 
     summary: AdsMallReportsSummary | None = None
+    """Shop-wide metrics for the window, each split into total, ad, netTotal and netAd values."""
+
     reports_item_list: list[AdsMallReportsReportsItem] | None = msgspec.field(
         default=None, name="reportsItemList"
     )
+    """Report rows (per goods and time point) across the window."""
+
     reports_summary: AdsMallReportsReportsSummary | None = msgspec.field(
         default=None, name="reportsSummary"
     )
+    """Whole-window totals of the shop's main ad metrics."""
 
 
 class AdsModifyModifyAdDtoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``modifyAdDTO`` of ``temu.searchrec.ad.modify`` params."""
+    """The ad to change and, depending on status, its new budget or ROAS. (``modifyAdDTO`` of
+    ``temu.searchrec.ad.modify`` params.)
+    """
 
     roas: int | None = None
+    """New target ROAS; used when status is 5."""
+
     goods_id: int = msgspec.field(name="goodsId")
+    """Goods whose ad to change."""
+
     budget: int | None = None
+    """New daily budget; used when status is 4 (currency unit and scale not documented)."""
 
 
 class AdsModifyModifyGoodsResp(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``modifyGoodsRespList[]`` of the ``temu.searchrec.ad.modify`` result."""
+    """Outcome of the change for each goods. (``modifyGoodsRespList[]`` of the
+    ``temu.searchrec.ad.modify`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the outcome is about."""
+
     reason: str | None = None
+    """Why the change failed, when it did."""
+
     success: bool | None = None
+    """Whether the change was applied to this goods' ad."""
 
 
 class AdsModifyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1513,28 +2607,42 @@ class AdsModifyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     success_modify_product_num: int | None = msgspec.field(
         default=None, name="successModifyProductNum"
     )
+    """How many ads were changed."""
+
     modify_goods_resp_list: list[AdsModifyModifyGoodsResp] | None = msgspec.field(
         default=None, name="modifyGoodsRespList"
     )
+    """Outcome of the change for each goods."""
 
 
 class AdsPredictRoasGoodsInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsInfoList[]`` of ``temu.searchrec.ad.roas.pred`` params."""
+    """Goods to get recommended ROAS tiers for. (``goodsInfoList[]`` of
+    ``temu.searchrec.ad.roas.pred`` params.)
+    """
 
     goods_id: int = msgspec.field(name="goodsId")
+    """Goods to get a ROAS recommendation for."""
 
 
 class AdsPredictRoasPred(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``queryAdBidResult[].predList[]`` of the ``temu.searchrec.ad.roas.pred`` result."""
+    """Recommended ROAS tiers for the goods. (``queryAdBidResult[].predList[]`` of the
+    ``temu.searchrec.ad.roas.pred`` result.)
+    """
 
     roas: str | None = None
+    """A recommended target ROAS value, as text."""
 
 
 class AdsPredictRoasQueryAdBidResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``queryAdBidResult[]`` of the ``temu.searchrec.ad.roas.pred`` result."""
+    """Recommended ROAS tiers, one entry per goods. (``queryAdBidResult[]`` of the
+    ``temu.searchrec.ad.roas.pred`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the recommendation is for."""
+
     pred_list: list[AdsPredictRoasPred] | None = msgspec.field(default=None, name="predList")
+    """Recommended ROAS tiers for the goods."""
 
 
 class AdsPredictRoasResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1545,16 +2653,45 @@ class AdsPredictRoasResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     query_ad_bid_result: list[AdsPredictRoasQueryAdBidResult] | None = msgspec.field(
         default=None, name="queryAdBidResult"
     )
+    """Recommended ROAS tiers, one entry per goods."""
 
 
 class AdsGroup(Group):
     """The ``ads`` group of API types: ``shop.ads.<method>(...)``.
 
-    Methods: ``creatable_goods``, ``create``, ``detail``, ``goods_reports``, ``logs``,
-    ``mall_reports``, ``modify``, ``predict_roas``.
+    Methods: ``batch_modify``, ``creatable_goods``, ``create``, ``detail``,
+    ``goods_reports``, ``logs``, ``mall_reports``, ``modify``, ``predict_roas``.
     """
 
     __slots__ = ()
+
+    async def batch_modify(self, *, options: CallOptions | None = None, **params: Any) -> Any:
+        """Change the ROAS target, daily budget or status of the ads of several goods in one
+        call (only the name is known).
+
+        Wire type ``temu.searchrec.ad.batch.modify``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        The temu-docs ads introduction describes it: not atomic (some goods may change while
+        others fail, so read the result per item) and limited to one request every 5
+        seconds, which is stricter than any per-second limit the catalogue can state; space
+        calls yourself. No reference details its params.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us, eu, global. Not retried once it may have run.
+        """
+        return await self._call("temu.searchrec.ad.batch.modify", params, Any, options)
 
     async def creatable_goods(
         self,
@@ -1568,7 +2705,8 @@ class AdsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=374d1f7fefdb4232b7b7a0239cb4465d
 
         Args:
-            goods_id_list: ``goodsIdList`` (list[long], required).
+            goods_id_list: ``goodsIdList`` (list[long], required). Goods IDs to check for ad
+                eligibility.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1607,9 +2745,12 @@ class AdsGroup(Group):
         Wire type ``temu.searchrec.ad.create``. Docs:
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=7bc9231776304158a895e41a816b7805
 
+        createAdReqs.budget and .roas are LONG in the type's own table (were integer).
+
         Args:
-            create_ad_reqs: ``createAdReqs`` (list[object], required). Pass
-                AdsCreateCreateAdReqParam objects or plain dicts with wire names.
+            create_ad_reqs: ``createAdReqs`` (list[object], required). One ad to create per
+                entry: the goods, its daily budget and target ROAS. Pass AdsCreateCreateAdReqParam
+                objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1648,8 +2789,11 @@ class AdsGroup(Group):
         Wire type ``temu.searchrec.ad.detail.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=66db5438c37446f49c122829489ac6d4
 
+        goodsList holds LONG goods IDs as the type's own table says (was integer).
+
         Args:
-            goods_list: ``goodsList`` (list[integer], required).
+            goods_list: ``goodsList`` (list[long], required). Goods IDs whose ad settings and
+                metrics to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1689,10 +2833,16 @@ class AdsGroup(Group):
 
         Wire type ``temu.searchrec.ad.reports.goods.query``.
 
+        reportInfo.reportsItemList.ts typed long like the mall report's ts: it is a
+        millisecond timestamp (no nested table for this type).
+
         Args:
-            start_ts: ``startTs`` (long, optional).
-            end_ts: ``endTs`` (long, optional).
-            goods_id: ``goodsId`` (long, optional).
+            start_ts: ``startTs`` (long, optional). Start of the query window, in milliseconds
+                since the epoch (local midnight, 00:00:00.000). Unit: milliseconds since the Unix
+                epoch.
+            end_ts: ``endTs`` (long, optional). End of the query window, in milliseconds since
+                the epoch (local 23:59:59.999). Unit: milliseconds since the Unix epoch.
+            goods_id: ``goodsId`` (long, optional). Goods whose ad report to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1736,9 +2886,12 @@ class AdsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=c2c5eda51c414e788bab914a297d1881
 
         Args:
-            goods_id: ``goodsId`` (long, required).
-            start_time: ``startTime`` (long, required).
-            end_time: ``endTime`` (long, required).
+            goods_id: ``goodsId`` (long, required). Goods whose ad change log to read.
+            start_time: ``startTime`` (long, required). Start of the query window, in
+                milliseconds since the epoch (local midnight, 00:00:00.000). Unit: milliseconds
+                since the Unix epoch.
+            end_time: ``endTime`` (long, required). End of the query window, in milliseconds
+                since the epoch (local 23:59:59.999). Unit: milliseconds since the Unix epoch.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1781,8 +2934,11 @@ class AdsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=595f05856989480aa03abd58da203047
 
         Args:
-            start_ts: ``startTs`` (long, required).
-            end_ts: ``endTs`` (long, required).
+            start_ts: ``startTs`` (long, required). Start of the query window, in milliseconds
+                since the epoch (local midnight, 00:00:00.000). Unit: milliseconds since the Unix
+                epoch.
+            end_ts: ``endTs`` (long, required). End of the query window, in milliseconds since
+                the epoch (local 23:59:59.999). Unit: milliseconds since the Unix epoch.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1823,11 +2979,16 @@ class AdsGroup(Group):
         Wire type ``temu.searchrec.ad.modify``. Docs:
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=0b7140898262428eb8a4b28609112651
 
+        modifyAdDTO.budget and .roas are LONG in the type's own table (were integer).
+
         Args:
-            modify_ad_dto: ``modifyAdDTO`` (object, required). Pass AdsModifyModifyAdDtoParam
-                objects or plain dicts with wire names.
-            status: ``status`` (integer, required). One of 1 (delete), 2 (pause), 3 (open), 4
-                (modify budget), 5 (modify roas).
+            modify_ad_dto: ``modifyAdDTO`` (object, required). The ad to change and, depending
+                on status, its new budget or ROAS. Pass AdsModifyModifyAdDtoParam objects or plain
+                dicts with wire names.
+            status: ``status`` (integer, required). Which change to make: delete, pause, resume,
+                or a new budget or ROAS. One of 1 (delete the ad), 2 (pause the ad), 3 (resume a
+                paused ad), 4 (change the daily budget, given in modifyAdDTO.budget), 5 (change the
+                target ROAS, given in modifyAdDTO.roas).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1868,8 +3029,9 @@ class AdsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=1e72b5cceef545ec8f9652b9e56dd054&sub_menu_code=dfff26bad8e94ed5abaaf5cdade50c26
 
         Args:
-            goods_info_list: ``goodsInfoList`` (list[object], required). Pass
-                AdsPredictRoasGoodsInfoParam objects or plain dicts with wire names.
+            goods_info_list: ``goodsInfoList`` (list[object], required). Goods to get
+                recommended ROAS tiers for. Pass AdsPredictRoasGoodsInfoParam objects or plain dicts
+                with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

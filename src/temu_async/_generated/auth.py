@@ -14,19 +14,29 @@ from temu_async.options import CallOptions
 
 
 class AuthCreateTokenAuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``authEventCodeList[]`` of the ``bg.open.accesstoken.create`` result."""
+    """Webhook events the seller has authorised, with their permission state.
+    (``authEventCodeList[]`` of the ``bg.open.accesstoken.create`` result.)
+    """
 
     event_code: str | None = msgspec.field(default=None, name="eventCode")
+    """Code of a webhook event, e.g. bg_order_status_change_event."""
+
     permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
+    """Permission state of the event for this shop (values not documented)."""
 
 
 class AuthCreateTokenAssociatedMallToken(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``associatedMallTokenList[]`` of the ``bg.open.accesstoken.create`` result."""
+    """Tokens for related shops of the same seller, when issued together.
+    (``associatedMallTokenList[]`` of the ``bg.open.accesstoken.create`` result.)
+    """
 
     access_token: str | None = msgspec.field(default=None, name="accessToken")
+    """Access token of the related shop."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """Shop (mall) ID of the related shop."""
 
 
 class AuthCreateTokenResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -35,28 +45,54 @@ class AuthCreateTokenResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """
 
     region_id: int | None = msgspec.field(default=None, name="regionId")
+    """Region (site) ID of the shop."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """Shop (mall) ID the token belongs to."""
+
     app_subscribe_event_code_list: list[str] | None = msgspec.field(
         default=None, name="appSubscribeEventCodeList"
     )
+    """Webhook event codes the app subscribes to for this shop."""
+
     app_subscribe_status: int | None = msgspec.field(default=None, name="appSubscribeStatus")
+    """Whether the app's webhook subscription is active for the shop (values not documented)."""
+
     auth_event_code_list: list[AuthCreateTokenAuthEventCode] | None = msgspec.field(
         default=None, name="authEventCodeList"
     )
+    """Webhook events the seller has authorised, with their permission state."""
+
     access_token: str | None = msgspec.field(default=None, name="accessToken")
+    """Access token for calling the API on the shop's behalf."""
+
     associated_mall_token_list: list[AuthCreateTokenAssociatedMallToken] | None = msgspec.field(
         default=None, name="associatedMallTokenList"
     )
+    """Tokens for related shops of the same seller, when issued together."""
+
     expired_time: int | None = msgspec.field(default=None, name="expiredTime")
+    """When the access token expires, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     mall_type: int | None = msgspec.field(default=None, name="mallType")
+    """Kind of shop, e.g. local or semi-managed (values not documented)."""
+
     api_scope_list: list[str] | None = msgspec.field(default=None, name="apiScopeList")
+    """API types the token may call."""
 
 
 class AuthTokenInfoAuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``authEventCodeList[]`` of the ``bg.open.accesstoken.info.get`` result."""
+    """Webhook events the seller has authorised, with their permission state.
+    (``authEventCodeList[]`` of the ``bg.open.accesstoken.info.get`` result.)
+    """
 
     event_code: str | None = msgspec.field(default=None, name="eventCode")
+    """Code of a webhook event, e.g. bg_order_status_change_event."""
+
     permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
+    """Permission state of the event for this shop (values not documented)."""
 
 
 class AuthTokenInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -65,18 +101,37 @@ class AuthTokenInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
     region_id: int | None = msgspec.field(default=None, name="regionId")
+    """Region (site) ID of the shop."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """Shop (mall) ID the token belongs to."""
+
     app_subscribe_event_code_list: list[str] | None = msgspec.field(
         default=None, name="appSubscribeEventCodeList"
     )
+    """Webhook event codes the app subscribes to for this shop."""
+
     app_subscribe_status: int | None = msgspec.field(default=None, name="appSubscribeStatus")
+    """Whether the app's webhook subscription is active for the shop (values not documented)."""
+
     auth_event_code_list: list[AuthTokenInfoAuthEventCode] | None = msgspec.field(
         default=None, name="authEventCodeList"
     )
+    """Webhook events the seller has authorised, with their permission state."""
+
     expired_time: int | None = msgspec.field(default=None, name="expiredTime")
+    """When the access token expires, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     mall_type: int | None = msgspec.field(default=None, name="mallType")
+    """Kind of shop, e.g. local or semi-managed (values not documented)."""
+
     api_scope_list: list[str] | None = msgspec.field(default=None, name="apiScopeList")
+    """API types the token may call."""
+
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Identifier of the shop on the semi-managed side, when it has one."""
 
 
 class AuthGroup(Group):
@@ -99,7 +154,8 @@ class AuthGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=82674d12ebe64af2820d62ebbc2ecc16
 
         Args:
-            code: ``code`` (string, optional).
+            code: ``code`` (string, optional). One-time authorisation code from the seller's
+                consent redirect; valid for 10 minutes.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -20,16 +20,37 @@ from temu_async.pagination import paginated
 class ComplianceCertUploadItemsCertNeedUploadItem(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``certNeedUploadItems[]`` of the ``bg.arbok.open.cert.queryNeedUploadItems`` result."""
+    """What must be uploaded for this certificate type. (``certNeedUploadItems[]`` of the
+    ``bg.arbok.open.cert.queryNeedUploadItems`` result.)
+    """
 
     alias_name: str | None = msgspec.field(default=None, name="aliasName")
+    """Display name of the item to upload."""
+
     has_expire_time: bool | None = msgspec.field(default=None, name="hasExpireTime")
+    """Whether the item carries an expiry date that must be given."""
+
     expire_days: int | None = msgspec.field(default=None, name="expireDays")
+    """How long the item stays valid, in days. Unit: days."""
+
     need_show_customer: bool | None = msgspec.field(default=None, name="needShowCustomer")
+    """Whether the item is shown to shoppers."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """Expiry of the item, in milliseconds since the epoch (unit inferred: the references show
+    no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     expire_type: int | None = msgspec.field(default=None, name="expireType")
+    """How the expiry is determined (values not documented)."""
+
     expire_notice_days: int | None = msgspec.field(default=None, name="expireNoticeDays")
+    """How many days before expiry the seller is warned. Unit: days."""
+
     content_type: int | None = msgspec.field(default=None, name="contentType")
+    """What kind of content the item is: 1 certificate, 2 test report, 3 number, 4 photo, 5
+    check items, 6 energy label.
+    """
 
 
 class ComplianceCertUploadItemsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -40,137 +61,247 @@ class ComplianceCertUploadItemsResult(msgspec.Struct, kw_only=True, omit_default
     cert_need_upload_items: list[ComplianceCertUploadItemsCertNeedUploadItem] | None = (
         msgspec.field(default=None, name="certNeedUploadItems")
     )
+    """What must be uploaded for this certificate type."""
 
 
 class ComplianceEditRepParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``editReqList[].repList[]`` of ``bg.compliance.edit`` params."""
+    """Responsible persons to link to the product. (``editReqList[].repList[]`` of
+    ``bg.compliance.edit`` params.)
+    """
 
     rep_id: int | None = msgspec.field(default=None, name="repId")
+    """ID of a responsible person registered in Seller Center."""
 
 
 class ComplianceEditEditReqParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``editReqList[]`` of ``bg.compliance.edit`` params."""
+    """Compliance entries to write, one per compliance kind. (``editReqList[]`` of
+    ``bg.compliance.edit`` params.)
+    """
 
     input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID, each with name, per-language text and multi-line
+    inputs.
+    """
+
     rep_list: Sequence[ComplianceEditRepParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="repList"
     )
+    """Responsible persons to link to the product."""
+
     properties: Mapping[str, Any] | None = None
+    """Chosen values keyed by property ID; each value is a list of value IDs."""
+
     compliance_type: int | None = msgspec.field(default=None, name="complianceType")
+    """Kind of compliance information this entry writes."""
 
 
 class ComplianceExtraTemplateNormalPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``normalPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params."""
+    """Ordinary product properties of the goods, as chosen at listing time.
+    (``normalPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params.)
+    """
 
     vid: int | None = None
+    """Property value ID chosen (0 when the value is typed in)."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     value: str | None = None
+    """Typed-in value, for input-type properties."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
 class ComplianceExtraTemplateGovernPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``governPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params."""
+    """Governance (compliance) properties already filled for the goods.
+    (``governPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params.)
+    """
 
     vid: int | None = None
+    """Property value ID chosen (0 when the value is typed in)."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     value: str | None = None
+    """Typed-in value, for input-type properties."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
 class ComplianceExtraTemplateRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``repInfoList[]`` of ``bg.local.goods.compliance.extra.template.get`` params."""
+    """Responsible persons already linked to the goods, by kind. (``repInfoList[]`` of
+    ``bg.local.goods.compliance.extra.template.get`` params.)
+    """
 
     compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
+    """Kind of responsible person (e.g. 2 EU responsible person, 3 manufacturer, 4 after-sales
+    representative).
+    """
+
     rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
+    """IDs of the responsible persons of that kind."""
 
 
 class ComplianceExtraTemplateExtraComplianceInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``extraComplianceInfoList[]`` of the ``bg.local.goods.compliance.extra.template.get``
-    result.
+    """Extra compliance blocks the goods needs, by kind. (``extraComplianceInfoList[]`` of the
+    ``bg.local.goods.compliance.extra.template.get`` result.)
     """
 
     type_: int | None = msgspec.field(default=None, name="type")
+    """Kind of extra compliance block (values not documented)."""
+
     is_required: bool | None = msgspec.field(default=None, name="isRequired")
+    """Whether the block must be filled before the goods can sell."""
 
 
 class ComplianceExtraTemplateGuideFileRequirement(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``guideFileRequirement`` of the ``bg.local.goods.compliance.extra.template.get`` result."""
+    """Whether an instruction manual must be uploaded, and in which languages.
+    (``guideFileRequirement`` of the ``bg.local.goods.compliance.extra.template.get``
+    result.)
+    """
 
     is_required: bool | None = msgspec.field(default=None, name="isRequired")
+    """Whether an instruction manual (PDF) must be uploaded."""
+
     required_language_list: list[str] | None = msgspec.field(
         default=None, name="requiredLanguageList"
     )
+    """Languages in which the manual must be supplied."""
 
 
 class ComplianceExtraTemplateTemplateGoodsPropertyConfigDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``extraTemplateList[].templateGoodsPropertyConfigDTOList[]`` of the
-    ``bg.local.goods.compliance.extra.template.get`` result.
+    """Which SKU values show which template properties.
+    (``extraTemplateList[].templateGoodsPropertyConfigDTOList[]`` of the
+    ``bg.local.goods.compliance.extra.template.get`` result.)
     """
 
     show_sku_vid_list: list[int] | None = msgspec.field(default=None, name="showSkuVidList")
+    """SKU property value IDs for which the property is shown."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID the rule is about."""
 
 
 class ComplianceExtraTemplatePropertyValue(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``extraTemplateList[].templatePropertyDTOList[].propertyValueList[]`` of the
-    ``bg.local.goods.compliance.extra.template.get`` result.
+    """Values that may be chosen for the property.
+    (``extraTemplateList[].templatePropertyDTOList[].propertyValueList[]`` of the
+    ``bg.local.goods.compliance.extra.template.get`` result.)
     """
 
     vid: int | None = None
+    """ID of one value that may be chosen for the property."""
+
     parent_vid_list: list[int] | None = msgspec.field(default=None, name="parentVidList")
+    """Parent value IDs under which this value may be chosen."""
+
     value_name: str | None = msgspec.field(default=None, name="valueName")
+    """Display name of the property value."""
 
 
 class ComplianceExtraTemplateTemplatePropertyDto(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``extraTemplateList[].templatePropertyDTOList[]`` of the
-    ``bg.local.goods.compliance.extra.template.get`` result.
+    """Properties of the template and how each is filled.
+    (``extraTemplateList[].templatePropertyDTOList[]`` of the
+    ``bg.local.goods.compliance.extra.template.get`` result.)
     """
 
     max_: str | None = msgspec.field(default=None, name="max")
+    """Largest value allowed for the input, as text."""
+
     parent_pid: int | None = msgspec.field(default=None, name="parentPid")
+    """Parent property ID this property depends on."""
+
     parent_vid_list: list[int] | None = msgspec.field(default=None, name="parentVidList")
+    """Parent property value IDs that make this item appear when chosen."""
+
     exclude_vid_map: dict[str, Any] | None = msgspec.field(default=None, name="excludeVidMap")
+    """Mutually exclusive values: once a key value is chosen, the listed values may not be."""
+
     input_title: str | None = msgspec.field(default=None, name="inputTitle")
+    """Label shown next to the input box."""
+
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
+    """Decimal places allowed in the input; 0 means whole numbers only."""
+
     select_num: int | None = msgspec.field(default=None, name="selectNum")
+    """Maximum number of values that may be chosen."""
+
     input_num: int | None = msgspec.field(default=None, name="inputNum")
+    """Maximum number of values that may be typed in."""
+
     unit: str | None = None
+    """Unit of the input value, e.g. a measurement unit."""
+
     min_: str | None = msgspec.field(default=None, name="min")
+    """Smallest value allowed for the input, as text."""
+
     control_type: int | None = msgspec.field(default=None, name="controlType")
+    """How the property is filled: 0 input, 1 choose, 3 input or choose, 5-8 date pickers, 16
+    choose plus input, 17 multi-line, 18 two-value ratio.
+    """
+
     property_name: str | None = msgspec.field(default=None, name="propertyName")
+    """Display name of the property."""
+
     property_desc: str | None = msgspec.field(default=None, name="propertyDesc")
+    """Explanatory text telling the seller what the property means."""
+
     input_type: int | None = msgspec.field(default=None, name="inputType")
+    """Kind of value the input accepts (values not documented in the references)."""
+
     property_value_list: list[ComplianceExtraTemplatePropertyValue] | None = msgspec.field(
         default=None, name="propertyValueList"
     )
+    """Values that may be chosen for the property."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID; the key to use in properties or inputText."""
 
 
 class ComplianceExtraTemplateExtraTemplate(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``extraTemplateList[]`` of the ``bg.local.goods.compliance.extra.template.get`` result."""
+    """Governance-attribute templates the goods must fill. (``extraTemplateList[]`` of the
+    ``bg.local.goods.compliance.extra.template.get`` result.)
+    """
 
     is_required: bool | None = msgspec.field(default=None, name="isRequired")
+    """Whether the template must be filled before the goods can sell."""
+
     template_dimension_type: int | None = msgspec.field(default=None, name="templateDimensionType")
+    """Level the template is filled at: 1 goods, 2 goods and SKU, 3 SKU."""
+
     template_goods_property_config_dto_list: (
         list[ComplianceExtraTemplateTemplateGoodsPropertyConfigDto] | None
     ) = msgspec.field(default=None, name="templateGoodsPropertyConfigDTOList")
+    """Which SKU values show which template properties."""
+
     support_multi_group: bool | None = msgspec.field(default=None, name="supportMultiGroup")
+    """Whether several groups of values may be filled for the template."""
+
     template_desc: str | None = msgspec.field(default=None, name="templateDesc")
+    """Explanatory text describing what the template covers."""
+
     check_type_name: str | None = msgspec.field(default=None, name="checkTypeName")
+    """Name of the compliance check the template serves."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Template ID to send back in extraTemplate when listing or editing."""
+
     template_property_dto_list: list[ComplianceExtraTemplateTemplatePropertyDto] | None = (
         msgspec.field(default=None, name="templatePropertyDTOList")
     )
+    """Properties of the template and how each is filled."""
 
 
 class ComplianceExtraTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -181,47 +312,97 @@ class ComplianceExtraTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=
     extra_compliance_info_list: list[ComplianceExtraTemplateExtraComplianceInfo] | None = (
         msgspec.field(default=None, name="extraComplianceInfoList")
     )
+    """Extra compliance blocks the goods needs, by kind."""
+
     guide_file_requirement: ComplianceExtraTemplateGuideFileRequirement | None = msgspec.field(
         default=None, name="guideFileRequirement"
     )
+    """Whether an instruction manual must be uploaded, and in which languages."""
+
     extra_template_list: list[ComplianceExtraTemplateExtraTemplate] | None = msgspec.field(
         default=None, name="extraTemplateList"
     )
+    """Governance-attribute templates the goods must fill."""
 
 
 class ComplianceFillOptionsRepAddressInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``authRepInfoList[].repAddressInfo`` of the
-    ``bg.local.goods.compliance.info.fill.list.query`` result.
+    """Address of the responsible person. (``authRepInfoList[].repAddressInfo`` of the
+    ``bg.local.goods.compliance.info.fill.list.query`` result.)
     """
 
     address_line_two: str | None = msgspec.field(default=None, name="addressLineTwo")
+    """Second line of the street address."""
+
     city: str | None = None
+    """City of the responsible person's address."""
+
     state_name: str | None = msgspec.field(default=None, name="stateName")
+    """State or province of the address."""
+
     region_name: str | None = msgspec.field(default=None, name="regionName")
+    """Country or region of the address."""
+
     address_line_one: str | None = msgspec.field(default=None, name="addressLineOne")
+    """First line of the street address."""
+
     full_name: str | None = msgspec.field(default=None, name="fullName")
+    """The whole address as one formatted line."""
+
     is_eu: bool | None = msgspec.field(default=None, name="isEU")
+    """Whether the address is inside the European Union."""
+
     region_name_short: str | None = msgspec.field(default=None, name="regionNameShort")
+    """Short code of the country or region."""
+
     state_short_name: str | None = msgspec.field(default=None, name="stateShortName")
+    """Short code of the state or province."""
 
 
 class ComplianceFillOptionsAuthRepInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``authRepInfoList[]`` of the ``bg.local.goods.compliance.info.fill.list.query`` result."""
+    """Responsible persons registered by the seller that can be linked to goods.
+    (``authRepInfoList[]`` of the ``bg.local.goods.compliance.info.fill.list.query``
+    result.)
+    """
 
     rep_status: int | None = msgspec.field(default=None, name="repStatus")
+    """Application status; 3 means approved and usable."""
+
     rep_type: int | None = msgspec.field(default=None, name="repType")
+    """Kind: 2 EU responsible person, 3 EU manufacturer, 4 Korea after-sales representative, 5
+    Turkey representative.
+    """
+
     rep_tel_code: int | None = msgspec.field(default=None, name="repTelCode")
+    """Telephone country calling code of the responsible person."""
+
     rep_mobile: str | None = msgspec.field(default=None, name="repMobile")
+    """Telephone number of the responsible person."""
+
     rep_name: str | None = msgspec.field(default=None, name="repName")
+    """Name of the responsible person or company."""
+
     person_type: int | None = msgspec.field(default=None, name="personType")
+    """Whether the responsible person is an individual or a company (values not documented)."""
+
     end_timestamp: int | None = msgspec.field(default=None, name="endTimestamp")
+    """End of the responsible person's validity, in milliseconds since the epoch (unit
+    inferred: the references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     rep_id: int | None = msgspec.field(default=None, name="repId")
+    """ID of a responsible person registered in Seller Center."""
+
     start_timestamp: int | None = msgspec.field(default=None, name="startTimestamp")
+    """Start of the responsible person's validity, in milliseconds since the epoch (unit
+    inferred: the references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     rep_address_info: ComplianceFillOptionsRepAddressInfo | None = msgspec.field(
         default=None, name="repAddressInfo"
     )
+    """Address of the responsible person."""
 
 
 class ComplianceFillOptionsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -230,94 +411,152 @@ class ComplianceFillOptionsResult(msgspec.Struct, kw_only=True, omit_defaults=Tr
     """
 
     total: int | None = None
+    """Number of matching entries over all pages."""
+
     auth_rep_info_list: list[ComplianceFillOptionsAuthRepInfo] | None = msgspec.field(
         default=None, name="authRepInfoList"
     )
+    """Responsible persons registered by the seller that can be linked to goods."""
 
 
 class ComplianceGoodsListOptionalConditionParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``optionalConditionList[]`` of ``bg.local.compliance.goods.list.query`` params."""
+    """Filters on a particular compliance item. (``optionalConditionList[]`` of
+    ``bg.local.compliance.goods.list.query`` params.)
+    """
 
     actual_photo_check_type: int | None = msgspec.field(default=None, name="actualPhotoCheckType")
+    """Actual-photo check type to filter by; needed when complianceType is 3."""
+
     cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Certificate check type to filter by; used when complianceType is 4."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Governance-attribute template to filter by."""
+
     rep_type: Literal[2, 3] | None = msgspec.field(default=None, name="repType")
-    """One of 2 (EU responsible person), 3 (manufacturer)."""
+    """Responsible-person kind to filter by; needed when complianceType is 2. (one of 2 (EU
+    responsible person), 3 (manufacturer))
+    """
 
     compliance_type: Literal[1, 2] | None = msgspec.field(default=None, name="complianceType")
-    """One of 1 (Governance attributes), 2 (General Product Safety Regulation)."""
+    """Which compliance item the filter is about. (one of 1 (governance attributes, the extra
+    template), 2 (GPSR, the EU General Product Safety Regulation responsible persons))
+    """
 
 
 class ComplianceGoodsListExtraTemplateInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsList[].extraTemplateInfoList[]`` of the ``bg.local.compliance.goods.list.query``
-    result.
+    """Governance-attribute templates of the goods and their status.
+    (``goodsList[].extraTemplateInfoList[]`` of the ``bg.local.compliance.goods.list.query``
+    result.)
     """
 
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """ID of the governance-attribute template the status refers to."""
+
     status: int | None = None
+    """Compliance review status of this item (see statusList for the values)."""
 
 
 class ComplianceGoodsListGpsrInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].gpsrInfoList[]`` of the ``bg.local.compliance.goods.list.query`` result."""
+    """GPSR (EU product safety) responsible persons of the goods and their status.
+    (``goodsList[].gpsrInfoList[]`` of the ``bg.local.compliance.goods.list.query`` result.)
+    """
 
     rep_type: int | None = msgspec.field(default=None, name="repType")
-    """Known values 2 (EU responsible person), 3 (manufacturer)."""
+    """Kind: 2 EU responsible person, 3 manufacturer. (known values 2 (EU responsible person),
+    3 (manufacturer))
+    """
 
     status: int | None = None
+    """Compliance review status of this item (see statusList for the values)."""
 
 
 class ComplianceGoodsListRepInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].repInfoList[]`` of the ``bg.local.compliance.goods.list.query`` result."""
+    """Other responsible persons (e.g. 4 after-sales representative) and their status.
+    (``goodsList[].repInfoList[]`` of the ``bg.local.compliance.goods.list.query`` result.)
+    """
 
     rep_type: int | None = msgspec.field(default=None, name="repType")
+    """Kind of responsible person, e.g. 4 after-sales (A/S) representative."""
+
     status: int | None = None
+    """Compliance review status of this item (see statusList for the values)."""
 
 
 class ComplianceGoodsListActualPhoto(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].actualPhotoList[]`` of the ``bg.local.compliance.goods.list.query``
-    result.
+    """Actual-photo checks of the goods and their status. (``goodsList[].actualPhotoList[]`` of
+    the ``bg.local.compliance.goods.list.query`` result.)
     """
 
     actual_photo_check_type: int | None = msgspec.field(default=None, name="actualPhotoCheckType")
+    """Check type of the actual photo."""
+
     status: int | None = None
+    """Compliance review status of this item (see statusList for the values)."""
 
 
 class ComplianceGoodsListCertificateInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsList[].certificateInfoList[]`` of the ``bg.local.compliance.goods.list.query``
-    result.
+    """Certificates of the goods and their status. (``goodsList[].certificateInfoList[]`` of
+    the ``bg.local.compliance.goods.list.query`` result.)
     """
 
     cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Certificate check type the status refers to."""
+
     status: int | None = None
+    """Compliance review status of this item (see statusList for the values)."""
 
 
 class ComplianceGoodsListGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``bg.local.compliance.goods.list.query`` result."""
+    """Goods with their compliance items and statuses. (``goodsList[]`` of the
+    ``bg.local.compliance.goods.list.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods (product) this entry is about."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Title of the goods as listed."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the goods' thumbnail image."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own code for the goods."""
+
     crt_time: int | None = msgspec.field(default=None, name="crtTime")
+    """When the goods was created, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     extra_template_info_list: list[ComplianceGoodsListExtraTemplateInfo] | None = msgspec.field(
         default=None, name="extraTemplateInfoList"
     )
+    """Governance-attribute templates of the goods and their status."""
+
     gpsr_info_list: list[ComplianceGoodsListGpsrInfo] | None = msgspec.field(
         default=None, name="gpsrInfoList"
     )
+    """GPSR (EU product safety) responsible persons of the goods and their status."""
+
     rep_info_list: list[ComplianceGoodsListRepInfo] | None = msgspec.field(
         default=None, name="repInfoList"
     )
+    """Other responsible persons (e.g. 4 after-sales representative) and their status."""
+
     actual_photo_list: list[ComplianceGoodsListActualPhoto] | None = msgspec.field(
         default=None, name="actualPhotoList"
     )
+    """Actual-photo checks of the goods and their status."""
+
     certificate_info_list: list[ComplianceGoodsListCertificateInfo] | None = msgspec.field(
         default=None, name="certificateInfoList"
     )
+    """Certificates of the goods and their status."""
 
 
 class ComplianceGoodsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -326,39 +565,58 @@ class ComplianceGoodsListResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     total: int | None = None
+    """Number of matching goods over all pages."""
+
     goods_list: list[ComplianceGoodsListGoods] | None = msgspec.field(
         default=None, name="goodsList"
     )
+    """Goods with their compliance items and statuses."""
 
 
 class ComplianceLabelsSkuComplianceLabel(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``pageResult.data[].skuComplianceLabels[]`` of the ``bg.goods.compliancelabel.get``
-    result.
+    """Compliance labels of each SKU of the product.
+    (``pageResult.data[].skuComplianceLabels[]`` of the ``bg.goods.compliancelabel.get``
+    result.)
     """
 
     compliance_label_pics: list[str] | None = msgspec.field(
         default=None, name="complianceLabelPics"
     )
+    """URLs of the compliance label images."""
+
     compliance_label_status: int | None = msgspec.field(default=None, name="complianceLabelStatus")
+    """Status of the SKU's compliance label (values not documented)."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """ID of the SKU this entry is about."""
 
 
 class ComplianceLabelsData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageResult.data[]`` of the ``bg.goods.compliancelabel.get`` result."""
+    """Products on this page, each with its SKU compliance labels. (``pageResult.data[]`` of
+    the ``bg.goods.compliancelabel.get`` result.)
+    """
 
     product_id: int | None = msgspec.field(default=None, name="productId")
+    """Product (SPU) ID the labels belong to."""
+
     sku_compliance_labels: list[ComplianceLabelsSkuComplianceLabel] | None = msgspec.field(
         default=None, name="skuComplianceLabels"
     )
+    """Compliance labels of each SKU of the product."""
 
 
 class ComplianceLabelsPageResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageResult`` of the ``bg.goods.compliancelabel.get`` result."""
+    """One page of products with their SKU compliance labels. (``pageResult`` of the
+    ``bg.goods.compliancelabel.get`` result.)
+    """
 
     data: list[ComplianceLabelsData] | None = None
+    """Products on this page, each with its SKU compliance labels."""
+
     total_count: int | None = msgspec.field(default=None, name="totalCount")
+    """Number of products over all pages."""
 
 
 class ComplianceLabelsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -367,165 +625,227 @@ class ComplianceLabelsResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """
 
     page_result: ComplianceLabelsPageResult | None = msgspec.field(default=None, name="pageResult")
+    """One page of products with their SKU compliance labels."""
 
 
 class ComplianceLocalEditAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificateInfo.certificateDetailList[].authCodes[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Certificate numbers, one entry per number.
+    (``certificateInfo.certificateDetailList[].authCodes[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """At most 120 characters."""
+    """Certificate number (up to 120 characters). (at most 120 characters)"""
 
 
 class ComplianceLocalEditCertFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificateInfo.certificateDetailList[].certFiles[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Certificate files (at most 6). (``certificateInfo.certificateDetailList[].certFiles[]``
+    of ``bg.local.goods.compliance.edit`` params.)
     """
 
     file_name: str = msgspec.field(name="fileName")
-    """At most 200 characters."""
+    """File name (up to 200 characters). (at most 200 characters)"""
 
     file_url: str = msgspec.field(name="fileUrl")
+    """URL of the uploaded file."""
+
     language: str | None = None
+    """Language the document is written in, as a language code."""
 
 
 class ComplianceLocalEditInspectReportFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Test report files (at most 6).
+    (``certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     file_name: str = msgspec.field(name="fileName")
-    """At most 200 characters."""
+    """File name (up to 200 characters). (at most 200 characters)"""
 
     file_url: str = msgspec.field(name="fileUrl")
+    """URL of the uploaded file."""
+
     language: str | None = None
+    """Language the document is written in, as a language code."""
 
 
 class ComplianceLocalEditCertificateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificateInfo.certificateDetailList[]`` of ``bg.local.goods.compliance.edit``
-    params.
+    """One entry per certificate type. (``certificateInfo.certificateDetailList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     auth_codes: Sequence[ComplianceLocalEditAuthCodeParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="authCodes")
     )
+    """Certificate numbers, one entry per number."""
+
     cert_type: int = msgspec.field(name="certType")
+    """Certificate type, from bg.local.goods.compliance.rules.get."""
+
     skip: bool | None = None
+    """Skip this certificate for now (not skipped when omitted)."""
+
     cert_files: Sequence[ComplianceLocalEditCertFileParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="certFiles")
     )
-    """At most 6 items."""
+    """Certificate files (at most 6). (at most 6 items)"""
 
     inspect_report_files: (
         Sequence[ComplianceLocalEditInspectReportFileParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="inspectReportFiles")
-    """At most 6 items."""
+    """Test report files (at most 6). (at most 6 items)"""
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """At most 120 characters."""
+    """Certificate number (up to 120 characters). (at most 120 characters)"""
 
 
 class ComplianceLocalEditCertificateInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificateInfo`` of ``bg.local.goods.compliance.edit`` params."""
+    """Certificates and test reports of the goods. (``certificateInfo`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
 
     certificate_detail_list: (
         Sequence[ComplianceLocalEditCertificateDetailParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="certificateDetailList")
+    """One entry per certificate type."""
 
 
 class ComplianceLocalEditImageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[].imageList[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Photos of those SKUs, as uploaded image URLs.
+    (``actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[].imageList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     image_url: str = msgspec.field(name="imageUrl")
+    """URL of an uploaded photo."""
 
 
 class ComplianceLocalEditSkuPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Photos per group of SKUs. (``actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec IDs of the SKUs the photos show."""
+
     image_list: Sequence[ComplianceLocalEditImageParam | Mapping[str, Any]] = msgspec.field(
         name="imageList"
     )
+    """Photos of those SKUs, as uploaded image URLs."""
 
 
 class ComplianceLocalEditActualPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``actualPhoto.actualPhotoInfoList[]`` of ``bg.local.goods.compliance.edit`` params."""
+    """One entry per photo position. (``actualPhoto.actualPhotoInfoList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
 
     sku_photo_info_list: Sequence[ComplianceLocalEditSkuPhotoInfoParam | Mapping[str, Any]] = (
         msgspec.field(name="skuPhotoInfoList")
     )
+    """Photos per group of SKUs."""
+
     same_sku: bool = msgspec.field(name="sameSku")
+    """Whether all SKUs look the same, so one set of photos serves them all."""
+
     position: int
+    """Photo position, from the rules' actualPhotoRequirement.position."""
 
 
 class ComplianceLocalEditActualPhotoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``actualPhoto`` of ``bg.local.goods.compliance.edit`` params."""
+    """Actual photos of the goods, as the rules' actualPhotoRequirement asks. (``actualPhoto``
+    of ``bg.local.goods.compliance.edit`` params.)
+    """
 
     actual_photo_info_list: (
         Sequence[ComplianceLocalEditActualPhotoInfoParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="actualPhotoInfoList")
+    """One entry per photo position."""
+
     skip: bool | None = None
+    """Skip the actual photos for now (not skipped when omitted)."""
 
 
 class ComplianceLocalEditRepDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``repInfo.repDetailList[]`` of ``bg.local.goods.compliance.edit`` params."""
+    """One entry per responsible-person kind. (``repInfo.repDetailList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
 
     compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
+    """Kind of responsible person (e.g. 4 after-sales representative)."""
+
     rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
+    """IDs of the responsible persons of that kind."""
 
 
 class ComplianceLocalEditRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``repInfo`` of ``bg.local.goods.compliance.edit`` params."""
+    """Responsible persons to link to the goods. (``repInfo`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
 
     rep_detail_list: Sequence[ComplianceLocalEditRepDetailParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="repDetailList")
     )
+    """One entry per responsible-person kind."""
 
 
 class ComplianceLocalEditInputTextParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Property values that apply to those SKUs.
+    (``extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID."""
+
     properties: Mapping[str, Any] | None = None
+    """Chosen value IDs keyed by property ID."""
 
 
 class ComplianceLocalEditCompliancePropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``extraTemplate.extraTemplateDetailList[].compliancePropertyList[]`` of
-    ``bg.local.goods.compliance.edit`` params.
+    """Per-SKU values, for templates filled at SKU level.
+    (``extraTemplate.extraTemplateDetailList[].compliancePropertyList[]`` of
+    ``bg.local.goods.compliance.edit`` params.)
     """
 
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec IDs of the SKUs the values apply to."""
+
     input_text_list: Sequence[ComplianceLocalEditInputTextParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="inputTextList")
     )
+    """Property values that apply to those SKUs."""
 
 
 class ComplianceLocalEditExtraTemplateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.compliance.edit``
-    params.
+    """One entry per governance-attribute template.
+    (``extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.compliance.edit``
+    params.)
     """
 
     input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID, each as {name} or {multiLineInputs}."""
+
     compliance_property_list: (
         Sequence[ComplianceLocalEditCompliancePropertyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="compliancePropertyList")
+    """Per-SKU values, for templates filled at SKU level."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Template ID, from bg.local.goods.compliance.extra.template.get."""
+
     properties: Mapping[str, Any] | None = None
+    """Chosen value IDs keyed by property ID (for choose-type controls)."""
 
 
 class ComplianceLocalEditExtraTemplateParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``extraTemplate`` of ``bg.local.goods.compliance.edit`` params."""
+    """Governance-attribute values of the goods. (``extraTemplate`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
 
     extra_template_detail_list: (
         Sequence[ComplianceLocalEditExtraTemplateDetailParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="extraTemplateDetailList")
+    """One entry per governance-attribute template."""
 
 
 class ComplianceLocalEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -534,83 +854,169 @@ class ComplianceLocalEditResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods whose compliance information was changed."""
 
 
 class ComplianceMetadataRepAddressInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``complianceInfoList[].repDetailList[].repAddressInfo`` of the
-    ``bg.compliance.metadata.get`` result.
+    """Address of the responsible person.
+    (``complianceInfoList[].repDetailList[].repAddressInfo`` of the
+    ``bg.compliance.metadata.get`` result.)
     """
 
     address_line_one: str | None = msgspec.field(default=None, name="addressLineOne")
+    """First line of the street address."""
+
     city: str | None = None
+    """City of the responsible person's address."""
+
     state_name: str | None = msgspec.field(default=None, name="stateName")
+    """State or province of the address."""
+
     region_name: str | None = msgspec.field(default=None, name="regionName")
+    """Country or region of the address."""
 
 
 class ComplianceMetadataRepDetail(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``complianceInfoList[].repDetailList[]`` of the ``bg.compliance.metadata.get`` result."""
+    """Responsible persons linked for this item. (``complianceInfoList[].repDetailList[]`` of
+    the ``bg.compliance.metadata.get`` result.)
+    """
 
     rep_status: int | None = msgspec.field(default=None, name="repStatus")
+    """Application status of the responsible person; 3 means approved and usable."""
+
     rep_name: str | None = msgspec.field(default=None, name="repName")
+    """Name of the responsible person or company."""
+
     person_type: int | None = msgspec.field(default=None, name="personType")
+    """Whether the responsible person is an individual or a company (values not documented)."""
+
     end_timestamp: int | None = msgspec.field(default=None, name="endTimestamp")
+    """End of the responsible person's validity, in milliseconds since the epoch (unit
+    inferred: the references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     rep_id: int | None = msgspec.field(default=None, name="repId")
+    """ID of a responsible person registered in Seller Center."""
+
     start_timestamp: int | None = msgspec.field(default=None, name="startTimestamp")
+    """Start of the responsible person's validity, in milliseconds since the epoch (unit
+    inferred: the references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     rep_address_info: ComplianceMetadataRepAddressInfo | None = msgspec.field(
         default=None, name="repAddressInfo"
     )
+    """Address of the responsible person."""
 
 
 class ComplianceMetadataPropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``complianceInfoList[].propertyList[].propertyValueList[]`` of the
-    ``bg.compliance.metadata.get`` result.
+    """Values that may be chosen for the property.
+    (``complianceInfoList[].propertyList[].propertyValueList[]`` of the
+    ``bg.compliance.metadata.get`` result.)
     """
 
     vid: int | None = None
+    """ID of one value that may be chosen for the property."""
+
     parent_vid_list: list[int] | None = msgspec.field(default=None, name="parentVidList")
+    """Parent property value IDs that make this item appear when chosen."""
+
     lang_value_name_map: dict[str, Any] | None = msgspec.field(
         default=None, name="langValueNameMap"
     )
+    """Value name per language code."""
+
     value_name: str | None = msgspec.field(default=None, name="valueName")
+    """Display name of the property value."""
 
 
 class ComplianceMetadataProperty(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``complianceInfoList[].propertyList[]`` of the ``bg.compliance.metadata.get`` result."""
+    """Properties to fill for this item and how each is filled.
+    (``complianceInfoList[].propertyList[]`` of the ``bg.compliance.metadata.get`` result.)
+    """
 
     max_: float | None = msgspec.field(default=None, name="max")
+    """Largest value allowed for the input."""
+
     parent_pid: int | None = msgspec.field(default=None, name="parentPid")
+    """Parent property ID this property depends on."""
+
     parent_vid_list: list[int] | None = msgspec.field(default=None, name="parentVidList")
+    """Parent property value IDs that make this item appear when chosen."""
+
     exclude_vid_map: dict[str, Any] | None = msgspec.field(default=None, name="excludeVidMap")
+    """Mutually exclusive values: once a key value is chosen, the listed values may not be."""
+
     lang_desc_map: dict[str, Any] | None = msgspec.field(default=None, name="langDescMap")
+    """Property explanation per language code."""
+
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
+    """Decimal places allowed in the input; 0 means whole numbers only."""
+
     select_num: int | None = msgspec.field(default=None, name="selectNum")
+    """Maximum number of values that may be chosen."""
+
     input_num: int | None = msgspec.field(default=None, name="inputNum")
+    """Maximum number of values that may be typed in."""
+
     need_trans_lang: list[str] | None = msgspec.field(default=None, name="needTransLang")
+    """Languages the typed value must be translated into."""
+
     unit: str | None = None
+    """Unit of the input value, e.g. a measurement unit."""
+
     min_: float | None = msgspec.field(default=None, name="min")
+    """Smallest value allowed for the input."""
+
     control_type: int | None = msgspec.field(default=None, name="controlType")
+    """How the property is filled: 0 input, 1 choose, 3 input or choose, 5-8 date pickers, 16
+    choose plus input, 17 multi-line, 18 two-value ratio.
+    """
+
     property_name: str | None = msgspec.field(default=None, name="propertyName")
+    """Display name of the property."""
+
     input_type: int | None = msgspec.field(default=None, name="inputType")
+    """Kind of value the input accepts (values not documented in the references)."""
+
     property_value_list: list[ComplianceMetadataPropertyValue] | None = msgspec.field(
         default=None, name="propertyValueList"
     )
+    """Values that may be chosen for the property."""
+
     property_id: int | None = msgspec.field(default=None, name="propertyId")
+    """Property ID; the key to use when writing the value."""
+
     desc: str | None = None
+    """Explanatory text telling the seller what the property means."""
 
 
 class ComplianceMetadataComplianceInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``complianceInfoList[]`` of the ``bg.compliance.metadata.get`` result."""
+    """Compliance items of the product, with their properties and status.
+    (``complianceInfoList[]`` of the ``bg.compliance.metadata.get`` result.)
+    """
 
     name: str | None = None
+    """Name of the compliance item."""
+
     rep_detail_list: list[ComplianceMetadataRepDetail] | None = msgspec.field(
         default=None, name="repDetailList"
     )
+    """Responsible persons linked for this item."""
+
     property_list: list[ComplianceMetadataProperty] | None = msgspec.field(
         default=None, name="propertyList"
     )
+    """Properties to fill for this item and how each is filled."""
+
     compliance_type: int | None = msgspec.field(default=None, name="complianceType")
+    """Kind of compliance item, e.g. governance attributes or responsible persons."""
+
     status: int | None = None
+    """Completion or review status of the item (values not documented)."""
+
     desc: str | None = None
+    """Explanation of the compliance item."""
 
 
 class ComplianceMetadataResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -621,17 +1027,31 @@ class ComplianceMetadataResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     compliance_info_list: list[ComplianceMetadataComplianceInfo] | None = msgspec.field(
         default=None, name="complianceInfoList"
     )
+    """Compliance items of the product, with their properties and status."""
 
 
 class ComplianceProductCertsProductCert(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``productCertList[]`` of the ``bg.arbok.open.product.cert.query`` result."""
+    """Certificates of the product and their review state. (``productCertList[]`` of the
+    ``bg.arbok.open.product.cert.query`` result.)
+    """
 
     update_reason: str | None = msgspec.field(default=None, name="updateReason")
+    """Why the certificate must be updated, when it must."""
+
     audit_status: int | None = msgspec.field(default=None, name="auditStatus")
+    """Review status of the certificate (values not documented)."""
+
     cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Code of the certificate (qualification) type."""
+
     reject_reason: str | None = msgspec.field(default=None, name="rejectReason")
+    """Why the certificate was rejected, when it was."""
+
     cert_name: str | None = msgspec.field(default=None, name="certName")
+    """Display name of the certificate type."""
+
     update_status: int | None = msgspec.field(default=None, name="updateStatus")
+    """Whether the certificate must be updated (values not documented)."""
 
 
 class ComplianceProductCertsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -642,14 +1062,22 @@ class ComplianceProductCertsResult(msgspec.Struct, kw_only=True, omit_defaults=T
     product_cert_list: list[ComplianceProductCertsProductCert] | None = msgspec.field(
         default=None, name="productCertList"
     )
+    """Certificates of the product and their review state."""
 
 
 class CompliancePropertyCheckNormalPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``normalPropertyList[]`` of ``bg.local.goods.compliance.property.check`` params."""
+    """Product properties to check against the site's sales rules. (``normalPropertyList[]`` of
+    ``bg.local.goods.compliance.property.check`` params.)
+    """
 
     vid: int | None = None
+    """ID of the property value chosen for the product."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
 class CompliancePropertyCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -658,158 +1086,284 @@ class CompliancePropertyCheckResult(msgspec.Struct, kw_only=True, omit_defaults=
     """
 
     is_match: bool | None = msgspec.field(default=None, name="isMatch")
+    """Whether the properties pass the site's sales rules."""
+
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
+    """What breaks the rules, when they do not pass."""
 
 
 class ComplianceRulesNormalPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``normalPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params."""
+    """Ordinary product properties of the goods, as chosen at listing time.
+    (``normalPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params.)
+    """
 
     vid: int | None = None
+    """Property value ID chosen (0 when the value is typed in)."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     value: str | None = None
+    """Typed-in value, for input-type properties."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
 class ComplianceRulesGovernPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``governPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params."""
+    """Governance (compliance) properties already filled for the goods.
+    (``governPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params.)
+    """
 
     vid: int | None = None
+    """Property value ID chosen (0 when the value is typed in)."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     value: str | None = None
+    """Typed-in value, for input-type properties."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
 class ComplianceRulesRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``repInfoList[]`` of ``bg.local.goods.compliance.rules.get`` params."""
+    """Responsible persons already linked to the goods, by kind. (``repInfoList[]`` of
+    ``bg.local.goods.compliance.rules.get`` params.)
+    """
 
     compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
+    """Kind of responsible person (e.g. 2 EU responsible person, 3 manufacturer, 4 after-sales
+    representative).
+    """
+
     rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
+    """IDs of the responsible persons of that kind."""
 
 
 class ComplianceRulesCheckInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``checkInfoList[]`` of the ``bg.local.goods.compliance.rules.get`` result."""
+    """Compliance checks that apply to the goods and their results. (``checkInfoList[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
+    """
 
     check_type: int | None = msgspec.field(default=None, name="checkType")
+    """Code identifying the kind of compliance check."""
+
     example_desc: str | None = msgspec.field(default=None, name="exampleDesc")
+    """Explanation of the example pictures."""
+
     check_fail_reason: str | None = msgspec.field(default=None, name="checkFailReason")
+    """Why the check failed, when it did."""
+
     check_result_desc: str | None = msgspec.field(default=None, name="checkResultDesc")
+    """Readable result of the check."""
+
     example_pic_list: list[str] | None = msgspec.field(default=None, name="examplePicList")
+    """URLs of example pictures for the check."""
+
     check_show_name: str | None = msgspec.field(default=None, name="checkShowName")
+    """Name of the check as shown to sellers."""
+
     check_style: int | None = msgspec.field(default=None, name="checkStyle")
+    """How the check is presented (values not documented)."""
+
     check_name: str | None = msgspec.field(default=None, name="checkName")
+    """Internal name of the check."""
+
     check_fail_code: int | None = msgspec.field(default=None, name="checkFailCode")
+    """Code of the failure, when the check failed."""
+
     check_result: int | None = msgspec.field(default=None, name="checkResult")
+    """Outcome of the check (values not documented)."""
+
     compliance_type: int | None = msgspec.field(default=None, name="complianceType")
+    """Kind of compliance information the check covers."""
+
     guide_file_language_list: list[str] | None = msgspec.field(
         default=None, name="guideFileLanguageList"
     )
+    """Languages in which an instruction manual is needed."""
 
 
 class ComplianceRulesUploadExample(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsCertList[].goodsCertNeedUploadItemList[].uploadExample`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """Example of a correct upload.
+    (``goodsCertList[].goodsCertNeedUploadItemList[].uploadExample`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     upload_example_pic_url: list[str] | None = msgspec.field(
         default=None, name="uploadExamplePicUrl"
     )
+    """URLs of example pictures showing an acceptable upload."""
+
     upload_require: str | None = msgspec.field(default=None, name="uploadRequire")
+    """What the upload must show."""
 
 
 class ComplianceRulesRefValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsCertList[].goodsCertNeedUploadItemList[].checkItems[].refValues[]`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """Values that may be chosen for the check item.
+    (``goodsCertList[].goodsCertNeedUploadItemList[].checkItems[].refValues[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     vid: int | None = None
+    """Value ID; goes in the selectedCheckItems list."""
+
     name: str | None = None
+    """Display name of the value."""
+
     remark: str | None = None
+    """Extra note about the value."""
 
 
 class ComplianceRulesCheckItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsCertList[].goodsCertNeedUploadItemList[].checkItems[]`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """Check items (property and values) to choose for this part.
+    (``goodsCertList[].goodsCertNeedUploadItemList[].checkItems[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     alias_name: str | None = msgspec.field(default=None, name="aliasName")
+    """Display name of the check item."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID; the key in selectedCheckItems."""
+
     ref_values: list[ComplianceRulesRefValue] | None = msgspec.field(default=None, name="refValues")
+    """Values that may be chosen for the check item."""
 
 
 class ComplianceRulesSupportLanguage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsCertList[].goodsCertNeedUploadItemList[].supportLanguages[]`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """Languages the document may be in.
+    (``goodsCertList[].goodsCertNeedUploadItemList[].supportLanguages[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     language_code: str | None = msgspec.field(default=None, name="languageCode")
+    """Code of a language the document may be in, e.g. en."""
+
     language_name: str | None = msgspec.field(default=None, name="languageName")
+    """Display name of the language."""
 
 
 class ComplianceRulesGoodsCertNeedUploadItem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsCertList[].goodsCertNeedUploadItemList[]`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """Parts of the certificate to upload. (``goodsCertList[].goodsCertNeedUploadItemList[]``
+    of the ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     show_strong_check_items: bool | None = msgspec.field(default=None, name="showStrongCheckItems")
+    """Whether the mandatory check items are shown."""
+
     need_choose_check_items: bool | None = msgspec.field(default=None, name="needChooseCheckItems")
+    """Whether check items must be chosen for this part."""
+
     error_tip: str | None = msgspec.field(default=None, name="errorTip")
+    """Hint shown when the upload is wrong."""
+
     upload_example: ComplianceRulesUploadExample | None = msgspec.field(
         default=None, name="uploadExample"
     )
+    """Example of a correct upload."""
+
     doc_mandatory_field: dict[str, Any] | None = msgspec.field(
         default=None, name="docMandatoryField"
     )
+    """Fields the document must contain."""
+
     alias: str | None = None
+    """Display name of the part to upload."""
+
     reject_reasons_by_language: dict[str, Any] | None = msgspec.field(
         default=None, name="rejectReasonsByLanguage"
     )
+    """Rejection reasons per language code."""
+
     check_items: list[ComplianceRulesCheckItem] | None = msgspec.field(
         default=None, name="checkItems"
     )
+    """Check items (property and values) to choose for this part."""
+
     support_languages: list[ComplianceRulesSupportLanguage] | None = msgspec.field(
         default=None, name="supportLanguages"
     )
+    """Languages the document may be in."""
+
     content_type: int | None = msgspec.field(default=None, name="contentType")
+    """What must be uploaded: 1 certificate, 2 test report, 3 certificate number, 4 actual
+    photo, 5 check items, 6 EU energy label.
+    """
+
     reject_reasons: list[str] | None = msgspec.field(default=None, name="rejectReasons")
+    """Reasons a past upload was rejected."""
 
 
 class ComplianceRulesGoodsCert(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsCertList[]`` of the ``bg.local.goods.compliance.rules.get`` result."""
+    """Certificates the goods needs; upload those with isRequired true. (``goodsCertList[]`` of
+    the ``bg.local.goods.compliance.rules.get`` result.)
+    """
 
     is_required: bool | None = msgspec.field(default=None, name="isRequired")
+    """Whether the certificate must be uploaded."""
+
     cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Certificate type to send in certificateInfo."""
+
     cert_name: str | None = msgspec.field(default=None, name="certName")
+    """Display name of the certificate type."""
+
     match_type: int | None = msgspec.field(default=None, name="matchType")
+    """How the requirement was matched to the goods (values not documented)."""
+
     upload_status: int | None = msgspec.field(default=None, name="uploadStatus")
+    """Whether the certificate is already uploaded (values not documented)."""
+
     strong_check_items: dict[str, Any] | None = msgspec.field(default=None, name="strongCheckItems")
+    """Check items that must be confirmed, keyed by property."""
+
     upload_status_language_map: dict[str, Any] | None = msgspec.field(
         default=None, name="uploadStatusLanguageMap"
     )
+    """Upload status text per language code."""
+
     goods_cert_need_upload_item_list: list[ComplianceRulesGoodsCertNeedUploadItem] | None = (
         msgspec.field(default=None, name="goodsCertNeedUploadItemList")
     )
+    """Parts of the certificate to upload."""
 
 
 class ComplianceRulesPhotoRequirement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``actualPhotoRequirement[].photoRequirementList[]`` of the
-    ``bg.local.goods.compliance.rules.get`` result.
+    """What the photos at this position must show.
+    (``actualPhotoRequirement[].photoRequirementList[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
     """
 
     example_desc: str | None = msgspec.field(default=None, name="exampleDesc")
+    """Explanation of the example pictures."""
+
     example_pic_list: list[str] | None = msgspec.field(default=None, name="examplePicList")
+    """URLs of example pictures showing an acceptable upload."""
+
     requirement: str | None = None
+    """Requirement the photo must meet."""
 
 
 class ComplianceRulesActualPhotoRequirement(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``actualPhotoRequirement[]`` of the ``bg.local.goods.compliance.rules.get`` result."""
+    """Actual photos the goods needs, by position. (``actualPhotoRequirement[]`` of the
+    ``bg.local.goods.compliance.rules.get`` result.)
+    """
 
     max_photo_size: int | None = msgspec.field(default=None, name="maxPhotoSize")
+    """Most photos allowed at this position."""
+
     position: int | None = None
+    """Photo position; send it back in actualPhoto."""
+
     photo_requirement_list: list[ComplianceRulesPhotoRequirement] | None = msgspec.field(
         default=None, name="photoRequirementList"
     )
+    """What the photos at this position must show."""
 
 
 class ComplianceRulesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -820,13 +1374,20 @@ class ComplianceRulesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     check_info_list: list[ComplianceRulesCheckInfo] | None = msgspec.field(
         default=None, name="checkInfoList"
     )
+    """Compliance checks that apply to the goods and their results."""
+
     goods_cert_list: list[ComplianceRulesGoodsCert] | None = msgspec.field(
         default=None, name="goodsCertList"
     )
+    """Certificates the goods needs; upload those with isRequired true."""
+
     actual_photo_requirement: list[ComplianceRulesActualPhotoRequirement] | None = msgspec.field(
         default=None, name="actualPhotoRequirement"
     )
+    """Actual photos the goods needs, by position."""
+
     must_have_actual_photo: bool | None = msgspec.field(default=None, name="mustHaveActualPhoto")
+    """Whether actual photos are mandatory for the goods."""
 
 
 class ComplianceUploadFileResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -835,91 +1396,172 @@ class ComplianceUploadFileResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     url: str | None = None
+    """URL of the stored file, to use as fileUrl in certificate calls."""
 
 
 class ComplianceUploadProductCertAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``productCatCertReqList[].authCodes[]`` of ``bg.arbok.open.cert.uploadProductCert``
-    params.
+    """Certificate numbers, each with its file, number and validity dates.
+    (``productCatCertReqList[].authCodes[]`` of ``bg.arbok.open.cert.uploadProductCert``
+    params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name of the document."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
+
     show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
+    """Whether shoppers may see this document."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """When the document expires, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number printed on the document."""
+
     effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
+    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class ComplianceUploadProductCertProductCertFileParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``productCatCertReqList[].productCertFiles[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.
+    """Certificate files, each with its file, number and validity dates.
+    (``productCatCertReqList[].productCertFiles[]`` of
+    ``bg.arbok.open.cert.uploadProductCert`` params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name of the document."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
+
     show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
+    """Whether shoppers may see this document."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """When the document expires, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number printed on the document."""
+
     effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
+    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class ComplianceUploadProductCertSupplementaryMaterialParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``productCatCertReqList[].supplementaryMaterials[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.
+    """Supplementary material files, each with its file, number and validity dates.
+    (``productCatCertReqList[].supplementaryMaterials[]`` of
+    ``bg.arbok.open.cert.uploadProductCert`` params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name of the document."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
+
     show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
+    """Whether shoppers may see this document."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """When the document expires, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number printed on the document."""
+
     effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
+    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class ComplianceUploadProductCertInspectReportFileParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``productCatCertReqList[].inspectReportFiles[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.
+    """Test report files, each with its file, number and validity dates.
+    (``productCatCertReqList[].inspectReportFiles[]`` of
+    ``bg.arbok.open.cert.uploadProductCert`` params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name of the document."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
+
     show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
+    """Whether shoppers may see this document."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """When the document expires, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number printed on the document."""
+
     effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
+    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class ComplianceUploadProductCertProductCatCertReqParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``productCatCertReqList[]`` of ``bg.arbok.open.cert.uploadProductCert`` params."""
+    """Certificates to upload, one entry per certificate type. (``productCatCertReqList[]`` of
+    ``bg.arbok.open.cert.uploadProductCert`` params.)
+    """
 
     auth_codes: Sequence[ComplianceUploadProductCertAuthCodeParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="authCodes")
     )
+    """Certificate numbers, each with its file, number and validity dates."""
+
     product_cert_files: (
         Sequence[ComplianceUploadProductCertProductCertFileParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="productCertFiles")
+    """Certificate files, each with its file, number and validity dates."""
+
     supplementary_materials: (
         Sequence[ComplianceUploadProductCertSupplementaryMaterialParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="supplementaryMaterials")
+    """Supplementary material files, each with its file, number and validity dates."""
+
     cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Certificate type the entry is for."""
+
     inspect_report_files: (
         Sequence[ComplianceUploadProductCertInspectReportFileParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="inspectReportFiles")
+    """Test report files, each with its file, number and validity dates."""
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number."""
 
 
 class ComplianceUploadProductCertRealPictureParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``realPictures[]`` of ``bg.arbok.open.cert.uploadProductCert`` params."""
+    """Actual photos of the product. (``realPictures[]`` of
+    ``bg.arbok.open.cert.uploadProductCert`` params.)
+    """
 
     image_url: str | None = msgspec.field(default=None, name="imageUrl")
+    """URL of an uploaded photo."""
 
 
 class ComplianceGroup(Group):
@@ -927,7 +1569,8 @@ class ComplianceGroup(Group):
 
     Methods: ``cert_upload_items``, ``edit``, ``extra_template``, ``fill_options``,
     ``goods_list``, ``labels``, ``local_edit``, ``metadata``, ``product_certs``,
-    ``property_check``, ``rules``, ``upload_file``, ``upload_product_cert``.
+    ``property_check``, ``property_compliance_check``, ``rules``, ``upload_file``,
+    ``upload_product_cert``.
     """
 
     __slots__ = ()
@@ -944,9 +1587,14 @@ class ComplianceGroup(Group):
         Wire type ``bg.arbok.open.cert.queryNeedUploadItems``. Docs:
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=84d3118d3a604947abf35144606cdea2
 
+        The nested table types (INTEGER for expireTime) are read off example values of 1;
+        kept long because it is a timestamp.
+
         Args:
-            product_id: ``productId`` (long, required).
-            cert_type: ``certType`` (integer, required).
+            product_id: ``productId`` (long, required). Product whose certificate requirements
+                to read.
+            cert_type: ``certType`` (integer, required). Certificate type to read the upload
+                requirements of.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -980,10 +1628,14 @@ class ComplianceGroup(Group):
         Wire type ``bg.compliance.edit``. Docs:
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=a8829c8ede574d9a97cd3cea7c019bc4
 
+        The LinkFox page types editReqList.repList.repId INTEGER only from an example value
+        of 1; kept long as an ID.
+
         Args:
-            product_id: ``productId`` (long, required).
-            edit_req_list: ``editReqList`` (list[object], required). Pass
-                ComplianceEditEditReqParam objects or plain dicts with wire names.
+            product_id: ``productId`` (long, required). Product whose compliance data to change.
+            edit_req_list: ``editReqList`` (list[object], required). Compliance entries to
+                write, one per compliance kind. Pass ComplianceEditEditReqParam objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1031,15 +1683,20 @@ class ComplianceGroup(Group):
         Wire type ``bg.local.goods.compliance.extra.template.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            cat_id: ``catId`` (long, optional).
-            goods_id: ``goodsId`` (long, optional).
-            normal_property_list: ``normalPropertyList`` (list[object], optional). Pass
+            language: ``language`` (string, optional). Language code for the returned texts,
+                e.g. en.
+            cat_id: ``catId`` (long, optional). Leaf category ID of the goods.
+            goods_id: ``goodsId`` (long, optional). Goods ID, when asking about an existing
+                product.
+            normal_property_list: ``normalPropertyList`` (list[object], optional). Ordinary
+                product properties of the goods, as chosen at listing time. Pass
                 ComplianceExtraTemplateNormalPropertyParam objects or plain dicts with wire names.
-            govern_property_list: ``governPropertyList`` (list[object], optional). Pass
+            govern_property_list: ``governPropertyList`` (list[object], optional). Governance
+                (compliance) properties already filled for the goods. Pass
                 ComplianceExtraTemplateGovernPropertyParam objects or plain dicts with wire names.
-            rep_info_list: ``repInfoList`` (list[object], optional). Pass
-                ComplianceExtraTemplateRepInfoParam objects or plain dicts with wire names.
+            rep_info_list: ``repInfoList`` (list[object], optional). Responsible persons already
+                linked to the goods, by kind. Pass ComplianceExtraTemplateRepInfoParam objects or
+                plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1094,12 +1751,18 @@ class ComplianceGroup(Group):
 
         Wire type ``bg.local.goods.compliance.info.fill.list.query``.
 
+        The reference gives no page-size maximum, so size is bounded by the paginate
+        max_size (100); a page size below 1 is refused.
+
         Args:
-            language: ``language`` (string, optional).
-            page: ``page`` (integer, optional).
-            size: ``size`` (integer, optional).
-            compliance_info_type: ``complianceInfoType`` (integer, optional).
-            search_text: ``searchText`` (string, optional).
+            language: ``language`` (string, optional). Language code for the returned texts,
+                e.g. en.
+            page: ``page`` (integer, optional). Page number to fetch, counting from 1.
+            size: ``size`` (integer, optional). Number of entries per page. 1 to 100.
+            compliance_info_type: ``complianceInfoType`` (integer, optional). Kind of compliance
+                information to list (e.g. responsible persons).
+            search_text: ``searchText`` (string, optional). Text to search the entries by, such
+                as a name.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1159,15 +1822,24 @@ class ComplianceGroup(Group):
         Wire type ``bg.local.compliance.goods.list.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
+        Types per the type's own table: optionalConditionList.actualPhotoCheckType and
+        certType LONG, templateId INTEGER, result total LONG. The reference gives no
+        page-size maximum, so pageSize is bounded by the paginate max_size (100); a page
+        size below 1 is refused.
+
         Args:
-            page_no: ``pageNo`` (integer, required).
-            page_size: ``pageSize`` (integer, required). Server default 25.
-            search_text: ``searchText`` (string, optional).
-            status_list: ``statusList`` (list[integer], optional). One of 1 (not submitted), 2
-                (To be reviewed), 3 (Reviewing), 4 (Action required), 5 (Approved), 6 (Rejected), 7
-                (To be updated).
-            optional_condition_list: ``optionalConditionList`` (list[object], optional). Pass
-                ComplianceGoodsListOptionalConditionParam objects or plain dicts with wire names.
+            page_no: ``pageNo`` (integer, required). Page number to fetch, counting from 1.
+            page_size: ``pageSize`` (integer, required). Page size (25 by default). 1 to 100;
+                server default 25.
+            search_text: ``searchText`` (string, optional). Search by goods name, goods ID or
+                SKU ID.
+            status_list: ``statusList`` (list[integer], optional). Only goods whose compliance
+                status is one of these. One of 1 (not submitted yet), 2 (submitted, waiting for
+                review), 3 (under review), 4 (the seller must fix or complete it), 5 (approved), 6
+                (rejected), 7 (must be updated, e.g. after a rule change).
+            optional_condition_list: ``optionalConditionList`` (list[object], optional). Filters
+                on a particular compliance item. Pass ComplianceGoodsListOptionalConditionParam
+                objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1228,10 +1900,15 @@ class ComplianceGroup(Group):
         Wire type ``bg.goods.compliancelabel.get``. Docs:
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=c49495eb93904c93b750e9798c95e7db
 
+        The nested table types (INTEGER for productId, productSkuId) are read off example
+        values of 1; kept long as IDs. The reference gives no page-size maximum, so pageSize
+        is bounded by the paginate max_size (100); a page size below 1 is refused.
+
         Args:
-            product_ids: ``productIds`` (list[long], optional).
-            page_size: ``pageSize`` (integer, optional).
-            page: ``page`` (integer, optional).
+            product_ids: ``productIds`` (list[long], optional). Product (SPU) IDs whose
+                compliance labels to read.
+            page_size: ``pageSize`` (integer, optional). Number of entries per page. 1 to 100.
+            page: ``page`` (integer, optional). Page number to fetch, counting from 1.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1274,17 +1951,23 @@ class ComplianceGroup(Group):
         Wire type ``bg.local.goods.compliance.edit``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
+        extraTemplateDetailList.templateId is INTEGER in the type's own table (was long).
+
         Args:
-            language: ``language`` (string, optional).
-            goods_id: ``goodsId`` (long, required).
-            certificate_info: ``certificateInfo`` (object, optional). Pass
-                ComplianceLocalEditCertificateInfoParam objects or plain dicts with wire names.
-            actual_photo: ``actualPhoto`` (object, optional). Pass
-                ComplianceLocalEditActualPhotoParam objects or plain dicts with wire names.
-            rep_info: ``repInfo`` (object, optional). Pass ComplianceLocalEditRepInfoParam
-                objects or plain dicts with wire names.
-            extra_template: ``extraTemplate`` (object, optional). Pass
-                ComplianceLocalEditExtraTemplateParam objects or plain dicts with wire names.
+            language: ``language`` (string, optional). Language code of the texts sent, e.g. en.
+            goods_id: ``goodsId`` (long, required). Goods whose compliance information to
+                change.
+            certificate_info: ``certificateInfo`` (object, optional). Certificates and test
+                reports of the goods. Pass ComplianceLocalEditCertificateInfoParam objects or plain
+                dicts with wire names.
+            actual_photo: ``actualPhoto`` (object, optional). Actual photos of the goods, as the
+                rules' actualPhotoRequirement asks. Pass ComplianceLocalEditActualPhotoParam objects
+                or plain dicts with wire names.
+            rep_info: ``repInfo`` (object, optional). Responsible persons to link to the goods.
+                Pass ComplianceLocalEditRepInfoParam objects or plain dicts with wire names.
+            extra_template: ``extraTemplate`` (object, optional). Governance-attribute values of
+                the goods. Pass ComplianceLocalEditExtraTemplateParam objects or plain dicts with
+                wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1393,8 +2076,12 @@ class ComplianceGroup(Group):
         Wire type ``bg.compliance.metadata.get``. Docs:
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=fd12bdf5cb364366bdef85aad9cd8e48
 
+        The LinkFox page types propertyId, repId and the rep start/end timestamps INTEGER
+        only from example values of 1; kept long as IDs and timestamps.
+
         Args:
-            product_id: ``productId`` (long, required).
+            product_id: ``productId`` (long, required). Product whose compliance requirements
+                and values to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1429,9 +2116,11 @@ class ComplianceGroup(Group):
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=5ec78e3b36c34fcba743a75523349fb5
 
         Args:
-            product_id: ``productId`` (long, required).
-            cert_type_list: ``certTypeList`` (list[integer], optional).
-            language: ``language`` (string, optional).
+            product_id: ``productId`` (long, required). Product whose certificates to read.
+            cert_type_list: ``certTypeList`` (list[integer], optional). Only these certificate
+                types (all when omitted).
+            language: ``language`` (string, optional). Language code for the returned texts,
+                e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1468,7 +2157,8 @@ class ComplianceGroup(Group):
         Wire type ``bg.local.goods.compliance.property.check``.
 
         Args:
-            normal_property_list: ``normalPropertyList`` (list[object], optional). Pass
+            normal_property_list: ``normalPropertyList`` (list[object], optional). Product
+                properties to check against the site's sales rules. Pass
                 CompliancePropertyCheckNormalPropertyParam objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
@@ -1494,6 +2184,35 @@ class ComplianceGroup(Group):
         )
         return result
 
+    async def property_compliance_check(
+        self, *, options: CallOptions | None = None, **params: Any
+    ) -> Any:
+        """Check goods attribute values against the compliance rules before listing (only the
+        name is known).
+
+        Wire type ``bg.local.goods.property.compliance.check``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        Named by the temu-docs listing guide for the attribute compliance step; no reference
+        details it. The type the docs do detail for that step is
+        bg.local.goods.compliance.property.check (same words, other order): prefer it.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us. Safe to retry.
+        """
+        return await self._call("bg.local.goods.property.compliance.check", params, Any, options)
+
     async def rules(
         self,
         *,
@@ -1512,15 +2231,20 @@ class ComplianceGroup(Group):
         Wire type ``bg.local.goods.compliance.rules.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            goods_id: ``goodsId`` (long, optional).
-            cat_id: ``catId`` (long, optional).
-            normal_property_list: ``normalPropertyList`` (list[object], optional). Pass
+            language: ``language`` (string, optional). Language code for the returned texts,
+                e.g. en.
+            goods_id: ``goodsId`` (long, optional). Goods ID, when asking about an existing
+                product.
+            cat_id: ``catId`` (long, optional). Leaf category ID of the goods.
+            normal_property_list: ``normalPropertyList`` (list[object], optional). Ordinary
+                product properties of the goods, as chosen at listing time. Pass
                 ComplianceRulesNormalPropertyParam objects or plain dicts with wire names.
-            govern_property_list: ``governPropertyList`` (list[object], optional). Pass
+            govern_property_list: ``governPropertyList`` (list[object], optional). Governance
+                (compliance) properties already filled for the goods. Pass
                 ComplianceRulesGovernPropertyParam objects or plain dicts with wire names.
-            rep_info_list: ``repInfoList`` (list[object], optional). Pass
-                ComplianceRulesRepInfoParam objects or plain dicts with wire names.
+            rep_info_list: ``repInfoList`` (list[object], optional). Responsible persons already
+                linked to the goods, by kind. Pass ComplianceRulesRepInfoParam objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1563,7 +2287,7 @@ class ComplianceGroup(Group):
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=01b8792d2e4a40f7b3b14f4a1f2711b6
 
         Args:
-            base64_file: ``base64File`` (string, required).
+            base64_file: ``base64File`` (string, required). File content encoded as Base64.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1601,13 +2325,18 @@ class ComplianceGroup(Group):
         Wire type ``bg.arbok.open.cert.uploadProductCert``. Docs:
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=56de04bcafae45509b21edeab57c9fdb
 
+        The nested table types (INTEGER for expireTime/effectiveTime) are read off example
+        values of 1; kept long because they are timestamps.
+
         Args:
-            product_id: ``productId`` (long, required).
-            product_cat_cert_req_list: ``productCatCertReqList`` (list[object], optional). Pass
+            product_id: ``productId`` (long, required). Product to upload certificates for.
+            product_cat_cert_req_list: ``productCatCertReqList`` (list[object], optional).
+                Certificates to upload, one entry per certificate type. Pass
                 ComplianceUploadProductCertProductCatCertReqParam objects or plain dicts with wire
                 names.
-            real_pictures: ``realPictures`` (list[object], optional). Pass
-                ComplianceUploadProductCertRealPictureParam objects or plain dicts with wire names.
+            real_pictures: ``realPictures`` (list[object], optional). Actual photos of the
+                product. Pass ComplianceUploadProductCertRealPictureParam objects or plain dicts
+                with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -17,19 +17,29 @@ from temu_async.options import CallOptions
 
 
 class FlashRecognizeResultUploadImageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``uploadImageList[]`` of ``bg.flash.open.upload.recognize`` params."""
+    """Actual photos to check, each with its position. (``uploadImageList[]`` of
+    ``bg.flash.open.upload.recognize`` params.)
+    """
 
     image: str | None = None
+    """Photo content, Base64 encoded (jpg, jpeg, png and similar)."""
+
     position: int | None = None
+    """Photo position the image is for."""
 
 
 class FlashRecognizeResultRuleCheckResult(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``ruleCheckResult[]`` of the ``bg.flash.open.upload.recognize`` result."""
+    """Outcome of each check rule. (``ruleCheckResult[]`` of the
+    ``bg.flash.open.upload.recognize`` result.)
+    """
 
     rule_status: int | None = msgspec.field(default=None, name="ruleStatus")
+    """Outcome of the rule (values not documented)."""
+
     rule_name: str | None = msgspec.field(default=None, name="ruleName")
+    """Name of the check rule."""
 
 
 class FlashRecognizeResultResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -38,9 +48,12 @@ class FlashRecognizeResultResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     check_result: bool | None = msgspec.field(default=None, name="checkResult")
+    """Whether the photos pass every check."""
+
     rule_check_result: list[FlashRecognizeResultRuleCheckResult] | None = msgspec.field(
         default=None, name="ruleCheckResult"
     )
+    """Outcome of each check rule."""
 
 
 class FlashUploadRealImageResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -49,6 +62,7 @@ class FlashUploadRealImageResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     url: str | None = None
+    """URL of the stored photo."""
 
 
 class FlashGroup(Group):
@@ -76,12 +90,15 @@ class FlashGroup(Group):
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=960adb7a9d1f47069cdc0a9abd686dc9
 
         Args:
-            client_id: ``clientId`` (string, optional).
-            upload_image_list: ``uploadImageList`` (list[object], optional). Pass
-                FlashRecognizeResultUploadImageParam objects or plain dicts with wire names.
-            sku_same: ``skuSame`` (boolean, optional).
-            spu_id: ``spuId`` (long, optional).
-            sku_id: ``skuId`` (long, optional).
+            client_id: ``clientId`` (string, optional). Gateway pass-through value; callers
+                normally leave it unset.
+            upload_image_list: ``uploadImageList`` (list[object], optional). Actual photos to
+                check, each with its position. Pass FlashRecognizeResultUploadImageParam objects or
+                plain dicts with wire names.
+            sku_same: ``skuSame`` (boolean, optional). Whether all SKUs of the product look the
+                same.
+            spu_id: ``spuId`` (long, optional). Product (SPU) the photos belong to.
+            sku_id: ``skuId`` (long, optional). SKU the photos belong to.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -119,8 +136,10 @@ class FlashGroup(Group):
         https://partner-global.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=ef77dada37ac49569f6e7c787dd696d9
 
         Args:
-            image: ``image`` (string, optional).
-            client_id: ``clientId`` (string, optional).
+            image: ``image`` (string, optional). Photo content, Base64 encoded (jpg, jpeg, png
+                and similar).
+            client_id: ``clientId`` (string, optional). Gateway pass-through value; callers
+                normally leave it unset.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -7,8 +7,9 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -18,77 +19,128 @@ from temu_async.pagination import paginated
 
 
 class FulfillmentLabelsWarehouseInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``shippingLabelInfoList[].warehouseInfo`` of the ``temu.logistics.label.list.get``
-    result.
+    """Warehouse the package ships from. (``shippingLabelInfoList[].warehouseInfo`` of the
+    ``temu.logistics.label.list.get`` result.)
     """
 
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of the warehouse."""
 
 
 class FulfillmentLabelsTrackingInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``shippingLabelInfoList[].trackingInfoList[]`` of the ``temu.logistics.label.list.get``
-    result.
+    """Tracking numbers and carriers of the package (one per leg).
+    (``shippingLabelInfoList[].trackingInfoList[]`` of the ``temu.logistics.label.list.get``
+    result.)
     """
 
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Carrier tracking (waybill) number."""
+
     shipping_company_id: int | None = msgspec.field(default=None, name="shippingCompanyId")
+    """Shipping company (carrier) ID."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
 
 
 class FulfillmentLabelsOrderInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``shippingLabelInfoList[].orderInfoList[]`` of the ``temu.logistics.label.list.get``
-    result.
+    """Order lines in the package. (``shippingLabelInfoList[].orderInfoList[]`` of the
+    ``temu.logistics.label.list.get`` result.)
     """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     quantity: int | None = None
+    """Units of the line in the package."""
 
 
 class FulfillmentLabelsPackageDimensionInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shippingLabelInfoList[].packageDimensionInfo`` of the
-    ``temu.logistics.label.list.get`` result.
+    """Declared weight and size of the package.
+    (``shippingLabelInfoList[].packageDimensionInfo`` of the
+    ``temu.logistics.label.list.get`` result.)
     """
 
     weight: str | None = None
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
     weight_unit: str | None = msgspec.field(default=None, name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
     extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     length: str | None = None
+    """Package length, with two decimals."""
+
     width: str | None = None
+    """Package width, with two decimals."""
+
     height: str | None = None
+    """Package height, with two decimals."""
+
     dimension_unit: str | None = msgspec.field(default=None, name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
 
 
 class FulfillmentLabelsShippingLabelInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shippingLabelInfoList[]`` of the ``temu.logistics.label.list.get`` result."""
+    """Shipping labels matching the filters. (``shippingLabelInfoList[]`` of the
+    ``temu.logistics.label.list.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     cw_fulfill_no: str | None = msgspec.field(default=None, name="cwFulfillNo")
+    """Fulfilment order number assigned on the cooperative-warehouse side."""
+
     shipping_label_status: int | None = msgspec.field(default=None, name="shippingLabelStatus")
-    """Known values 0 (Pending), 1 (Successful), 2 (Failed), 3 (Canceled)."""
+    """Purchase state of the label. (known values 0 (Purchase pending), 1 (Label bought), 2
+    (Purchase failed), 3 (Label cancelled))
+    """
 
     label_print_status: int | None = msgspec.field(default=None, name="labelPrintStatus")
-    """Known values 0 (Not printed), 1 (Printed)."""
+    """Whether the label has been printed. (known values 0 (Not printed yet), 1 (Printed))"""
 
     create_time: int | None = msgspec.field(default=None, name="createTime")
+    """When the label was bought (unit inferred from the example and the filters). Unit:
+    seconds since the Unix epoch.
+    """
+
     warehouse_info: FulfillmentLabelsWarehouseInfo | None = msgspec.field(
         default=None, name="warehouseInfo"
     )
+    """Warehouse the package ships from."""
+
     tracking_info_list: list[FulfillmentLabelsTrackingInfo] | None = msgspec.field(
         default=None, name="trackingInfoList"
     )
+    """Tracking numbers and carriers of the package (one per leg)."""
+
     order_info_list: list[FulfillmentLabelsOrderInfo] | None = msgspec.field(
         default=None, name="orderInfoList"
     )
+    """Order lines in the package."""
+
     package_dimension_info: FulfillmentLabelsPackageDimensionInfo | None = msgspec.field(
         default=None, name="packageDimensionInfo"
     )
+    """Declared weight and size of the package."""
 
 
 class FulfillmentLabelsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -97,22 +149,33 @@ class FulfillmentLabelsResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
     total_item_num: int | None = msgspec.field(default=None, name="totalItemNum")
+    """Number of records matching the query."""
+
     shipping_label_info_list: list[FulfillmentLabelsShippingLabelInfo] | None = msgspec.field(
         default=None, name="shippingLabelInfoList"
     )
+    """Shipping labels matching the filters."""
 
 
 class FulfillmentPickupReservationCreatePickupReservation(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``pickupReservationList[]`` of the ``temu.logistics.shipment.pickup.reservation.create``
-    result.
+    """Pickup reservations made; eligible packages are grouped under one reservation.
+    (``pickupReservationList[]`` of the
+    ``temu.logistics.shipment.pickup.reservation.create`` result.)
     """
 
     pickup_warehouse_id: str | None = msgspec.field(default=None, name="pickupWarehouseId")
+    """Warehouse the carrier picks up from."""
+
     package_sn_list: list[str] | None = msgspec.field(default=None, name="packageSnList")
+    """Packages under this reservation."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of the carrier pickup window. Unit: seconds since the Unix epoch."""
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window. Unit: seconds since the Unix epoch."""
 
 
 class FulfillmentPickupReservationCreateResult(
@@ -125,18 +188,24 @@ class FulfillmentPickupReservationCreateResult(
     pickup_reservation_list: list[FulfillmentPickupReservationCreatePickupReservation] | None = (
         msgspec.field(default=None, name="pickupReservationList")
     )
+    """Pickup reservations made; eligible packages are grouped under one reservation."""
 
 
 class FulfillmentPickupReservationResultReservationResult(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``reservationResultList[]`` of the
-    ``temu.logistics.shipment.pickup.reservation.result.get`` result.
+    """Reservation result per reservation. (``reservationResultList[]`` of the
+    ``temu.logistics.shipment.pickup.reservation.result.get`` result.)
     """
 
     reservation_sn: str | None = msgspec.field(default=None, name="reservationSn")
+    """Pickup reservation number."""
+
     package_sn_list: list[str] | None = msgspec.field(default=None, name="packageSnList")
+    """Every package under this reservation, not only the requested ones."""
+
     reservation_status: int | None = msgspec.field(default=None, name="reservationStatus")
+    """State of the pickup reservation (values not documented; poll until done)."""
 
 
 class FulfillmentPickupReservationResultResult(
@@ -149,18 +218,32 @@ class FulfillmentPickupReservationResultResult(
     reservation_result_list: list[FulfillmentPickupReservationResultReservationResult] | None = (
         msgspec.field(default=None, name="reservationResultList")
     )
+    """Reservation result per reservation."""
 
 
 class FulfillmentPodAuditResultResultItem(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``resultList[]`` of the ``temu.logistics.self.delivery.pod.audit.result.get`` result."""
+    """Review result per request. (``resultList[]`` of the
+    ``temu.logistics.self.delivery.pod.audit.result.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     apply_sn: str | None = msgspec.field(default=None, name="applySn")
+    """Proof-of-delivery request number."""
+
     review_status: int | None = msgspec.field(default=None, name="reviewStatus")
+    """Review state of the proof of delivery (values not documented)."""
+
     rejected_reason_list: list[str] | None = msgspec.field(default=None, name="rejectedReasonList")
+    """Why the proof of delivery was rejected."""
+
     apply_time: str | None = msgspec.field(default=None, name="applyTime")
+    """When the proof of delivery was submitted, as text (the references give no format). Unit:
+    text in a format no reference documents (a timestamp or an ISO 8601 time).
+    """
 
 
 class FulfillmentPodAuditResultResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -171,20 +254,35 @@ class FulfillmentPodAuditResultResult(msgspec.Struct, kw_only=True, omit_default
     result_list: list[FulfillmentPodAuditResultResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """Review result per request."""
 
 
 class FulfillmentPodUploadPodPackageInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``podPackageInfoList[]`` of ``temu.logistics.self.delivery.pod.upload`` params."""
+    """Packages to submit proof of delivery for. (``podPackageInfoList[]`` of
+    ``temu.logistics.self.delivery.pod.upload`` params.)
+    """
 
     package_sn: str = msgspec.field(name="packageSn")
+    """Temu package number."""
+
     proof_url_list: Sequence[str] = msgspec.field(name="proofUrlList")
+    """URLs of the proof-of-delivery files, uploaded first with the signature from the
+    signature query.
+    """
 
 
 class FulfillmentPodUploadResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``resultList[]`` of the ``temu.logistics.self.delivery.pod.upload`` result."""
+    """One result per package. (``resultList[]`` of the
+    ``temu.logistics.self.delivery.pod.upload`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     apply_sn: str | None = msgspec.field(default=None, name="applySn")
+    """Proof-of-delivery request number; check it with
+    temu.logistics.self.delivery.pod.audit.result.get.
+    """
 
 
 class FulfillmentPodUploadResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -195,6 +293,7 @@ class FulfillmentPodUploadResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     result_list: list[FulfillmentPodUploadResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """One result per package."""
 
 
 class FulfillmentPodUploadSignatureResult(
@@ -205,17 +304,22 @@ class FulfillmentPodUploadSignatureResult(
     """
 
     signature: str | None = None
+    """Signature for uploading proof-of-delivery files to Temu's storage."""
 
 
 class FulfillmentScanformCandidatesCheckBatchAddScanForm(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``checkBatchAddScanFormList[]`` of the ``temu.logistics.candidate.scanform.list.get``
-    result.
+    """Batches of packages that can go on one scan form together.
+    (``checkBatchAddScanFormList[]`` of the ``temu.logistics.candidate.scanform.list.get``
+    result.)
     """
 
     package_sn_list: list[str] | None = msgspec.field(default=None, name="packageSnList")
+    """Packages of this batch; pass the whole batch to temu.logistics.scanform.create."""
+
     label_count: int | None = msgspec.field(default=None, name="labelCount")
+    """Number of labels in the batch or scan form."""
 
 
 class FulfillmentScanformCandidatesResult(
@@ -228,15 +332,21 @@ class FulfillmentScanformCandidatesResult(
     check_batch_add_scan_form_list: (
         list[FulfillmentScanformCandidatesCheckBatchAddScanForm] | None
     ) = msgspec.field(default=None, name="checkBatchAddScanFormList")
+    """Batches of packages that can go on one scan form together."""
 
 
 class FulfillmentScanformCreateScanFormInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``scanFormInfoList[]`` of the ``temu.logistics.scanform.create`` result."""
+    """Scan forms created; the packages may be split over several. (``scanFormInfoList[]`` of
+    the ``temu.logistics.scanform.create`` result.)
+    """
 
     scan_form_sn: str | None = msgspec.field(default=None, name="scanFormSn")
+    """Scan form serial number, the ID returned when the scan form was created."""
+
     package_sn_list: list[str] | None = msgspec.field(default=None, name="packageSnList")
+    """Packages on this scan form."""
 
 
 class FulfillmentScanformCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -247,6 +357,7 @@ class FulfillmentScanformCreateResult(msgspec.Struct, kw_only=True, omit_default
     scan_form_info_list: list[FulfillmentScanformCreateScanFormInfo] | None = msgspec.field(
         default=None, name="scanFormInfoList"
     )
+    """Scan forms created; the packages may be split over several."""
 
 
 class FulfillmentScanformDocumentResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -255,36 +366,63 @@ class FulfillmentScanformDocumentResult(msgspec.Struct, kw_only=True, omit_defau
     """
 
     url: str | None = None
+    """Download URL of the scan form document."""
 
 
 class FulfillmentScanformsScanFormPackage(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``scanFormInfoList[].scanFormPackageList[]`` of the ``temu.logistics.scanform.get``
-    result.
+    """Packages on the scan form. (``scanFormInfoList[].scanFormPackageList[]`` of the
+    ``temu.logistics.scanform.get`` result.)
     """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of the package."""
 
 
 class FulfillmentScanformsScanFormInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``scanFormInfoList[]`` of the ``temu.logistics.scanform.get`` result."""
+    """Scan forms, each with its packages. (``scanFormInfoList[]`` of the
+    ``temu.logistics.scanform.get`` result.)
+    """
 
     scan_form_sn: str | None = msgspec.field(default=None, name="scanFormSn")
+    """Scan form serial number, the ID returned when the scan form was created."""
+
     scan_form_number: str | None = msgspec.field(default=None, name="scanFormNumber")
+    """Scan form number on the carrier's side."""
+
     scan_form_create_status: int | None = msgspec.field(default=None, name="scanFormCreateStatus")
-    """Known values 1 (under creation), 2 (successful), 3 (failed)."""
+    """Creation state of the scan form. (known values 1 (Being created), 2 (Created), 3
+    (Creation failed))
+    """
 
     scan_form_create_time: str | None = msgspec.field(default=None, name="scanFormCreateTime")
+    """When the scan form was created, as text holding a timestamp (unit inferred from the
+    creation-time filters). Unit: seconds since the Unix epoch.
+    """
+
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
+
     label_count: int | None = msgspec.field(default=None, name="labelCount")
+    """Number of labels in the batch or scan form."""
+
     fail_reason: str | None = msgspec.field(default=None, name="failReason")
+    """Why creating the scan form failed (when its status is failed)."""
+
     scan_form_package_list: list[FulfillmentScanformsScanFormPackage] | None = msgspec.field(
         default=None, name="scanFormPackageList"
     )
+    """Packages on the scan form."""
 
 
 class FulfillmentScanformsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -293,80 +431,132 @@ class FulfillmentScanformsResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     total: int | None = None
+    """Number of records matching the query."""
+
     scan_form_info_list: list[FulfillmentScanformsScanFormInfo] | None = msgspec.field(
         default=None, name="scanFormInfoList"
     )
+    """Scan forms, each with its packages."""
 
 
 class FulfillmentShipmentConfirmOrderSendInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[].orderSendInfoList[]`` of ``bg.logistics.shipment.confirm`` params."""
+    """Order lines packed in this package. (``sendRequestList[].orderSendInfoList[]`` of
+    ``bg.logistics.shipment.confirm`` params.)
+    """
 
     quantity: int
+    """Units of the line in this package."""
+
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentConfirmSendRequestParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``sendRequestList[]`` of ``bg.logistics.shipment.confirm`` params."""
+    """Packages to ship, one entry per package. (``sendRequestList[]`` of
+    ``bg.logistics.shipment.confirm`` params.)
+    """
 
     order_send_info_list: Sequence[
         FulfillmentShipmentConfirmOrderSendInfoParam | Mapping[str, Any]
     ] = msgspec.field(name="orderSendInfoList")
+    """Order lines packed in this package."""
+
     carrier_id: str = msgspec.field(name="carrierId")
+    """Carrier ID (logisticsServiceProviderId from bg.logistics.companies.get)."""
+
     tracking_number: str = msgspec.field(name="trackingNumber")
+    """Tracking number of the package."""
 
 
 class FulfillmentShipmentConfirmV2OrderSendInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[].orderSendInfoList[]`` of ``bg.logistics.shipment.v2.confirm``
-    params.
+    """Order lines packed in this package. (``sendRequestList[].orderSendInfoList[]`` of
+    ``bg.logistics.shipment.v2.confirm`` params.)
     """
 
     quantity: int
+    """Units of the line in this package."""
+
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentConfirmV2SubSendRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[].subSendRequests[]`` of ``bg.logistics.shipment.v2.confirm`` params."""
+    """Sub-packages (extra tracking numbers) of this package.
+    (``sendRequestList[].subSendRequests[]`` of ``bg.logistics.shipment.v2.confirm``
+    params.)
+    """
 
     carrier_id: int = msgspec.field(name="carrierId")
+    """Carrier of the sub-package."""
+
     tracking_number: str = msgspec.field(name="trackingNumber")
+    """Tracking number of the sub-package."""
+
     self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
+    """Seller warehouse the sub-package ships from."""
 
 
 class FulfillmentShipmentConfirmV2SendRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[]`` of ``bg.logistics.shipment.v2.confirm`` params."""
+    """Packages to ship, one entry per package. (``sendRequestList[]`` of
+    ``bg.logistics.shipment.v2.confirm`` params.)
+    """
 
     order_send_info_list: Sequence[
         FulfillmentShipmentConfirmV2OrderSendInfoParam | Mapping[str, Any]
     ] = msgspec.field(name="orderSendInfoList")
+    """Order lines packed in this package."""
+
     self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
+    """ID of the seller warehouse the package ships from (warehouseId from
+    bg.logistics.warehouse.list.get).
+    """
+
     sub_send_requests: (
         Sequence[FulfillmentShipmentConfirmV2SubSendRequestParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="subSendRequests")
+    """Sub-packages (extra tracking numbers) of this package."""
+
     confirm_acceptance: (
         Sequence[Literal["DENY_CANCELLATION", "DENY_ADDRESS_CHANGE", "DENY_PARENT_RISK_WARNING"]]
         | None
     ) = msgspec.field(default=None, name="confirmAcceptance")
-    """One of "DENY_CANCELLATION" (Reject the cancellation request for this order),
-    "DENY_ADDRESS_CHANGE" (Reject the address change request for this order),
-    "DENY_PARENT_RISK_WARNING" (Reject the risk warning for this order).
+    """Pending buyer requests or warnings the seller overrides to ship anyway. (one of
+    "DENY_CANCELLATION" (Ship despite the buyer's cancellation request),
+    "DENY_ADDRESS_CHANGE" (Ship despite the buyer's address-change request),
+    "DENY_PARENT_RISK_WARNING" (Ship despite the parent order's risk warning))
     """
 
     carrier_id: int = msgspec.field(name="carrierId")
+    """Carrier ID, the logisticsServiceProviderId from bg.logistics.companies.get."""
+
     tracking_number: str = msgspec.field(name="trackingNumber")
+    """Tracking number of the package."""
 
 
 class FulfillmentShipmentConfirmV2Result(
@@ -379,49 +569,99 @@ class FulfillmentShipmentConfirmV2Result(
     assistant_agreement_text: str | None = msgspec.field(
         default=None, name="assistantAgreementText"
     )
+    """Message from the tracking assistant that checks and corrects carrier entries."""
+
     warning_message: list[str] | None = msgspec.field(default=None, name="warningMessage")
+    """Non-blocking warnings about the request."""
 
 
 class FulfillmentShipmentCreateInterlineShipCompanyParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[].interlineShipCompanyList[]`` of ``bg.logistics.shipment.create``
-    params.
+    """Carrier and channel of each leg of an interline (multi-leg) shipment.
+    (``sendRequestList[].interlineShipCompanyList[]`` of ``bg.logistics.shipment.create``
+    params.)
     """
 
     ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     ship_stage_type: str = msgspec.field(name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
+
     channel_id: int = msgspec.field(name="channelId")
+    """Logistics channel ID of this leg."""
 
 
 class FulfillmentShipmentCreateOrderSendInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``sendRequestList[].orderSendInfoList[]`` of ``bg.logistics.shipment.create`` params."""
+    """Order lines packed in this package. (``sendRequestList[].orderSendInfoList[]`` of
+    ``bg.logistics.shipment.create`` params.)
+    """
 
     quantity: int
+    """Units of the line in this package (1 when splitSubPackage is true)."""
+
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int = msgspec.field(name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int = msgspec.field(name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentCreateSendSubRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendRequestList[].sendSubRequestList[]`` of ``bg.logistics.shipment.create`` params."""
+    """Extra packages when one SKU unit ships in several boxes.
+    (``sendRequestList[].sendSubRequestList[]`` of ``bg.logistics.shipment.create`` params.)
+    """
 
     invoice_access_key: str | None = msgspec.field(default=None, name="invoiceAccessKey")
+    """Access key of an invoice attached to the package (not described by the references)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of the carrier pickup window, needed for channels that book pickups (unit inferred
+    from the example). Unit: seconds since the Unix epoch.
+    """
+
     extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window, after its start (unit inferred from the example).
+    Unit: seconds since the Unix epoch.
+    """
+
     length: str
+    """Package length, with two decimals."""
+
     dimension_unit: str = msgspec.field(name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
+
     weight: str
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
     interline_ship_company_list: (
         Sequence[FulfillmentShipmentCreateInterlineShipCompanyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    """Carrier and channel of each leg of an interline (multi-leg) shipment."""
+
     ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     confirm_acceptance: (
         Sequence[
             Literal[
@@ -434,38 +674,84 @@ class FulfillmentShipmentCreateSendSubRequestParam(
         ]
         | None
     ) = msgspec.field(default=None, name="confirmAcceptance")
-    """One of "DENY_CANCELLATION" (Reject the cancellation request and proceed with shipment),
-    "DENY_ADDRESS_CHANGE" (Reject the address change request and proceed),
-    "DENY_PARENT_RISK_WARNING" (Reject/acknowledge parent order risk warning and proceed),
-    "SUCCESSFUL_RETRY" (Confirm retry after a previous successful call),
-    "NO_DELIVERY_ON_SATURDAY" (Confirm Saturday non-delivery is acceptable).
+    """Pending buyer requests or warnings the seller overrides to ship anyway. (one of
+    "DENY_CANCELLATION" (Ship despite the buyer's cancellation request),
+    "DENY_ADDRESS_CHANGE" (Ship despite the buyer's address-change request),
+    "DENY_PARENT_RISK_WARNING" (Ship despite the parent order's risk warning),
+    "SUCCESSFUL_RETRY" (Retry although an earlier call already succeeded),
+    "NO_DELIVERY_ON_SATURDAY" (Accept that the carrier does not deliver on Saturdays))
     """
 
     warehouse_id: str = msgspec.field(name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     width: str
+    """Package width, with two decimals."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service; an alternative to naming a channelId."""
+
     sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
+    """ID of the signature-on-delivery service chosen with the channel."""
+
     channel_id: int = msgspec.field(name="channelId")
+    """Logistics channel ID (from bg.logistics.shippingservices.get)."""
+
     weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
     height: str
+    """Package height, with two decimals."""
 
 
 class FulfillmentShipmentCreateSendRequestParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``sendRequestList[]`` of ``bg.logistics.shipment.create`` params."""
+    """Packages to buy Temu labels for, one entry per package. (``sendRequestList[]`` of
+    ``bg.logistics.shipment.create`` params.)
+    """
 
     invoice_access_key: str | None = msgspec.field(default=None, name="invoiceAccessKey")
+    """Access key of an invoice attached to the package (not described by the references)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of the carrier pickup window, needed for channels that book pickups (unit inferred
+    from the example). Unit: seconds since the Unix epoch.
+    """
+
     split_sub_package: bool | None = msgspec.field(default=None, name="splitSubPackage")
+    """Whether one SKU unit ships in several packages; then quantity must be 1 and sub-packages
+    given.
+    """
+
     extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window, after its start (unit inferred from the example).
+    Unit: seconds since the Unix epoch.
+    """
+
     length: str
+    """Package length, with two decimals."""
+
     dimension_unit: str = msgspec.field(name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
+
     weight: str
-    interline_ship_company_list: Sequence[
-        FulfillmentShipmentCreateInterlineShipCompanyParam | Mapping[str, Any]
-    ] = msgspec.field(name="interlineShipCompanyList")
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
+    interline_ship_company_list: (
+        Sequence[FulfillmentShipmentCreateInterlineShipCompanyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    """Carrier and channel of each leg of an interline (multi-leg) shipment."""
+
     ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     confirm_acceptance: (
         Sequence[
             Literal[
@@ -478,35 +764,59 @@ class FulfillmentShipmentCreateSendRequestParam(msgspec.Struct, kw_only=True, om
         ]
         | None
     ) = msgspec.field(default=None, name="confirmAcceptance")
-    """One of "DENY_CANCELLATION" (Reject the cancellation request and proceed with shipment),
-    "DENY_ADDRESS_CHANGE" (Reject the address change request and proceed),
-    "DENY_PARENT_RISK_WARNING" (Reject/acknowledge parent order risk warning and proceed),
-    "SUCCESSFUL_RETRY" (Confirm retry after a previous successful call),
-    "NO_DELIVERY_ON_SATURDAY" (Confirm Saturday non-delivery is acceptable).
+    """Pending buyer requests or warnings the seller overrides to ship anyway. (one of
+    "DENY_CANCELLATION" (Ship despite the buyer's cancellation request),
+    "DENY_ADDRESS_CHANGE" (Ship despite the buyer's address-change request),
+    "DENY_PARENT_RISK_WARNING" (Ship despite the parent order's risk warning),
+    "SUCCESSFUL_RETRY" (Retry although an earlier call already succeeded),
+    "NO_DELIVERY_ON_SATURDAY" (Accept that the carrier does not deliver on Saturdays))
     """
 
     warehouse_id: str = msgspec.field(name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     order_send_info_list: Sequence[
         FulfillmentShipmentCreateOrderSendInfoParam | Mapping[str, Any]
     ] = msgspec.field(name="orderSendInfoList")
+    """Order lines packed in this package."""
+
     width: str
+    """Package width, with two decimals."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service; an alternative to naming a channelId."""
+
     sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
-    send_sub_request_list: Sequence[
-        FulfillmentShipmentCreateSendSubRequestParam | Mapping[str, Any]
-    ] = msgspec.field(name="sendSubRequestList")
-    """At most 10 items."""
+    """ID of the signature-on-delivery service chosen with the channel."""
+
+    send_sub_request_list: (
+        Sequence[FulfillmentShipmentCreateSendSubRequestParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="sendSubRequestList")
+    """Extra packages when one SKU unit ships in several boxes. (at most 10 items)"""
 
     auto_confirm_after_pickup: bool | None = msgspec.field(
         default=None, name="autoConfirmAfterPickup"
     )
+    """Whether shipment is confirmed automatically once the carrier picks the package up."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID (from bg.logistics.shippingservices.get)."""
+
     weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
     height: str
+    """Package height, with two decimals."""
+
     cooperative_warehouse_shipment: bool | None = msgspec.field(
         default=None, name="cooperativeWarehouseShipment"
     )
+    """Whether the package ships from a cooperative warehouse."""
+
     usps_mailing_date_offset: int | None = msgspec.field(default=None, name="uspsMailingDateOffset")
+    """Offset of the USPS mailing date from the label date; some USPS channels refuse 0 (unit
+    inferred: days). Unit: days.
+    """
 
 
 class FulfillmentShipmentCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -515,18 +825,32 @@ class FulfillmentShipmentCreateResult(msgspec.Struct, kw_only=True, omit_default
     """
 
     package_sn_list: list[str] | None = msgspec.field(default=None, name="packageSnList")
+    """Packages created; use them with bg.logistics.shipment.result.get and .document.get."""
+
     warning_message: list[str] | None = msgspec.field(default=None, name="warningMessage")
+    """Non-blocking warnings about the request."""
+
     ship_later_limit_time: str | None = msgspec.field(default=None, name="shipLaterLimitTime")
+    """Hours the seller may wait before shipping, as text: 24-120, or 144-360 for
+    Y2_advance_sale orders. Unit: hours.
+    """
 
 
 class FulfillmentShipmentDocumentShippingLabelUrl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shippingLabelUrlList[]`` of the ``bg.logistics.shipment.document.get`` result."""
+    """A label download link per package. (``shippingLabelUrlList[]`` of the
+    ``bg.logistics.shipment.document.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     document_type: str | None = msgspec.field(default=None, name="documentType")
+    """Format of the returned document."""
+
     url: str | None = None
+    """Download URL of the label."""
 
 
 class FulfillmentShipmentDocumentResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -537,110 +861,235 @@ class FulfillmentShipmentDocumentResult(msgspec.Struct, kw_only=True, omit_defau
     shipping_label_url_list: list[FulfillmentShipmentDocumentShippingLabelUrl] | None = (
         msgspec.field(default=None, name="shippingLabelUrlList")
     )
+    """A label download link per package."""
+
     warning_message: list[str] | None = msgspec.field(default=None, name="warningMessage")
+    """Non-blocking warnings about the request."""
 
 
 class FulfillmentShipmentResultInterlineShipCompany(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``packageInfoResultList[].interlineShipCompanyList[]`` of the
-    ``bg.logistics.shipment.result.get`` result.
+    """Carrier and channel of each leg of an interline (multi-leg) shipment.
+    (``packageInfoResultList[].interlineShipCompanyList[]`` of the
+    ``bg.logistics.shipment.result.get`` result.)
     """
 
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Carrier name of this leg."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID of this leg."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
 
 
 class FulfillmentShipmentResultShippingInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``packageInfoResultList[].shippingInfoList[]`` of the
-    ``bg.logistics.shipment.result.get`` result.
+    """Tracking details of each leg of the shipment.
+    (``packageInfoResultList[].shippingInfoList[]`` of the
+    ``bg.logistics.shipment.result.get`` result.)
     """
 
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Carrier name of this leg."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of this leg."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
 
 
 class FulfillmentShipmentResultOrderSendInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``packageInfoResultList[].orderSendInfoList[]`` of the
-    ``bg.logistics.shipment.result.get`` result.
+    """Order lines in the package. (``packageInfoResultList[].orderSendInfoList[]`` of the
+    ``bg.logistics.shipment.result.get`` result.)
     """
 
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Identifier of the order line in the semi-managed model."""
+
     quantity: int | None = None
+    """Units of the line in the package."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """ID of the Temu store (mall)."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentResultPackageInfoResult(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``packageInfoResultList[]`` of the ``bg.logistics.shipment.result.get`` result."""
+    """Label purchase (online shipment) result per package. (``packageInfoResultList[]`` of the
+    ``bg.logistics.shipment.result.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     shipping_label_status: int | None = msgspec.field(default=None, name="shippingLabelStatus")
-    """Known values 0 (in-progress), 1 (successful), 2 (failed)."""
+    """State of the label purchase. (known values 0 (Purchase in progress), 1 (Label bought), 2
+    (Purchase failed))
+    """
 
     fail_reason_text: str | None = msgspec.field(default=None, name="failReasonText")
+    """Why the label purchase failed (when the status is failed)."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number, once the label was bought."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
+
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of the warehouse."""
+
     main_package_sn: str | None = msgspec.field(default=None, name="mainPackageSn")
+    """Main package number when a shipment is split into sub-packages."""
+
     sub_package_sn_list: list[str] | None = msgspec.field(default=None, name="subPackageSnList")
+    """Numbers of the sub-packages split from the main package."""
+
     sub_package_type: str | None = msgspec.field(default=None, name="subPackageType")
+    """Kind of sub-package (values not documented)."""
+
     cw_fulfill_no: str | None = msgspec.field(default=None, name="cwFulfillNo")
+    """Fulfilment order number assigned on the cooperative-warehouse side."""
+
     reservation_sn: str | None = msgspec.field(default=None, name="reservationSn")
+    """Pickup reservation number."""
+
     estimated_text: str | None = msgspec.field(default=None, name="estimatedText")
+    """Estimated delivery time, as display text."""
+
     estimated_amount: str | None = msgspec.field(default=None, name="estimatedAmount")
+    """Estimated shipping cost as decimal text in estimatedCurrencyCode (major units, inferred
+    from the text form). Unit: the currency's major unit (e.g. dollars).
+    """
+
     estimated_currency_code: str | None = msgspec.field(default=None, name="estimatedCurrencyCode")
+    """Currency code of estimatedAmount (e.g. USD)."""
+
     solution_text: str | None = msgspec.field(default=None, name="solutionText")
+    """Suggested fix or service note, as display text."""
+
     package_delivery_type: int | None = msgspec.field(default=None, name="packageDeliveryType")
+    """Who ships the package and through which kind of channel (values not listed on this
+    type's page).
+    """
+
     dimension_unit: str | None = msgspec.field(default=None, name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
+
     length: str | None = None
+    """Package length, with two decimals."""
+
     width: str | None = None
+    """Package width, with two decimals."""
+
     height: str | None = None
+    """Package height, with two decimals."""
+
     weight: str | None = None
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
     weight_unit: str | None = msgspec.field(default=None, name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
     extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of the carrier pickup window. Unit: seconds since the Unix epoch."""
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window. Unit: seconds since the Unix epoch."""
+
     ship_label_printable_time: int | None = msgspec.field(
         default=None, name="shipLabelPrintableTime"
     )
+    """When the label becomes printable. Unit: seconds since the Unix epoch."""
+
     is_confirm_after_pickup: bool | None = msgspec.field(default=None, name="isConfirmAfterPickup")
+    """Whether shipment is confirmed after the carrier pickup."""
+
     can_change_to_manual_send: bool | None = msgspec.field(
         default=None, name="canChangeToManualSend"
     )
+    """Whether the seller may switch this package to self-shipping."""
+
     sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
+    """ID of the signature-on-delivery service chosen with the channel."""
+
     usps_mailing_date_offset: int | None = msgspec.field(default=None, name="uspsMailingDateOffset")
+    """Offset of the USPS mailing date from the label date; some USPS channels refuse 0 (unit
+    inferred: days). Unit: days.
+    """
+
     warning_message: list[str] | None = msgspec.field(default=None, name="warningMessage")
+    """Non-blocking warnings about the request."""
+
     interline_ship_company_list: list[FulfillmentShipmentResultInterlineShipCompany] | None = (
         msgspec.field(default=None, name="interlineShipCompanyList")
     )
+    """Carrier and channel of each leg of an interline (multi-leg) shipment."""
+
     shipping_info_list: list[FulfillmentShipmentResultShippingInfo] | None = msgspec.field(
         default=None, name="shippingInfoList"
     )
+    """Tracking details of each leg of the shipment."""
+
     order_send_info_list: list[FulfillmentShipmentResultOrderSendInfo] | None = msgspec.field(
         default=None, name="orderSendInfoList"
     )
+    """Order lines in the package."""
+
     invoice_access_key: str | None = msgspec.field(default=None, name="invoiceAccessKey")
+    """Access key of an invoice attached to the package (not described by the references)."""
 
 
 class FulfillmentShipmentResultResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -651,212 +1100,373 @@ class FulfillmentShipmentResultResult(msgspec.Struct, kw_only=True, omit_default
     package_info_result_list: list[FulfillmentShipmentResultPackageInfoResult] | None = (
         msgspec.field(default=None, name="packageInfoResultList")
     )
+    """Label purchase (online shipment) result per package."""
 
 
 class FulfillmentShipmentShippingTypeUpdateEditPackageRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``editPackageRequestList[]`` of ``bg.logistics.shipment.shippingtype.update`` params."""
+    """Packages whose carrier and tracking number change. (``editPackageRequestList[]`` of
+    ``bg.logistics.shipment.shippingtype.update`` params.)
+    """
 
     package_sn: str = msgspec.field(name="packageSn")
+    """Package to change."""
+
     self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
+    """ID of the seller warehouse the package ships from (warehouseId from
+    bg.logistics.warehouse.list.get).
+    """
+
     tracking_number: str = msgspec.field(name="trackingNumber")
+    """New tracking number of the package."""
+
     ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """New carrier ID (logisticsServiceProviderId from bg.logistics.companies.get)."""
 
 
 class FulfillmentShipmentSubConfirmSendSubRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``sendSubRequestList[]`` of ``bg.logistics.shipment.sub.confirm`` params."""
-
-    carrier_id: int = msgspec.field(name="carrierId")
-    self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
-    tracking_number: str = msgspec.field(name="trackingNumber")
-
-
-class FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """``retrySendPackageRequestList[].retrySendSubRequestList[].interlineShipCompanyList[]``
-    of ``bg.logistics.shipment.update`` params.
+    """Sub-packages to add, each with carrier and tracking number. (``sendSubRequestList[]`` of
+    ``bg.logistics.shipment.sub.confirm`` params.)
     """
 
-    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
-    ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
-    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
-    channel_id: int | None = msgspec.field(default=None, name="channelId")
+    carrier_id: int = msgspec.field(name="carrierId")
+    """Carrier of the sub-package."""
+
+    self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
+    """ID of the seller warehouse the package ships from (warehouseId from
+    bg.logistics.warehouse.list.get).
+    """
+
+    tracking_number: str = msgspec.field(name="trackingNumber")
+    """Tracking number of the sub-package."""
+
+
+class FulfillmentShipmentUpdateInterlineShipCompanyParam(
+    msgspec.Struct, kw_only=True, omit_defaults=True
+):
+    """Carrier and channel of each leg of an interline (multi-leg) shipment.
+    (``retrySendPackageRequestList[].retrySendSubRequestList[].interlineShipCompanyList[]``
+    of ``bg.logistics.shipment.update`` params.)
+    """
+
+    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
+    ship_stage_type: str = msgspec.field(name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
+    ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
+
+    channel_id: int = msgspec.field(name="channelId")
+    """Logistics channel ID of this leg."""
 
 
 class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``retrySendPackageRequestList[].retrySendSubRequestList[]`` of
-    ``bg.logistics.shipment.update`` params.
+    """Sub-packages to retry when the package was split.
+    (``retrySendPackageRequestList[].retrySendSubRequestList[]`` of
+    ``bg.logistics.shipment.update`` params.)
     """
 
     invoice_access_key: str | None = msgspec.field(default=None, name="invoiceAccessKey")
+    """Access key of an invoice attached to the package (not described by the references)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
-    extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
-    pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
-    package_sn: str = msgspec.field(name="packageSn")
-    length: str
-    dimension_unit: str = msgspec.field(name="dimensionUnit")
-    weight: str
-    interline_ship_company_list: (
-        Sequence[
-            FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam
-            | Mapping[str, Any]
-        ]
-        | None
-    ) = msgspec.field(default=None, name="interlineShipCompanyList")
-    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
-    confirm_acceptance: Sequence[str] | None = msgspec.field(default=None, name="confirmAcceptance")
-    warehouse_id: str = msgspec.field(name="warehouseId")
-    width: str
-    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
-    sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
-    channel_id: int | None = msgspec.field(default=None, name="channelId")
-    weight_unit: str = msgspec.field(name="weightUnit")
-    height: str
-    usps_mailing_date_offset: int | None = msgspec.field(default=None, name="uspsMailingDateOffset")
-
-
-class FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """``retrySendPackageRequestList[].interlineShipCompanyList[]`` of
-    ``bg.logistics.shipment.update`` params.
+    """Start of the carrier pickup window (unit inferred from bg.logistics.shipment.create's
+    example). Unit: seconds since the Unix epoch.
     """
 
-    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
-    ship_stage_type: str = msgspec.field(name="shipStageType")
-    ship_company_id: int = msgspec.field(name="shipCompanyId")
-    channel_id: int = msgspec.field(name="channelId")
+    extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
+    pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window, after its start (unit inferred as for
+    pickupStartTime). Unit: seconds since the Unix epoch.
+    """
+
+    package_sn: str = msgspec.field(name="packageSn")
+    """Sub-package to retry."""
+
+    length: str
+    """Package length, with two decimals."""
+
+    dimension_unit: str = msgspec.field(name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
+
+    weight: str
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
+    interline_ship_company_list: (
+        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    """Carrier and channel of each leg of an interline (multi-leg) shipment."""
+
+    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
+    confirm_acceptance: Sequence[str] | None = msgspec.field(default=None, name="confirmAcceptance")
+    """Pending buyer requests or warnings the seller overrides to ship anyway."""
+
+    warehouse_id: str = msgspec.field(name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
+    width: str
+    """Package width, with two decimals."""
+
+    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service; an alternative to naming a channelId."""
+
+    sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
+    """ID of the signature-on-delivery service chosen with the channel."""
+
+    channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID (from bg.logistics.shippingservices.get)."""
+
+    weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
+    height: str
+    """Package height, with two decimals."""
+
+    usps_mailing_date_offset: int | None = msgspec.field(default=None, name="uspsMailingDateOffset")
+    """Offset of the USPS mailing date from the label date; some USPS channels refuse 0 (unit
+    inferred: days). Unit: days.
+    """
 
 
 class FulfillmentShipmentUpdateOrderSendInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``retrySendPackageRequestList[].orderSendInfoList[]`` of
-    ``bg.logistics.shipment.update`` params.
+    """Order lines in the package; send them when they change.
+    (``retrySendPackageRequestList[].orderSendInfoList[]`` of
+    ``bg.logistics.shipment.update`` params.)
     """
 
     quantity: int
+    """Units of the line in this package."""
+
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentUpdateRetrySendPackageRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``retrySendPackageRequestList[]`` of ``bg.logistics.shipment.update`` params."""
+    """Failed packages to buy a label for again, with new logistics or size data.
+    (``retrySendPackageRequestList[]`` of ``bg.logistics.shipment.update`` params.)
+    """
 
     invoice_access_key: str | None = msgspec.field(default=None, name="invoiceAccessKey")
+    """Access key of an invoice attached to the package (not described by the references)."""
+
     extend_weight_unit: str | None = msgspec.field(default=None, name="extendWeightUnit")
+    """Unit of extendWeight: oz for US local orders."""
+
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of the carrier pickup window (unit inferred from bg.logistics.shipment.create's
+    example). Unit: seconds since the Unix epoch.
+    """
+
     split_sub_package: bool | None = msgspec.field(default=None, name="splitSubPackage")
+    """Whether one SKU unit ships in several packages; then quantity must be 1 and sub-packages
+    given.
+    """
+
     extend_weight: str | None = msgspec.field(default=None, name="extendWeight")
+    """Extra weight in the extended unit (the ounce part for US local orders)."""
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of the carrier pickup window, after its start (unit inferred as for
+    pickupStartTime). Unit: seconds since the Unix epoch.
+    """
+
     package_sn: str = msgspec.field(name="packageSn")
+    """Package whose label purchase failed."""
+
     length: str
+    """Package length, with two decimals."""
+
     dimension_unit: str = msgspec.field(name="dimensionUnit")
+    """Unit of length, width and height: in in the US, cm elsewhere."""
+
     weight: str
+    """Package weight; whole pounds for US local orders (the ounces go in extendWeight),
+    otherwise two decimals.
+    """
+
     retry_send_sub_request_list: (
         Sequence[FulfillmentShipmentUpdateRetrySendSubRequestParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="retrySendSubRequestList")
+    """Sub-packages to retry when the package was split."""
+
     interline_ship_company_list: (
-        Sequence[
-            FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam
-            | Mapping[str, Any]
-        ]
-        | None
+        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    """Carrier and channel of each leg of an interline (multi-leg) shipment."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     confirm_acceptance: Sequence[str] | None = msgspec.field(default=None, name="confirmAcceptance")
+    """Pending buyer requests or warnings the seller overrides to ship anyway."""
+
     warehouse_id: str = msgspec.field(name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     order_send_info_list: (
         Sequence[FulfillmentShipmentUpdateOrderSendInfoParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="orderSendInfoList")
+    """Order lines in the package; send them when they change."""
+
     width: str
+    """Package width, with two decimals."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service; an alternative to naming a channelId."""
+
     sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
+    """ID of the signature-on-delivery service chosen with the channel."""
+
     auto_confirm_after_pickup: bool | None = msgspec.field(
         default=None, name="autoConfirmAfterPickup"
     )
+    """Whether shipment is confirmed automatically once the carrier picks the package up."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID (from bg.logistics.shippingservices.get)."""
+
     weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight: lb in the US, kg elsewhere."""
+
     height: str
+    """Package height, with two decimals."""
+
     usps_mailing_date_offset: int | None = msgspec.field(default=None, name="uspsMailingDateOffset")
+    """Offset of the USPS mailing date from the label date; some USPS channels refuse 0 (unit
+    inferred: days). Unit: days.
+    """
+
     cooperative_warehouse_shipment: bool | None = msgspec.field(
         default=None, name="cooperativeWarehouseShipment"
     )
+    """Whether the package ships from a cooperative warehouse."""
 
 
 class FulfillmentShipmentV2CooperativeWarehouseDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shipmentInfoDTO[].cooperativeWarehouseDTO`` of the ``bg.logistics.shipment.v2.get``
-    result.
+    """Cooperative warehouse that fulfils the line (absent when the seller ships).
+    (``shipmentInfoDTO[].cooperativeWarehouseDTO`` of the ``bg.logistics.shipment.v2.get``
+    result.)
     """
 
     warehouse_provider_code: str | None = msgspec.field(default=None, name="warehouseProviderCode")
+    """Code of the cooperative-warehouse provider (from bg.cooperativewarehouse.provider.list)."""
+
     warehouse_provider_brand_name: str | None = msgspec.field(
         default=None, name="warehouseProviderBrandName"
     )
+    """Brand name of the cooperative-warehouse provider."""
+
     warehouse_code: str | None = msgspec.field(default=None, name="warehouseCode")
+    """Code of the cooperative warehouse."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of the cooperative warehouse."""
 
 
 class FulfillmentShipmentV2SubPackageShipmentInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shipmentInfoDTO[].subPackageShipmentInfoList[]`` of the
-    ``bg.logistics.shipment.v2.get`` result.
+    """Shipments of the sub-packages split from this package.
+    (``shipmentInfoDTO[].subPackageShipmentInfoList[]`` of the
+    ``bg.logistics.shipment.v2.get`` result.)
     """
 
     carrier_id: int | None = msgspec.field(default=None, name="carrierId")
+    """Carrier ID, the logisticsServiceProviderId from bg.logistics.companies.get."""
+
     carrier_name: str | None = msgspec.field(default=None, name="carrierName")
+    """Carrier name."""
+
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Sub-package number."""
+
     package_delivery_type: int | None = msgspec.field(default=None, name="packageDeliveryType")
-    """Known values 1 (Seller fulfills this order by non-integrated channel), 2 (Seller
-    fulfills this order by Temu-integrated channel), 3 (Cooperative warehouse fulfills this
-    order by non-integrated channel), 4 (Cooperative warehouse fulfills this order by
-    Temu-integrated channel).
+    """Who ships the package and whether through a Temu-integrated channel. (known values 1
+    (Seller ships through a non-integrated carrier), 2 (Seller ships with a Temu-integrated
+    label), 3 (Cooperative warehouse ships through a non-integrated carrier), 4 (Cooperative
+    warehouse ships with a Temu-integrated label))
     """
 
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of the sub-package."""
 
 
 class FulfillmentShipmentV2ShipmentInfoDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shipmentInfoDTO[]`` of the ``bg.logistics.shipment.v2.get`` result."""
+    """Shipments of the order line, one entry per main package. (``shipmentInfoDTO[]`` of the
+    ``bg.logistics.shipment.v2.get`` result.)
+    """
 
     carrier_id: int | None = msgspec.field(default=None, name="carrierId")
+    """Carrier ID, the logisticsServiceProviderId from bg.logistics.companies.get."""
+
     carrier_name: str | None = msgspec.field(default=None, name="carrierName")
+    """Carrier name."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number; for Y2 orders returned only after earliestTimeGetShippingDocument."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
+
     quantity: int | None = None
+    """Units of the line in this package."""
+
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Package number."""
+
     package_delivery_type: int | None = msgspec.field(default=None, name="packageDeliveryType")
-    """Known values 1 (Seller fulfills this order by non-integrated channel), 2 (Seller
-    fulfills this order by Temu-integrated channel), 3 (Cooperative warehouse fulfills this
-    order by non-integrated channel), 4 (Cooperative warehouse fulfills this order by
-    Temu-integrated channel).
+    """Who ships the package and whether through a Temu-integrated channel. (known values 1
+    (Seller ships through a non-integrated carrier), 2 (Seller ships with a Temu-integrated
+    label), 3 (Cooperative warehouse ships through a non-integrated carrier), 4 (Cooperative
+    warehouse ships with a Temu-integrated label))
     """
 
     tracking_warning_label: int | None = msgspec.field(default=None, name="trackingWarningLabel")
-    """Known values 0 (No issues), 1 (No tracking information), 2 (Potentially incorrect), 3
-    (The receiving address is inconsistent), 4 (Over time collection).
+    """Tracking problem Temu detected on the package. (known values 0 (No problem found), 1 (No
+    tracking events), 2 (Tracking number may be wrong), 3 (Delivery address differs from the
+    order's), 4 (Pickup overdue))
     """
 
     cooperative_warehouse_dto: FulfillmentShipmentV2CooperativeWarehouseDto | None = msgspec.field(
         default=None, name="cooperativeWarehouseDTO"
     )
+    """Cooperative warehouse that fulfils the line (absent when the seller ships)."""
+
     sub_package_shipment_info_list: list[FulfillmentShipmentV2SubPackageShipmentInfo] | None = (
         msgspec.field(default=None, name="subPackageShipmentInfoList")
     )
+    """Shipments of the sub-packages split from this package."""
 
 
 class FulfillmentShipmentV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -867,39 +1477,58 @@ class FulfillmentShipmentV2Result(msgspec.Struct, kw_only=True, omit_defaults=Tr
     shipment_info_dto: list[FulfillmentShipmentV2ShipmentInfoDto] | None = msgspec.field(
         default=None, name="shipmentInfoDTO"
     )
+    """Shipments of the order line, one entry per main package."""
 
 
 class FulfillmentShippedPackageConfirmPackageDetailParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``packageSendInfoList[].packageDetail[]`` of ``bg.logistics.shipped.package.confirm``
-    params.
+    """Order lines in the package; quantities must match its content.
+    (``packageSendInfoList[].packageDetail[]`` of ``bg.logistics.shipped.package.confirm``
+    params.)
     """
 
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     quantity: int
+    """Units of the line in the package."""
 
 
 class FulfillmentShippedPackageConfirmPackageSendInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``packageSendInfoList[]`` of ``bg.logistics.shipped.package.confirm`` params."""
+    """Packages to mark as shipped. (``packageSendInfoList[]`` of
+    ``bg.logistics.shipped.package.confirm`` params.)
+    """
 
     package_sn: str = msgspec.field(name="packageSn")
+    """Temu package number."""
+
     tracking_number: str = msgspec.field(name="trackingNumber")
+    """Tracking number of the package; must belong to it."""
+
     package_detail: Sequence[
         FulfillmentShippedPackageConfirmPackageDetailParam | Mapping[str, Any]
     ] = msgspec.field(name="packageDetail")
+    """Order lines in the package; quantities must match its content."""
 
 
 class FulfillmentShippedPackageConfirmWarningMessage(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``warningMessage[]`` of the ``bg.logistics.shipped.package.confirm`` result."""
+    """Warnings per package. (``warningMessage[]`` of the
+    ``bg.logistics.shipped.package.confirm`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Package the warning is about."""
+
     warning_message: str | None = msgspec.field(default=None, name="warningMessage")
+    """Warning text."""
 
 
 class FulfillmentShippedPackageConfirmResult(
@@ -912,64 +1541,107 @@ class FulfillmentShippedPackageConfirmResult(
     warning_message: list[FulfillmentShippedPackageConfirmWarningMessage] | None = msgspec.field(
         default=None, name="warningMessage"
     )
+    """Warnings per package."""
 
 
 class FulfillmentUnshippedPackagesShippableOrder(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unshippedPackage[].packageDetail.shippableOrders[]`` of the
-    ``bg.order.unshipped.package.get`` result.
+    """Lines in the package that can still ship.
+    (``unshippedPackage[].packageDetail.shippableOrders[]`` of the
+    ``bg.order.unshipped.package.get`` result.)
     """
 
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Identifier of the order line in the semi-managed model."""
+
     quantity: int | None = None
+    """Units of the line that can ship."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """ID of the Temu store (mall)."""
 
 
 class FulfillmentUnshippedPackagesCanceledOrder(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unshippedPackage[].packageDetail.canceledOrders[]`` of the
-    ``bg.order.unshipped.package.get`` result.
+    """Lines in the package that were cancelled and must not ship.
+    (``unshippedPackage[].packageDetail.canceledOrders[]`` of the
+    ``bg.order.unshipped.package.get`` result.)
     """
 
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Identifier of the order line in the semi-managed model."""
+
     quantity: int | None = None
+    """Units of the line that were cancelled."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """ID of the Temu store (mall)."""
 
 
 class FulfillmentUnshippedPackagesPackageDetail(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unshippedPackage[].packageDetail`` of the ``bg.order.unshipped.package.get`` result."""
+    """Order lines in the package. (``unshippedPackage[].packageDetail`` of the
+    ``bg.order.unshipped.package.get`` result.)
+    """
 
     shippable_orders: list[FulfillmentUnshippedPackagesShippableOrder] | None = msgspec.field(
         default=None, name="shippableOrders"
     )
+    """Lines in the package that can still ship."""
+
     canceled_orders: list[FulfillmentUnshippedPackagesCanceledOrder] | None = msgspec.field(
         default=None, name="canceledOrders"
     )
+    """Lines in the package that were cancelled and must not ship."""
 
 
 class FulfillmentUnshippedPackagesUnshippedPackage(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unshippedPackage[]`` of the ``bg.order.unshipped.package.get`` result."""
+    """Packages with a Temu label that have not been shipped yet. (``unshippedPackage[]`` of
+    the ``bg.order.unshipped.package.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     main_package_sn: str | None = msgspec.field(default=None, name="mainPackageSn")
+    """Main package number when a shipment is split into sub-packages."""
+
     sub_package_sn_list: list[str] | None = msgspec.field(default=None, name="subPackageSnList")
+    """Numbers of the sub-packages split from the main package."""
+
     sub_package_type: str | None = msgspec.field(default=None, name="subPackageType")
+    """Kind of sub-package (values not documented)."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Carrier tracking (waybill) number."""
+
     carrier_id: int | None = msgspec.field(default=None, name="carrierId")
+    """Carrier ID, the logisticsServiceProviderId from bg.logistics.companies.get."""
+
     carrier_name: str | None = msgspec.field(default=None, name="carrierName")
+    """Carrier name."""
+
     package_detail: FulfillmentUnshippedPackagesPackageDetail | None = msgspec.field(
         default=None, name="packageDetail"
     )
+    """Order lines in the package."""
 
 
 class FulfillmentUnshippedPackagesResult(
@@ -980,9 +1652,41 @@ class FulfillmentUnshippedPackagesResult(
     """
 
     total_item_num: int | None = msgspec.field(default=None, name="totalItemNum")
+    """Number of records matching the query."""
+
     unshipped_package: list[FulfillmentUnshippedPackagesUnshippedPackage] | None = msgspec.field(
         default=None, name="unshippedPackage"
     )
+    """Packages with a Temu label that have not been shipped yet."""
+
+
+_RENAMED: dict[str, type] = {
+    "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
+    "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam = (
+        FulfillmentShipmentUpdateInterlineShipCompanyParam
+    )
+    FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam = (
+        FulfillmentShipmentUpdateInterlineShipCompanyParam
+    )
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class FulfillmentGroup(Group):
@@ -1051,19 +1755,31 @@ class FulfillmentGroup(Group):
         Wire type ``temu.logistics.label.list.get``. Docs:
         https://partner-us.temu.com/documentation?menu_code=746951536ea1455faaf17ae9d60e5b34&sub_menu_code=df97424d08f641f7adf942aa5accde3b
 
+        The reference gives no page-size maximum, so pageSize is bounded by the paginate
+        max_size (100); a page size below 1 is refused.
+
         Args:
-            package_sn_list: ``packageSnList`` (list[string], optional).
-            temu_label_status: ``temuLabelStatus`` (integer, optional). One of 0 (Pending), 1
-                (Successful), 2 (Failed), 3 (Canceled).
-            print_status: ``printStatus`` (integer, optional). One of 0 (Not printed), 1
-                (Printed).
-            create_at_start: ``createAtStart`` (integer, optional).
-            create_at_end: ``createAtEnd`` (integer, optional).
-            tracking_number_list: ``trackingNumberList`` (list[string], optional).
+            package_sn_list: ``packageSnList`` (list[string], optional). Only labels of these
+                packages.
+            temu_label_status: ``temuLabelStatus`` (integer, optional). Only labels in this
+                purchase state. One of 0 (Purchase pending), 1 (Label bought), 2 (Purchase failed),
+                3 (Label cancelled).
+            print_status: ``printStatus`` (integer, optional). Only labels in this print state.
+                One of 0 (Not printed yet), 1 (Printed).
+            create_at_start: ``createAtStart`` (integer, optional). Only labels bought at or
+                after this time (unit inferred from the example). Unit: seconds since the Unix
+                epoch.
+            create_at_end: ``createAtEnd`` (integer, optional). Only labels bought at or before
+                this time; not before createAtStart (unit inferred from the example). Unit: seconds
+                since the Unix epoch.
+            tracking_number_list: ``trackingNumberList`` (list[string], optional). Carrier
+                tracking numbers to filter by.
             shipping_company_id_list: ``shippingCompanyIdList`` (list[string], optional).
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional).
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required).
+                Shipping company (carrier) IDs to filter by.
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). Only labels of
+                these parent orders.
+            page_number: ``pageNumber`` (integer, required). Page number, starting at 1.
+            page_size: ``pageSize`` (integer, required). Number of records per page. 1 to 100.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1109,7 +1825,7 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=cf516cfc49364acba34be29c2600ec20&sub_menu_code=eed978adf76e473e8d7239b0bbc19c9e
 
         Args:
-            reservation_sn: ``reservationSn`` (string, required).
+            reservation_sn: ``reservationSn`` (string, required). Pickup reservation to cancel.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1149,9 +1865,12 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=cf516cfc49364acba34be29c2600ec20&sub_menu_code=aff85d40b1364572a8383bcf5171f75b
 
         Args:
-            pickup_start_time: ``pickupStartTime`` (long, required).
-            pickup_end_time: ``pickupEndTime`` (long, required).
-            package_sn_list: ``packageSnList`` (list[string], required). At most 50 items.
+            pickup_start_time: ``pickupStartTime`` (long, required). Start of the requested
+                pickup window. Unit: seconds since the Unix epoch.
+            pickup_end_time: ``pickupEndTime`` (long, required). End of the requested pickup
+                window; after pickupStartTime. Unit: seconds since the Unix epoch.
+            package_sn_list: ``packageSnList`` (list[string], required). Packages to book a
+                pickup for (at most 50, same channel and warehouse). At most 50 items.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1200,7 +1919,8 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=cf516cfc49364acba34be29c2600ec20&sub_menu_code=5cfaf127fdea4d419c6c9aa9c1b2536a
 
         Args:
-            package_sn_list: ``packageSnList`` (list[string], required). At most 50 items.
+            package_sn_list: ``packageSnList`` (list[string], required). Packages whose pickup
+                reservation to check (at most 50). At most 50 items.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1235,7 +1955,8 @@ class FulfillmentGroup(Group):
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=e7ada01f9b044cf98adc4e5a6ebcfd62
 
         Args:
-            apply_sn_list: ``applySnList`` (list[string], required).
+            apply_sn_list: ``applySnList`` (list[string], required). Proof-of-delivery request
+                numbers to check (at most 100).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1270,8 +1991,9 @@ class FulfillmentGroup(Group):
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=39dce790742249f39998ee87eb75e5cf
 
         Args:
-            pod_package_info_list: ``podPackageInfoList`` (list[object], required). Pass
-                FulfillmentPodUploadPodPackageInfoParam objects or plain dicts with wire names.
+            pod_package_info_list: ``podPackageInfoList`` (list[object], required). Packages to
+                submit proof of delivery for. Pass FulfillmentPodUploadPodPackageInfoParam objects
+                or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1335,7 +2057,7 @@ class FulfillmentGroup(Group):
         ship_company_id: int,
         warehouse_id: str,
         page_number: int,
-        page_size: int,
+        page_size: int | None = None,
         options: CallOptions | None = None,
     ) -> FulfillmentScanformCandidatesResult:
         """List package numbers that can go on a new scan form for a carrier.
@@ -1344,10 +2066,13 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=729bda2db47944d98b3bf5f100dc9e2f&sub_menu_code=5b920f670469435f9cbbf9d70ae0b86b
 
         Args:
-            ship_company_id: ``shipCompanyId`` (long, required).
-            warehouse_id: ``warehouseId`` (string, required).
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required). <= 500.
+            ship_company_id: ``shipCompanyId`` (long, required). Carrier of the scan form to be
+                created.
+            warehouse_id: ``warehouseId`` (string, required). Warehouse of the scan form to be
+                created.
+            page_number: ``pageNumber`` (integer, required). Page number, starting at 1.
+            page_size: ``pageSize`` (integer, optional). Records per page (at most 500). 1 to
+                500.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1394,9 +2119,11 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=729bda2db47944d98b3bf5f100dc9e2f&sub_menu_code=f70e104a1e114ce4a16bc17fcd7996fb
 
         Args:
-            package_sn_list: ``packageSnList`` (list[string], required).
-            ship_company_id: ``shipCompanyId`` (long, required).
-            warehouse_id: ``warehouseId`` (string, required).
+            package_sn_list: ``packageSnList`` (list[string], required). Packages to put on one
+                scan form; they must share warehouse, carrier and destination.
+            ship_company_id: ``shipCompanyId`` (long, required). Carrier of all the packages.
+            warehouse_id: ``warehouseId`` (string, required). Warehouse all the packages ship
+                from.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1460,7 +2187,8 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=442a5ca8a9fd4bf7bb5493344a7e818f&sub_menu_code=1c9d0c2fade74f48a6bb22296c6fc509
 
         Args:
-            scan_form_sn: ``scanFormSn`` (string, required).
+            scan_form_sn: ``scanFormSn`` (string, required). Scan form serial number, the ID
+                returned when the scan form was created.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1517,16 +2245,23 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d8425dcd25b04658843e622e178a3b42&sub_menu_code=9cc3edb526494a059c477fd99953fa3e
 
         Args:
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required). <= 10.
-            scan_form_sn_list: ``scanFormSnList`` (list[string], optional).
-            ship_company_id_list: ``shipCompanyIdList`` (list[long], optional).
-            warehouse_id_list: ``warehouseIdList`` (list[string], optional).
-            scan_form_create_status: ``scanFormCreateStatus`` (integer, optional). One of 1
-                (under creation), 2 (successful), 3 (failed).
-            scan_form_create_time_start: ``scanFormCreateTimeStart`` (integer, optional).
-            scan_form_create_time_end: ``scanFormCreateTimeEnd`` (integer, optional).
-            tracking_number_list: ``trackingNumberList`` (list[string], optional).
+            page_number: ``pageNumber`` (integer, required). Page number, starting at 1.
+            page_size: ``pageSize`` (integer, required). Records per page (at most 10). 1 to 10.
+            scan_form_sn_list: ``scanFormSnList`` (list[string], optional). Scan form serial
+                numbers to filter by.
+            ship_company_id_list: ``shipCompanyIdList`` (list[long], optional). Shipping company
+                (carrier) IDs to filter by.
+            warehouse_id_list: ``warehouseIdList`` (list[string], optional). Seller warehouse
+                IDs to filter by.
+            scan_form_create_status: ``scanFormCreateStatus`` (integer, optional). Only scan
+                forms in this creation state. One of 1 (Being created), 2 (Created), 3 (Creation
+                failed).
+            scan_form_create_time_start: ``scanFormCreateTimeStart`` (integer, optional). Only
+                scan forms created at or after this time. Unit: seconds since the Unix epoch.
+            scan_form_create_time_end: ``scanFormCreateTimeEnd`` (integer, optional). Only scan
+                forms created at or before this time. Unit: seconds since the Unix epoch.
+            tracking_number_list: ``trackingNumberList`` (list[string], optional). Carrier
+                tracking numbers to filter by.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1603,10 +2338,10 @@ class FulfillmentGroup(Group):
         bg.logistics.shipment.v2.confirm.
 
         Args:
-            send_request_list: ``sendRequestList`` (list[object], required). At least 1 item(s).
-                Pass FulfillmentShipmentConfirmSendRequestParam objects or plain dicts with wire
-                names.
-            send_type: ``sendType`` (integer, required).
+            send_request_list: ``sendRequestList`` (list[object], required). Packages to ship,
+                one entry per package. At least 1 item(s). Pass
+                FulfillmentShipmentConfirmSendRequestParam objects or plain dicts with wire names.
+            send_type: ``sendType`` (integer, required). How packages map to parent orders.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1641,13 +2376,13 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.v2.confirm``.
 
         Args:
-            send_type: ``sendType`` (integer, required). One of 0 (whole parent order in one
-                package with one tracking number), 1 (one parent order split over several packages
-                (submit all of them in one call)), 2 (several parent orders combined in one package
-                with one tracking number).
-            send_request_list: ``sendRequestList`` (list[object], required). At least 1 item(s).
-                Pass FulfillmentShipmentConfirmV2SendRequestParam objects or plain dicts with wire
-                names.
+            send_type: ``sendType`` (integer, required). How packages map to parent orders. One
+                of 0 (whole parent order in one package with one tracking number), 1 (one parent
+                order split over several packages (submit all of them in one call)), 2 (several
+                parent orders combined in one package with one tracking number).
+            send_request_list: ``sendRequestList`` (list[object], required). Packages to ship,
+                one entry per package. At least 1 item(s). Pass
+                FulfillmentShipmentConfirmV2SendRequestParam objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1758,15 +2493,24 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.create``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=1eadab72ed8041318604b163dd75cdac
 
+        Types and flags follow this type's own table: pickupStartTime, pickupEndTime and
+        signServiceId are INTEGER (not long); interlineShipCompanyList and
+        sendSubRequestList are conditional (interline channels, single-SKU multi-package),
+        so not required.
+
         Args:
-            send_type: ``sendType`` (integer, required). One of 0 (whole parent order in one
-                package with one tracking number), 1 (one parent order split over several packages
-                (submit all of them in one call)), 2 (several parent orders combined in one package
-                with one tracking number).
-            send_request_list: ``sendRequestList`` (list[object], optional). Pass
+            send_type: ``sendType`` (integer, required). How packages map to parent orders. One
+                of 0 (whole parent order in one package with one tracking number), 1 (one parent
+                order split over several packages (submit all of them in one call)), 2 (several
+                parent orders combined in one package with one tracking number).
+            send_request_list: ``sendRequestList`` (list[object], optional). Packages to buy
+                Temu labels for, one entry per package. Pass
                 FulfillmentShipmentCreateSendRequestParam objects or plain dicts with wire names.
-            ship_later: ``shipLater`` (boolean, optional).
-            ship_later_limit_time: ``shipLaterLimitTime`` (string, optional).
+            ship_later: ``shipLater`` (boolean, optional). Buy the label now but ship later,
+                within shipLaterLimitTime.
+            ship_later_limit_time: ``shipLaterLimitTime`` (string, optional). Hours the seller
+                may wait before shipping, as text: 24-120, or 144-360 for Y2_advance_sale orders.
+                Unit: hours.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1920,11 +2664,11 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=e2d5025ff75e4c7881cd786912ec8b63
 
         Args:
-            document_type: ``documentType`` (string, optional). One of "SHIPPING_LABEL_PDF" (The
-                document URL will return the shipping label in PDF format for all ...),
-                "SHIPPING_LABEL_PNG" (The document URL will return the shipping label in PNG format
-                for all ...).
-            package_sn_list: ``packageSnList`` (list[string], optional).
+            document_type: ``documentType`` (string, optional). Format of the shipping label
+                document. One of "SHIPPING_LABEL_PDF" (labels as PDF files), "SHIPPING_LABEL_PNG\"
+                (labels as PNG images).
+            package_sn_list: ``packageSnList`` (list[string], optional). Packages to fetch
+                labels for.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1971,7 +2715,8 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=746951536ea1455faaf17ae9d60e5b34&sub_menu_code=6aca164dab4c448e8c86229306c86590
 
         Args:
-            package_sn_list: ``packageSnList`` (list[string], optional).
+            package_sn_list: ``packageSnList`` (list[string], optional). Packages whose label
+                purchase result to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2009,7 +2754,8 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.shippingtype.update``.
 
         Args:
-            edit_package_request_list: ``editPackageRequestList`` (list[object], optional). Pass
+            edit_package_request_list: ``editPackageRequestList`` (list[object], optional).
+                Packages whose carrier and tracking number change. Pass
                 FulfillmentShipmentShippingTypeUpdateEditPackageRequestParam objects or plain dicts
                 with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
@@ -2095,8 +2841,10 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.sub.confirm``.
 
         Args:
-            main_package_sn: ``mainPackageSn`` (string, required).
-            send_sub_request_list: ``sendSubRequestList`` (list[object], optional). Pass
+            main_package_sn: ``mainPackageSn`` (string, required). Already shipped package the
+                sub-packages belong to (from bg.logistics.shipment.get).
+            send_sub_request_list: ``sendSubRequestList`` (list[object], optional). Sub-packages
+                to add, each with carrier and tracking number. Pass
                 FulfillmentShipmentSubConfirmSendSubRequestParam objects or plain dicts with wire
                 names.
             options: per-call overrides (timeout, retries, rate-limit wait).
@@ -2191,11 +2939,19 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.update``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=43a8da366d5847b9a7faf13915ce57d6
 
+        Follows this type's own table: channelId, shipCompanyId, signServiceId,
+        pickupStartTime and pickupEndTime are INTEGER at every level; the sub-package
+        interline legs have the same structure as the package's, so their four fields are
+        required too.
+
         Args:
             retry_send_package_request_list: ``retrySendPackageRequestList`` (list[object],
-                optional). Pass FulfillmentShipmentUpdateRetrySendPackageRequestParam objects or
-                plain dicts with wire names.
-            ship_later_limit_time: ``shipLaterLimitTime`` (string, optional).
+                optional). Failed packages to buy a label for again, with new logistics or size
+                data. Pass FulfillmentShipmentUpdateRetrySendPackageRequestParam objects or plain
+                dicts with wire names.
+            ship_later_limit_time: ``shipLaterLimitTime`` (string, optional). New ship-later
+                window in hours, as text; only for packages created with shipLater true. Unit:
+                hours.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2355,8 +3111,8 @@ class FulfillmentGroup(Group):
         Wire type ``bg.logistics.shipment.v2.get``.
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            order_sn: ``orderSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the line.
+            order_sn: ``orderSn`` (string, required). Order line whose shipments to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2400,9 +3156,9 @@ class FulfillmentGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=aa4f29c85bfe460a8666bb92025a1743
 
         Args:
-            package_send_info_list: ``packageSendInfoList`` (list[object], required). Pass
-                FulfillmentShippedPackageConfirmPackageSendInfoParam objects or plain dicts with
-                wire names.
+            package_send_info_list: ``packageSendInfoList`` (list[object], required). Packages
+                to mark as shipped. Pass FulfillmentShippedPackageConfirmPackageSendInfoParam
+                objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2476,11 +3232,16 @@ class FulfillmentGroup(Group):
         Wire type ``bg.order.unshipped.package.get``. Docs:
         https://partner-us.temu.com/documentation?menu_code=746951536ea1455faaf17ae9d60e5b34&sub_menu_code=5798cc84b38e4ca59bb60895d66630c9
 
+        The reference gives no page-size maximum, so pageSize is bounded by the paginate
+        max_size (100); a page size below 1 is refused.
+
         Args:
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional).
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required).
-            order_sn_list: ``orderSnList`` (list[string], optional).
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). Only packages
+                of these parent orders.
+            page_number: ``pageNumber`` (integer, required). Page number, starting at 1.
+            page_size: ``pageSize`` (integer, required). Number of records per page. 1 to 100.
+            order_sn_list: ``orderSnList`` (list[string], optional). Only packages of these
+                order lines.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

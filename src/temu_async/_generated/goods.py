@@ -18,482 +18,877 @@ from temu_async.pagination import paginated
 
 
 class GoodsAddDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.add`` params."""
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
+    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.add`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded description video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsAddCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.add`` params."""
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
+    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.add`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded carousel video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsAddGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery`` of ``bg.local.goods.add`` params."""
+    """Images and videos of the goods; image order is the order Temu displays.
+    (``goodsBasic.goodsGallery`` of ``bg.local.goods.add`` params.)
+    """
 
     detail_video: GoodsAddDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="detailVideo"
     )
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
+
     goods_carousel_image: Sequence[str] | None = msgspec.field(
         default=None, name="goodsCarouselImage"
     )
+    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
+
     carousel_video: GoodsAddCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="carouselVideo"
     )
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
+
     detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
+    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
 class GoodsAddGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic`` of ``bg.local.goods.add`` params."""
+    """Basic goods information: title, category, gallery and origin claim. (``goodsBasic`` of
+    ``bg.local.goods.add`` params.)
+    """
 
-    cat_id: int | None = msgspec.field(default=None, name="catId")
+    cat_id: int = msgspec.field(name="catId")
+    """Temu leaf category id the goods is listed under (from bg.local.goods.cats.get)."""
+
     import_designation: str | None = msgspec.field(default=None, name="importDesignation")
-    goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
+    in the USA or Imported.
+    """
+
+    goods_name: str = msgspec.field(name="goodsName")
+    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own goods code linking the goods to other platforms; unique in the shop, at
+    most 100 characters.
+    """
+
     goods_gallery: GoodsAddGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="goodsGallery"
     )
+    """Images and videos of the goods; image order is the order Temu displays."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 or empty normal, 2 customised, 3 made-to-order; fixed once the goods is
+    published.
+    """
 
 
 class GoodsAddGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsServicePromise`` of ``bg.local.goods.add`` params."""
+    """Shipping promise of the goods: freight template, fulfilment mode and handling time.
+    (``goodsServicePromise`` of ``bg.local.goods.add`` params.)
+    """
 
-    cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
-    fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
-    shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    cost_template_id: str = msgspec.field(name="costTemplateId")
+    """Id of the seller's shipping (freight) template, from bg.freight.template.list.query."""
+
+    fulfillment_type: int = msgspec.field(name="fulfillmentType")
+    """How orders are shipped; 1 means the seller ships them (self-fulfilment)."""
+
+    shipment_limit_day: int = msgspec.field(name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it can ship (usually 1 or 2). Unit:
+    days.
+    """
 
 
 class GoodsAddGoodsPropertyGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty.goodsProperties[]`` of ``bg.local.goods.add`` params."""
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.add`` params.)
+    """
 
     vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
     note: str | None = None
+    """Free-text note attached to this attribute value."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
 
 
 class GoodsAddGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty`` of ``bg.local.goods.add`` params."""
+    """Attribute values of the goods (normal and variant), filled from the category template.
+    (``goodsProperty`` of ``bg.local.goods.add`` params.)
+    """
 
     goods_properties: (
         Sequence[GoodsAddGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="goodsProperties")
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids.
+    """
 
 
 class GoodsAddGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsOriginInfo`` of ``bg.local.goods.add`` params."""
+    """Country or region of origin of the goods, with proof images where required.
+    (``goodsOriginInfo`` of ``bg.local.goods.add`` params.)
+    """
 
     agree_default_origin_region: bool | None = msgspec.field(
         default=None, name="agreeDefaultOriginRegion"
     )
+    """true lets Temu fill the origin from the manufacturer's or business address on file;
+    false (default) uses the values sent.
+    """
+
     origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
+    """Country or region of origin (first level), e.g. Mainland China."""
+
     proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
+    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
+    first).
+    """
+
     label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
         default=None, name="labelManufacturerProofImageUrls"
     )
+    """Close-up photos of the manufacturer label (at most 5)."""
+
     origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
+    """Province or second-level region of origin; required when the first level is Mainland
+    China.
+    """
 
 
 class GoodsAddAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.certificateInfo.certificateDetailList[].authCodes[]`` of
-    ``bg.local.goods.add`` params.
+    """Certificate or authorisation codes typed by the seller.
+    (``certificationInfo.certificateInfo.certificateDetailList[].authCodes[]`` of
+    ``bg.local.goods.add`` params.)
     """
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or authorisation code (English letters and digits, at most 120 characters)."""
 
 
 class GoodsAddCertFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.certificateInfo.certificateDetailList[].certFiles[]`` of
-    ``bg.local.goods.add`` params.
+    """Certificate files uploaded for this type (at most 6).
+    (``certificationInfo.certificateInfo.certificateDetailList[].certFiles[]`` of
+    ``bg.local.goods.add`` params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name shown for the document (English letters and digits, at most 200 characters)."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """Temu URL of the uploaded certificate file (upload type 4, qualification document)."""
+
     language: str | None = None
+    """Language code of the certificate document."""
 
 
 class GoodsAddInspectReportFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
-    ``bg.local.goods.add`` params.
+    """Test or inspection report files uploaded for this type (at most 6).
+    (``certificationInfo.certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
+    ``bg.local.goods.add`` params.)
     """
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name shown for the document (English letters and digits, at most 200 characters)."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """Temu URL of the uploaded report file (upload type 4, qualification document)."""
+
     language: str | None = None
+    """Language code of the report document."""
 
 
 class GoodsAddCertificateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.certificateInfo.certificateDetailList[]`` of ``bg.local.goods.add``
-    params.
+    """One entry per required certificate type with its files, reports and codes.
+    (``certificationInfo.certificateInfo.certificateDetailList[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     auth_codes: Sequence[GoodsAddAuthCodeParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="authCodes"
     )
-    cert_type: int | None = msgspec.field(default=None, name="certType")
+    """Certificate or authorisation codes typed by the seller."""
+
+    cert_type: int = msgspec.field(name="certType")
+    """Certificate type id, as returned by bg.local.goods.compliance.rules.get."""
+
     skip: bool | None = None
+    """True to leave this certificate out for now (it must be supplied before sale)."""
+
     cert_files: Sequence[GoodsAddCertFileParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="certFiles"
     )
+    """Certificate files uploaded for this type (at most 6)."""
+
     inspect_report_files: Sequence[GoodsAddInspectReportFileParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="inspectReportFiles")
     )
+    """Test or inspection report files uploaded for this type (at most 6)."""
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or authorisation code (English letters and digits, at most 120 characters)."""
 
 
 class GoodsAddCertificateInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.certificateInfo`` of ``bg.local.goods.add`` params."""
+    """Qualification certificates the category requires, per
+    bg.local.goods.compliance.rules.get. (``certificationInfo.certificateInfo`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     certificate_detail_list: Sequence[GoodsAddCertificateDetailParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="certificateDetailList")
     )
+    """One entry per required certificate type with its files, reports and codes."""
 
 
 class GoodsAddInputTextParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]``
-    of ``bg.local.goods.add`` params.
+    """Answers for the SKUs named by specIdList.
+    (``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]``
+    of ``bg.local.goods.add`` params.)
     """
 
     input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed answers for these SKUs, keyed by reference property id."""
+
     properties: Mapping[str, Any] | None = None
+    """Chosen values for these SKUs: reference property id mapped to value ids."""
 
 
 class GoodsAddCompliancePropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[]``
-    of ``bg.local.goods.add`` params.
+    """SKU-level compliance answers, for templates that apply per SKU.
+    (``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[]``
+    of ``bg.local.goods.add`` params.)
     """
 
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec value ids identifying the SKUs these answers apply to."""
+
     input_text_list: Sequence[GoodsAddInputTextParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="inputTextList"
     )
+    """Answers for the SKUs named by specIdList."""
 
 
 class GoodsAddExtraTemplateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.add``
-    params.
+    """One entry per extra compliance template filled in.
+    (``certificationInfo.extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed answers of a goods-level template, keyed by reference property id."""
+
     compliance_property_list: (
         Sequence[GoodsAddCompliancePropertyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="compliancePropertyList")
+    """SKU-level compliance answers, for templates that apply per SKU."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Id of the compliance template being answered, from
+    bg.local.goods.compliance.extra.template.get.
+    """
+
     properties: Mapping[str, Any] | None = None
+    """Chosen values of a goods-level template: reference property id mapped to value ids."""
 
 
 class GoodsAddExtraTemplateParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.extraTemplate`` of ``bg.local.goods.add`` params."""
+    """Extra compliance (governance) attributes from
+    bg.local.goods.compliance.extra.template.get. (``certificationInfo.extraTemplate`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     extra_template_detail_list: (
         Sequence[GoodsAddExtraTemplateDetailParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="extraTemplateDetailList")
+    """One entry per extra compliance template filled in."""
 
 
 class GoodsAddImageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[].imageList[]``
-    of ``bg.local.goods.add`` params.
+    """Photos uploaded for these SKUs, each a Temu-hosted image URL.
+    (``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[].imageList[]``
+    of ``bg.local.goods.add`` params.)
     """
 
     image_url: str | None = msgspec.field(default=None, name="imageUrl")
+    """Temu URL of an uploaded actual photo (1:1 recommended, at least 800 px, at most 3 MB)."""
 
 
 class GoodsAddSkuPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[]`` of
-    ``bg.local.goods.add`` params.
+    """Photos for a group of SKUs (or for all when sameSku is true).
+    (``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[]`` of
+    ``bg.local.goods.add`` params.)
     """
 
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec value ids identifying the SKUs these photos show."""
+
     image_list: Sequence[GoodsAddImageParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="imageList"
     )
+    """Photos uploaded for these SKUs, each a Temu-hosted image URL."""
 
 
 class GoodsAddActualPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.actualPhoto.actualPhotoInfoList[]`` of ``bg.local.goods.add``
-    params.
+    """Actual photos grouped by photo position.
+    (``certificationInfo.actualPhoto.actualPhotoInfoList[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     sku_photo_info_list: Sequence[GoodsAddSkuPhotoInfoParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="skuPhotoInfoList")
     )
+    """Photos for a group of SKUs (or for all when sameSku is true)."""
+
     same_sku: bool | None = msgspec.field(default=None, name="sameSku")
+    """True when the same photos apply to every SKU of the goods."""
+
     position: int | None = None
+    """Which label or view the photos show, as the compliance rules define it."""
 
 
 class GoodsAddActualPhotoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.actualPhoto`` of ``bg.local.goods.add`` params."""
+    """Real photos of the goods or its labels, when compliance rules ask for them.
+    (``certificationInfo.actualPhoto`` of ``bg.local.goods.add`` params.)
+    """
 
     actual_photo_info_list: Sequence[GoodsAddActualPhotoInfoParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="actualPhotoInfoList")
     )
+    """Actual photos grouped by photo position."""
+
     skip: bool | None = None
+    """True to leave the actual photos out for now (they must be supplied before sale)."""
 
 
 class GoodsAddRepDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.repInfo.repDetailList[]`` of ``bg.local.goods.add`` params."""
+    """Representatives grouped by representative type, each with the ids of approved
+    representatives. (``certificationInfo.repInfo.repDetailList[]`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
+    """Representative type from bg.local.goods.compliance.info.fill.list.query (e.g. 4 Korea
+    A/S, 5 Turkey).
+    """
+
     rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
+    """Ids of the approved representatives of that type."""
 
 
 class GoodsAddRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo.repInfo`` of ``bg.local.goods.add`` params."""
+    """Local representatives of the goods (e.g. Korea A/S or Turkey representative) registered
+    in Seller Center. (``certificationInfo.repInfo`` of ``bg.local.goods.add`` params.)
+    """
 
     rep_detail_list: Sequence[GoodsAddRepDetailParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="repDetailList"
     )
+    """Representatives grouped by representative type, each with the ids of approved
+    representatives.
+    """
 
 
 class GoodsAddCertificationInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``certificationInfo`` of ``bg.local.goods.add`` params."""
+    """Safety and compliance data: certificates, extra templates, actual photos and
+    representatives; may be completed after listing. (``certificationInfo`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     certificate_info: GoodsAddCertificateInfoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="certificateInfo"
     )
+    """Qualification certificates the category requires, per
+    bg.local.goods.compliance.rules.get.
+    """
+
     extra_template: GoodsAddExtraTemplateParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="extraTemplate"
     )
+    """Extra compliance (governance) attributes from
+    bg.local.goods.compliance.extra.template.get.
+    """
+
     actual_photo: GoodsAddActualPhotoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="actualPhoto"
     )
+    """Real photos of the goods or its labels, when compliance rules ask for them."""
+
     rep_info: GoodsAddRepInfoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="repInfo"
     )
+    """Local representatives of the goods (e.g. Korea A/S or Turkey representative) registered
+    in Seller Center.
+    """
 
 
 class GoodsAddGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``guideFileInfo`` of ``bg.local.goods.add`` params."""
+    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
         default=None, name="lang2GuideFileUrl"
     )
+    """Map from language code to the URL of the PDF manual in that language; English is
+    mandatory.
+    """
 
 
 class GoodsAddValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of ``bg.local.goods.add``
-    params.
+    """Cells of one size-chart row, each naming its column id and value.
+    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
+    ``bg.local.goods.add`` params.)
     """
 
     value: str | None = None
+    """Cell value for this column, e.g. XS or 86."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the column this cell belongs to (a group or element id)."""
 
 
 class GoodsAddRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.add`` params."""
+    """Rows of the size chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.add``
+    params.)
+    """
 
     values: Sequence[GoodsAddValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsAddBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.add``
-    params.
+    """Rows of the body-measurement chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     values: Sequence[GoodsAddValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsAddGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.add``
-    params.
+    """Size-system columns of the chart, e.g. Size or a country's size code.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     name: str | None = None
+    """Name of the size-system column, e.g. Size or a country's size code."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
 
 
 class GoodsAddElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of ``bg.local.goods.add``
-    params.
+    """Measurement columns of the chart, e.g. Chest or Length.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of ``bg.local.goods.add``
+    params.)
     """
 
     name: str | None = None
+    """Name of the measurement column, e.g. Chest or Length."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
 
 
 class GoodsAddMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.add`` params."""
+    """Column definitions of the garment size chart: size groups and measurement elements.
+    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.add`` params.)
+    """
 
     groups: Sequence[GoodsAddGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: Sequence[GoodsAddElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsAddBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.add`` params."""
+    """Column definitions of the body-measurement chart: size groups and body elements.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.add`` params.)
+    """
 
     groups: Sequence[GoodsAddGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: Sequence[GoodsAddElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsAddGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.add`` params."""
+    """One entry per size chart; a set (e.g. top and bottom) has several.
+    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.add`` params.)
+    """
 
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Id of the size-chart class (the kind of size chart, from
+    bg.local.goods.size.element.get).
+    """
+
     records: Sequence[GoodsAddRecordParam | Mapping[str, Any]] | None = None
+    """Rows of the size chart, one per size."""
+
     body_records: Sequence[GoodsAddBodyRecordParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="bodyRecords"
     )
+    """Rows of the body-measurement chart, one per size."""
+
     meta: GoodsAddMetaParam | Mapping[str, Any] | None = None
+    """Column definitions of the garment size chart: size groups and measurement elements."""
+
     body_meta: GoodsAddBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="bodyMeta"
     )
+    """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
 class GoodsAddGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList`` of ``bg.local.goods.add`` params."""
+    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     goods_size_chart_list: Sequence[GoodsAddGoodsSizeChartParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="goodsSizeChartList")
     )
+    """One entry per size chart; a set (e.g. top and bottom) has several."""
 
 
 class GoodsAddMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].multiplePackage`` of ``bg.local.goods.add`` params."""
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
+    (``skuList[].multiplePackage`` of ``bg.local.goods.add`` params.)
+    """
 
     origin_net_content_number: str | None = msgspec.field(
         default=None, name="originNetContentNumber"
     )
+    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
+    to 3 decimals.
+    """
+
     number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
+    """Number of pieces in the pack; 1 (the default) for a single product."""
+
     individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
+    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
+
     net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
+    """Unit of the net content (weight, volume, length or area), a code from
+    temu.local.goods.sku.net.content.unit.query.
+    """
+
     sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
+    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
+
     mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
+    """Kind of mixed set, only for mixed sets of different products or of different
+    specifications.
+    """
+
     piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
+    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
+
     origin_total_net_content_number: str | None = msgspec.field(
         default=None, name="originTotalNetContentNumber"
     )
+    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
 class GoodsAddReferencePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].referencePrice`` of ``bg.local.goods.add`` params."""
+    """Price of the same item on another channel, used as a reference.
+    (``skuList[].referencePrice`` of ``bg.local.goods.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price.listPrice`` of ``bg.local.goods.add`` params."""
+    """Recommended retail (strike-through) price; at least the base price.
+    (``skuList[].price.listPrice`` of ``bg.local.goods.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price.basePrice`` of ``bg.local.goods.add`` params."""
+    """Base price the seller sells at; settlement with the seller is computed from it.
+    (``skuList[].price.basePrice`` of ``bg.local.goods.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price`` of ``bg.local.goods.add`` params."""
+    """Prices of the SKU: base price, optional list price and whether a list price is given.
+    (``skuList[].price`` of ``bg.local.goods.add`` params.)
+    """
 
     list_price_type: int | None = msgspec.field(default=None, name="listPriceType")
+    """1 when the seller has no list price (listPrice is ignored); empty or 0 makes listPrice
+    required.
+    """
+
     list_price: GoodsAddListPriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
-    base_price: GoodsAddBasePriceParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="basePrice"
-    )
+    """Recommended retail (strike-through) price; at least the base price."""
+
+    base_price: GoodsAddBasePriceParam | Mapping[str, Any] = msgspec.field(name="basePrice")
+    """Base price the seller sells at; settlement with the seller is computed from it."""
 
 
 class GoodsAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[]`` of ``bg.local.goods.add`` params."""
+    """SKUs (variants) of the goods with price, stock, size, weight and images. (``skuList[]``
+    of ``bg.local.goods.add`` params.)
+    """
 
-    images: Sequence[str] | None = None
-    quantity: int | None = None
+    images: Sequence[str]
+    """URLs of the SKU's images, uploaded to Temu first (apparel 3:4, others 1:1)."""
+
+    quantity: int
+    """Stock quantity on hand (0 to 999999)."""
+
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
+    """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
+
     multiple_package: GoodsAddMultiplePackageParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="multiplePackage"
     )
-    length: str | None = None
-    volume_unit: str | None = msgspec.field(default=None, name="volumeUnit")
-    weight: str | None = None
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
+
+    length: str
+    """Package length of the SKU, in the unit volumeUnit gives."""
+
+    volume_unit: str = msgspec.field(name="volumeUnit")
+    """Unit of length, width and height, e.g. cm or in (as the site requires)."""
+
+    weight: str
+    """Package weight of the SKU, in the unit weightUnit gives."""
+
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
-    spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Link to the same product on another platform, which Temu may use when reviewing the
+    listing.
+    """
+
+    spec_id_list: Sequence[int] = msgspec.field(name="specIdList")
+    """Spec value ids that make up this SKU's variant (one per variant dimension)."""
+
     reference_price: GoodsAddReferencePriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="referencePrice"
     )
-    price: GoodsAddPriceParam | Mapping[str, Any] | None = None
-    width: str | None = None
+    """Price of the same item on another channel, used as a reference."""
+
+    price: GoodsAddPriceParam | Mapping[str, Any]
+    """Prices of the SKU: base price, optional list price and whether a list price is given."""
+
+    width: str
+    """Package width of the SKU, in the unit volumeUnit gives."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code linking the SKU to other platforms; unique in the shop, at most
+    100 characters.
+    """
+
     external_product_id: str | None = msgspec.field(default=None, name="externalProductId")
-    weight_unit: str | None = msgspec.field(default=None, name="weightUnit")
-    height: str | None = None
+    """Barcode of the SKU of the kind externalProductType names; Temu checks it, and some
+    categories (e.g. books) require it.
+    """
+
+    weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight, e.g. g or lb (as the site requires)."""
+
+    height: str
+    """Package height of the SKU, in the unit volumeUnit gives."""
 
 
 class GoodsAddGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsTrademark`` of ``bg.local.goods.add`` params."""
+    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
+    Center first.
+    """
+
     no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
+    """True when the goods has no brand or trademark (default false)."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
+    Seller Center first.
+    """
 
 
 class GoodsAddTaxCodeInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``taxCodeInfo`` of ``bg.local.goods.add`` params."""
+    """Tax classification of the goods; carries the item tax code from
+    bg.local.goods.tax.code.get. (``taxCodeInfo`` of ``bg.local.goods.add`` params.)
+    """
 
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
 
 
 class GoodsAddGoodsVehiclePropertyRelationParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsVehiclePropertyRelation`` of ``bg.local.goods.add`` params."""
+    """Compatible vehicles of the goods, picked from a vehicle library.
+    (``goodsVehiclePropertyRelation`` of ``bg.local.goods.add`` params.)
+    """
 
     relation_type: int | None = msgspec.field(default=None, name="relationType")
+    """Kind of related-property library; 1 is the compatible-vehicle library."""
+
     relation_id: int | None = msgspec.field(default=None, name="relationId")
+    """Id of the compatible-vehicle library (it differs by country and category)."""
+
     leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
         default=None, name="leafPropertyValueDependencyIdList"
     )
+    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
 
 
 class GoodsAddSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``secondHand`` of ``bg.local.goods.add`` params."""
+    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
+    ``bg.local.goods.add`` params.)
+    """
 
     business_scope: int | None = msgspec.field(default=None, name="businessScope")
+    """Kind of used item: 0 regular (default), 1 collectible, 2 luxury; decides the allowed
+    level values.
+    """
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """true for a second-hand item; only shops registered as second-hand stores may send it."""
+
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     ins_name: str | None = msgspec.field(default=None, name="insName")
+    """Grading institution of a collectible (PSA, BGS, SGC or CGC); use instead of level, with
+    grade.
+    """
+
     grade: str | None = None
+    """Grade the institution in insName gave the collectible, e.g. 1 to 10 (half steps for BGS,
+    SGC, CGC).
+    """
 
 
 class GoodsAddReferenceGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``referenceGoods`` of ``bg.local.goods.add`` params."""
+    """Where the same goods is already sold (channel and shop link), for reference.
+    (``referenceGoods`` of ``bg.local.goods.add`` params.)
+    """
 
     reference_channel: str | None = msgspec.field(default=None, name="referenceChannel")
+    """Name of the other sales channel where the same goods is already sold."""
+
     reference_mall_link: str | None = msgspec.field(default=None, name="referenceMallLink")
+    """Link to the seller's shop on the other sales channel."""
 
 
 class GoodsAddSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[].specList[]`` of the ``bg.local.goods.add`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
+    the ``bg.local.goods.add`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsAddSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[]`` of the ``bg.local.goods.add`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
+    ``bg.local.goods.add`` result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Id Temu assigned to this SKU of the new goods."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's SKU code of the SKU."""
+
     spec_list: list[GoodsAddSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
 
 
 class GoodsAddWarning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``warnings[]`` of the ``bg.local.goods.add`` result."""
+    """Non-blocking warnings about the submitted goods. (``warnings[]`` of the
+    ``bg.local.goods.add`` result.)
+    """
 
     message: str | None = None
+    """Text of one warning: something Temu accepted but advises the seller to fix."""
 
 
 class GoodsAddResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -502,186 +897,368 @@ class GoodsAddResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Id Temu assigned to the newly created goods; use it for later edits and queries."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
+
     sku_info_list: list[GoodsAddSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    """SKUs of the goods with their ids, codes and spec values."""
+
     warnings: list[GoodsAddWarning] | None = None
+    """Non-blocking warnings about the submitted goods."""
 
 
 class GoodsAddV2BrandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.brand`` of ``temu.local.goods.v2.add`` params."""
+    """Trademark the goods is sold under, or the no-trademark flag. (``goodsBasic.brand`` of
+    ``temu.local.goods.v2.add`` params.)
+    """
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Id of the seller's registered trademark, from temu.local.goods.brand.trademark.V2.get."""
+
     no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
+    """True when the goods has no brand or trademark (default false)."""
 
 
 class GoodsAddV2SecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.secondHand`` of ``temu.local.goods.v2.add`` params."""
+    """Second-hand (used) condition of the goods, for used-goods shops.
+    (``goodsBasic.secondHand`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     business_scope: int | None = msgspec.field(default=None, name="businessScope")
+    """Kind of used item: 0 regular (default), 1 collectible, 2 luxury; decides the allowed
+    level values.
+    """
+
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     ins_name: str | None = msgspec.field(default=None, name="insName")
+    """Grading institution of a collectible (PSA, BGS, SGC or CGC); use instead of level, with
+    grade.
+    """
+
     grade: str | None = None
+    """Grade the institution in insName gave the collectible, e.g. 1 to 10 (half steps for BGS,
+    SGC, CGC).
+    """
 
 
 class GoodsAddV2GoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery`` of ``temu.local.goods.v2.add`` params."""
+    """Images and videos of the goods; image order is the order Temu displays.
+    (``goodsBasic.goodsGallery`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     detail_video_id: str | None = msgspec.field(default=None, name="detailVideoId")
+    """Id of the uploaded description video."""
+
     goods_carousel_image: Sequence[str] | None = msgspec.field(
         default=None, name="goodsCarouselImage"
     )
+    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
+
     carousel_video_id: str | None = msgspec.field(default=None, name="carouselVideoId")
+    """Id of the uploaded carousel video."""
+
     detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
+    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
 class GoodsAddV2GoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic`` of ``temu.local.goods.v2.add`` params."""
+    """Basic goods information: title, category, texts, brand, gallery, tax code and condition.
+    (``goodsBasic`` of ``temu.local.goods.v2.add`` params.)
+    """
 
-    cat_id: int | None = msgspec.field(default=None, name="catId")
+    cat_id: int = msgspec.field(name="catId")
+    """Temu leaf category id the goods is listed under (from bg.local.goods.cats.get)."""
+
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
+
     bullet_points: Sequence[str] | None = msgspec.field(default=None, name="bulletPoints")
+    """Selling points shown as a bullet list on the goods page."""
+
     external_goods_id: str | None = msgspec.field(default=None, name="externalGoodsId")
-    goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Seller's own goods code (the V2 name for outGoodsSn), unique in the shop."""
+
+    goods_name: str = msgspec.field(name="goodsName")
+    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
+
     brand: GoodsAddV2BrandParam | Mapping[str, Any] | None = None
+    """Trademark the goods is sold under, or the no-trademark flag."""
+
     second_hand: GoodsAddV2SecondHandParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="secondHand"
     )
+    """Second-hand (used) condition of the goods, for used-goods shops."""
+
     goods_gallery: GoodsAddV2GoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="goodsGallery"
     )
+    """Images and videos of the goods; image order is the order Temu displays."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 or empty normal, 2 customised, 3 made-to-order; fixed once the goods is
+    published.
+    """
+
     goods_desc: str | None = msgspec.field(default=None, name="goodsDesc")
+    """Long description of the goods shown on its detail page."""
 
 
 class GoodsAddV2GoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsServicePromise`` of ``temu.local.goods.v2.add`` params."""
+    """Shipping promise of the goods: freight template, fulfilment mode and handling time.
+    (``goodsServicePromise`` of ``temu.local.goods.v2.add`` params.)
+    """
 
-    cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    cost_template_id: str = msgspec.field(name="costTemplateId")
+    """Id of the seller's shipping (freight) template, from bg.freight.template.list.query."""
+
     fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
-    shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    """How orders are shipped; 1 means the seller ships them (self-fulfilment)."""
+
+    shipment_limit_day: int = msgspec.field(name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it can ship (usually 1 or 2). Unit:
+    days.
+    """
 
 
 class GoodsAddV2GoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty[]`` of ``temu.local.goods.v2.add`` params."""
+    """Attribute values of the goods from temu.local.product.attributes.get; required ones must
+    be sent. (``goodsProperty[]`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     vid: int | None = None
+    """Chosen value id from temu.local.product.attributes.get, for attributes picked from a
+    list.
+    """
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Typed value text for input-type attributes; dates as YYYY-MM-DD and months as YYYY-MM."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the attribute, from temu.local.product.attributes.get."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
 
 
 class GoodsAddV2GoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsOriginInfo`` of ``temu.local.goods.v2.add`` params."""
+    """Country or region of origin of the goods, with proof images where required.
+    (``goodsOriginInfo`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
+    """Province or second-level region of origin; required when the first level is Mainland
+    China.
+    """
+
     origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
+    """Country or region of origin (first level), e.g. Mainland China."""
 
 
 class GoodsAddV2GoodsSizeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSize`` of ``temu.local.goods.v2.add`` params."""
+    """Size chart data of the goods. (``goodsSize`` of ``temu.local.goods.v2.add`` params.)"""
 
     goods_size_image: Sequence[str] | None = msgspec.field(default=None, name="goodsSizeImage")
+    """URLs of size-chart images, uploaded to Temu first."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Size system group (as in the SKUs' size spec values); needed when a size variant is
+    used.
+    """
 
 
 class GoodsAddV2ReferencePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].referencePrice`` of ``temu.local.goods.v2.add`` params."""
+    """Price of the same item on another channel, used as a reference.
+    (``skuList[].referencePrice`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddV2SpecDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].specDetails[]`` of ``temu.local.goods.v2.add`` params."""
+    """Variant values of the SKU: preset specId, or parentSpecId with custom specName, per
+    variationType. (``skuList[].specDetails[]`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Variant dimension id (e.g. 1001 colour), from temu.local.product.variation.get."""
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Preset spec value id, from temu.local.product.variation.get."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Custom spec value typed by the seller, where the dimension allows custom values."""
 
 
 class GoodsAddV2ListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price.listPrice`` of ``temu.local.goods.v2.add`` params."""
+    """Recommended retail (strike-through) price; at least the base price.
+    (``skuList[].price.listPrice`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddV2BasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price.basePrice`` of ``temu.local.goods.v2.add`` params."""
+    """Base price the seller sells at; settlement with the seller is computed from it.
+    (``skuList[].price.basePrice`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddV2PriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].price`` of ``temu.local.goods.v2.add`` params."""
+    """Prices of the SKU: base price, optional list price and whether a list price is given.
+    (``skuList[].price`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     list_price: GoodsAddV2ListPriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
-    base_price: GoodsAddV2BasePriceParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="basePrice"
-    )
+    """Recommended retail (strike-through) price; at least the base price."""
+
+    base_price: GoodsAddV2BasePriceParam | Mapping[str, Any] = msgspec.field(name="basePrice")
+    """Base price the seller sells at; settlement with the seller is computed from it."""
 
 
 class GoodsAddV2PackageInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].packageInfo`` of ``temu.local.goods.v2.add`` params."""
+    """Package weight and dimensions of the SKU, in the site's standard units (V2 sends no unit
+    fields). (``skuList[].packageInfo`` of ``temu.local.goods.v2.add`` params.)
+    """
 
-    length: str | None = None
-    width: str | None = None
-    weight: str | None = None
-    height: str | None = None
+    length: str
+    """Package length, in the site's standard length unit."""
+
+    width: str
+    """Package width, in the site's standard length unit."""
+
+    weight: str
+    """Package weight, in the site's standard weight unit."""
+
+    height: str
+    """Package height, in the site's standard length unit."""
 
 
 class GoodsAddV2SkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[]`` of ``temu.local.goods.v2.add`` params."""
+    """SKUs (variants) of the goods with price, stock, size, weight and images. (``skuList[]``
+    of ``temu.local.goods.v2.add`` params.)
+    """
 
     bar_code_id: str | None = msgspec.field(default=None, name="barCodeId")
-    images: Sequence[str] | None = None
+    """Barcode number of the SKU; must be valid for barCodeType."""
+
+    images: Sequence[str]
+    """URLs of the SKU's images, uploaded to Temu first (apparel 3:4, others 1:1)."""
+
     bar_code_type: int | None = msgspec.field(default=None, name="barCodeType")
+    """Barcode kind: 1 EAN, 2 UPC, 3 ISBN (required for books), 4 GTIN-14."""
+
     reference_price: GoodsAddV2ReferencePriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="referencePrice"
     )
-    quantity: int | None = None
-    spec_details: Sequence[GoodsAddV2SpecDetailParam | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="specDetails"
+    """Price of the same item on another channel, used as a reference."""
+
+    quantity: int
+    """Stock quantity on hand (0 to 999999)."""
+
+    spec_details: Sequence[GoodsAddV2SpecDetailParam | Mapping[str, Any]] = msgspec.field(
+        name="specDetails"
     )
+    """Variant values of the SKU: preset specId, or parentSpecId with custom specName, per
+    variationType.
+    """
+
     external_sku_id: str | None = msgspec.field(default=None, name="externalSkuId")
-    price: GoodsAddV2PriceParam | Mapping[str, Any] | None = None
-    package_info: GoodsAddV2PackageInfoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="packageInfo"
-    )
+    """Seller's own SKU code (the V2 name for outSkuSn), unique in the shop."""
+
+    price: GoodsAddV2PriceParam | Mapping[str, Any]
+    """Prices of the SKU: base price, optional list price and whether a list price is given."""
+
+    package_info: GoodsAddV2PackageInfoParam | Mapping[str, Any] = msgspec.field(name="packageInfo")
+    """Package weight and dimensions of the SKU, in the site's standard units (V2 sends no unit
+    fields).
+    """
+
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
+    """Link to the same product on another platform, which Temu may use when reviewing the
+    listing.
+    """
 
 
 class GoodsAddV2ReferenceGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``referenceGoods`` of ``temu.local.goods.v2.add`` params."""
+    """Where the same goods is already sold (channel and shop link), for reference.
+    (``referenceGoods`` of ``temu.local.goods.v2.add`` params.)
+    """
 
     reference_channel: str | None = msgspec.field(default=None, name="referenceChannel")
+    """Name of the other sales channel where the same goods is already sold."""
+
     reference_mall_link: str | None = msgspec.field(default=None, name="referenceMallLink")
+    """Link to the seller's shop on the other sales channel."""
 
 
 class GoodsAddV2Spec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[].specList[]`` of the ``temu.local.goods.v2.add`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
+    the ``temu.local.goods.v2.add`` result.)
+    """
 
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Spec value name, e.g. Red or XL."""
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsAddV2SkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[]`` of the ``temu.local.goods.v2.add`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
+    ``temu.local.goods.v2.add`` result.)
+    """
 
     spec_list: list[GoodsAddV2Spec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Id Temu assigned to this SKU of the new goods."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's SKU code of the SKU."""
 
 
 class GoodsAddV2Warning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``warnings[]`` of the ``temu.local.goods.v2.add`` result."""
+    """Non-blocking warnings about the submitted goods. (``warnings[]`` of the
+    ``temu.local.goods.v2.add`` result.)
+    """
 
     message: str | None = None
+    """Text of one warning: something Temu accepted but advises the seller to fix."""
 
 
 class GoodsAddV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -690,107 +1267,168 @@ class GoodsAddV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Id Temu assigned to the newly created goods; use it for later edits and queries."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
+
     sku_info_list: list[GoodsAddV2SkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    """SKUs of the goods with their ids, codes and spec values."""
+
     warnings: list[GoodsAddV2Warning] | None = None
+    """Non-blocking warnings about the submitted goods."""
 
 
 class GoodsAttributeTemplateChildAttribute(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeValueDetail[].attributeValueList[].childAttribute[]`` of the
-    ``temu.local.product.attributes.get`` result.
+    """Child attributes that appear when this value is chosen.
+    (``attributeList[].attributeValueDetail[].attributeValueList[].childAttribute[]`` of the
+    ``temu.local.product.attributes.get`` result.)
     """
 
     child_attribute_value_group_id: str | None = msgspec.field(
         default=None, name="childAttributeValueGroupId"
     )
+    """Value group of the child attribute offered for this value."""
+
     child_attribute_id: int | None = msgspec.field(default=None, name="childAttributeId")
+    """Reference property id of the child attribute."""
 
 
 class GoodsAttributeTemplateAttributeValue(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeValueDetail[].attributeValueList[]`` of the
-    ``temu.local.product.attributes.get`` result.
+    """Selectable values in this value group.
+    (``attributeList[].attributeValueDetail[].attributeValueList[]`` of the
+    ``temu.local.product.attributes.get`` result.)
     """
 
     vid: int | None = None
+    """Value id to send back as vid."""
+
     value: str | None = None
+    """Display text of the attribute value, e.g. Cotton."""
+
     child_attribute: list[GoodsAttributeTemplateChildAttribute] | None = msgspec.field(
         default=None, name="childAttribute"
     )
+    """Child attributes that appear when this value is chosen."""
 
 
 class GoodsAttributeTemplateAttributeValueDetail(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeValueDetail[]`` of the ``temu.local.product.attributes.get``
-    result.
+    """Allowed values of the attribute, grouped. (``attributeList[].attributeValueDetail[]`` of
+    the ``temu.local.product.attributes.get`` result.)
     """
 
     attribute_value_list: list[GoodsAttributeTemplateAttributeValue] | None = msgspec.field(
         default=None, name="attributeValueList"
     )
+    """Selectable values in this value group."""
+
     group_id: str | None = msgspec.field(default=None, name="groupId")
+    """Id of this value group; child attributes refer to it."""
 
 
 class GoodsAttributeTemplateAttributeValueRules(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeRules.attributeValueRules`` of the
-    ``temu.local.product.attributes.get`` result.
+    """Rules for typed and numeric values.
+    (``attributeList[].attributeRules.attributeValueRules`` of the
+    ``temu.local.product.attributes.get`` result.)
     """
 
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
+    """Decimal places allowed in a numeric value."""
+
     min_value: str | None = msgspec.field(default=None, name="minValue")
+    """Smallest number allowed for a numeric attribute."""
+
     number_input_title: str | None = msgspec.field(default=None, name="numberInputTitle")
+    """Label shown next to the number box of a numeric-input attribute."""
+
     max_value: str | None = msgspec.field(default=None, name="maxValue")
+    """Largest number allowed for a numeric attribute."""
+
     value_rule: int | None = msgspec.field(default=None, name="valueRule")
+    """Rule code applied to numeric values of the attribute."""
+
     property_choose_title: str | None = msgspec.field(default=None, name="propertyChooseTitle")
+    """Label shown above the value picker of this attribute."""
 
 
 class GoodsAttributeTemplateAttributeRules(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeRules`` of the ``temu.local.product.attributes.get`` result."""
+    """Input rules of the attribute: input kind, how many values and numeric limits.
+    (``attributeList[].attributeRules`` of the ``temu.local.product.attributes.get``
+    result.)
+    """
 
     choose_max_num: int | None = msgspec.field(default=None, name="chooseMaxNum")
+    """Most values that may be chosen for the attribute (1 means single choice)."""
+
     control_type: int | None = msgspec.field(default=None, name="controlType")
+    """Input kind: 0 typed, 1 picked, 5 date (YYYY-MM-DD), 6 date range, 7 month (YYYY-MM), 8
+    month range, 16 typed and picked, 19 either.
+    """
+
     transnational_attribute: bool | None = msgspec.field(
         default=None, name="transnationalAttribute"
     )
+    """Whether the attribute is a cross-border (transnational) one."""
+
     attribute_value_rules: GoodsAttributeTemplateAttributeValueRules | None = msgspec.field(
         default=None, name="attributeValueRules"
     )
+    """Rules for typed and numeric values."""
 
 
 class GoodsAttributeTemplateAttributeValueUnit(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``attributeList[].attributeValueUnitList[]`` of the
-    ``temu.local.product.attributes.get`` result.
+    """Units a numeric value of this attribute may be given in.
+    (``attributeList[].attributeValueUnitList[]`` of the
+    ``temu.local.product.attributes.get`` result.)
     """
 
     value_unit_name: str | None = msgspec.field(default=None, name="valueUnitName")
+    """Display text of the unit, e.g. cm or %."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Unit id; send it back as valueUnitId."""
 
 
 class GoodsAttributeTemplateAttribute(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``attributeList[]`` of the ``temu.local.product.attributes.get`` result."""
+    """Attributes of the category, with their values, units and input rules.
+    (``attributeList[]`` of the ``temu.local.product.attributes.get`` result.)
+    """
 
     attribute_value_detail: list[GoodsAttributeTemplateAttributeValueDetail] | None = msgspec.field(
         default=None, name="attributeValueDetail"
     )
+    """Allowed values of the attribute, grouped."""
+
     attribute_name: str | None = msgspec.field(default=None, name="attributeName")
+    """Display name of the attribute, e.g. Material or Wood Species."""
+
     attribute_rules: GoodsAttributeTemplateAttributeRules | None = msgspec.field(
         default=None, name="attributeRules"
     )
+    """Input rules of the attribute: input kind, how many values and numeric limits."""
+
     required: bool | None = None
+    """Whether a value must be given before publishing."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the attribute; send it back as refPid."""
+
     attribute_value_unit_list: list[GoodsAttributeTemplateAttributeValueUnit] | None = (
         msgspec.field(default=None, name="attributeValueUnitList")
     )
+    """Units a numeric value of this attribute may be given in."""
 
 
 class GoodsAttributeTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -799,19 +1437,33 @@ class GoodsAttributeTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Leaf category the returned attribute template belongs to."""
+
     language: str | None = None
+    """Language of the names in this response."""
+
     attribute_list: list[GoodsAttributeTemplateAttribute] | None = msgspec.field(
         default=None, name="attributeList"
     )
+    """Attributes of the category, with their values, units and input rules."""
 
 
 class GoodsBrandTrademarkV2Trademark(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``trademarkList[]`` of the ``temu.local.goods.brand.trademark.V2.get`` result."""
+    """Trademarks the seller registered, with their brands. (``trademarkList[]`` of the
+    ``temu.local.goods.brand.trademark.V2.get`` result.)
+    """
 
     brand_name: str | None = msgspec.field(default=None, name="brandName")
+    """Brand name shown to buyers for goods sold under this trademark."""
+
     trademark_name: str | None = msgspec.field(default=None, name="trademarkName")
+    """Trademark name as registered by the seller."""
+
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark id; send it as goodsTrademark.trademarkId."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id of the trademark; send it as goodsTrademark.brandId."""
 
 
 class GoodsBrandTrademarkV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -822,22 +1474,46 @@ class GoodsBrandTrademarkV2Result(msgspec.Struct, kw_only=True, omit_defaults=Tr
     trademark_list: list[GoodsBrandTrademarkV2Trademark] | None = msgspec.field(
         default=None, name="trademarkList"
     )
+    """Trademarks the seller registered, with their brands."""
+
     total_num: int | None = msgspec.field(default=None, name="totalNum")
+    """Total number of trademarks across all pages."""
+
     page_no: int | None = msgspec.field(default=None, name="pageNo")
+    """Page number of this result, matching the page asked for."""
 
 
 class GoodsCategoriesGoodsCats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsCatsList[]`` of the ``bg.local.goods.cats.get`` result."""
+    """Child categories of the requested category. (``goodsCatsList[]`` of the
+    ``bg.local.goods.cats.get`` result.)
+    """
 
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Category id; pass it as parentCatId to go one level deeper."""
+
     available_status: int | None = msgspec.field(default=None, name="availableStatus")
+    """Whether the category can be used on this site: 0 available, 1 not available."""
+
     level: int | None = None
+    """Depth of the category in the tree, 1 for top level."""
+
     cat_name: str | None = msgspec.field(default=None, name="catName")
+    """Category name in the requested language."""
+
     second_hand_category: bool | None = msgspec.field(default=None, name="secondHandCategory")
+    """Whether second-hand goods may be listed in the category."""
+
     cat_type: int | None = msgspec.field(default=None, name="catType")
+    """0 for apparel, 1 for non-apparel; decides the required image shapes."""
+
     leaf: bool | None = None
+    """Whether the category is a leaf (goods may only be listed in leaf categories)."""
+
     parent_id: int | None = msgspec.field(default=None, name="parentId")
+    """Id of the parent category (0 at the top level)."""
+
     expand_cat_type: int | None = msgspec.field(default=None, name="expandCatType")
+    """Special category kind: 0 apparel, 1 other, 2 books, 3 DVD, 4 CD, 5 seeds."""
 
 
 class GoodsCategoriesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -848,6 +1524,7 @@ class GoodsCategoriesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     goods_cats_list: list[GoodsCategoriesGoodsCats] | None = msgspec.field(
         default=None, name="goodsCatsList"
     )
+    """Child categories of the requested category."""
 
 
 class GoodsCategoryCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -856,7 +1533,10 @@ class GoodsCategoryCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     check_result: bool | None = msgspec.field(default=None, name="checkResult")
+    """Outcome of the pre-check of the chosen category; recommendedCatIds lists better fits."""
+
     recommended_cat_ids: list[int] | None = msgspec.field(default=None, name="recommendedCatIds")
+    """Category ids Temu suggests instead, when the chosen one does not fit."""
 
 
 class GoodsCategoryRecommendResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -865,283 +1545,500 @@ class GoodsCategoryRecommendResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Leaf category that best matches the goods description."""
+
     cat_id_list: list[int] | None = msgspec.field(default=None, name="catIdList")
+    """Other candidate leaf categories, for the seller to choose from."""
 
 
 class GoodsDeleteResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.local.goods.delete``: Delete a goods."""
 
     success: bool | None = None
+    """Whether the goods was deleted (the call itself may succeed while this is false)."""
+
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
+    """Why the deletion failed, when it did."""
 
 
 class GoodsDetailSourceSiteInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``sourceSiteInfo`` of the ``bg.local.goods.detail.query`` result."""
+    """Site and goods id the goods was copied from, for goods shared across sites.
+    (``sourceSiteInfo`` of the ``bg.local.goods.detail.query`` result.)
+    """
 
     site_id: int | None = msgspec.field(default=None, name="siteId")
+    """Id of the Temu site (regional storefront) the goods lives on."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods id on the source site."""
 
 
 class GoodsDetailTargetSiteInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``targetSiteInfo[]`` of the ``bg.local.goods.detail.query`` result."""
+    """Sites the goods was copied to, with the goods id on each. (``targetSiteInfo[]`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     site_id: int | None = msgspec.field(default=None, name="siteId")
+    """Id of the Temu site (regional storefront) the goods lives on."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods id on the target site."""
 
 
 class GoodsDetailDetailVideo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsGallery.detailVideo[]`` of the ``bg.local.goods.detail.query`` result."""
+    """Videos shown in the description area, with id and URL. (``goodsGallery.detailVideo[]``
+    of the ``bg.local.goods.detail.query`` result.)
+    """
 
     vid: str | None = None
+    """Id of the description video, as used by bg.local.goods.videocoverimage.get."""
+
     url: str | None = None
+    """Temu-hosted URL of the description video file."""
 
 
 class GoodsDetailCarouselVideo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsGallery.carouselVideo[]`` of the ``bg.local.goods.detail.query`` result."""
+    """Videos shown at the top of the carousel, with id and URL.
+    (``goodsGallery.carouselVideo[]`` of the ``bg.local.goods.detail.query`` result.)
+    """
 
     vid: str | None = None
+    """Id of the carousel video, as used by bg.local.goods.videocoverimage.get."""
+
     url: str | None = None
+    """Temu-hosted URL of the carousel video file."""
 
 
 class GoodsDetailGoodsGallery(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsGallery`` of the ``bg.local.goods.detail.query`` result."""
+    """Images and videos of the goods, in display order. (``goodsGallery`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     detail_video: list[GoodsDetailDetailVideo] | None = msgspec.field(
         default=None, name="detailVideo"
     )
+    """Videos shown in the description area, with id and URL."""
+
     goods_carousel_image: list[str] | None = msgspec.field(default=None, name="goodsCarouselImage")
+    """Carousel (main gallery) image URLs, in display order."""
+
     carousel_video: list[GoodsDetailCarouselVideo] | None = msgspec.field(
         default=None, name="carouselVideo"
     )
+    """Videos shown at the top of the carousel, with id and URL."""
+
     detail_image: list[str] | None = msgspec.field(default=None, name="detailImage")
+    """Detail-page image URLs, in display order."""
 
 
 class GoodsDetailGoodsServicePromise(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsServicePromise`` of the ``bg.local.goods.detail.query`` result."""
+    """Shipping promise: freight template, fulfilment mode and handling time.
+    (``goodsServicePromise`` of the ``bg.local.goods.detail.query`` result.)
+    """
 
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Shipping (freight) template id of the goods."""
+
     fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
+    """How orders are shipped; 1 means the seller ships them."""
+
     shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it ships. Unit: days."""
 
 
 class GoodsDetailGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsProperties[]`` of the ``bg.local.goods.detail.query`` result."""
+    """Attribute values of the goods (normal and variant attributes). (``goodsProperties[]`` of
+    the ``bg.local.goods.detail.query`` result.)
+    """
 
     template_module_id: int | None = msgspec.field(default=None, name="templateModuleId")
+    """Template module (section) the attribute belongs to."""
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id, for variant attributes."""
+
     note: str | None = None
+    """Note attached to this attribute value."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id, for variant attributes."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Group id of the attribute value."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit of the numeric value, e.g. cm."""
+
     pid: int | None = None
+    """Attribute (property) id this value belongs to."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Template property id of the attribute."""
+
     vid: int | None = None
+    """Id of the chosen attribute value, from the category template."""
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL of this attribute value (e.g. a colour swatch)."""
+
     parent_spec_name: str | None = msgspec.field(default=None, name="parentSpecName")
+    """Name of the spec dimension for variant attributes, e.g. Color."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit of the numeric value."""
+
     sub_group_id: int | None = msgspec.field(default=None, name="subGroupId")
+    """Sub-group (e.g. size system) of the value."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute."""
+
     multi_line_input_value: list[str] | None = msgspec.field(
         default=None, name="multiLineInputValue"
     )
+    """Lines of a multi-line typed value."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the attribute."""
 
 
 class GoodsDetailGoodsTrademark(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsTrademark`` of the ``bg.local.goods.detail.query`` result."""
+    """Brand and trademark of the goods. (``goodsTrademark`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     trademark_biz_id: int | None = msgspec.field(default=None, name="trademarkBizId")
+    """Business record id of the trademark registration."""
+
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Id of the registered trademark the goods is sold under."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Id of the brand the trademark belongs to."""
 
 
 class GoodsDetailValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[].values[]`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Cells of one size-chart row, each naming its column id and value.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[].values[]`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     name: str | None = None
+    """Cell value (text) for that column."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the column this cell belongs to (a group or element id)."""
 
 
 class GoodsDetailRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[]`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Rows of the size chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[]`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     values: list[GoodsDetailValue] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsDetailBodyRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyRecords[]`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Rows of the body-measurement chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyRecords[]`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     values: list[GoodsDetailValue] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsDetailGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.groups[]`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Size-system columns of the chart, e.g. Size or a country's size code.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.groups[]`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     name: str | None = None
+    """Name of the size-system column, e.g. Size or a country's size code."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
 
 
 class GoodsDetailElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.elements[]`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Measurement columns of the chart, e.g. Chest or Length.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.elements[]`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     name: str | None = None
+    """Name of the measurement column, e.g. Chest or Length."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
 
 
 class GoodsDetailMeta(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Column definitions of the garment size chart: size groups and measurement elements.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     groups: list[GoodsDetailGroup] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: list[GoodsDetailElement] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsDetailBodyMeta(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyMeta`` of the
-    ``bg.local.goods.detail.query`` result.
+    """Column definitions of the body-measurement chart: size groups and body elements.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyMeta`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     groups: list[GoodsDetailGroup] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: list[GoodsDetailElement] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsDetailSizeSpecInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo`` of the
-    ``bg.local.goods.detail.query`` result.
+    """One size chart: its class, column definitions and rows.
+    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo`` of the
+    ``bg.local.goods.detail.query`` result.)
     """
 
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Id of the size-chart class (the kind of size chart, from
+    bg.local.goods.size.element.get).
+    """
+
     records: list[GoodsDetailRecord] | None = None
+    """Rows of the size chart, one per size."""
+
     body_records: list[GoodsDetailBodyRecord] | None = msgspec.field(
         default=None, name="bodyRecords"
     )
+    """Rows of the body-measurement chart, one per size."""
+
     meta: GoodsDetailMeta | None = None
+    """Column definitions of the garment size chart: size groups and measurement elements."""
+
     body_meta: GoodsDetailBodyMeta | None = msgspec.field(default=None, name="bodyMeta")
+    """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
 class GoodsDetailGoodsSizeChart(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList.goodsSizeChartList[]`` of the ``bg.local.goods.detail.query``
-    result.
+    """One entry per size chart; a set (e.g. top and bottom) has several.
+    (``goodsSizeChartList.goodsSizeChartList[]`` of the ``bg.local.goods.detail.query``
+    result.)
     """
 
     size_spec_info: GoodsDetailSizeSpecInfo | None = msgspec.field(
         default=None, name="sizeSpecInfo"
     )
+    """One size chart: its class, column definitions and rows."""
 
 
 class GoodsDetailGoodsSizeChartList(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsSizeChartList`` of the ``bg.local.goods.detail.query`` result."""
+    """Size charts of the goods; a set can have several. (``goodsSizeChartList`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     goods_size_chart_list: list[GoodsDetailGoodsSizeChart] | None = msgspec.field(
         default=None, name="goodsSizeChartList"
     )
+    """One entry per size chart; a set (e.g. top and bottom) has several."""
 
 
 class GoodsDetailGoodsOriginInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsOriginInfo`` of the ``bg.local.goods.detail.query`` result."""
+    """Declared country and region of origin of the goods. (``goodsOriginInfo`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     origin_region_name1: str | None = msgspec.field(default=None, name="originRegionName1")
+    """Country or region of origin (first level)."""
+
     origin_region_name2: str | None = msgspec.field(default=None, name="originRegionName2")
+    """Province or second-level region of origin."""
 
 
 class GoodsDetailSecondHand(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``secondHand`` of the ``bg.local.goods.detail.query`` result."""
+    """Used-goods data: kind of item, condition or grading. (``secondHand`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     business_scope: int | None = msgspec.field(default=None, name="businessScope")
+    """Kind of used item: 0 regular, 1 collectible, 2 luxury."""
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """Whether the goods is listed as second-hand."""
+
     level: int | None = None
+    """Condition code of the used item (1-5 regular, 21-27 collectibles, 41-44 luxury)."""
+
     ins_name: str | None = msgspec.field(default=None, name="insName")
+    """Grading institution of a collectible, e.g. PSA."""
+
     grade: str | None = None
+    """Grade given by the grading institution."""
 
 
 class GoodsDetailMultiplePackage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].multiplePackage`` of the ``bg.local.goods.detail.query`` result."""
+    """Pack composition of the SKU (single, multi-piece or mixed set).
+    (``skuList[].multiplePackage`` of the ``bg.local.goods.detail.query`` result.)
+    """
 
     origin_net_content_number: str | None = msgspec.field(
         default=None, name="originNetContentNumber"
     )
+    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
+    to 3 decimals.
+    """
+
     number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
+    """Number of pieces in the pack; 1 (the default) for a single product."""
+
     individually_packed: bool | None = msgspec.field(default=None, name="individuallyPacked")
+    """Whether each piece of the pack is packed separately."""
+
     net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
+    """Unit of the net content (weight, volume, length or area), a code from
+    temu.local.goods.sku.net.content.unit.query.
+    """
+
     sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
+    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
+
     mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
+    """Kind of mixed set, only for mixed sets of different products or of different
+    specifications.
+    """
+
     piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
+    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
+
     origin_total_net_content_number: str | None = msgspec.field(
         default=None, name="originTotalNetContentNumber"
     )
+    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
 class GoodsDetailWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].productExpressInfo.weightInfo`` of the ``bg.local.goods.detail.query``
-    result.
+    """Package weight of the SKU with its unit. (``skuList[].productExpressInfo.weightInfo`` of
+    the ``bg.local.goods.detail.query`` result.)
     """
 
     weight: str | None = None
+    """Package weight, in the given unit."""
+
     unit: str | None = None
+    """Unit of the package weight, e.g. g or lb."""
 
 
 class GoodsDetailVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].productExpressInfo.volumeInfo`` of the ``bg.local.goods.detail.query``
-    result.
+    """Package length, width and height of the SKU with their unit.
+    (``skuList[].productExpressInfo.volumeInfo`` of the ``bg.local.goods.detail.query``
+    result.)
     """
 
     length: str | None = None
+    """Package length, in the unit given beside it."""
+
     width: str | None = None
+    """Package width, in the unit given beside it."""
+
     unit: str | None = None
+    """Length unit of the dimensions, e.g. cm."""
+
     height: str | None = None
+    """Package height, in the unit given beside it."""
 
 
 class GoodsDetailProductExpressInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].productExpressInfo`` of the ``bg.local.goods.detail.query`` result."""
+    """Package weight and dimensions of the SKU used for shipping.
+    (``skuList[].productExpressInfo`` of the ``bg.local.goods.detail.query`` result.)
+    """
 
     weight_info: GoodsDetailWeightInfo | None = msgspec.field(default=None, name="weightInfo")
+    """Package weight of the SKU with its unit."""
+
     volume_info: GoodsDetailVolumeInfo | None = msgspec.field(default=None, name="volumeInfo")
+    """Package length, width and height of the SKU with their unit."""
 
 
 class GoodsDetailRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].retailPrice`` of the ``bg.local.goods.detail.query`` result."""
+    """Price the SKU sells at, with its currency. (``skuList[].retailPrice`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     amount: str | None = None
+    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
+    major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the selling price, e.g. USD."""
 
 
 class GoodsDetailListPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].listPrice`` of the ``bg.local.goods.detail.query`` result."""
+    """List (strike-through) price of the SKU. (``skuList[].listPrice`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     amount: str | None = None
+    """List price as a decimal string in the currency's major unit. Unit: the currency's major
+    unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the list price, e.g. USD."""
 
 
 class GoodsDetailSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[]`` of the ``bg.local.goods.detail.query`` result."""
+    """SKUs of the goods with prices, codes, package data and images. (``skuList[]`` of the
+    ``bg.local.goods.detail.query`` result.)
+    """
 
     spec_id_list: list[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec value ids that make up the SKU."""
+
     images: list[str] | None = None
+    """Image URLs of the SKU, in display order."""
+
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
+    """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
+
     multiple_package: GoodsDetailMultiplePackage | None = msgspec.field(
         default=None, name="multiplePackage"
     )
+    """Pack composition of the SKU (single, multi-piece or mixed set)."""
+
     product_express_info: GoodsDetailProductExpressInfo | None = msgspec.field(
         default=None, name="productExpressInfo"
     )
+    """Package weight and dimensions of the SKU used for shipping."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code set on the SKU."""
+
     external_product_id: str | None = msgspec.field(default=None, name="externalProductId")
+    """External product identifier, e.g. a UPC or EAN."""
+
     retail_price: GoodsDetailRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    """Price the SKU sells at, with its currency."""
+
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
+    """Link to the same item sold elsewhere."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant."""
+
     list_price: GoodsDetailListPrice | None = msgspec.field(default=None, name="listPrice")
+    """List (strike-through) price of the SKU."""
 
 
 class GoodsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1150,44 +2047,89 @@ class GoodsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods returned."""
+
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Leaf category id of the goods."""
+
     sub_status: int | None = msgspec.field(default=None, name="subStatus")
+    """Draft sub-status of the goods, as Temu's goods status table defines it."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Goods title shown to buyers on the goods page."""
+
     goods_desc: str | None = msgspec.field(default=None, name="goodsDesc")
+    """Long description shown on the goods page."""
+
     bullet_points: list[str] | None = msgspec.field(default=None, name="bulletPoints")
+    """Selling points shown as a bullet list on the goods page."""
+
     customized: bool | None = None
+    """Whether the goods is a customised product."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
-    """Known values 1 (Normal), 2 (Custom), 3 (Made-to-order)."""
+    """Goods kind: normal, custom or made-to-order. (known values 1 (normal goods (also when
+    empty)), 2 (customised goods), 3 (made-to-order goods))
+    """
 
     source_site_info: GoodsDetailSourceSiteInfo | None = msgspec.field(
         default=None, name="sourceSiteInfo"
     )
+    """Site and goods id the goods was copied from, for goods shared across sites."""
+
     target_site_info: list[GoodsDetailTargetSiteInfo] | None = msgspec.field(
         default=None, name="targetSiteInfo"
     )
+    """Sites the goods was copied to, with the goods id on each."""
+
     goods_gallery: GoodsDetailGoodsGallery | None = msgspec.field(default=None, name="goodsGallery")
+    """Images and videos of the goods, in display order."""
+
     import_designation: str | None = msgspec.field(default=None, name="importDesignation")
+    """US origin claim, e.g. Imported or Made in the USA."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own goods code (contribution SKU) set on the goods."""
+
     goods_service_promise: GoodsDetailGoodsServicePromise | None = msgspec.field(
         default=None, name="goodsServicePromise"
     )
+    """Shipping promise: freight template, fulfilment mode and handling time."""
+
     goods_properties: list[GoodsDetailGoodsProperty] | None = msgspec.field(
         default=None, name="goodsProperties"
     )
+    """Attribute values of the goods (normal and variant attributes)."""
+
     goods_trademark: GoodsDetailGoodsTrademark | None = msgspec.field(
         default=None, name="goodsTrademark"
     )
+    """Brand and trademark of the goods."""
+
     goods_size_chart_list: GoodsDetailGoodsSizeChartList | None = msgspec.field(
         default=None, name="goodsSizeChartList"
     )
+    """Size charts of the goods; a set can have several."""
+
     goods_size_image: list[str] | None = msgspec.field(default=None, name="goodsSizeImage")
+    """URLs of the goods' size-chart images."""
+
     goods_origin_info: GoodsDetailGoodsOriginInfo | None = msgspec.field(
         default=None, name="goodsOriginInfo"
     )
+    """Declared country and region of origin of the goods."""
+
     second_hand: GoodsDetailSecondHand | None = msgspec.field(default=None, name="secondHand")
+    """Used-goods data: kind of item, condition or grading."""
+
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Item tax code of the goods."""
+
     sku_list: list[GoodsDetailSku] | None = msgspec.field(default=None, name="skuList")
+    """SKUs of the goods with prices, codes, package data and images."""
+
     save_mode_status: int | None = msgspec.field(default=None, name="saveModeStatus")
+    """Seller review state of goods that were published to Temu automatically."""
 
 
 class GoodsGallerySignatureResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1196,28 +2138,38 @@ class GoodsGallerySignatureResult(msgspec.Struct, kw_only=True, omit_defaults=Tr
     """
 
     signature: str | None = None
+    """Upload signature to send with the file to Temu's gallery upload endpoint."""
 
 
 class GoodsIllegalVocabularyCheckViolationWarningContent(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``failReasonList[].violationWarningContentList[]`` of the
-    ``temu.local.goods.illegal.vocabulary.check`` result.
+    """Words found in this text and why they are refused.
+    (``failReasonList[].violationWarningContentList[]`` of the
+    ``temu.local.goods.illegal.vocabulary.check`` result.)
     """
 
     violation_type: str | None = msgspec.field(default=None, name="violationType")
+    """Kind of rule the word breaks, e.g. a banned or trademarked term."""
+
     warning: str | None = None
+    """Warning text naming the offending word."""
 
 
 class GoodsIllegalVocabularyCheckFailReason(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``failReasonList[]`` of the ``temu.local.goods.illegal.vocabulary.check`` result."""
+    """Texts that failed the check, with the reasons. (``failReasonList[]`` of the
+    ``temu.local.goods.illegal.vocabulary.check`` result.)
+    """
 
     violation_warning_content_list: (
         list[GoodsIllegalVocabularyCheckViolationWarningContent] | None
     ) = msgspec.field(default=None, name="violationWarningContentList")
+    """Words found in this text and why they are refused."""
+
     violation_item: str | None = msgspec.field(default=None, name="violationItem")
+    """Which text failed (e.g. goods name or description)."""
 
 
 class GoodsIllegalVocabularyCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1228,7 +2180,10 @@ class GoodsIllegalVocabularyCheckResult(msgspec.Struct, kw_only=True, omit_defau
     fail_reason_list: list[GoodsIllegalVocabularyCheckFailReason] | None = msgspec.field(
         default=None, name="failReasonList"
     )
+    """Texts that failed the check, with the reasons."""
+
     check_result: str | None = msgspec.field(default=None, name="checkResult")
+    """Overall outcome of the scan; failReasonList details any problems."""
 
 
 class GoodsImageUploadResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1237,13 +2192,19 @@ class GoodsImageUploadResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """
 
     auto_crop_urls: list[str] | None = msgspec.field(default=None, name="autoCropUrls")
+    """URLs of the automatically cropped images."""
+
     url: str | None = None
+    """Temu-hosted URL of the processed image, usable in listings."""
 
 
 class GoodsImageUploadV2Image(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``images[]`` of the ``temu.local.goods.image.v2.upload`` result."""
+    """Processed images, each with a Temu-hosted URL usable in listings. (``images[]`` of the
+    ``temu.local.goods.image.v2.upload`` result.)
+    """
 
     url: str | None = None
+    """Temu-hosted URL of one processed image."""
 
 
 class GoodsImageUploadV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1252,69 +2213,158 @@ class GoodsImageUploadV2Result(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     images: list[GoodsImageUploadV2Image] | None = None
+    """Processed images, each with a Temu-hosted URL usable in listings."""
 
 
 class GoodsListSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuInfoList[].specList[]`` of the ``bg.local.goods.list.query`` result."""
+    """Spec values (variant dimension and value) of the SKU.
+    (``goodsList[].skuInfoList[].specList[]`` of the ``bg.local.goods.list.query`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsListSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuInfoList[]`` of the ``bg.local.goods.list.query`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``goodsList[].skuInfoList[]``
+    of the ``bg.local.goods.list.query`` result.)
+    """
 
     spec_list: list[GoodsListSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant of the goods."""
+
     sku_sn: str | None = msgspec.field(default=None, name="skuSn")
+    """Seller's own SKU code of the SKU."""
 
 
 class GoodsListListPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].listPrice`` of the ``bg.local.goods.list.query`` result."""
+    """List (strike-through) price of the goods. (``goodsList[].listPrice`` of the
+    ``bg.local.goods.list.query`` result.)
+    """
 
     amount: str | None = None
+    """List price as a decimal string in the currency's major unit. Unit: the currency's major
+    unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the list price, e.g. USD."""
 
 
 class GoodsListRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].retailPrice`` of the ``bg.local.goods.list.query`` result."""
+    """Price the goods sells at, with its currency. (``goodsList[].retailPrice`` of the
+    ``bg.local.goods.list.query`` result.)
+    """
 
     amount: str | None = None
+    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
+    major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the selling price, e.g. USD."""
 
 
 class GoodsListGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``bg.local.goods.list.query`` result."""
+    """Goods on this page, each with ids, prices, status and SKUs. (``goodsList[]`` of the
+    ``bg.local.goods.list.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of this goods entry."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Goods title shown to buyers on the goods page."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own goods code set on the goods."""
+
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Leaf category id of the goods."""
+
     price: str | None = None
+    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
+    major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the prices, e.g. USD."""
+
     quantity: int | None = None
+    """Stock quantity of the goods, as the goods list reports it."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the goods' thumbnail image."""
+
     sku_info_list: list[GoodsListSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    """SKUs of the goods with their ids, codes and spec values."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Spec (variant) summary of the goods."""
+
     status4_vo: int | None = msgspec.field(default=None, name="status4VO")
+    """Goods status as Seller Center shows it (e.g. 1 on sale, 4 not published)."""
+
     sub_status4_vo: int | None = msgspec.field(default=None, name="subStatus4VO")
+    """Sub-status of the goods as Seller Center shows it."""
+
     market_price: int | None = msgspec.field(default=None, name="marketPrice")
+    """Market (suggested retail) price as a whole number; the currency unit is not documented
+    (probably minor units).
+    """
+
     list_price: GoodsListListPrice | None = msgspec.field(default=None, name="listPrice")
+    """List (strike-through) price of the goods."""
+
     retail_price: GoodsListRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    """Price the goods sells at, with its currency."""
+
     out_sku_sn_list: list[str] | None = msgspec.field(default=None, name="outSkuSnList")
+    """Seller SKU codes of the goods."""
+
     sku_id_list: list[int] | None = msgspec.field(default=None, name="skuIdList")
+    """Temu SKU ids of the goods' SKUs."""
+
     crt_time: int | None = msgspec.field(default=None, name="crtTime")
+    """When the goods was created, in epoch seconds (per this type's table). Unit: seconds
+    since the Unix epoch.
+    """
+
     goods_status_change_time: str | None = msgspec.field(default=None, name="goodsStatusChangeTime")
+    """When the goods status last changed, a timestamp carried as text (unit inferred:
+    milliseconds). Unit: milliseconds since the Unix epoch.
+    """
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Id of the brand the goods is sold under."""
+
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Id of the trademark the goods is sold under."""
+
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Shipping template ids of the goods, comma-separated."""
+
     shipment_limit_second: int | None = msgspec.field(default=None, name="shipmentLimitSecond")
+    """Handling time from order to shipment, in seconds. Unit: seconds."""
+
     goods_show_sub_status: int | None = msgspec.field(default=None, name="goodsShowSubStatus")
+    """Sub-status shown in Seller Center (newer field)."""
+
     low_traffic_tag: int | None = msgspec.field(default=None, name="lowTrafficTag")
-    """Known values 1 (low traffic), 2 (not low traffic)."""
+    """Whether Temu flags the goods as low-traffic. (known values 1 (low traffic), 2 (not low
+    traffic))
+    """
 
     restricted_traffic_tag: int | None = msgspec.field(default=None, name="restrictedTrafficTag")
-    """Known values 1 (restricted traffic), 2 (not restricted traffic)."""
+    """Whether Temu restricts the goods' traffic. (known values 1 (restricted traffic), 2 (not
+    restricted traffic))
+    """
 
 
 class GoodsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1323,56 +2373,116 @@ class GoodsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     """
 
     goods_list: list[GoodsListGoods] | None = msgspec.field(default=None, name="goodsList")
+    """Goods on this page, each with ids, prices, status and SKUs."""
+
     page_no: int | None = msgspec.field(default=None, name="pageNo")
+    """Page number of this result, matching the page asked for."""
+
     total: int | None = None
+    """Total number of matching items across all pages."""
 
 
 class GoodsListRetrieveSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuInfoList[].specList[]`` of the ``temu.local.goods.list.retrieve``
-    result.
+    """Spec values (variant dimension and value) of the SKU.
+    (``goodsList[].skuInfoList[].specList[]`` of the ``temu.local.goods.list.retrieve``
+    result.)
     """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsListRetrieveSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuInfoList[]`` of the ``temu.local.goods.list.retrieve`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``goodsList[].skuInfoList[]``
+    of the ``temu.local.goods.list.retrieve`` result.)
+    """
 
     spec_list: list[GoodsListRetrieveSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant of the goods."""
+
     sku_sn: str | None = msgspec.field(default=None, name="skuSn")
+    """Seller's own SKU code of the SKU."""
 
 
 class GoodsListRetrieveGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``temu.local.goods.list.retrieve`` result."""
+    """Goods on this page, each with ids, prices, status and SKUs. (``goodsList[]`` of the
+    ``temu.local.goods.list.retrieve`` result.)
+    """
 
     goods_id: str | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of this goods entry."""
+
     goods_status_change_time: int | None = msgspec.field(default=None, name="goodsStatusChangeTime")
+    """When the goods status last changed, in epoch milliseconds (unit inferred from the ms
+    filters). Unit: milliseconds since the Unix epoch.
+    """
+
     cat_type: int | None = msgspec.field(default=None, name="catType")
+    """0 for apparel, 1 for non-apparel; decides the required image shapes."""
+
     restricted_traffic_tag: int | None = msgspec.field(default=None, name="restrictedTrafficTag")
+    """Whether Temu restricts the goods' traffic."""
+
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Shipping template id of the goods."""
+
     shipment_limit_second: int | None = msgspec.field(default=None, name="shipmentLimitSecond")
+    """Handling time from order to shipment, in seconds. Unit: seconds."""
+
     goods_create_time: int | None = msgspec.field(default=None, name="goodsCreateTime")
+    """When the goods was created, in epoch milliseconds (unit inferred from the ms filters).
+    Unit: milliseconds since the Unix epoch.
+    """
+
     sku_info_list: list[GoodsListRetrieveSkuInfo] | None = msgspec.field(
         default=None, name="skuInfoList"
     )
+    """SKUs of the goods with their ids, codes and spec values."""
+
     cat_id: str | None = msgspec.field(default=None, name="catId")
+    """Leaf category id of the goods."""
+
     low_traffic_tag: int | None = msgspec.field(default=None, name="lowTrafficTag")
+    """Whether Temu flags the goods as low-traffic."""
+
     goods_status: str | None = msgspec.field(default=None, name="goodsStatus")
+    """Goods state, e.g. ACTIVE, INACTIVE, INCOMPLETE, DRAFT or DELETED."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own goods code set on the goods."""
+
     trademark_id: str | None = msgspec.field(default=None, name="trademarkId")
+    """Id of the trademark the goods is sold under."""
+
     brand_id: str | None = msgspec.field(default=None, name="brandId")
+    """Id of the brand the goods is sold under."""
+
     variations_count: int | None = msgspec.field(default=None, name="variationsCount")
+    """Number of variants (SKUs) of the goods."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the goods' thumbnail image."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Goods title shown to buyers on the goods page."""
 
 
 class GoodsListRetrievePagination(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pagination`` of the ``temu.local.goods.list.retrieve`` result."""
+    """Cursors for the next and previous pages of the result. (``pagination`` of the
+    ``temu.local.goods.list.retrieve`` result.)
+    """
 
     next_token: str | None = msgspec.field(default=None, name="nextToken")
+    """Cursor for the next page; empty on the last page."""
+
     previous_token: str | None = msgspec.field(default=None, name="previousToken")
+    """Cursor for the previous page; empty on the first page."""
 
 
 class GoodsListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1381,32 +2491,45 @@ class GoodsListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
     goods_list: list[GoodsListRetrieveGoods] | None = msgspec.field(default=None, name="goodsList")
+    """Goods on this page, each with ids, prices, status and SKUs."""
+
     total: int | None = None
+    """Total number of matching items across all pages."""
+
     pagination: GoodsListRetrievePagination | None = None
+    """Cursors for the next and previous pages of the result."""
 
 
 class GoodsNetContentUnitsNetContentUnitDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``netContentUnitTypeDTOList[].netContentUnitDTOList[]`` of the
-    ``temu.local.goods.sku.net.content.unit.query`` result.
+    """Units in this family, each with its code and localised name.
+    (``netContentUnitTypeDTOList[].netContentUnitDTOList[]`` of the
+    ``temu.local.goods.sku.net.content.unit.query`` result.)
     """
 
     value: str | None = None
+    """Unit name, in the requested language."""
+
     code: int | None = None
+    """Unit code to send as netContentUnitCode."""
 
 
 class GoodsNetContentUnitsNetContentUnitTypeDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``netContentUnitTypeDTOList[]`` of the ``temu.local.goods.sku.net.content.unit.query``
-    result.
+    """Net-content unit families (e.g. weight, volume) with their units.
+    (``netContentUnitTypeDTOList[]`` of the ``temu.local.goods.sku.net.content.unit.query``
+    result.)
     """
 
     value: str | None = None
+    """Name of the unit family, in the requested language."""
+
     net_content_unit_dto_list: list[GoodsNetContentUnitsNetContentUnitDto] | None = msgspec.field(
         default=None, name="netContentUnitDTOList"
     )
+    """Units in this family, each with its code and localised name."""
 
 
 class GoodsNetContentUnitsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1417,14 +2540,22 @@ class GoodsNetContentUnitsResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     net_content_unit_type_dto_list: list[GoodsNetContentUnitsNetContentUnitTypeDto] | None = (
         msgspec.field(default=None, name="netContentUnitTypeDTOList")
     )
+    """Net-content unit families (e.g. weight, volume) with their units."""
 
 
 class GoodsOutSnCheckResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``resultList[]`` of the ``bg.local.goods.out.sn.check`` result."""
+    """One result per submitted code, in request order. (``resultList[]`` of the
+    ``bg.local.goods.out.sn.check`` result.)
+    """
 
     is_duplicate: bool | None = msgspec.field(default=None, name="isDuplicate")
+    """Whether the code is already used in the shop."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """The seller goods code this result is for."""
+
     duplicate_goods_id: int | None = msgspec.field(default=None, name="duplicateGoodsId")
+    """Goods that already uses the code, when it is taken."""
 
 
 class GoodsOutSnCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1435,24 +2566,37 @@ class GoodsOutSnCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     result_list: list[GoodsOutSnCheckResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """One result per submitted code, in request order."""
 
 
 class GoodsOutSnSetModifyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``modifyList[]`` of ``bg.local.goods.out.sn.set`` params."""
+    """Code changes to apply, at most 50. (``modifyList[]`` of ``bg.local.goods.out.sn.set``
+    params.)
+    """
 
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
-    """At most 40 characters."""
+    """New seller goods code (at most 40 characters). (at most 40 characters)"""
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods whose code is set."""
 
 
 class GoodsOutSnSetResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``resultList[]`` of the ``bg.local.goods.out.sn.set`` result."""
+    """One result per submitted code, in request order. (``resultList[]`` of the
+    ``bg.local.goods.out.sn.set`` result.)
+    """
 
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Goods code submitted for this entry."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id this result is for."""
+
     modify_success: bool | None = msgspec.field(default=None, name="modifySuccess")
+    """Whether the code of this entry was set."""
+
     duplicate_goods_id: int | None = msgspec.field(default=None, name="duplicateGoodsId")
+    """Goods that already uses the code, when it is taken."""
 
 
 class GoodsOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1461,318 +2605,627 @@ class GoodsOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     result_list: list[GoodsOutSnSetResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """One result per submitted code, in request order."""
 
 
 class GoodsPartialUpdateDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.partial.update`` params."""
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
+    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded description video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsPartialUpdateCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.partial.update`` params."""
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
+    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded carousel video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsPartialUpdateGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery`` of ``bg.local.goods.partial.update`` params."""
+    """Images and videos of the goods; image order is the order Temu displays.
+    (``goodsBasic.goodsGallery`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     detail_video: GoodsPartialUpdateDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="detailVideo"
     )
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
+
     goods_carousel_image: Sequence[str] | None = msgspec.field(
         default=None, name="goodsCarouselImage"
     )
+    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
+
     carousel_video: GoodsPartialUpdateCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="carouselVideo"
     )
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
+
     detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
+    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
 class GoodsPartialUpdateGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic`` of ``bg.local.goods.partial.update`` params."""
+    """Basic information to change: title, gallery and US origin claim (other blocks sit beside
+    it). (``goodsBasic`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     import_designation: str | None = msgspec.field(default=None, name="importDesignation")
+    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
+    in the USA or Imported.
+    """
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
+
     goods_gallery: GoodsPartialUpdateGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="goodsGallery"
     )
+    """Images and videos of the goods; image order is the order Temu displays."""
 
 
 class GoodsPartialUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsServicePromise`` of ``bg.local.goods.partial.update`` params."""
+    """Shipping promise of the goods: freight template, fulfilment mode and handling time.
+    (``goodsServicePromise`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Id of the seller's shipping (freight) template, from bg.freight.template.list.query."""
+
     fulfillment_type: Literal[1, 2] | None = msgspec.field(default=None, name="fulfillmentType")
-    """One of 1 (Self-Delivery), 2 (Platform Delivery)."""
+    """How orders are shipped; 1 means the seller ships them (self-fulfilment). (one of 1 (the
+    seller ships orders itself), 2 (Temu's platform handles delivery))
+    """
 
     shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it can ship (usually 1 or 2). Unit:
+    days.
+    """
 
 
 class GoodsPartialUpdateGoodsPropertyGoodsPropertyParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``goodsProperty.goodsProperties[]`` of ``bg.local.goods.partial.update`` params."""
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
     note: str | None = None
+    """Free-text note attached to this attribute value."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
 
 
 class GoodsPartialUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty`` of ``bg.local.goods.partial.update`` params."""
+    """Attribute values to change, filled from the category template. (``goodsProperty`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     goods_properties: (
         Sequence[GoodsPartialUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="goodsProperties")
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids.
+    """
+
     vid: int | None = None
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     value: str | None = None
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     note: str | None = None
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Listed flat under goodsProperty by the reference table only; the request example sends
+    it inside goodsProperties[].
+    """
 
 
 class GoodsPartialUpdateGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsOriginInfo`` of ``bg.local.goods.partial.update`` params."""
+    """Country or region of origin of the goods, with proof images where required.
+    (``goodsOriginInfo`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     agree_default_origin_region: bool | None = msgspec.field(
         default=None, name="agreeDefaultOriginRegion"
     )
+    """true lets Temu fill the origin from the manufacturer's or business address on file;
+    false (default) uses the values sent.
+    """
+
     origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
+    """Country or region of origin (first level), e.g. Mainland China."""
+
     proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
+    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
+    first).
+    """
+
     label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
         default=None, name="labelManufacturerProofImageUrls"
     )
-    """At most 5 items."""
+    """Close-up photos of the manufacturer label (at most 5). (at most 5 items)"""
 
     origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
+    """Province or second-level region of origin; required when the first level is Mainland
+    China.
+    """
 
 
 class GoodsPartialUpdateGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``guideFileInfo`` of ``bg.local.goods.partial.update`` params."""
+    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
         default=None, name="lang2GuideFileUrl"
     )
+    """Map from language code to the URL of the PDF manual in that language; English is
+    mandatory.
+    """
 
 
 class GoodsPartialUpdateValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
-    ``bg.local.goods.partial.update`` params.
+    """Cells of one size-chart row, each naming its column id and value.
+    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     value: str | None = None
+    """Cell value for this column, e.g. XS or 86."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the column this cell belongs to (a group or element id)."""
 
 
 class GoodsPartialUpdateRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[]`` of
-    ``bg.local.goods.partial.update`` params.
+    """Rows of the size chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     values: Sequence[GoodsPartialUpdateValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsPartialUpdateBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of
-    ``bg.local.goods.partial.update`` params.
+    """Rows of the body-measurement chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     values: Sequence[GoodsPartialUpdateValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsPartialUpdateGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of
-    ``bg.local.goods.partial.update`` params.
+    """Size-system columns of the chart, e.g. Size or a country's size code.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     name: str | None = None
+    """Name of the size-system column, e.g. Size or a country's size code."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
 
 
 class GoodsPartialUpdateElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of
-    ``bg.local.goods.partial.update`` params.
+    """Measurement columns of the chart, e.g. Chest or Length.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     name: str | None = None
+    """Name of the measurement column, e.g. Chest or Length."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
 
 
 class GoodsPartialUpdateMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.partial.update``
-    params.
+    """Column definitions of the garment size chart: size groups and measurement elements.
+    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.partial.update``
+    params.)
     """
 
     groups: Sequence[GoodsPartialUpdateGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: Sequence[GoodsPartialUpdateElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsPartialUpdateBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of
-    ``bg.local.goods.partial.update`` params.
+    """Column definitions of the body-measurement chart: size groups and body elements.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of
+    ``bg.local.goods.partial.update`` params.)
     """
 
     groups: Sequence[GoodsPartialUpdateGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: Sequence[GoodsPartialUpdateElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsPartialUpdateGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.partial.update`` params."""
+    """One entry per size chart; a set (e.g. top and bottom) has several.
+    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.partial.update``
+    params.)
+    """
 
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Id of the size-chart class (the kind of size chart, from
+    bg.local.goods.size.element.get).
+    """
+
     records: Sequence[GoodsPartialUpdateRecordParam | Mapping[str, Any]] | None = None
+    """Rows of the size chart, one per size."""
+
     body_records: Sequence[GoodsPartialUpdateBodyRecordParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="bodyRecords")
     )
+    """Rows of the body-measurement chart, one per size."""
+
     meta: GoodsPartialUpdateMetaParam | Mapping[str, Any] | None = None
+    """Column definitions of the garment size chart: size groups and measurement elements."""
+
     body_meta: GoodsPartialUpdateBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="bodyMeta"
     )
+    """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
 class GoodsPartialUpdateGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList`` of ``bg.local.goods.partial.update`` params."""
+    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     goods_size_chart_list: (
         Sequence[GoodsPartialUpdateGoodsSizeChartParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="goodsSizeChartList")
+    """One entry per size chart; a set (e.g. top and bottom) has several."""
 
 
 class GoodsPartialUpdateMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].multiplePackage`` of ``bg.local.goods.partial.update`` params."""
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
+    (``skuList[].multiplePackage`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     origin_net_content_number: str | None = msgspec.field(
         default=None, name="originNetContentNumber"
     )
+    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
+    to 3 decimals.
+    """
+
     number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
+    """Number of pieces in the pack; 1 (the default) for a single product."""
+
     individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
+    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
+
     net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
+    """Unit of the net content (weight, volume, length or area), a code from
+    temu.local.goods.sku.net.content.unit.query.
+    """
+
     sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
+    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
+
     mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
+    """Kind of mixed set, only for mixed sets of different products or of different
+    specifications.
+    """
+
     piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
+    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
+
     origin_total_net_content_number: str | None = msgspec.field(
         default=None, name="originTotalNetContentNumber"
     )
+    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
 class GoodsPartialUpdateListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].listPrice`` of ``bg.local.goods.partial.update`` params."""
+    """List (strike-through) price; must be higher than the base price.
+    (``skuList[].listPrice`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsPartialUpdateBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].basePrice`` of ``bg.local.goods.partial.update`` params."""
+    """Base price of a new SKU; not accepted when changing an existing SKU.
+    (``skuList[].basePrice`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsPartialUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[]`` of ``bg.local.goods.partial.update`` params."""
+    """SKUs to change (with skuId) or add (without skuId); others stay as they are.
+    (``skuList[]`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     list_price_type: int | None = msgspec.field(default=None, name="listPriceType")
+    """1 when the seller has no list price (listPrice is ignored); empty or 0 makes listPrice
+    required.
+    """
+
     images: Sequence[str]
+    """URLs of the SKU's images, uploaded to Temu first (apparel 3:4, others 1:1)."""
+
     quantity: int | None = None
+    """Stock of a new SKU; not accepted when changing an existing SKU."""
+
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
+    """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
+
     multiple_package: GoodsPartialUpdateMultiplePackageParam | Mapping[str, Any] | None = (
         msgspec.field(default=None, name="multiplePackage")
     )
-    length: str | None = None
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
+
+    length: str
+    """Package length of the SKU, in the unit volumeUnit gives."""
+
     volume_unit: str = msgspec.field(name="volumeUnit")
+    """Unit of length, width and height, e.g. cm or in (as the site requires)."""
+
     weight: str
+    """Package weight of the SKU, in the unit weightUnit gives."""
+
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
+    """Link to the same product on another platform, which Temu may use when reviewing the
+    listing.
+    """
+
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
-    width: str | None = None
+    """Spec value ids of a new SKU; not accepted when changing an existing SKU."""
+
+    width: str
+    """Package width of the SKU, in the unit volumeUnit gives."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code, unique in the shop (at most 100 characters); on edits an empty
+    string clears it.
+    """
+
     external_product_id: str | None = msgspec.field(default=None, name="externalProductId")
+    """Barcode of the SKU of the kind externalProductType names; Temu checks it, and some
+    categories (e.g. books) require it.
+    """
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """SKU to change; leave out to add a new SKU."""
+
     list_price: GoodsPartialUpdateListPriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
+    """List (strike-through) price; must be higher than the base price."""
+
     base_price: GoodsPartialUpdateBasePriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="basePrice"
     )
+    """Base price of a new SKU; not accepted when changing an existing SKU."""
+
     weight_unit: str = msgspec.field(name="weightUnit")
-    height: str | None = None
+    """Unit of weight, e.g. g or lb (as the site requires)."""
+
+    height: str
+    """Package height of the SKU, in the unit volumeUnit gives."""
 
 
 class GoodsPartialUpdateGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsTrademark`` of ``bg.local.goods.partial.update`` params."""
+    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
+    Center first.
+    """
+
     no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
+    """True when the goods has no brand or trademark (default false)."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
+    Seller Center first.
+    """
 
 
 class GoodsPartialUpdateGoodsVehiclePropertyRelationParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``goodsVehiclePropertyRelation`` of ``bg.local.goods.partial.update`` params."""
+    """Compatible vehicles of the goods, picked from a vehicle library.
+    (``goodsVehiclePropertyRelation`` of ``bg.local.goods.partial.update`` params.)
+    """
 
     relation_type: int | None = msgspec.field(default=None, name="relationType")
+    """Kind of related-property library; 1 is the compatible-vehicle library."""
+
     relation_id: int | None = msgspec.field(default=None, name="relationId")
+    """Id of the compatible-vehicle library (it differs by country and category)."""
+
     leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
         default=None, name="leafPropertyValueDependencyIdList"
     )
+    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
+
     ktype: Sequence[int] | None = None
+    """K-type numbers of the compatible vehicles (the European vehicle type code)."""
 
 
 class GoodsPartialUpdateSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``secondHand`` of ``bg.local.goods.partial.update`` params."""
+    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """true for a second-hand item; only shops registered as second-hand stores may send it."""
 
 
 class GoodsPartialUpdateTaxCodeInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``taxCodeInfo`` of ``bg.local.goods.partial.update`` params."""
+    """Tax classification of the goods; carries the item tax code from
+    bg.local.goods.tax.code.get. (``taxCodeInfo`` of ``bg.local.goods.partial.update``
+    params.)
+    """
 
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
 
 
 class GoodsPartialUpdateGoodsAssociationInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsAssociationInfo`` of ``bg.local.goods.partial.update`` params."""
+    """Goods linked to this goods (EU). (``goodsAssociationInfo`` of
+    ``bg.local.goods.partial.update`` params.)
+    """
 
     no_charger_goods_list: Sequence[int] | None = msgspec.field(
         default=None, name="noChargerGoodsList"
     )
+    """Ids of the same goods sold without a charger (EU charger rules)."""
 
 
 class GoodsPartialUpdateSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[].specList[]`` of the ``bg.local.goods.partial.update`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
+    the ``bg.local.goods.partial.update`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsPartialUpdateSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[]`` of the ``bg.local.goods.partial.update`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
+    ``bg.local.goods.partial.update`` result.)
+    """
 
     spec_list: list[GoodsPartialUpdateSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Id of this SKU of the edited goods (new SKUs get fresh ids)."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's SKU code of the SKU."""
 
 
 class GoodsPartialUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1781,28 +3234,50 @@ class GoodsPartialUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the edited goods."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
+
     sku_info_list: list[GoodsPartialUpdateSkuInfo] | None = msgspec.field(
         default=None, name="skuInfoList"
     )
+    """SKUs of the goods with their ids, codes and spec values."""
 
 
 class GoodsPreSaleStatusEditSkuInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuInfoList[]`` of ``temu.local.goods.pre.sale.status.edit`` params."""
+    """SKUs to change, at most 100. (``skuInfoList[]`` of
+    ``temu.local.goods.pre.sale.status.edit`` params.)
+    """
 
     target_pre_sale_stock: int | None = msgspec.field(default=None, name="targetPreSaleStock")
+    """Pre-sale stock to allow for the SKU (usually needed when turning pre-sale on)."""
+
     pre_sale_end_time: int | None = msgspec.field(default=None, name="preSaleEndTime")
+    """When pre-sale ends for the SKU, in epoch milliseconds (unit inferred from the example
+    1735689600000). Unit: milliseconds since the Unix epoch.
+    """
+
     sku_id: int = msgspec.field(name="skuId")
+    """Temu SKU id of the SKU to change."""
 
 
 class GoodsPreSaleStatusEditSkuOperateResultInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``skuOperateResultInfoList[]`` of the ``temu.local.goods.pre.sale.status.edit`` result."""
+    """Result per SKU; check each code even when the overall code is 0.
+    (``skuOperateResultInfoList[]`` of the ``temu.local.goods.pre.sale.status.edit``
+    result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id this result is for."""
+
     code: int | None = None
+    """Result code for the SKU; 0 means success."""
+
     msg: str | None = None
+    """Result message for the SKU; explains a non-zero code."""
 
 
 class GoodsPreSaleStatusEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1811,31 +3286,62 @@ class GoodsPreSaleStatusEditResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods that was changed."""
+
     code: int | None = None
+    """Overall result code; 0 means success."""
+
     msg: str | None = None
+    """Overall result message; explains a non-zero code."""
+
     sku_operate_result_info_list: list[GoodsPreSaleStatusEditSkuOperateResultInfo] | None = (
         msgspec.field(default=None, name="skuOperateResultInfoList")
     )
+    """Result per SKU; check each code even when the overall code is 0."""
 
 
 class GoodsPropertiesGoodsPropParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsPropList[]`` of ``bg.local.goods.property.get`` params."""
+    """Attributes known from elsewhere, in English, to map onto Temu attributes.
+    (``goodsPropList[]`` of ``bg.local.goods.property.get`` params.)
+    """
 
     prop_name: str | None = msgspec.field(default=None, name="propName")
+    """Attribute name in English, as known from elsewhere, e.g. Material."""
+
     values: Sequence[str] | None = None
+    """Attribute values in English, as known from elsewhere, e.g. Cotton."""
 
 
 class GoodsPropertiesGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsPropertyList[]`` of the ``bg.local.goods.property.get`` result."""
+    """Temu attribute values matched for the goods; send them back in goodsProperties.
+    (``goodsPropertyList[]`` of the ``bg.local.goods.property.get`` result.)
+    """
 
     vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
     pid: int | None = None
+    """Attribute id of the matched value."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
 
 
 class GoodsPropertiesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1846,27 +3352,34 @@ class GoodsPropertiesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     goods_property_list: list[GoodsPropertiesGoodsProperty] | None = msgspec.field(
         default=None, name="goodsPropertyList"
     )
+    """Temu attribute values matched for the goods; send them back in goodsProperties."""
 
 
 class GoodsPropertyRelationsGoodsPropVal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsLinkPropValList[].goodsPropValList[]`` of the
-    ``bg.local.goods.property.relations`` result.
+    """Level values of one linked vehicle. (``goodsLinkPropValList[].goodsPropValList[]`` of
+    the ``bg.local.goods.property.relations`` result.)
     """
 
     property_value: str | None = msgspec.field(default=None, name="propertyValue")
+    """Value of one level, e.g. Toyota or 1987."""
+
     prop_val_dep_id: int | None = msgspec.field(default=None, name="propValDepId")
+    """Value dependency id of this level value in the library."""
 
 
 class GoodsPropertyRelationsGoodsLinkPropVal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsLinkPropValList[]`` of the ``bg.local.goods.property.relations`` result."""
+    """Linked vehicles, each as its chain of level values. (``goodsLinkPropValList[]`` of the
+    ``bg.local.goods.property.relations`` result.)
+    """
 
     goods_prop_val_list: list[GoodsPropertyRelationsGoodsPropVal] | None = msgspec.field(
         default=None, name="goodsPropValList"
     )
+    """Level values of one linked vehicle."""
 
 
 class GoodsPropertyRelationsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1875,30 +3388,48 @@ class GoodsPropertyRelationsResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     relation_id: int | None = msgspec.field(default=None, name="relationId")
+    """Compatible-vehicle library the returned data comes from."""
+
     relation_type: int | None = msgspec.field(default=None, name="relationType")
+    """Kind of library (1 compatible vehicles)."""
+
     ktype: list[int] | None = None
+    """K-type numbers linked to the goods."""
+
     leaf_property_value_dependency_id_list: list[int] | None = msgspec.field(
         default=None, name="leafPropertyValueDependencyIdList"
     )
+    """Last-level value dependency ids linked to the goods."""
+
     goods_link_prop_val_list: list[GoodsPropertyRelationsGoodsLinkPropVal] | None = msgspec.field(
         default=None, name="goodsLinkPropValList"
     )
+    """Linked vehicles, each as its chain of level values."""
 
 
 class GoodsPropertyRelationsLevelsLevelPropertyDependency(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``levelPropertyDependencyList[]`` of the
-    ``bg.local.goods.property.relations.level.template`` result.
+    """Levels of the vehicle library and how they nest. (``levelPropertyDependencyList[]`` of
+    the ``bg.local.goods.property.relations.level.template`` result.)
     """
 
     relation_id: int | None = msgspec.field(default=None, name="relationId")
+    """Compatible-vehicle library id; it differs by country and category."""
+
     property_dependency_id: int | None = msgspec.field(default=None, name="propertyDependencyId")
+    """Id of this level in the library."""
+
     parent_property_dependency_id: int | None = msgspec.field(
         default=None, name="parentPropertyDependencyId"
     )
+    """Id of the level above this one."""
+
     property_name: str | None = msgspec.field(default=None, name="propertyName")
+    """Level name, e.g. make, model, year or engine."""
+
     level: int | None = None
+    """Position of the level, 1 at the top."""
 
 
 class GoodsPropertyRelationsLevelsResult(
@@ -1911,53 +3442,73 @@ class GoodsPropertyRelationsLevelsResult(
     level_property_dependency_list: (
         list[GoodsPropertyRelationsLevelsLevelPropertyDependency] | None
     ) = msgspec.field(default=None, name="levelPropertyDependencyList")
+    """Levels of the vehicle library and how they nest."""
 
 
 class GoodsPropertyRelationsValuesPropertyRelationQueryDtoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``propertyRelationQueryDTOList[]`` of ``bg.local.goods.property.relations.template``
-    params.
+    """Which values to list; empty returns all values of level 1.
+    (``propertyRelationQueryDTOList[]`` of ``bg.local.goods.property.relations.template``
+    params.)
     """
 
     property_dependency_id: int | None = msgspec.field(default=None, name="propertyDependencyId")
+    """Id of the level whose values are wanted."""
+
     parent_property_value_dependency_id: int | None = msgspec.field(
         default=None, name="parentPropertyValueDependencyId"
     )
+    """Value dependency id of the chosen parent value."""
 
 
 class GoodsPropertyRelationsValuesPropValDepDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentPropValDepMapDTOList[].propValDepDTOList[]`` of the
-    ``bg.local.goods.property.relations.template`` result.
+    """Values of the next level under this parent.
+    (``parentPropValDepMapDTOList[].propValDepDTOList[]`` of the
+    ``bg.local.goods.property.relations.template`` result.)
     """
 
     property_dependency_id: int | None = msgspec.field(default=None, name="propertyDependencyId")
+    """Id of the level this value belongs to."""
+
     property_value_dependency_id: int | None = msgspec.field(
         default=None, name="propertyValueDependencyId"
     )
+    """Value dependency id, to query the next level."""
+
     parent_property_value_dependency_id: int | None = msgspec.field(
         default=None, name="parentPropertyValueDependencyId"
     )
+    """Value dependency id of the parent value."""
+
     property_value_id: int | None = msgspec.field(default=None, name="propertyValueId")
+    """Value id, one-to-one with the value dependency id."""
+
     property_value: str | None = msgspec.field(default=None, name="propertyValue")
+    """Display value of this level, e.g. Toyota or 1987."""
+
     is_leaf_property: bool | None = msgspec.field(default=None, name="isLeafProperty")
+    """true when this is a last-level value, false when more levels follow."""
 
 
 class GoodsPropertyRelationsValuesParentPropValDepMapDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentPropValDepMapDTOList[]`` of the ``bg.local.goods.property.relations.template``
-    result.
+    """Child values grouped by parent value. (``parentPropValDepMapDTOList[]`` of the
+    ``bg.local.goods.property.relations.template`` result.)
     """
 
     parent_property_value_dependency_id: int | None = msgspec.field(
         default=None, name="parentPropertyValueDependencyId"
     )
+    """Value dependency id of the parent value."""
+
     prop_val_dep_dto_list: list[GoodsPropertyRelationsValuesPropValDepDto] | None = msgspec.field(
         default=None, name="propValDepDTOList"
     )
+    """Values of the next level under this parent."""
 
 
 class GoodsPropertyRelationsValuesResult(
@@ -1970,16 +3521,24 @@ class GoodsPropertyRelationsValuesResult(
     parent_prop_val_dep_map_dto_list: (
         list[GoodsPropertyRelationsValuesParentPropValDepMapDto] | None
     ) = msgspec.field(default=None, name="parentPropValDepMapDTOList")
+    """Child values grouped by parent value."""
 
 
 class GoodsPublishStatusGoodsPublishStatus(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsPublishStatusList[]`` of the ``bg.local.goods.publish.status.get`` result."""
+    """Publication status of each requested goods. (``goodsPublishStatusList[]`` of the
+    ``bg.local.goods.publish.status.get`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id this status is for."""
+
     status: int | None = None
+    """Publication status code, as Temu's goods status table defines it."""
+
     sub_status: int | None = msgspec.field(default=None, name="subStatus")
+    """Publication sub-status code, as Temu's goods status table defines it."""
 
 
 class GoodsPublishStatusResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1990,6 +3549,7 @@ class GoodsPublishStatusResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     goods_publish_status_list: list[GoodsPublishStatusGoodsPublishStatus] | None = msgspec.field(
         default=None, name="goodsPublishStatusList"
     )
+    """Publication status of each requested goods."""
 
 
 class GoodsSaleStatusSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1998,58 +3558,112 @@ class GoodsSaleStatusSetResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     success: bool | None = None
+    """Whether the sale status was changed."""
 
 
 class GoodsSizeElementSizeSpecElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``sizeSpecElementRule.setElementList[].sizeSpecElementList[]`` of the
-    ``bg.local.goods.size.element.get`` result.
+    """Measurement columns the size chart may or must have.
+    (``sizeSpecElementRule.setElementList[].sizeSpecElementList[]`` of the
+    ``bg.local.goods.size.element.get`` result.)
     """
 
     element_id: int | None = msgspec.field(default=None, name="elementId")
+    """Column id; send it as the id of a cell."""
+
     description: str | None = None
+    """How to measure the value of this column."""
+
     type_: str | None = msgspec.field(default=None, name="type")
+    """Value type of this column (e.g. number or text)."""
+
     necessary: bool | None = None
+    """Whether the column must be filled."""
+
     value: str | None = None
+    """Example or default value of the column."""
+
     element_name: str | None = msgspec.field(default=None, name="elementName")
+    """Display name of the measurement column, e.g. Chest."""
 
 
 class GoodsSizeElementSetElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``sizeSpecElementRule.setElementList[]`` of the ``bg.local.goods.size.element.get``
-    result.
+    """Size-chart rules per part of a set (e.g. top and bottom).
+    (``sizeSpecElementRule.setElementList[]`` of the ``bg.local.goods.size.element.get``
+    result.)
     """
 
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Category of this part of a set."""
+
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Size-chart class id of this set part."""
+
     allow_range: bool | None = msgspec.field(default=None, name="allowRange")
+    """Whether values may be ranges, e.g. 30-32."""
+
     need_us_spec: bool | None = msgspec.field(default=None, name="needUSSpec")
+    """Whether the chart must carry a US size column (group id 6, name us)."""
+
     class_name: str | None = msgspec.field(default=None, name="className")
+    """Name of the size-chart class, e.g. tops or shoes."""
+
     local_code_id: int | None = msgspec.field(default=None, name="localCodeId")
+    """Id of the local size system (country size code)."""
+
     local_code_name: str | None = msgspec.field(default=None, name="localCodeName")
+    """Name of the local size system."""
+
     size_spec_element_list: list[GoodsSizeElementSizeSpecElement] | None = msgspec.field(
         default=None, name="sizeSpecElementList"
     )
+    """Measurement columns the size chart may or must have."""
 
 
 class GoodsSizeElementSizeSpecElementRule(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``sizeSpecElementRule`` of the ``bg.local.goods.size.element.get`` result."""
+    """Size-chart requirements of the category: class, columns and whether a chart is needed.
+    (``sizeSpecElementRule`` of the ``bg.local.goods.size.element.get`` result.)
+    """
 
     is_size_chart_required: bool | None = msgspec.field(default=None, name="isSizeChartRequired")
+    """Whether goods in the category must have a size chart."""
+
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Category these size-chart rules apply to."""
+
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Size-chart class id; send it as classId."""
+
     allow_range: bool | None = msgspec.field(default=None, name="allowRange")
+    """Whether values may be ranges, e.g. 30-32."""
+
     need_us_spec: bool | None = msgspec.field(default=None, name="needUSSpec")
+    """Whether the chart must carry a US size column (group id 6, name us)."""
+
     class_name: str | None = msgspec.field(default=None, name="className")
+    """Name of the size-chart class, e.g. tops or shoes."""
+
     set_element_list: list[GoodsSizeElementSetElement] | None = msgspec.field(
         default=None, name="setElementList"
     )
+    """Size-chart rules per part of a set (e.g. top and bottom)."""
+
     size_spec_type: int | None = msgspec.field(default=None, name="sizeSpecType")
+    """First size-chart column: 0 taken from the chosen size spec values (into groups), 1 fixed
+    as Size.
+    """
+
     local_code_id: int | None = msgspec.field(default=None, name="localCodeId")
+    """Id of the local size system (country size code)."""
+
     local_code_name: str | None = msgspec.field(default=None, name="localCodeName")
+    """Name of the local size system."""
+
     size_spec_element_list: list[GoodsSizeElementSizeSpecElement] | None = msgspec.field(
         default=None, name="sizeSpecElementList"
     )
+    """Measurement columns the size chart may or must have."""
 
 
 class GoodsSizeElementResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2060,65 +3674,142 @@ class GoodsSizeElementResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     size_spec_element_rule: GoodsSizeElementSizeSpecElementRule | None = msgspec.field(
         default=None, name="sizeSpecElementRule"
     )
+    """Size-chart requirements of the category: class, columns and whether a chart is needed."""
 
 
 class GoodsSkuListRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].retailPrice`` of the ``bg.local.goods.sku.list.query`` result."""
+    """Price the SKU sells at, with its currency. (``skuList[].retailPrice`` of the
+    ``bg.local.goods.sku.list.query`` result.)
+    """
 
     amount: str | None = None
+    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
+    major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """Currency code of the selling price, e.g. USD."""
 
 
 class GoodsSkuListVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].volumeInfo`` of the ``bg.local.goods.sku.list.query`` result."""
+    """Package length, width and height of the SKU with their unit. (``skuList[].volumeInfo``
+    of the ``bg.local.goods.sku.list.query`` result.)
+    """
 
     length: str | None = None
+    """Package length, in the unit given beside it."""
+
     width: str | None = None
+    """Package width, in the unit given beside it."""
+
     unit: str | None = None
+    """Length unit of the dimensions, e.g. cm."""
+
     height: str | None = None
+    """Package height, in the unit given beside it."""
 
 
 class GoodsSkuListWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].weightInfo`` of the ``bg.local.goods.sku.list.query`` result."""
+    """Package weight of the SKU with its unit. (``skuList[].weightInfo`` of the
+    ``bg.local.goods.sku.list.query`` result.)
+    """
 
     weight: str | None = None
+    """Package weight, in the given unit."""
+
     unit: str | None = None
+    """Unit of the package weight, e.g. g or lb."""
 
 
 class GoodsSkuListSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].specList[]`` of the ``bg.local.goods.sku.list.query`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuList[].specList[]`` of the
+    ``bg.local.goods.sku.list.query`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU, e.g. one colour."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsSkuListSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[]`` of the ``bg.local.goods.sku.list.query`` result."""
+    """SKUs on this page, each with goods, codes, status and package data. (``skuList[]`` of
+    the ``bg.local.goods.sku.list.query`` result.)
+    """
 
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Title of the goods the SKU belongs to."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Spec values of the SKU, e.g. Red / XL."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the SKU's thumbnail image."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods the SKU belongs to."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant."""
+
     sku_sn: str | None = msgspec.field(default=None, name="skuSn")
+    """Seller's own SKU code of the SKU."""
+
     stock: int | None = None
+    """Stock quantity of the SKU on hand."""
+
     price: str | None = None
+    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
+    major unit (e.g. dollars).
+    """
+
     retail_price: GoodsSkuListRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    """Price the SKU sells at, with its currency."""
+
     crt_time: int | None = msgspec.field(default=None, name="crtTime")
+    """When the SKU was created, in epoch seconds (per this type's table). Unit: seconds since
+    the Unix epoch.
+    """
+
     status4_vo: int | None = msgspec.field(default=None, name="status4VO")
+    """Goods status as Seller Center shows it (e.g. 1 on sale, 4 not published)."""
+
     sub_status4_vo: int | None = msgspec.field(default=None, name="subStatus4VO")
+    """Sub-status of the goods as Seller Center shows it."""
+
     goods_is_on_sale: int | None = msgspec.field(default=None, name="goodsIsOnSale")
+    """Whether the goods is available for sale (1) or not."""
+
     currency: str | None = None
+    """Currency code of the prices, e.g. USD."""
+
     sku_status_change_time: str | None = msgspec.field(default=None, name="skuStatusChangeTime")
+    """When the SKU status last changed, a timestamp carried as text (unit inferred:
+    milliseconds). Unit: milliseconds since the Unix epoch.
+    """
+
     volume_info: GoodsSkuListVolumeInfo | None = msgspec.field(default=None, name="volumeInfo")
+    """Package length, width and height of the SKU with their unit."""
+
     weight_info: GoodsSkuListWeightInfo | None = msgspec.field(default=None, name="weightInfo")
+    """Package weight of the SKU with its unit."""
+
     sku_show_sub_status4_vo: int | None = msgspec.field(default=None, name="skuShowSubStatus4VO")
+    """SKU sub-status shown in Seller Center (newer field)."""
+
     spec_list: list[GoodsSkuListSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     low_traffic_tag: int | None = msgspec.field(default=None, name="lowTrafficTag")
-    """Known values 1 (low traffic), 2 (not low traffic)."""
+    """Whether Temu flags the goods as low-traffic. (known values 1 (low traffic), 2 (not low
+    traffic))
+    """
 
     restricted_traffic_tag: int | None = msgspec.field(default=None, name="restrictedTrafficTag")
-    """Known values 1 (restricted traffic), 2 (not restricted traffic)."""
+    """Whether Temu restricts the goods' traffic. (known values 1 (restricted traffic), 2 (not
+    restricted traffic))
+    """
 
 
 class GoodsSkuListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2127,82 +3818,166 @@ class GoodsSkuListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     """
 
     page_no: int | None = msgspec.field(default=None, name="pageNo")
+    """Page number of this result, matching the page asked for."""
+
     total: int | None = None
+    """Total number of matching items across all pages."""
+
     sku_list: list[GoodsSkuListSku] | None = msgspec.field(default=None, name="skuList")
+    """SKUs on this page, each with goods, codes, status and package data."""
 
 
 class GoodsSkuListRetrievePagination(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pagination`` of the ``temu.local.sku.list.retrieve`` result."""
+    """Cursors for the next and previous pages of the result. (``pagination`` of the
+    ``temu.local.sku.list.retrieve`` result.)
+    """
 
     next_token: str | None = msgspec.field(default=None, name="nextToken")
+    """Cursor for the next page; empty on the last page."""
+
     previous_token: str | None = msgspec.field(default=None, name="previousToken")
+    """Cursor for the previous page; empty on the first page."""
 
 
 class GoodsSkuListRetrieveSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].specList[]`` of the ``temu.local.sku.list.retrieve`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuList[].specList[]`` of the
+    ``temu.local.sku.list.retrieve`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU, e.g. one colour."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsSkuListRetrieveVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].volumeInfo`` of the ``temu.local.sku.list.retrieve`` result."""
+    """Package length, width and height of the SKU with their unit. (``skuList[].volumeInfo``
+    of the ``temu.local.sku.list.retrieve`` result.)
+    """
 
     length: str | None = None
+    """Package length, in the unit given beside it."""
+
     width: str | None = None
+    """Package width, in the unit given beside it."""
+
     unit: str | None = None
+    """Length unit of the dimensions, e.g. cm."""
+
     height: str | None = None
+    """Package height, in the unit given beside it."""
 
 
 class GoodsSkuListRetrieveWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[].weightInfo`` of the ``temu.local.sku.list.retrieve`` result."""
+    """Package weight of the SKU with its unit. (``skuList[].weightInfo`` of the
+    ``temu.local.sku.list.retrieve`` result.)
+    """
 
     weight: str | None = None
+    """Package weight, in the given unit."""
+
     unit: str | None = None
+    """Unit of the package weight, e.g. g or lb."""
 
 
 class GoodsSkuListRetrieveSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuList[]`` of the ``temu.local.sku.list.retrieve`` result."""
+    """SKUs on this page, each with goods, codes, status and package data. (``skuList[]`` of
+    the ``temu.local.sku.list.retrieve`` result.)
+    """
 
     goods_id: str | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods the SKU belongs to, as a string."""
+
     sku_status: str | None = msgspec.field(default=None, name="skuStatus")
+    """SKU state, e.g. ACTIVE or INACTIVE."""
+
     spec_list: list[GoodsSkuListRetrieveSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     cat_type: int | None = msgspec.field(default=None, name="catType")
+    """0 for apparel, 1 for non-apparel; decides the required image shapes."""
+
     restricted_traffic_tag: int | None = msgspec.field(default=None, name="restrictedTrafficTag")
+    """Whether Temu restricts the goods' traffic."""
+
     goods_create_time: int | None = msgspec.field(default=None, name="goodsCreateTime")
+    """When the goods was created, in epoch milliseconds (unit inferred from the ms filters).
+    Unit: milliseconds since the Unix epoch.
+    """
+
     cat_id: str | None = msgspec.field(default=None, name="catId")
+    """Leaf category id of the goods."""
+
     low_traffic_tag: int | None = msgspec.field(default=None, name="lowTrafficTag")
+    """Whether Temu flags the goods as low-traffic."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Spec values of the SKU, e.g. Red / XL."""
+
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
+    """Seller's own goods code of the goods the SKU belongs to."""
+
     sku_sub_status: str | None = msgspec.field(default=None, name="skuSubStatus")
+    """Finer SKU state under skuStatus, as text."""
+
     volume_info: GoodsSkuListRetrieveVolumeInfo | None = msgspec.field(
         default=None, name="volumeInfo"
     )
+    """Package length, width and height of the SKU with their unit."""
+
     weight_info: GoodsSkuListRetrieveWeightInfo | None = msgspec.field(
         default=None, name="weightInfo"
     )
+    """Package weight of the SKU with its unit."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code of the SKU."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the SKU's thumbnail image."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Title of the goods the SKU belongs to."""
+
     sku_status_change_time: int | None = msgspec.field(default=None, name="skuStatusChangeTime")
+    """When the SKU status last changed, in epoch milliseconds (unit inferred from the ms
+    filters). Unit: milliseconds since the Unix epoch.
+    """
+
     sku_id: str | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant, as a string."""
 
 
 class GoodsSkuListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.local.sku.list.retrieve``: Search the shop's SKUs with filters."""
 
     total: int | None = None
+    """Total number of matching items across all pages."""
+
     pagination: GoodsSkuListRetrievePagination | None = None
+    """Cursors for the next and previous pages of the result."""
+
     sku_list: list[GoodsSkuListRetrieveSku] | None = msgspec.field(default=None, name="skuList")
+    """SKUs on this page, each with goods, codes, status and package data."""
 
 
 class GoodsSkuOutSnCheckResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``resultList[]`` of the ``bg.local.goods.sku.out.sn.check`` result."""
+    """One result per submitted code, in request order. (``resultList[]`` of the
+    ``bg.local.goods.sku.out.sn.check`` result.)
+    """
 
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """The seller SKU code this result is for."""
+
     is_duplicate: bool | None = msgspec.field(default=None, name="isDuplicate")
+    """Whether the code is already used in the shop."""
+
     duplicate_sku_id: int | None = msgspec.field(default=None, name="duplicateSkuId")
+    """SKU that already uses the code, when it is taken."""
+
     duplicate_goods_id: int | None = msgspec.field(default=None, name="duplicateGoodsId")
+    """Goods of the SKU that already uses the code."""
 
 
 class GoodsSkuOutSnCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2213,26 +3988,46 @@ class GoodsSkuOutSnCheckResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     result_list: list[GoodsSkuOutSnCheckResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """One result per submitted code, in request order."""
 
 
 class GoodsSkuOutSnSetModifyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``modifyList[]`` of ``bg.local.goods.sku.out.sn.set`` params."""
+    """Code changes to apply, at most 50. (``modifyList[]`` of
+    ``bg.local.goods.sku.out.sn.set`` params.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods the SKU belongs to."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of the SKU whose code is set."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
-    """At most 40 characters."""
+    """New seller SKU code (at most 40 characters). (at most 40 characters)"""
 
 
 class GoodsSkuOutSnSetResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``resultList[]`` of the ``bg.local.goods.sku.out.sn.set`` result."""
+    """One result per submitted code, in request order. (``resultList[]`` of the
+    ``bg.local.goods.sku.out.sn.set`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods the SKU belongs to."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """SKU code submitted for this entry."""
+
     modify_success: bool | None = msgspec.field(default=None, name="modifySuccess")
+    """Whether the code of this entry was set."""
+
     duplicate_sku_id: int | None = msgspec.field(default=None, name="duplicateSkuId")
+    """SKU that already uses the code, when it is taken."""
+
     duplicate_goods_id: int | None = msgspec.field(default=None, name="duplicateGoodsId")
+    """Goods of the SKU that already uses the code, when it is taken."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id this result is for."""
 
 
 class GoodsSkuOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2241,73 +4036,118 @@ class GoodsSkuOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     result_list: list[GoodsSkuOutSnSetResultItem] | None = msgspec.field(
         default=None, name="resultList"
     )
+    """One result per submitted code, in request order."""
 
 
 class GoodsSkuStockSelfOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``stockList[].skuStockInfoList[].selfOrdinaryStock`` of the
-    ``temu.local.goods.sku.stock.query`` result.
+    """Ordinary (on-hand) stock the seller holds for the SKU.
+    (``stockList[].skuStockInfoList[].selfOrdinaryStock`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
     """
 
     stock: int | None = None
+    """Quantity of ordinary stock the seller holds."""
+
     stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (0 own ordinary)."""
 
 
 class GoodsSkuStockCertOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``stockList[].skuStockInfoList[].certOrdinaryStock`` of the
-    ``temu.local.goods.sku.stock.query`` result.
+    """Ordinary stock of the SKU held in certified storage.
+    (``stockList[].skuStockInfoList[].certOrdinaryStock`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
     """
 
     stock: int | None = None
+    """Quantity of ordinary stock in certified storage."""
+
     stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (2 certified ordinary)."""
 
 
 class GoodsSkuStockSelfPreSaleStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``stockList[].skuStockInfoList[].selfPreSaleStock`` of the
-    ``temu.local.goods.sku.stock.query`` result.
+    """Pre-sale stock the seller offers before goods are on hand.
+    (``stockList[].skuStockInfoList[].selfPreSaleStock`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
     """
 
     stock: int | None = None
+    """Quantity of pre-sale stock offered before goods are on hand."""
+
     pre_sale_end_time: int | None = msgspec.field(default=None, name="preSaleEndTime")
+    """When pre-sale ends for the SKU, in epoch milliseconds (unit inferred from the example
+    1735689600000). Unit: milliseconds since the Unix epoch.
+    """
+
     stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (1 own pre-sale)."""
+
     sku_pre_sale_stock_limit: int | None = msgspec.field(default=None, name="skuPreSaleStockLimit")
+    """Most pre-sale stock this SKU may have."""
+
     mall_pre_sale_sku_num_limit: int | None = msgspec.field(
         default=None, name="mallPreSaleSkuNumLimit"
     )
+    """Shop-wide limit on pre-sale stock, across all SKUs."""
 
 
 class GoodsSkuStockSkuStockInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``stockList[].skuStockInfoList[]`` of the ``temu.local.goods.sku.stock.query`` result."""
+    """Stock per SKU of the goods. (``stockList[].skuStockInfoList[]`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
+    """
 
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code of the SKU."""
+
     self_ordinary_stock: GoodsSkuStockSelfOrdinaryStock | None = msgspec.field(
         default=None, name="selfOrdinaryStock"
     )
+    """Ordinary (on-hand) stock the seller holds for the SKU."""
+
     cert_ordinary_stock: GoodsSkuStockCertOrdinaryStock | None = msgspec.field(
         default=None, name="certOrdinaryStock"
     )
+    """Ordinary stock of the SKU held in certified storage."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id this stock entry is for."""
+
     self_pre_sale_stock: GoodsSkuStockSelfPreSaleStock | None = msgspec.field(
         default=None, name="selfPreSaleStock"
     )
+    """Pre-sale stock the seller offers before goods are on hand."""
 
 
 class GoodsSkuStockStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``stockList[]`` of the ``temu.local.goods.sku.stock.query`` result."""
+    """Stock per goods, broken down by SKU and stock kind. (``stockList[]`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id this stock entry is for."""
+
     sku_stock_info_list: list[GoodsSkuStockSkuStockInfo] | None = msgspec.field(
         default=None, name="skuStockInfoList"
     )
+    """Stock per SKU of the goods."""
 
 
 class GoodsSkuStockResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.local.goods.sku.stock.query``: Read stock of the shop's SKUs."""
 
     stock_type: int | None = msgspec.field(default=None, name="stockType")
-    """Known values 0 (self ordinary stock), 1 (self Pre-sale stock), 2 (cert ordinary stock)."""
+    """Listed at the top of result by the reference table; each stock block below carries its
+    own stockType. (known values 0 (ordinary stock held by the seller), 1 (pre-sale stock
+    offered by the seller), 2 (ordinary stock in certified storage))
+    """
 
     stock: int | None = None
+    """Listed at the top of result by the reference table; each stock block below carries its
+    own quantity.
+    """
+
     stock_list: list[GoodsSkuStockStock] | None = msgspec.field(default=None, name="stockList")
+    """Stock per goods, broken down by SKU and stock kind."""
 
 
 class GoodsSpecIdResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2316,16 +4156,28 @@ class GoodsSpecIdResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Id of the new custom spec value; use it in skuList.specIdList."""
 
 
 class GoodsSpecInfoSpecDto(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``specDTOList[]`` of the ``temu.local.goods.spec.info.get`` result."""
+    """Spec values found for the requested ids, with their dimension. (``specDTOList[]`` of the
+    ``temu.local.goods.spec.info.get`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id, one of those requested."""
+
     parent_spec_name: str | None = msgspec.field(default=None, name="parentSpecName")
+    """Name of the spec dimension, e.g. Color."""
+
     language: str | None = None
+    """Language of the names in this entry."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Spec value name in that language, e.g. Red."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the spec dimension the value belongs to."""
 
 
 class GoodsSpecInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2336,33 +4188,51 @@ class GoodsSpecInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     spec_dto_list: list[GoodsSpecInfoSpecDto] | None = msgspec.field(
         default=None, name="specDTOList"
     )
+    """Spec values found for the requested ids, with their dimension."""
 
 
 class GoodsStockEditSkuStockChangeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuStockChangeList[]`` of ``bg.local.goods.stock.edit`` params."""
+    """Relative changes: each SKU's stock moves by stockDiff. (``skuStockChangeList[]`` of
+    ``bg.local.goods.stock.edit`` params.)
+    """
 
     sku_id: int = msgspec.field(name="skuId")
+    """Temu SKU id whose stock moves by stockDiff."""
+
     stock_diff: int = msgspec.field(name="stockDiff")
+    """Amount to add to the stock (negative to remove)."""
 
 
 class GoodsStockEditSkuStockTargetParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuStockTargetList[]`` of ``bg.local.goods.stock.edit`` params."""
+    """Absolute changes: each SKU's stock is set to stockTarget. (``skuStockTargetList[]`` of
+    ``bg.local.goods.stock.edit`` params.)
+    """
 
     stock_target: int = msgspec.field(name="stockTarget")
-    """0 to 1000000."""
+    """New stock quantity of the SKU. (0 to 1000000)"""
 
     sku_id: int = msgspec.field(name="skuId")
+    """Temu SKU id whose stock is set to stockTarget."""
 
 
 class GoodsStockEditSkuStockEditStatusInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``skuStockEditStatusInfoList[]`` of the ``bg.local.goods.stock.edit`` result."""
+    """Result per SKU; check each even when the overall result succeeds.
+    (``skuStockEditStatusInfoList[]`` of the ``bg.local.goods.stock.edit`` result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id this result is for."""
+
     stock_edit_status: bool | None = msgspec.field(default=None, name="stockEditStatus")
+    """Whether this SKU's stock was changed."""
+
     error_code: int | None = msgspec.field(default=None, name="errorCode")
+    """Error code for this SKU, when it failed."""
+
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
+    """Error message for this SKU, when it failed."""
 
 
 class GoodsStockEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2371,19 +4241,33 @@ class GoodsStockEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the goods whose stock was changed."""
+
     sku_stock_edit_status_info_list: list[GoodsStockEditSkuStockEditStatusInfo] | None = (
         msgspec.field(default=None, name="skuStockEditStatusInfoList")
     )
+    """Result per SKU; check each even when the overall result succeeds."""
+
     operate_result: bool | None = msgspec.field(default=None, name="operateResult")
+    """Whether the stock change as a whole succeeded."""
+
     msg: str | None = None
+    """Details of the overall result, e.g. why it failed."""
 
 
 class GoodsTaxCodesItemTaxCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``itemTaxCodeList[]`` of the ``bg.local.goods.tax.code.get`` result."""
+    """Tax codes that can apply to the category. (``itemTaxCodeList[]`` of the
+    ``bg.local.goods.tax.code.get`` result.)
+    """
 
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Tax code; send it as itemTaxCode."""
+
     item_tax_code_desc: str | None = msgspec.field(default=None, name="itemTaxCodeDesc")
+    """Description of the goods the tax code covers."""
+
     is_suggest: bool | None = msgspec.field(default=None, name="isSuggest")
+    """Whether Temu suggests this code for the category."""
 
 
 class GoodsTaxCodesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2394,183 +4278,364 @@ class GoodsTaxCodesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     item_tax_code_list: list[GoodsTaxCodesItemTaxCode] | None = msgspec.field(
         default=None, name="itemTaxCodeList"
     )
+    """Tax codes that can apply to the category."""
 
 
 class GoodsTemplateGoodsBrandPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBrandProperties[]`` of ``bg.local.goods.template.get`` params."""
+    """Brand attribute values already chosen, so dependent attributes are returned.
+    (``goodsBrandProperties[]`` of ``bg.local.goods.template.get`` params.)
+    """
 
     value: str | None = None
+    """Text of the brand value already chosen for the goods."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the brand attribute."""
 
 
 class GoodsTemplateTemplatePropertyValueParent(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``templateInfo.goodsProperties[].templatePropertyValueParentList[]`` of the
-    ``bg.local.goods.template.get`` result.
+    """For child attributes: which of its values appear for which chosen parent values.
+    (``templateInfo.goodsProperties[].templatePropertyValueParentList[]`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     vids: list[int] | None = None
+    """Value ids of this attribute offered when a listed parent value is chosen."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent attribute value ids that unlock the values in vids."""
 
 
 class GoodsTemplateSubGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].values[].subGroup`` of the
-    ``bg.local.goods.template.get`` result.
+    """Sub-group this value belongs to (e.g. a size system).
+    (``templateInfo.goodsProperties[].values[].subGroup`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     name: str | None = None
+    """Display name of the value's sub-group, e.g. a size system."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the sub-group (e.g. a size system) the value belongs to."""
 
 
 class GoodsTemplateAdditionalInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].values[].additionalInfo`` of the
-    ``bg.local.goods.template.get`` result.
+    """Extra requirements tied to choosing this value.
+    (``templateInfo.goodsProperties[].values[].additionalInfo`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     need_isbn: bool | None = msgspec.field(default=None, name="needIsbn")
+    """Whether choosing this value requires an ISBN."""
 
 
 class GoodsTemplateGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].values[].group`` of the ``bg.local.goods.template.get``
-    result.
+    """Group this value belongs to, e.g. a family of colours.
+    (``templateInfo.goodsProperties[].values[].group`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     name: str | None = None
+    """Display name of the value's group."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the group (e.g. a colour family) the value belongs to."""
 
 
 class GoodsTemplateValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].values[]`` of the ``bg.local.goods.template.get``
-    result.
+    """Values allowed for the attribute, each with its id and grouping.
+    (``templateInfo.goodsProperties[].values[]`` of the ``bg.local.goods.template.get``
+    result.)
     """
 
     vid: int | None = None
+    """Value id to send back as vid."""
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of this value, for variant attributes."""
+
     sub_group: GoodsTemplateSubGroup | None = msgspec.field(default=None, name="subGroup")
+    """Sub-group this value belongs to (e.g. a size system)."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent value ids under which this value may be chosen."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id tied to this value, for brand attributes."""
+
     additional_info: GoodsTemplateAdditionalInfo | None = msgspec.field(
         default=None, name="additionalInfo"
     )
+    """Extra requirements tied to choosing this value."""
+
     extend_info: str | None = msgspec.field(default=None, name="extendInfo")
+    """Extra data about this value, as text."""
+
     value: str | None = None
+    """Value text as shown to buyers."""
+
     group: GoodsTemplateGroup | None = None
+    """Group this value belongs to, e.g. a family of colours."""
 
 
 class GoodsTemplateShowCondition(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].showCondition[]`` of the
-    ``bg.local.goods.template.get`` result.
+    """When the parent has a typed value (controlType 0): which parent values make this child
+    appear. (``templateInfo.goodsProperties[].showCondition[]`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     parent_ref_pid: int | None = msgspec.field(default=None, name="parentRefPid")
+    """Reference property id of the parent attribute."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent value ids that make this child attribute appear."""
 
 
 class GoodsTemplateValueUnit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[].valueUnitList[]`` of the
-    ``bg.local.goods.template.get`` result.
+    """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit.
+    (``templateInfo.goodsProperties[].valueUnitList[]`` of the
+    ``bg.local.goods.template.get`` result.)
     """
 
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text to send as valueUnit, e.g. cm."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Unit id to send as valueUnitId."""
 
 
 class GoodsTemplateGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsProperties[]`` of the ``bg.local.goods.template.get`` result."""
+    """Attributes of the category; isSale tells variant attributes from normal ones.
+    (``templateInfo.goodsProperties[]`` of the ``bg.local.goods.template.get`` result.)
+    """
 
     number_input_title: str | None = msgspec.field(default=None, name="numberInputTitle")
+    """Label shown next to the number box of a numeric-input attribute."""
+
     template_property_value_parent_list: list[GoodsTemplateTemplatePropertyValueParent] | None = (
         msgspec.field(default=None, name="templatePropertyValueParentList")
     )
+    """For child attributes: which of its values appear for which chosen parent values."""
+
     values: list[GoodsTemplateValue] | None = None
+    """Values allowed for the attribute, each with its id and grouping."""
+
     reference_type: int | None = msgspec.field(default=None, name="referenceType")
+    """Reference kind of the attribute, as a code (values not documented)."""
+
     pid: int | None = None
+    """Attribute id; send it back with the chosen value."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Template property id; send it back as templatePid."""
+
     transnational_attribute: bool | None = msgspec.field(
         default=None, name="transnationalAttribute"
     )
+    """Whether the attribute is a cross-border (transnational) one."""
+
     required: bool | None = None
+    """Whether a value must be given for this attribute before publishing."""
+
     property_value_type: int | None = msgspec.field(default=None, name="propertyValueType")
+    """Kind of value the attribute holds, such as text, number or date (as a code)."""
+
     min_value: str | None = msgspec.field(default=None, name="minValue")
+    """Smallest number allowed for a numeric attribute."""
+
     feature: int | None = None
+    """Feature code of the attribute; the variant attribute flagged as feature supplies the
+    size chart's first column.
+    """
+
     value_rule: int | None = msgspec.field(default=None, name="valueRule")
+    """Rule code applied to numeric values of the attribute."""
+
     property_choose_title: str | None = msgspec.field(default=None, name="propertyChooseTitle")
+    """Label shown above the value picker of this attribute."""
+
     show_type: int | None = msgspec.field(default=None, name="showType")
+    """0 for a parent attribute, 1 for a child attribute shown only after its parent is set."""
+
     parent_template_pid: int | None = msgspec.field(default=None, name="parentTemplatePid")
+    """Template property id of the parent attribute of this child attribute."""
+
     main_sale: bool | None = msgspec.field(default=None, name="mainSale")
+    """Whether this is the main sales attribute, i.e. the primary variant dimension."""
+
     template_module_id: int | None = msgspec.field(default=None, name="templateModuleId")
+    """Id of the template module (section) the attribute belongs to."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of the attribute, when it is a variant attribute."""
+
     max_value: str | None = msgspec.field(default=None, name="maxValue")
+    """Largest number allowed for a numeric attribute."""
+
     choose_max_num: int | None = msgspec.field(default=None, name="chooseMaxNum")
+    """Most values that may be chosen for the attribute (1 means single choice)."""
+
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
+    """Decimal places allowed in a numeric value."""
+
     show_condition: list[GoodsTemplateShowCondition] | None = msgspec.field(
         default=None, name="showCondition"
     )
+    """When the parent has a typed value (controlType 0): which parent values make this child
+    appear.
+    """
+
     control_type: int | None = msgspec.field(default=None, name="controlType")
+    """Input kind: 0 typed, 1 picked, 5 date (YYYY-MM-DD), 6 date range, 7 month (YYYY-MM), 8
+    month range, 16 typed and picked, 19 either.
+    """
+
     value_unit_list: list[GoodsTemplateValueUnit] | None = msgspec.field(
         default=None, name="valueUnitList"
     )
+    """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit."""
+
     name: str | None = None
+    """Display name of the attribute, e.g. Material."""
+
     is_sale: bool | None = msgspec.field(default=None, name="isSale")
+    """True for a variant (sales) attribute, false for a normal attribute."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the attribute."""
 
 
 class GoodsTemplateGoodsSpecProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo.goodsSpecProperties[]`` of the ``bg.local.goods.template.get`` result."""
+    """Variant (sales) attributes of the category, such as colour and size.
+    (``templateInfo.goodsSpecProperties[]`` of the ``bg.local.goods.template.get`` result.)
+    """
 
     number_input_title: str | None = msgspec.field(default=None, name="numberInputTitle")
+    """Label shown next to the number box of a numeric-input attribute."""
+
     template_property_value_parent_list: list[GoodsTemplateTemplatePropertyValueParent] | None = (
         msgspec.field(default=None, name="templatePropertyValueParentList")
     )
+    """For child attributes: which of its values appear for which chosen parent values."""
+
     values: list[GoodsTemplateValue] | None = None
+    """Allowed values of the variant attribute."""
+
     reference_type: int | None = msgspec.field(default=None, name="referenceType")
+    """Reference kind of the attribute, as a code (values not documented)."""
+
     pid: int | None = None
+    """Attribute id of the variant dimension."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Template property id of the variant dimension."""
+
     required: bool | None = None
+    """Whether this variant dimension must be used."""
+
     property_value_type: int | None = msgspec.field(default=None, name="propertyValueType")
+    """Kind of value the attribute holds, such as text, number or date (as a code)."""
+
     min_value: str | None = msgspec.field(default=None, name="minValue")
+    """Smallest number allowed for a numeric attribute."""
+
     feature: int | None = None
+    """Feature code of the attribute; the variant attribute flagged as feature supplies the
+    size chart's first column.
+    """
+
     value_rule: int | None = msgspec.field(default=None, name="valueRule")
+    """Rule code applied to numeric values of the attribute."""
+
     property_choose_title: str | None = msgspec.field(default=None, name="propertyChooseTitle")
+    """Label shown above the value picker of this attribute."""
+
     show_type: int | None = msgspec.field(default=None, name="showType")
+    """0 for a parent attribute, 1 for a child attribute shown only after its parent is set."""
+
     parent_template_pid: int | None = msgspec.field(default=None, name="parentTemplatePid")
+    """Template property id of the parent attribute of this child attribute."""
+
     main_sale: bool | None = msgspec.field(default=None, name="mainSale")
+    """Whether this is the main sales attribute, i.e. the primary variant dimension."""
+
     template_module_id: int | None = msgspec.field(default=None, name="templateModuleId")
+    """Id of the template module (section) the attribute belongs to."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id (e.g. colour) of the variant attribute."""
+
     max_value: str | None = msgspec.field(default=None, name="maxValue")
+    """Largest number allowed for a numeric attribute."""
+
     choose_max_num: int | None = msgspec.field(default=None, name="chooseMaxNum")
+    """Most values that may be chosen for the attribute (1 means single choice)."""
+
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
+    """Decimal places allowed in a numeric value."""
+
     show_condition: list[GoodsTemplateShowCondition] | None = msgspec.field(
         default=None, name="showCondition"
     )
+    """When the parent has a typed value (controlType 0): which parent values make this child
+    appear.
+    """
+
     control_type: int | None = msgspec.field(default=None, name="controlType")
+    """Input kind: 0 typed, 1 picked, 5 date (YYYY-MM-DD), 6 date range, 7 month (YYYY-MM), 8
+    month range, 16 typed and picked, 19 either.
+    """
+
     value_unit_list: list[GoodsTemplateValueUnit] | None = msgspec.field(
         default=None, name="valueUnitList"
     )
+    """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit."""
+
     name: str | None = None
+    """Display name of the variant dimension, e.g. Color."""
+
     is_sale: bool | None = msgspec.field(default=None, name="isSale")
+    """True for a variant (sales) attribute, false for a normal attribute."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id of the variant dimension."""
 
 
 class GoodsTemplateTemplateInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateInfo`` of the ``bg.local.goods.template.get`` result."""
+    """The category's attribute template: normal and variant attributes with their rules.
+    (``templateInfo`` of the ``bg.local.goods.template.get`` result.)
+    """
 
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Id of this attribute template version."""
+
     goods_properties: list[GoodsTemplateGoodsProperty] | None = msgspec.field(
         default=None, name="goodsProperties"
     )
+    """Attributes of the category; isSale tells variant attributes from normal ones."""
+
     goods_spec_properties: list[GoodsTemplateGoodsSpecProperty] | None = msgspec.field(
         default=None, name="goodsSpecProperties"
     )
+    """Variant (sales) attributes of the category, such as colour and size."""
 
 
 class GoodsTemplateUserInputParentSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``userInputParentSpecList[]`` of the ``bg.local.goods.template.get`` result."""
+    """Variant dimensions for which the seller may create custom values with
+    bg.local.goods.spec.id.get. (``userInputParentSpecList[]`` of the
+    ``bg.local.goods.template.get`` result.)
+    """
 
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id to pass to bg.local.goods.spec.id.get."""
+
     feature: int | None = None
+    """Feature flag of the dimension (marks size-type dimensions)."""
+
     parent_spec_name: str | None = msgspec.field(default=None, name="parentSpecName")
+    """Display name of the spec dimension, e.g. Color."""
 
 
 class GoodsTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2579,319 +4644,612 @@ class GoodsTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
     single_spec_value_num: int | None = msgspec.field(default=None, name="singleSpecValueNum")
+    """Most variants (spec values) that may be created for one goods."""
+
     input_max_spec_num: int | None = msgspec.field(default=None, name="inputMaxSpecNum")
+    """Limit on seller-defined spec values; 0 means only the template's predefined values may
+    be used.
+    """
+
     template_info: GoodsTemplateTemplateInfo | None = msgspec.field(
         default=None, name="templateInfo"
     )
+    """The category's attribute template: normal and variant attributes with their rules."""
+
     user_input_parent_spec_list: list[GoodsTemplateUserInputParentSpec] | None = msgspec.field(
         default=None, name="userInputParentSpecList"
     )
+    """Variant dimensions for which the seller may create custom values with
+    bg.local.goods.spec.id.get.
+    """
 
 
 class GoodsUpdateDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.update`` params."""
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
+    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.update`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded description video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsUpdateCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.update`` params."""
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
+    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.update`` params.)
+    """
 
     vid: str | None = None
+    """Id of the uploaded carousel video (from the gallery upload)."""
+
     video_url: str | None = msgspec.field(default=None, name="videoUrl")
+    """Temu-hosted URL of the uploaded video file."""
 
 
 class GoodsUpdateGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic.goodsGallery`` of ``bg.local.goods.update`` params."""
+    """Images and videos of the goods; image order is the order Temu displays.
+    (``goodsBasic.goodsGallery`` of ``bg.local.goods.update`` params.)
+    """
 
     detail_video: GoodsUpdateDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="detailVideo"
     )
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
+
     goods_carousel_image: Sequence[str] | None = msgspec.field(
         default=None, name="goodsCarouselImage"
     )
+    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
+
     carousel_video: GoodsUpdateCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="carouselVideo"
     )
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
+
     detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
+    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
 class GoodsUpdateGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsBasic`` of ``bg.local.goods.update`` params."""
+    """Basic information: title, gallery and US origin claim (other blocks sit beside it).
+    (``goodsBasic`` of ``bg.local.goods.update`` params.)
+    """
 
     import_designation: str | None = msgspec.field(default=None, name="importDesignation")
+    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
+    in the USA or Imported.
+    """
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
+
     goods_gallery: GoodsUpdateGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="goodsGallery"
     )
+    """Images and videos of the goods; image order is the order Temu displays."""
 
 
 class GoodsUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsServicePromise`` of ``bg.local.goods.update`` params."""
+    """Shipping promise of the goods: freight template, fulfilment mode and handling time.
+    (``goodsServicePromise`` of ``bg.local.goods.update`` params.)
+    """
 
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Id of the seller's shipping (freight) template, from bg.freight.template.list.query."""
+
     fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
+    """How orders are shipped; 1 means the seller ships them (self-fulfilment)."""
+
     shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it can ship (usually 1 or 2). Unit:
+    days.
+    """
 
 
 class GoodsUpdateGoodsPropertyGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty.goodsProperties[]`` of ``bg.local.goods.update`` params."""
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.update`` params.)
+    """
 
     vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
     note: str | None = None
+    """Free-text note attached to this attribute value."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
 
 
 class GoodsUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsProperty`` of ``bg.local.goods.update`` params."""
+    """Complete attribute values of the goods, filled from the category template.
+    (``goodsProperty`` of ``bg.local.goods.update`` params.)
+    """
 
     goods_properties: (
         Sequence[GoodsUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="goodsProperties")
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids.
+    """
 
 
 class GoodsUpdateGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsOriginInfo`` of ``bg.local.goods.update`` params."""
+    """Country or region of origin of the goods, with proof images where required.
+    (``goodsOriginInfo`` of ``bg.local.goods.update`` params.)
+    """
 
     agree_default_origin_region: bool | None = msgspec.field(
         default=None, name="agreeDefaultOriginRegion"
     )
+    """true lets Temu fill the origin from the manufacturer's or business address on file;
+    false (default) uses the values sent.
+    """
+
     origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
+    """Country or region of origin (first level), e.g. Mainland China."""
+
     proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
+    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
+    first).
+    """
+
     label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
         default=None, name="labelManufacturerProofImageUrls"
     )
+    """Close-up photos of the manufacturer label (at most 5)."""
+
     origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
+    """Province or second-level region of origin; required when the first level is Mainland
+    China.
+    """
 
 
 class GoodsUpdateGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``guideFileInfo`` of ``bg.local.goods.update`` params."""
+    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
+    ``bg.local.goods.update`` params.)
+    """
 
     lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
         default=None, name="lang2GuideFileUrl"
     )
+    """Map from language code to the URL of the PDF manual in that language; English is
+    mandatory.
+    """
 
 
 class GoodsUpdateValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
-    ``bg.local.goods.update`` params.
+    """Cells of one size-chart row, each naming its column id and value.
+    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
+    ``bg.local.goods.update`` params.)
     """
 
     value: str | None = None
+    """Cell value for this column, e.g. XS or 86."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the column this cell belongs to (a group or element id)."""
 
 
 class GoodsUpdateRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.update``
-    params.
+    """Rows of the size chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.update``
+    params.)
     """
 
     values: Sequence[GoodsUpdateValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsUpdateBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.update``
-    params.
+    """Rows of the body-measurement chart, one per size.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.update``
+    params.)
     """
 
     values: Sequence[GoodsUpdateValueParam | Mapping[str, Any]] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class GoodsUpdateGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.update``
-    params.
+    """Size-system columns of the chart, e.g. Size or a country's size code.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.update``
+    params.)
     """
 
     name: str | None = None
+    """Name of the size-system column, e.g. Size or a country's size code."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
 
 
 class GoodsUpdateElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of ``bg.local.goods.update``
-    params.
+    """Measurement columns of the chart, e.g. Chest or Length.
+    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of
+    ``bg.local.goods.update`` params.)
     """
 
     name: str | None = None
+    """Name of the measurement column, e.g. Chest or Length."""
+
     id_: int | None = msgspec.field(default=None, name="id")
+    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
 
 
 class GoodsUpdateMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.update`` params."""
-
-    groups: Sequence[GoodsUpdateGroupParam | Mapping[str, Any]] | None = None
-    elements: Sequence[GoodsUpdateElementParam | Mapping[str, Any]] | None = None
-
-
-class GoodsUpdateBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.update``
-    params.
+    """Column definitions of the garment size chart: size groups and measurement elements.
+    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.update`` params.)
     """
 
     groups: Sequence[GoodsUpdateGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
     elements: Sequence[GoodsUpdateElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
+
+
+class GoodsUpdateBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Column definitions of the body-measurement chart: size groups and body elements.
+    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.update``
+    params.)
+    """
+
+    groups: Sequence[GoodsUpdateGroupParam | Mapping[str, Any]] | None = None
+    """Size-system columns of the chart, e.g. Size or a country's size code."""
+
+    elements: Sequence[GoodsUpdateElementParam | Mapping[str, Any]] | None = None
+    """Measurement columns of the chart, e.g. Chest or Length."""
 
 
 class GoodsUpdateGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.update`` params."""
+    """One entry per size chart; a set (e.g. top and bottom) has several.
+    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.update`` params.)
+    """
 
     class_id: int | None = msgspec.field(default=None, name="classId")
+    """Id of the size-chart class (the kind of size chart, from
+    bg.local.goods.size.element.get).
+    """
+
     records: Sequence[GoodsUpdateRecordParam | Mapping[str, Any]] | None = None
+    """Rows of the size chart, one per size."""
+
     body_records: Sequence[GoodsUpdateBodyRecordParam | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="bodyRecords"
     )
+    """Rows of the body-measurement chart, one per size."""
+
     meta: GoodsUpdateMetaParam | Mapping[str, Any] | None = None
+    """Column definitions of the garment size chart: size groups and measurement elements."""
+
     body_meta: GoodsUpdateBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="bodyMeta"
     )
+    """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
 class GoodsUpdateGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsSizeChartList`` of ``bg.local.goods.update`` params."""
+    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
+    ``bg.local.goods.update`` params.)
+    """
 
     goods_size_chart_list: Sequence[GoodsUpdateGoodsSizeChartParam | Mapping[str, Any]] | None = (
         msgspec.field(default=None, name="goodsSizeChartList")
     )
+    """One entry per size chart; a set (e.g. top and bottom) has several."""
 
 
 class GoodsUpdateMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].multiplePackage`` of ``bg.local.goods.update`` params."""
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
+    (``skuList[].multiplePackage`` of ``bg.local.goods.update`` params.)
+    """
 
     origin_net_content_number: str | None = msgspec.field(
         default=None, name="originNetContentNumber"
     )
+    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
+    to 3 decimals.
+    """
+
     number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
+    """Number of pieces in the pack; 1 (the default) for a single product."""
+
     individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
+    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
+
     net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
+    """Unit of the net content (weight, volume, length or area), a code from
+    temu.local.goods.sku.net.content.unit.query.
+    """
+
     sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
+    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
+
     mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
+    """Kind of mixed set, only for mixed sets of different products or of different
+    specifications.
+    """
+
     piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
+    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
+
     origin_total_net_content_number: str | None = msgspec.field(
         default=None, name="originTotalNetContentNumber"
     )
+    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
 class GoodsUpdateListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].listPrice`` of ``bg.local.goods.update`` params."""
+    """List (strike-through) price; must be higher than the base price.
+    (``skuList[].listPrice`` of ``bg.local.goods.update`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsUpdateBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[].basePrice`` of ``bg.local.goods.update`` params."""
+    """Base price of a new SKU, which settlement with the seller is based on.
+    (``skuList[].basePrice`` of ``bg.local.goods.update`` params.)
+    """
 
     amount: str | None = None
+    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``skuList[]`` of ``bg.local.goods.update`` params."""
+    """Complete list of the goods' SKUs after the edit. (``skuList[]`` of
+    ``bg.local.goods.update`` params.)
+    """
 
     list_price_type: int | None = msgspec.field(default=None, name="listPriceType")
-    images: Sequence[str] | None = None
+    """1 when the seller has no list price (listPrice is ignored); empty or 0 makes listPrice
+    required.
+    """
+
+    images: Sequence[str]
+    """URLs of the SKU's images, uploaded to Temu first (apparel 3:4, others 1:1)."""
+
     quantity: int | None = None
+    """Stock of a new SKU (0 to 999999)."""
+
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
+    """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
+
     multiple_package: GoodsUpdateMultiplePackageParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="multiplePackage"
     )
-    length: str | None = None
-    volume_unit: str | None = msgspec.field(default=None, name="volumeUnit")
-    weight: str | None = None
+    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
+
+    length: str
+    """Package length of the SKU, in the unit volumeUnit gives."""
+
+    volume_unit: str = msgspec.field(name="volumeUnit")
+    """Unit of length, width and height, e.g. cm or in (as the site requires)."""
+
+    weight: str
+    """Package weight of the SKU, in the unit weightUnit gives."""
+
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
+    """Link to the same product on another platform, which Temu may use when reviewing the
+    listing.
+    """
+
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
-    width: str | None = None
+    """Spec value ids of a new SKU, one per variant dimension."""
+
+    width: str
+    """Package width of the SKU, in the unit volumeUnit gives."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's own SKU code, unique in the shop (at most 100 characters); on edits an empty
+    string clears it.
+    """
+
     external_product_id: str | None = msgspec.field(default=None, name="externalProductId")
+    """Barcode of the SKU of the kind externalProductType names; Temu checks it, and some
+    categories (e.g. books) require it.
+    """
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """SKU to keep and change; leave out for a new SKU."""
+
     list_price: GoodsUpdateListPriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
+    """List (strike-through) price; must be higher than the base price."""
+
     base_price: GoodsUpdateBasePriceParam | Mapping[str, Any] | None = msgspec.field(
         default=None, name="basePrice"
     )
-    weight_unit: str | None = msgspec.field(default=None, name="weightUnit")
-    height: str | None = None
+    """Base price of a new SKU, which settlement with the seller is based on."""
+
+    weight_unit: str = msgspec.field(name="weightUnit")
+    """Unit of weight, e.g. g or lb (as the site requires)."""
+
+    height: str
+    """Package height of the SKU, in the unit volumeUnit gives."""
 
 
 class GoodsUpdateGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``goodsTrademark`` of ``bg.local.goods.update`` params."""
+    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
+    ``bg.local.goods.update`` params.)
+    """
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
+    Center first.
+    """
+
     no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
+    """True when the goods has no brand or trademark (default false)."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
+    Seller Center first.
+    """
 
 
 class GoodsUpdateGoodsVehiclePropertyRelationParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``goodsVehiclePropertyRelation`` of ``bg.local.goods.update`` params."""
+    """Compatible vehicles of the goods, picked from a vehicle library.
+    (``goodsVehiclePropertyRelation`` of ``bg.local.goods.update`` params.)
+    """
 
     relation_type: int | None = msgspec.field(default=None, name="relationType")
+    """Kind of related-property library; 1 is the compatible-vehicle library."""
+
     relation_id: int | None = msgspec.field(default=None, name="relationId")
+    """Id of the compatible-vehicle library (it differs by country and category)."""
+
     leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
         default=None, name="leafPropertyValueDependencyIdList"
     )
+    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
 
 
 class GoodsUpdateSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``secondHand`` of ``bg.local.goods.update`` params."""
+    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
+    ``bg.local.goods.update`` params.)
+    """
 
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """true for a second-hand item; only shops registered as second-hand stores may send it."""
 
 
 class GoodsUpdateSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[].specList[]`` of the ``bg.local.goods.update`` result."""
+    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
+    the ``bg.local.goods.update`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of the SKU."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id of that value."""
 
 
 class GoodsUpdateSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``skuInfoList[]`` of the ``bg.local.goods.update`` result."""
+    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
+    ``bg.local.goods.update`` result.)
+    """
 
     spec_list: list[GoodsUpdateSpec] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Id of this SKU of the edited goods (new SKUs get fresh ids)."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's SKU code of the SKU."""
 
 
 class GoodsUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.local.goods.update``: Replace all editable properties of a goods."""
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods id of the edited goods."""
+
     product_type: int | None = msgspec.field(default=None, name="productType")
+    """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
+
     sku_info_list: list[GoodsUpdateSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    """SKUs of the goods with their ids, codes and spec values."""
 
 
 class GoodsVariationsSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``variations[].specList[]`` of the ``temu.local.product.variation.get`` result."""
+    """Predefined values of this dimension, with their groups. (``variations[].specList[]`` of
+    the ``temu.local.product.variation.get`` result.)
+    """
 
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id; use it in the SKU's spec list."""
+
     sub_group_name: str | None = msgspec.field(default=None, name="subGroupName")
+    """Name of the value's sub-group (e.g. a size system)."""
+
     group_name: str | None = msgspec.field(default=None, name="groupName")
+    """Display name of the value's group."""
+
     spec_name: str | None = msgspec.field(default=None, name="specName")
+    """Display name of the spec value, e.g. Red."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the value's group; also used as goodsSize.groupId for sizes."""
+
     sub_group_id: int | None = msgspec.field(default=None, name="subGroupId")
+    """Id of the value's sub-group, e.g. a size system."""
 
 
 class GoodsVariationsVariation(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``variations[]`` of the ``temu.local.product.variation.get`` result."""
+    """Variant dimensions of the category, required or optional. (``variations[]`` of the
+    ``temu.local.product.variation.get`` result.)
+    """
 
     spec_list: list[GoodsVariationsSpec] | None = msgspec.field(default=None, name="specList")
+    """Predefined values of this dimension, with their groups."""
+
     parent_spec_name: str | None = msgspec.field(default=None, name="parentSpecName")
+    """Display name of the dimension, e.g. Color."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Spec dimension id to send as parentSpecId in specDetails."""
+
     variation_type: int | None = msgspec.field(default=None, name="variationType")
+    """What values the dimension takes: 0 preset only, 1 seller-typed only, 2 either."""
+
     required: bool | None = None
+    """Whether every goods in the category must use this dimension."""
 
 
 class GoodsVariationsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2900,8 +5258,13 @@ class GoodsVariationsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """
 
     cat_id: int | None = msgspec.field(default=None, name="catId")
+    """Leaf category the variant dimensions belong to."""
+
     language: str | None = None
+    """Language of the names in this response."""
+
     variations: list[GoodsVariationsVariation] | None = None
+    """Variant dimensions of the category, required or optional."""
 
 
 class GoodsVideoCoverImageResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -2910,6 +5273,7 @@ class GoodsVideoCoverImageResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     video_info_map: dict[str, Any] | None = msgspec.field(default=None, name="videoInfoMap")
+    """Video id mapped to its details; coverImage holds the cover image URL."""
 
 
 class GoodsGroup(Group):
@@ -2959,38 +5323,62 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.add``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=b68f47b094e7469eab7cf58c2b7cf0c6
 
+        Nested required flags (goodsName, catId, the service promise, SKU price, stock,
+        weight, size, units, images and specIdList, certType) follow the add-products
+        guide's field table, since the per-type page lost its Required column.
+        result.goodsId and skuInfoList[].skuId stay integer as the seed doc's table types
+        them (Python ints hold their 15-digit values). Money amounts are decimal strings in
+        the currency's major unit, as the guide's examples show.
+
         Args:
-            goods_basic: ``goodsBasic`` (object, required). Pass GoodsAddGoodsBasicParam objects
-                or plain dicts with wire names.
-            goods_service_promise: ``goodsServicePromise`` (object, required). Pass
+            goods_basic: ``goodsBasic`` (object, required). Basic goods information: title,
+                category, gallery and origin claim. Pass GoodsAddGoodsBasicParam objects or plain
+                dicts with wire names.
+            goods_service_promise: ``goodsServicePromise`` (object, required). Shipping promise
+                of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsAddGoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (object, required). Pass
+            goods_property: ``goodsProperty`` (object, required). Attribute values of the goods
+                (normal and variant), filled from the category template. Pass
                 GoodsAddGoodsPropertyParam objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Pass
+            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
+                origin of the goods, with proof images where required. Pass
                 GoodsAddGoodsOriginInfoParam objects or plain dicts with wire names.
-            bullet_points: ``bulletPoints`` (list[string], optional).
-            goods_desc: ``goodsDesc`` (string, optional).
-            certification_info: ``certificationInfo`` (object, optional). Pass
-                GoodsAddCertificationInfoParam objects or plain dicts with wire names.
-            guide_file_info: ``guideFileInfo`` (object, optional). Pass
-                GoodsAddGuideFileInfoParam objects or plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Pass
-                GoodsAddGoodsSizeChartListParam objects or plain dicts with wire names.
-            goods_size_image: ``goodsSizeImage`` (list[string], optional).
-            sku_list: ``skuList`` (list[object], required). Pass GoodsAddSkuParam objects or
-                plain dicts with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Pass
-                GoodsAddGoodsTrademarkParam objects or plain dicts with wire names.
-            tax_code_info: ``taxCodeInfo`` (object, optional). Pass GoodsAddTaxCodeInfoParam
-                objects or plain dicts with wire names.
-            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
-                optional). Pass GoodsAddGoodsVehiclePropertyRelationParam objects or plain dicts
+            bullet_points: ``bulletPoints`` (list[string], optional). Selling points shown as a
+                bullet list on the goods page.
+            goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
+                its detail page.
+            certification_info: ``certificationInfo`` (object, optional). Safety and compliance
+                data: certificates, extra templates, actual photos and representatives; may be
+                completed after listing. Pass GoodsAddCertificationInfoParam objects or plain dicts
                 with wire names.
-            second_hand: ``secondHand`` (object, optional). Pass GoodsAddSecondHandParam objects
+            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
+                instructions in PDF, one per language. Pass GoodsAddGuideFileInfoParam objects or
+                plain dicts with wire names.
+            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
+                goods; sets may carry several charts. Pass GoodsAddGoodsSizeChartListParam objects
                 or plain dicts with wire names.
-            reference_goods: ``referenceGoods`` (object, optional). Pass
+            goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
+                images, uploaded to Temu first; an alternative or addition to a structured chart.
+            sku_list: ``skuList`` (list[object], required). SKUs (variants) of the goods with
+                price, stock, size, weight and images. Pass GoodsAddSkuParam objects or plain dicts
+                with wire names.
+            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
+                goods is sold under. Pass GoodsAddGoodsTrademarkParam objects or plain dicts with
+                wire names.
+            tax_code_info: ``taxCodeInfo`` (object, optional). Tax classification of the goods;
+                carries the item tax code from bg.local.goods.tax.code.get. Pass
+                GoodsAddTaxCodeInfoParam objects or plain dicts with wire names.
+            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
+                optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
+                GoodsAddGoodsVehiclePropertyRelationParam objects or plain dicts with wire names.
+            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
+                goods, for used-goods shops. Pass GoodsAddSecondHandParam objects or plain dicts
+                with wire names.
+            reference_goods: ``referenceGoods`` (object, optional). Where the same goods is
+                already sold (channel and shop link), for reference. Pass
                 GoodsAddReferenceGoodsParam objects or plain dicts with wire names.
-            save_mode: ``saveMode`` (integer, optional).
+            save_mode: ``saveMode`` (integer, optional). Publish mode: 1 submit for review, 2
+                save as draft.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3343,12 +5731,12 @@ class GoodsGroup(Group):
         self,
         *,
         language: str | None = None,
-        goods_basic: GoodsAddV2GoodsBasicParam | Mapping[str, Any] | None = None,
-        goods_service_promise: GoodsAddV2GoodsServicePromiseParam | Mapping[str, Any] | None = None,
+        goods_basic: GoodsAddV2GoodsBasicParam | Mapping[str, Any],
+        goods_service_promise: GoodsAddV2GoodsServicePromiseParam | Mapping[str, Any],
         goods_property: Sequence[GoodsAddV2GoodsPropertyParam | Mapping[str, Any]] | None = None,
         goods_origin_info: GoodsAddV2GoodsOriginInfoParam | Mapping[str, Any] | None = None,
         goods_size: GoodsAddV2GoodsSizeParam | Mapping[str, Any] | None = None,
-        sku_list: Sequence[GoodsAddV2SkuParam | Mapping[str, Any]] | None = None,
+        sku_list: Sequence[GoodsAddV2SkuParam | Mapping[str, Any]],
         reference_goods: GoodsAddV2ReferenceGoodsParam | Mapping[str, Any] | None = None,
         options: CallOptions | None = None,
     ) -> GoodsAddV2Result:
@@ -3356,21 +5744,32 @@ class GoodsGroup(Group):
 
         Wire type ``temu.local.goods.v2.add``.
 
+        Required flags (goodsBasic with goodsName and catId, costTemplateId,
+        shipmentLimitDay, skuList with specDetails, price.basePrice, quantity, images and
+        packageInfo) follow the V2 add-products guide's field table; the per-type page lost
+        its Required column.
+
         Args:
-            language: ``language`` (string, optional).
-            goods_basic: ``goodsBasic`` (object, optional). Pass GoodsAddV2GoodsBasicParam
-                objects or plain dicts with wire names.
-            goods_service_promise: ``goodsServicePromise`` (object, optional). Pass
+            language: ``language`` (string, optional). Language of the texts submitted, e.g. en.
+            goods_basic: ``goodsBasic`` (object, required). Basic goods information: title,
+                category, texts, brand, gallery, tax code and condition. Pass
+                GoodsAddV2GoodsBasicParam objects or plain dicts with wire names.
+            goods_service_promise: ``goodsServicePromise`` (object, required). Shipping promise
+                of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsAddV2GoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (list[object], optional). Pass
+            goods_property: ``goodsProperty`` (list[object], optional). Attribute values of the
+                goods from temu.local.product.attributes.get; required ones must be sent. Pass
                 GoodsAddV2GoodsPropertyParam objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Pass
+            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
+                origin of the goods, with proof images where required. Pass
                 GoodsAddV2GoodsOriginInfoParam objects or plain dicts with wire names.
-            goods_size: ``goodsSize`` (object, optional). Pass GoodsAddV2GoodsSizeParam objects
-                or plain dicts with wire names.
-            sku_list: ``skuList`` (list[object], optional). Pass GoodsAddV2SkuParam objects or
-                plain dicts with wire names.
-            reference_goods: ``referenceGoods`` (object, optional). Pass
+            goods_size: ``goodsSize`` (object, optional). Size chart data of the goods. Pass
+                GoodsAddV2GoodsSizeParam objects or plain dicts with wire names.
+            sku_list: ``skuList`` (list[object], required). SKUs (variants) of the goods with
+                price, stock, size, weight and images. Pass GoodsAddV2SkuParam objects or plain
+                dicts with wire names.
+            reference_goods: ``referenceGoods`` (object, optional). Where the same goods is
+                already sold (channel and shop link), for reference. Pass
                 GoodsAddV2ReferenceGoodsParam objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
@@ -3701,9 +6100,12 @@ class GoodsGroup(Group):
         Wire type ``temu.local.product.attributes.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            cat_id: ``catId`` (long, optional).
-            cost_template_id: ``costTemplateId`` (string, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            cat_id: ``catId`` (long, optional). Leaf category whose attribute template is
+                wanted.
+            cost_template_id: ``costTemplateId`` (string, optional). Shipping template id;
+                requirements can depend on the ship-from region.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3774,9 +6176,13 @@ class GoodsGroup(Group):
 
         Wire type ``temu.local.goods.brand.trademark.V2.get``.
 
+        The reference gives no page-size maximum, so size is bounded by the paginate
+        max_size (100); a page size below 1 is refused.
+
         Args:
-            page: ``page`` (integer, optional).
-            size: ``size`` (integer, optional).
+            page: ``page`` (integer, optional). Page number to read, from 1.
+            size: ``size`` (integer, optional). Number of trademarks to return per page. 1 to
+                100.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3818,8 +6224,10 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.cats.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            parent_cat_id: ``parentCatId`` (long, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            parent_cat_id: ``parentCatId`` (long, optional). Category whose children are wanted;
+                0 returns the top-level categories.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3864,11 +6272,16 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            cat_id: ``catId`` (long, optional).
-            hd_thumb_url: ``hdThumbUrl`` (string, optional).
-            carousel_image_list: ``carouselImageList`` (list[string], optional).
-            language: ``language`` (string, optional).
-            goods_name: ``goodsName`` (string, optional).
+            cat_id: ``catId`` (long, optional). Category the seller intends to list the goods
+                under.
+            hd_thumb_url: ``hdThumbUrl`` (string, optional). High-resolution thumbnail image URL
+                of the goods.
+            carousel_image_list: ``carouselImageList`` (list[string], optional). Carousel image
+                URLs of the goods.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            goods_name: ``goodsName`` (string, optional). Goods title, used to judge the fitting
+                category.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3908,11 +6321,15 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.category.recommend``.
 
         Args:
-            goods_name: ``goodsName`` (string, optional).
-            description: ``description`` (string, optional).
-            image_url: ``imageUrl`` (string, optional).
-            expand_cat_type: ``expandCatType`` (integer, optional).
-            expand_cat_name: ``expandCatName`` (string, optional).
+            goods_name: ``goodsName`` (string, optional). Goods title to find categories for.
+            description: ``description`` (string, optional). Goods description, to improve the
+                suggestion.
+            image_url: ``imageUrl`` (string, optional). Goods image URL, to improve the
+                suggestion.
+            expand_cat_type: ``expandCatType`` (integer, optional). Special category kind to
+                search in: 0 apparel, 1 other, 2 books, 3 DVD, 4 CD, 5 seeds.
+            expand_cat_name: ``expandCatName`` (string, optional). Name of a special category
+                kind (pairs with expandCatType); its use is not documented further.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3940,7 +6357,7 @@ class GoodsGroup(Group):
     async def delete(
         self,
         *,
-        goods_id: int | None = None,
+        goods_id: int,
         options: CallOptions | None = None,
     ) -> GoodsDeleteResult:
         """Delete a goods.
@@ -3948,8 +6365,11 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.delete``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=97853cce1f5140e0aa302b5e530a8c99
 
+        goodsId is required as the type's own page marks it. result.success reports the
+        deletion itself; the top-level success only the call.
+
         Args:
-            goods_id: ``goodsId`` (long, optional).
+            goods_id: ``goodsId`` (long, required). Temu goods id of the goods to delete.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -3983,11 +6403,16 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.detail.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=9ebbd5d269014322ad4a6c123b1dfdae
 
+        Its own page defers goodsProperties[] to bg.local.goods.partial.update's element, so
+        vid, templatePid and refPid are LONG and groupId INTEGER.
+
         Args:
-            language: ``language`` (string, optional).
-            goods_id: ``goodsId`` (long, required).
-            version_query_type: ``versionQueryType`` (integer, optional). One of 1 (latest
-                version, including changes under review), 2 (version currently on sale); server
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            goods_id: ``goodsId`` (long, required). Temu goods id of the goods to read.
+            version_query_type: ``versionQueryType`` (integer, optional). Which version of the
+                goods to read (default 2, the version on sale). One of 1 (latest version, including
+                edits still under review), 2 (live version currently on sale (default)); server
                 default 2.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
@@ -4024,7 +6449,8 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.gallery.signature.get``.
 
         Args:
-            upload_file_type: ``uploadFileType`` (integer, optional).
+            upload_file_type: ``uploadFileType`` (integer, optional). Kind of file the signature
+                is for (each kind needs its own); 4 means a qualification document.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4062,9 +6488,12 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.illegal.vocabulary.check``.
 
         Args:
-            goods_name: ``goodsName`` (string, optional).
-            goods_desc: ``goodsDesc`` (string, optional).
-            bullet_points: ``bulletPoints`` (list[string], optional).
+            goods_name: ``goodsName`` (string, optional). Goods title to scan for words Temu
+                does not allow.
+            goods_desc: ``goodsDesc`` (string, optional). Goods description to scan for words
+                Temu does not allow.
+            bullet_points: ``bulletPoints`` (list[string], optional). Selling points to scan for
+                words Temu does not allow.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4106,11 +6535,16 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.image.upload``.
 
         Args:
-            file_url: ``fileUrl`` (string, optional).
-            scaling_type: ``scalingType`` (integer, optional).
-            compression_type: ``compressionType`` (integer, optional).
-            format_conversion_type: ``formatConversionType`` (integer, optional).
-            auto_crop: ``autoCrop`` (boolean, optional).
+            file_url: ``fileUrl`` (string, optional). Public URL of the source image to copy
+                into Temu.
+            scaling_type: ``scalingType`` (integer, optional). Target size: 0 original, 1
+                800x800 (1:1), 2 1350x1800 (3:4).
+            compression_type: ``compressionType`` (integer, optional). 1 to compress the image,
+                0 to keep its size.
+            format_conversion_type: ``formatConversionType`` (integer, optional). Output format:
+                0 jpg, 1 jpeg, 2 png.
+            auto_crop: ``autoCrop`` (boolean, optional). Whether Temu may crop the image
+                automatically to fit.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4153,9 +6587,12 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.image.v2.upload``.
 
         Args:
-            file_url: ``fileUrl`` (string, optional).
-            cat_id: ``catId`` (long, optional).
-            usage: ``usage`` (integer, optional).
+            file_url: ``fileUrl`` (string, optional). Public URL of the source image to copy
+                into Temu.
+            cat_id: ``catId`` (long, optional). Leaf category of the goods, so the image fits
+                its size rules.
+            usage: ``usage`` (integer, optional). Intended use of the image, as a numeric code
+                (the values are not documented).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4225,26 +6662,49 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.list.retrieve``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=7b50a3af47824c4482c7238c6e11aedc
 
+        The result fields come from the reference example (its table leaves result
+        unexpanded); goodsCreateTime and goodsStatusChangeTime are taken as milliseconds
+        like the filters.
+
         Args:
-            page_size: ``pageSize`` (integer, optional). <= 100.
-            page_token: ``pageToken`` (string, optional).
-            order_field: ``orderField`` (string, optional).
-            order_type: ``orderType`` (integer, optional).
-            goods_search_type: ``goodsSearchType`` (string, required). One of "ALL" (ALL =
-                Active + InActive), "ACTIVE" (Active), "INACTIVE" (InActive), "INCOMPLETE\"
-                (Incomplete), "DRAFT" (Draft), "DELETED" (Deleted).
-            goods_id_list: ``goodsIdList`` (list[string], optional). At most 100 items.
-            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional). At most 100 items.
-            sku_id_list: ``skuIdList`` (list[string], optional). At most 200 items.
-            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). At most 200 items.
-            cat_id_list: ``catIdList`` (list[string], optional). At most 100 items.
-            goods_name: ``goodsName`` (string, optional).
-            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional).
-            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional).
-            goods_status_change_time_from: ``goodsStatusChangeTimeFrom`` (long, optional).
-            goods_status_change_time_to: ``goodsStatusChangeTimeTo`` (long, optional).
-            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). One of 1 (Low
-                traffic), 4 (Restricted traffic).
+            page_size: ``pageSize`` (integer, optional). Items per page, at most 100. 1 to 100.
+            page_token: ``pageToken`` (string, optional). Cursor from the previous page's
+                pagination.nextToken; omit for the first page.
+            order_field: ``orderField`` (string, optional). Attribute to sort by, e.g.
+                create_time.
+            order_type: ``orderType`` (integer, optional). Sort direction: 0 descending
+                (default), 1 ascending.
+            goods_search_type: ``goodsSearchType`` (string, required). Which goods to list, by
+                publication state (see the values). One of "ALL" (active and inactive goods
+                together), "ACTIVE" (active goods (on sale)), "INACTIVE" (inactive goods (off
+                sale)), "INCOMPLETE" (goods missing required information), "DRAFT" (saved drafts),
+                "DELETED" (deleted goods).
+            goods_id_list: ``goodsIdList`` (list[string], optional). Only these goods ids, at
+                most 100. At most 100 items.
+            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional). Only goods with
+                these seller goods codes, at most 100. At most 100 items.
+            sku_id_list: ``skuIdList`` (list[string], optional). Only goods containing these SKU
+                ids, at most 200. At most 200 items.
+            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). Only goods with these
+                seller SKU codes, at most 200. At most 200 items.
+            cat_id_list: ``catIdList`` (list[string], optional). Only goods in these categories,
+                at most 100. At most 100 items.
+            goods_name: ``goodsName`` (string, optional). Only goods whose title matches this
+                text.
+            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional). Only goods created
+                at or after this time, in epoch milliseconds. Unit: milliseconds since the Unix
+                epoch.
+            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional). Only goods created at
+                or before this time, in epoch milliseconds. Unit: milliseconds since the Unix epoch.
+            goods_status_change_time_from: ``goodsStatusChangeTimeFrom`` (long, optional). Only
+                goods whose status changed at or after this time, in epoch milliseconds. Unit:
+                milliseconds since the Unix epoch.
+            goods_status_change_time_to: ``goodsStatusChangeTimeTo`` (long, optional). Only
+                goods whose status changed at or before this time, in epoch milliseconds. Unit:
+                milliseconds since the Unix epoch.
+            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). Only goods
+                carrying these traffic tags. One of 1 (flagged as low-traffic), 4 (traffic
+                restricted by Temu).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4298,7 +6758,8 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.sku.net.content.unit.query``.
 
         Args:
-            language: ``language`` (string, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4333,8 +6794,10 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.out.sn.check``.
 
         Args:
-            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional).
-            language: ``language`` (string, optional).
+            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional). Seller goods codes
+                to look up in the shop.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4373,9 +6836,11 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            modify_list: ``modifyList`` (list[object], optional). At most 50 items. Pass
-                GoodsOutSnSetModifyParam objects or plain dicts with wire names.
-            language: ``language`` (string, optional).
+            modify_list: ``modifyList`` (list[object], optional). Code changes to apply, at most
+                50. At most 50 items. Pass GoodsOutSnSetModifyParam objects or plain dicts with wire
+                names.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4438,40 +6903,63 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.partial.update``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=6de74ed5afe74f89966b3ff23dfd7498
 
+        Types and required flags follow this type's own table: skuList weight, weightUnit,
+        length, width, height, volumeUnit and images are required; skuList.quantity and
+        goodsProperties vid, templatePid and refPid are LONG and groupId INTEGER (the
+        catalogue had harmonised them by name). The flat goodsProperty.vid ...
+        numberInputValue fields come from the table's layout only; the request example nests
+        them in goodsProperties[].
+
         Args:
-            language: ``language`` (string, optional).
-            goods_id: ``goodsId`` (long, required).
-            goods_basic: ``goodsBasic`` (object, optional). Pass
+            language: ``language`` (string, optional). Language of the texts submitted, e.g. en.
+            goods_id: ``goodsId`` (long, required). Temu goods id of the goods to edit.
+            goods_basic: ``goodsBasic`` (object, optional). Basic information to change: title,
+                gallery and US origin claim (other blocks sit beside it). Pass
                 GoodsPartialUpdateGoodsBasicParam objects or plain dicts with wire names.
-            goods_service_promise: ``goodsServicePromise`` (object, optional). Pass
+            goods_service_promise: ``goodsServicePromise`` (object, optional). Shipping promise
+                of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsPartialUpdateGoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (object, optional). Pass
-                GoodsPartialUpdateGoodsPropertyParam objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Pass
+            goods_property: ``goodsProperty`` (object, optional). Attribute values to change,
+                filled from the category template. Pass GoodsPartialUpdateGoodsPropertyParam objects
+                or plain dicts with wire names.
+            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
+                origin of the goods, with proof images where required. Pass
                 GoodsPartialUpdateGoodsOriginInfoParam objects or plain dicts with wire names.
-            bullet_points: ``bulletPoints`` (list[string], optional).
-            goods_desc: ``goodsDesc`` (string, optional).
-            guide_file_info: ``guideFileInfo`` (object, optional). Pass
-                GoodsPartialUpdateGuideFileInfoParam objects or plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Pass
-                GoodsPartialUpdateGoodsSizeChartListParam objects or plain dicts with wire names.
-            goods_size_image: ``goodsSizeImage`` (list[string], optional).
-            sku_list: ``skuList`` (list[object], optional). Pass GoodsPartialUpdateSkuParam
+            bullet_points: ``bulletPoints`` (list[string], optional). Selling points shown as a
+                bullet list on the goods page.
+            goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
+                its detail page.
+            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
+                instructions in PDF, one per language. Pass GoodsPartialUpdateGuideFileInfoParam
                 objects or plain dicts with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Pass
-                GoodsPartialUpdateGoodsTrademarkParam objects or plain dicts with wire names.
-            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
-                optional). Pass GoodsPartialUpdateGoodsVehiclePropertyRelationParam objects or plain
+            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
+                goods; sets may carry several charts. Pass GoodsPartialUpdateGoodsSizeChartListParam
+                objects or plain dicts with wire names.
+            goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
+                images, uploaded to Temu first; an alternative or addition to a structured chart.
+            sku_list: ``skuList`` (list[object], optional). SKUs to change (with skuId) or add
+                (without skuId); others stay as they are. Pass GoodsPartialUpdateSkuParam objects or
+                plain dicts with wire names.
+            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
+                goods is sold under. Pass GoodsPartialUpdateGoodsTrademarkParam objects or plain
                 dicts with wire names.
-            second_hand: ``secondHand`` (object, optional). Pass
-                GoodsPartialUpdateSecondHandParam objects or plain dicts with wire names.
-            modify_id: ``modifyId`` (string, optional).
-            save_mode: ``saveMode`` (integer, optional). One of 1 (Submitted), 2 (Saved as
-                draft).
-            tax_code_info: ``taxCodeInfo`` (object, optional). Pass
+            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
+                optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
+                GoodsPartialUpdateGoodsVehiclePropertyRelationParam objects or plain dicts with wire
+                names.
+            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
+                goods, for used-goods shops. Pass GoodsPartialUpdateSecondHandParam objects or plain
+                dicts with wire names.
+            modify_id: ``modifyId`` (string, optional). Id of this edit, unique per goods; use
+                it later to look up the review result.
+            save_mode: ``saveMode`` (integer, optional). Publish mode: 1 submit for review, 2
+                save as draft. One of 1 (submit the edit for review), 2 (keep the edit as a draft).
+            tax_code_info: ``taxCodeInfo`` (object, optional). Tax classification of the goods;
+                carries the item tax code from bg.local.goods.tax.code.get. Pass
                 GoodsPartialUpdateTaxCodeInfoParam objects or plain dicts with wire names.
-            goods_association_info: ``goodsAssociationInfo`` (object, optional). Pass
-                GoodsPartialUpdateGoodsAssociationInfoParam objects or plain dicts with wire names.
+            goods_association_info: ``goodsAssociationInfo`` (object, optional). Goods linked to
+                this goods (EU). Pass GoodsPartialUpdateGoodsAssociationInfoParam objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4779,12 +7267,18 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.pre.sale.status.edit``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
+        preSaleEndTime has no stated unit; a reference example (1735689600000) shows epoch
+        milliseconds.
+
         Args:
-            goods_id: ``goodsId`` (long, required).
-            target_pre_sale_status: ``targetPreSaleStatus`` (integer, required). One of 1
-                (open), 2 (close).
-            sku_info_list: ``skuInfoList`` (list[object], required). At most 100 items. Pass
-                GoodsPreSaleStatusEditSkuInfoParam objects or plain dicts with wire names.
+            goods_id: ``goodsId`` (long, required). Temu goods id of the goods whose SKUs are
+                changed.
+            target_pre_sale_status: ``targetPreSaleStatus`` (integer, required). Pre-sale switch
+                to apply: 1 turns pre-sale on, 2 turns it off. One of 1 (turn pre-sale on), 2 (turn
+                pre-sale off).
+            sku_info_list: ``skuInfoList`` (list[object], required). SKUs to change, at most
+                100. At most 100 items. Pass GoodsPreSaleStatusEditSkuInfoParam objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4826,14 +7320,22 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            language: ``language`` (string, optional).
-            goods_name: ``goodsName`` (string, required).
-            cat_id: ``catId`` (long, optional).
-            goods_desc: ``goodsDesc`` (string, optional).
-            third_party_erp_type: ``thirdPartyErpType`` (integer, optional).
-            third_party_mall: ``thirdPartyMall`` (string, optional).
-            third_party_cat_name: ``thirdPartyCatName`` (string, optional).
-            goods_prop_list: ``goodsPropList`` (list[object], optional). Pass
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            goods_name: ``goodsName`` (string, required). Goods title, used to match Temu
+                attributes (required).
+            cat_id: ``catId`` (long, optional). Leaf category of the goods, to narrow the
+                attribute match.
+            goods_desc: ``goodsDesc`` (string, optional). Goods description, used to match
+                attributes.
+            third_party_erp_type: ``thirdPartyErpType`` (integer, optional). Kind of third-party
+                system the data comes from (code).
+            third_party_mall: ``thirdPartyMall`` (string, optional). Name of the third-party
+                shop or platform.
+            third_party_cat_name: ``thirdPartyCatName`` (string, optional). Category name on the
+                third-party platform.
+            goods_prop_list: ``goodsPropList`` (list[object], optional). Attributes known from
+                elsewhere, in English, to map onto Temu attributes. Pass
                 GoodsPropertiesGoodsPropParam objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
@@ -4880,11 +7382,13 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            relation_type: ``relationType`` (integer, required). One of 1 (compatible vehicle
-                models).
-            goods_id: ``goodsId`` (long, required).
-            relation_id: ``relationId`` (long, required).
-            query_last_version: ``queryLastVersion`` (boolean, required).
+            relation_type: ``relationType`` (integer, required). Kind of related-property
+                library; 1 is the compatible-vehicle library. One of 1 (compatible-vehicle library).
+            goods_id: ``goodsId`` (long, required). Goods whose vehicle data is read.
+            relation_id: ``relationId`` (long, required). Compatible-vehicle library to read the
+                goods' data from.
+            query_last_version: ``queryLastVersion`` (boolean, required). True reads the latest
+                version; false the live version, or the latest if none is live.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4925,9 +7429,10 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            cat_id: ``catId`` (long, required).
-            relation_type: ``relationType`` (integer, required). One of 1 (Query the database of
-                compatible vehicle models).
+            cat_id: ``catId`` (long, required). Leaf category to get the vehicle library levels
+                for.
+            relation_type: ``relationType`` (integer, required). Kind of related-property
+                library; 1 is the compatible-vehicle library. One of 1 (compatible-vehicle library).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -4971,13 +7476,14 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            cat_id: ``catId`` (long, required).
-            relation_id: ``relationId`` (long, required).
-            relation_type: ``relationType`` (integer, required). One of 1 (Query the database of
-                compatible vehicle models).
+            cat_id: ``catId`` (long, required). Leaf category of the goods the vehicles are for.
+            relation_id: ``relationId`` (long, required). Library id from the level template.
+            relation_type: ``relationType`` (integer, required). Kind of related-property
+                library; 1 is the compatible-vehicle library. One of 1 (compatible-vehicle library).
             property_relation_query_dto_list: ``propertyRelationQueryDTOList`` (list[object],
-                optional). Pass GoodsPropertyRelationsValuesPropertyRelationQueryDtoParam objects or
-                plain dicts with wire names.
+                optional). Which values to list; empty returns all values of level 1. Pass
+                GoodsPropertyRelationsValuesPropertyRelationQueryDtoParam objects or plain dicts
+                with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5018,7 +7524,8 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=1d70452c1eba40a2b2382fb08833ae4e
 
         Args:
-            goods_id_list: ``goodsIdList`` (list[long], required).
+            goods_id_list: ``goodsIdList`` (list[long], required). Temu goods ids to look up the
+                publication status of.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5058,11 +7565,14 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            goods_id: ``goodsId`` (long, required).
-            sku_id_list: ``skuIdList`` (list[long], optional).
-            onsale: ``onsale`` (integer, required). One of 0 (off-shelf), 1 (on-shelf).
-            operation_type: ``operationType`` (integer, optional). One of 1 (whole goods), 2
-                (selected SKUs (skuIdList)).
+            goods_id: ``goodsId`` (long, required). Goods to put on or take off sale.
+            sku_id_list: ``skuIdList`` (list[long], optional). Only these SKUs; when given,
+                other SKUs are left alone.
+            onsale: ``onsale`` (integer, required). 1 puts on sale, 0 takes off sale. One of 0
+                (take off sale), 1 (put on sale).
+            operation_type: ``operationType`` (integer, optional). Scope: 1 or empty the whole
+                goods, 2 the SKUs in skuIdList. One of 1 (the whole goods (same as leaving it out)),
+                2 (only the SKUs in skuIdList).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5102,8 +7612,9 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.size.element.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            cat_id: ``catId`` (long, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            cat_id: ``catId`` (long, optional). Leaf category to get size-chart rules for.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5166,25 +7677,47 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.sku.list.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=87a0d398417049bfbeb5b190f68a22b2
 
+        Units follow this type's table: crtFrom/crtTo are epoch milliseconds but
+        skuList[].crtTime is epoch seconds; the status-change filters and
+        skuStatusChangeTime have no stated unit and are taken as milliseconds. result.total
+        stays INTEGER as the seed doc's table for this type says (the linkfox page says
+        LONG; the seed takes precedence).
+
         Args:
-            page_no: ``pageNo`` (integer, optional).
-            page_size: ``pageSize`` (integer, optional). <= 100.
-            order_field: ``orderField`` (string, optional).
-            order_type: ``orderType`` (integer, optional).
-            sku_search_type: ``skuSearchType`` (integer, required). One of 2 (Available for
-                sale), 3 (Not available for sale).
-            search_text: ``searchText`` (string, optional).
-            status_filter_type: ``statusFilterType`` (integer, optional).
-            crt_from: ``crtFrom`` (long, optional).
-            crt_to: ``crtTo`` (long, optional).
-            sku_id_list: ``skuIdList`` (list[long], optional).
-            cat_id_list: ``catIdList`` (list[long], optional).
-            sku_status_filter_type: ``skuStatusFilterType`` (integer, required).
-            sku_sub_status_filter_type: ``skuSubStatusFilterType`` (integer, optional).
-            sku_status_change_time_from: ``skuStatusChangeTimeFrom`` (long, optional).
-            sku_status_change_time_to: ``skuStatusChangeTimeTo`` (long, optional).
-            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). One of 1 (Low
-                traffic), 4 (Restricted traffic).
+            page_no: ``pageNo`` (integer, optional). Page number to read, starting at 1.
+            page_size: ``pageSize`` (integer, optional). Items per page, at most 100. 1 to 100.
+            order_field: ``orderField`` (string, optional). Field to sort by: goodsId,
+                createTime, goodsName, outGoodsSn, quantity or price (default creation time).
+            order_type: ``orderType`` (integer, optional). Sort direction: 0 descending
+                (default), 1 ascending.
+            sku_search_type: ``skuSearchType`` (integer, required). Which SKUs to list, by sale
+                state (see the values). One of 2 (SKUs available for sale), 3 (SKUs not available
+                for sale).
+            search_text: ``searchText`` (string, optional). Text to search for: goods name,
+                goods id or SKU code.
+            status_filter_type: ``statusFilterType`` (integer, optional). Sub-status filter
+                (older field), per Temu's goods status table.
+            crt_from: ``crtFrom`` (long, optional). Only SKUs created at or after this time, in
+                epoch milliseconds (13 digits). Unit: milliseconds since the Unix epoch.
+            crt_to: ``crtTo`` (long, optional). Only SKUs created at or before this time, in
+                epoch milliseconds (13 digits). Unit: milliseconds since the Unix epoch.
+            sku_id_list: ``skuIdList`` (list[long], optional). Only SKUs with these Temu SKU
+                ids.
+            cat_id_list: ``catIdList`` (list[long], optional). Only SKUs in these categories
+                (leaf or non-leaf ids).
+            sku_status_filter_type: ``skuStatusFilterType`` (integer, required). SKU status
+                filter (newer field), per Temu's status table.
+            sku_sub_status_filter_type: ``skuSubStatusFilterType`` (integer, optional). SKU
+                sub-status filter (newer field), per Temu's status table.
+            sku_status_change_time_from: ``skuStatusChangeTimeFrom`` (long, optional). Only SKUs
+                whose status changed at or after this time (unit inferred: milliseconds, like
+                crtFrom). Unit: milliseconds since the Unix epoch.
+            sku_status_change_time_to: ``skuStatusChangeTimeTo`` (long, optional). Only SKUs
+                whose status changed at or before this time (unit inferred: milliseconds, like
+                crtTo). Unit: milliseconds since the Unix epoch.
+            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). Only goods
+                carrying these traffic tags. One of 1 (flagged as low-traffic), 4 (traffic
+                restricted by Temu).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5262,26 +7795,48 @@ class GoodsGroup(Group):
         Wire type ``temu.local.sku.list.retrieve``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=9775b60761c54bf38022c77c717183a9
 
+        The result fields come from the reference example (its table leaves result
+        unexpanded); goodsCreateTime and skuStatusChangeTime are taken as milliseconds like
+        the filters.
+
         Args:
-            page_size: ``pageSize`` (integer, optional). <= 100.
-            page_token: ``pageToken`` (string, optional).
-            order_field: ``orderField`` (string, optional).
-            order_type: ``orderType`` (integer, optional).
-            sku_search_type: ``skuSearchType`` (string, required). One of "ACTIVE" (active),
-                "INACTIVE" (inactive), "INCOMPLETE" (incomplete), "DRAFT" (draft), "DELETED\"
-                (deleted).
-            goods_id_list: ``goodsIdList`` (list[string], optional). At most 100 items.
-            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional). At most 100 items.
-            sku_id_list: ``skuIdList`` (list[string], optional). At most 200 items.
-            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). At most 200 items.
-            cat_id_list: ``catIdList`` (list[string], optional). At most 100 items.
-            goods_name: ``goodsName`` (string, optional).
-            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional).
-            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional).
-            sku_status_change_time_from: ``skuStatusChangeTimeFrom`` (long, optional).
-            sku_status_change_time_to: ``skuStatusChangeTimeTo`` (long, optional).
-            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). One of 1 (Low
-                traffic), 4 (Restricted traffic).
+            page_size: ``pageSize`` (integer, optional). Items per page, at most 100. 1 to 100.
+            page_token: ``pageToken`` (string, optional). Cursor from the previous page's
+                pagination.nextToken; omit for the first page.
+            order_field: ``orderField`` (string, optional). Attribute to sort by, e.g.
+                create_time.
+            order_type: ``orderType`` (integer, optional). Sort direction: 0 descending
+                (default), 1 ascending.
+            sku_search_type: ``skuSearchType`` (string, required). Which SKUs to list, by sale
+                state (see the values). One of "ACTIVE" (active SKUs (on sale)), "INACTIVE\"
+                (inactive SKUs (off sale)), "INCOMPLETE" (SKUs of goods missing required
+                information), "DRAFT" (SKUs of saved drafts), "DELETED" (deleted SKUs).
+            goods_id_list: ``goodsIdList`` (list[string], optional). Only SKUs of these goods
+                ids, at most 100. At most 100 items.
+            out_goods_sn_list: ``outGoodsSnList`` (list[string], optional). Only goods with
+                these seller goods codes, at most 100. At most 100 items.
+            sku_id_list: ``skuIdList`` (list[string], optional). Only these SKU ids, at most
+                200. At most 200 items.
+            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). Only SKUs with these
+                seller SKU codes, at most 200. At most 200 items.
+            cat_id_list: ``catIdList`` (list[string], optional). Only SKUs in these categories,
+                at most 100. At most 100 items.
+            goods_name: ``goodsName`` (string, optional). Only SKUs of goods whose title matches
+                this text.
+            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional). Only goods created
+                at or after this time, in epoch milliseconds. Unit: milliseconds since the Unix
+                epoch.
+            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional). Only goods created at
+                or before this time, in epoch milliseconds. Unit: milliseconds since the Unix epoch.
+            sku_status_change_time_from: ``skuStatusChangeTimeFrom`` (long, optional). Only SKUs
+                whose status changed at or after this time, in epoch milliseconds. Unit:
+                milliseconds since the Unix epoch.
+            sku_status_change_time_to: ``skuStatusChangeTimeTo`` (long, optional). Only SKUs
+                whose status changed at or before this time, in epoch milliseconds. Unit:
+                milliseconds since the Unix epoch.
+            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). Only goods
+                carrying these traffic tags. One of 1 (flagged as low-traffic), 4 (traffic
+                restricted by Temu).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5338,8 +7893,10 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.sku.out.sn.check``.
 
         Args:
-            out_sku_sn_list: ``outSkuSnList`` (list[string], optional).
-            language: ``language`` (string, optional).
+            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). Seller SKU codes to look
+                up in the shop.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5378,9 +7935,10 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            modify_list: ``modifyList`` (list[object], optional). Pass
-                GoodsSkuOutSnSetModifyParam objects or plain dicts with wire names.
-            language: ``language`` (string, optional).
+            modify_list: ``modifyList`` (list[object], optional). Code changes to apply, at most
+                50. Pass GoodsSkuOutSnSetModifyParam objects or plain dicts with wire names.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5420,11 +7978,18 @@ class GoodsGroup(Group):
         Wire type ``temu.local.goods.sku.stock.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=f14a3f28b654441b80f90e76a0a77c6e
 
+        stock and skuPreSaleStockLimit are LONG per the type's table. The top-level
+        result.stockType and result.stock come from the table's shared stock-block layout;
+        the values sit in each SKU's stock blocks.
+
         Args:
-            language: ``language`` (string, optional).
-            out_sku_sn_list: ``outSkuSnList`` (list[string], optional).
-            sku_id_list: ``skuIdList`` (list[long], optional).
-            goods_id: ``goodsId`` (long, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            out_sku_sn_list: ``outSkuSnList`` (list[string], optional). Only SKUs with these
+                seller SKU codes.
+            sku_id_list: ``skuIdList`` (list[long], optional). Only SKUs with these Temu SKU
+                ids.
+            goods_id: ``goodsId`` (long, optional). Only SKUs of this Temu goods id.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5465,9 +8030,11 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.spec.id.get``.
 
         Args:
-            cat_id: ``catId`` (long, optional).
-            parent_spec_id: ``parentSpecId`` (long, optional).
-            child_spec_name: ``childSpecName`` (string, optional).
+            cat_id: ``catId`` (long, optional). Leaf category the custom spec value is for.
+            parent_spec_id: ``parentSpecId`` (long, optional). Spec dimension (from
+                userInputParentSpecList) to add a value to.
+            child_spec_name: ``childSpecName`` (string, optional). Name of the custom spec
+                value, e.g. color1.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5513,8 +8080,9 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=1094942488d844acaf9d7a3f2c097acd
 
         Args:
-            language: ``language`` (string, optional).
-            spec_id_list: ``specIdList`` (list[long], required).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            spec_id_list: ``specIdList`` (list[long], required). Spec value ids to look up.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5561,14 +8129,18 @@ class GoodsGroup(Group):
         edit.
 
         Args:
-            goods_id: ``goodsId`` (long, required).
-            stock_type: ``stockType`` (integer, optional). One of 0 (self ordinary stock), 1
-                (self Pre-sale stock).
-            sku_stock_change_list: ``skuStockChangeList`` (list[object], optional). Pass
-                GoodsStockEditSkuStockChangeParam objects or plain dicts with wire names.
-            sku_stock_target_list: ``skuStockTargetList`` (list[object], optional). Pass
+            goods_id: ``goodsId`` (long, required). Goods whose SKU stock is changed.
+            stock_type: ``stockType`` (integer, optional). Stock to change: 0 own ordinary stock
+                (default), 1 own pre-sale stock. One of 0 (ordinary stock held by the seller
+                (default)), 1 (pre-sale stock offered by the seller).
+            sku_stock_change_list: ``skuStockChangeList`` (list[object], optional). Relative
+                changes: each SKU's stock moves by stockDiff. Pass GoodsStockEditSkuStockChangeParam
+                objects or plain dicts with wire names.
+            sku_stock_target_list: ``skuStockTargetList`` (list[object], optional). Absolute
+                changes: each SKU's stock is set to stockTarget. Pass
                 GoodsStockEditSkuStockTargetParam objects or plain dicts with wire names.
-            request_unique_key: ``requestUniqueKey`` (string, optional).
+            request_unique_key: ``requestUniqueKey`` (string, optional). Caller-chosen unique id
+                of this change; a repeated key is refused, so retries cannot apply twice.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5611,8 +8183,9 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.tax.code.get``.
 
         Args:
-            cat_id: ``catId`` (long, optional).
-            language: ``language`` (string, optional).
+            cat_id: ``catId`` (long, optional). Leaf category to get tax codes for.
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5656,12 +8229,17 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.template.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            cat_id: ``catId`` (long, optional).
-            goods_id: ``goodsId`` (long, optional).
-            goods_brand_properties: ``goodsBrandProperties`` (list[object], optional). Pass
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            cat_id: ``catId`` (long, optional). Leaf category whose attribute template is
+                wanted.
+            goods_id: ``goodsId`` (long, optional). Existing goods id, to get the template as it
+                applies to that goods.
+            goods_brand_properties: ``goodsBrandProperties`` (list[object], optional). Brand
+                attribute values already chosen, so dependent attributes are returned. Pass
                 GoodsTemplateGoodsBrandPropertyParam objects or plain dicts with wire names.
-            cost_template_id: ``costTemplateId`` (string, optional).
+            cost_template_id: ``costTemplateId`` (string, optional). Shipping template id;
+                compliance attributes can depend on where the goods ships from.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -5723,34 +8301,51 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.update``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=b05f4b7598fb4dc7ac47c864aa5d5fc4
 
+        Its own page defers the nested definitions to bg.local.goods.partial.update, so the
+        same SKU required flags and goodsProperties LONG/INTEGER types apply here; skuList
+        itself is required (the full SKU list).
+
         Args:
-            language: ``language`` (string, optional).
-            goods_id: ``goodsId`` (long, required).
-            goods_basic: ``goodsBasic`` (object, optional). Pass GoodsUpdateGoodsBasicParam
+            language: ``language`` (string, optional). Language of the texts submitted, e.g. en.
+            goods_id: ``goodsId`` (long, required). Temu goods id of the goods whose data is
+                replaced.
+            goods_basic: ``goodsBasic`` (object, optional). Basic information: title, gallery
+                and US origin claim (other blocks sit beside it). Pass GoodsUpdateGoodsBasicParam
                 objects or plain dicts with wire names.
-            goods_service_promise: ``goodsServicePromise`` (object, optional). Pass
+            goods_service_promise: ``goodsServicePromise`` (object, optional). Shipping promise
+                of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsUpdateGoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (object, optional). Pass
-                GoodsUpdateGoodsPropertyParam objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Pass
-                GoodsUpdateGoodsOriginInfoParam objects or plain dicts with wire names.
-            bullet_points: ``bulletPoints`` (list[string], optional).
-            goods_desc: ``goodsDesc`` (string, optional).
-            guide_file_info: ``guideFileInfo`` (object, optional). Pass
-                GoodsUpdateGuideFileInfoParam objects or plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Pass
-                GoodsUpdateGoodsSizeChartListParam objects or plain dicts with wire names.
-            goods_size_image: ``goodsSizeImage`` (list[string], optional).
-            sku_list: ``skuList`` (list[object], required). Pass GoodsUpdateSkuParam objects or
-                plain dicts with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Pass
-                GoodsUpdateGoodsTrademarkParam objects or plain dicts with wire names.
-            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
-                optional). Pass GoodsUpdateGoodsVehiclePropertyRelationParam objects or plain dicts
-                with wire names.
-            second_hand: ``secondHand`` (object, optional). Pass GoodsUpdateSecondHandParam
+            goods_property: ``goodsProperty`` (object, optional). Complete attribute values of
+                the goods, filled from the category template. Pass GoodsUpdateGoodsPropertyParam
                 objects or plain dicts with wire names.
-            modify_id: ``modifyId`` (string, optional).
+            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
+                origin of the goods, with proof images where required. Pass
+                GoodsUpdateGoodsOriginInfoParam objects or plain dicts with wire names.
+            bullet_points: ``bulletPoints`` (list[string], optional). Selling points shown as a
+                bullet list on the goods page.
+            goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
+                its detail page.
+            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
+                instructions in PDF, one per language. Pass GoodsUpdateGuideFileInfoParam objects or
+                plain dicts with wire names.
+            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
+                goods; sets may carry several charts. Pass GoodsUpdateGoodsSizeChartListParam
+                objects or plain dicts with wire names.
+            goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
+                images, uploaded to Temu first; an alternative or addition to a structured chart.
+            sku_list: ``skuList`` (list[object], required). Complete list of the goods' SKUs
+                after the edit. Pass GoodsUpdateSkuParam objects or plain dicts with wire names.
+            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
+                goods is sold under. Pass GoodsUpdateGoodsTrademarkParam objects or plain dicts with
+                wire names.
+            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
+                optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
+                GoodsUpdateGoodsVehiclePropertyRelationParam objects or plain dicts with wire names.
+            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
+                goods, for used-goods shops. Pass GoodsUpdateSecondHandParam objects or plain dicts
+                with wire names.
+            modify_id: ``modifyId`` (string, optional). Id of this edit, unique per goods; use
+                it later to look up the review result.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -6054,8 +8649,10 @@ class GoodsGroup(Group):
         Wire type ``temu.local.product.variation.get``.
 
         Args:
-            language: ``language`` (string, optional).
-            cat_id: ``catId`` (long, optional).
+            language: ``language`` (string, optional). Language code for localised names and
+                messages in the response, e.g. en.
+            cat_id: ``catId`` (long, optional). Leaf category whose variant dimensions are
+                wanted.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -6095,7 +8692,8 @@ class GoodsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2a343c65a03d42d380e9ad835aa7b54b
 
         Args:
-            vid_list: ``vidList`` (list[string], optional).
+            vid_list: ``vidList`` (list[string], optional). Ids of the videos whose cover images
+                are wanted.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -6154,25 +8752,47 @@ class GoodsGroup(Group):
         Wire type ``bg.local.goods.list.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=860a51f023a042a2805211f658119536
 
+        Units follow this type's table: crtFrom/crtTo are epoch milliseconds but
+        goodsList[].crtTime is epoch seconds; the status-change filters and
+        goodsStatusChangeTime have no stated unit and are taken as milliseconds.
+        result.total stays INTEGER as the seed doc's table for this type says (the linkfox
+        page says LONG; the seed takes precedence).
+
         Args:
-            page_no: ``pageNo`` (integer, required).
-            page_size: ``pageSize`` (integer, required). <= 100.
-            order_field: ``orderField`` (string, optional).
-            order_type: ``orderType`` (integer, optional). One of 0 (descending), 1 (ascending).
-            goods_search_type: ``goodsSearchType`` (integer, required). One of 1 (listed (on or
-                off sale)), 4 (not published), 5 (draft), 6 (deleted).
-            search_text: ``searchText`` (string, optional).
-            status_filter_type: ``statusFilterType`` (integer, optional).
-            crt_from: ``crtFrom`` (long, optional).
-            crt_to: ``crtTo`` (long, optional).
-            goods_id_list: ``goodsIdList`` (list[long], optional).
-            cat_id_list: ``catIdList`` (list[long], optional).
-            goods_status_filter_type: ``goodsStatusFilterType`` (integer, required).
+            page_no: ``pageNo`` (integer, required). Page number to read, starting at 1.
+            page_size: ``pageSize`` (integer, required). Items per page, at most 100. 1 to 100.
+            order_field: ``orderField`` (string, optional). Field to sort by: goodsId,
+                createTime, goodsName, outGoodsSn, quantity or price (default creation time).
+            order_type: ``orderType`` (integer, optional). Sort direction: 0 descending
+                (default), 1 ascending. One of 0 (descending), 1 (ascending).
+            goods_search_type: ``goodsSearchType`` (integer, required). Which goods to list, by
+                publication state (see the values). One of 1 (listed goods, whether on or off sale),
+                4 (created but never published), 5 (saved drafts), 6 (deleted goods).
+            search_text: ``searchText`` (string, optional). Text to search for: a goods name or
+                goods id.
+            status_filter_type: ``statusFilterType`` (integer, optional). Sub-status filter
+                (older field), per Temu's goods status table.
+            crt_from: ``crtFrom`` (long, optional). Only goods created at or after this time, in
+                epoch milliseconds (13 digits). Unit: milliseconds since the Unix epoch.
+            crt_to: ``crtTo`` (long, optional). Only goods created at or before this time, in
+                epoch milliseconds (13 digits). Unit: milliseconds since the Unix epoch.
+            goods_id_list: ``goodsIdList`` (list[long], optional). Only goods with these Temu
+                goods ids.
+            cat_id_list: ``catIdList`` (list[long], optional). Only goods in these categories
+                (leaf or non-leaf ids).
+            goods_status_filter_type: ``goodsStatusFilterType`` (integer, required). Goods
+                status filter (newer field), per Temu's goods status table.
             goods_sub_status_filter_type: ``goodsSubStatusFilterType`` (integer, optional).
-            goods_status_change_time_from: ``goodsStatusChangeTimeFrom`` (long, optional).
-            goods_status_change_time_to: ``goodsStatusChangeTimeTo`` (long, optional).
-            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). One of 1 (low
-                traffic), 4 (restricted traffic).
+                Goods sub-status filter (newer field), per Temu's goods status table.
+            goods_status_change_time_from: ``goodsStatusChangeTimeFrom`` (long, optional). Only
+                goods whose status changed at or after this time (unit inferred: milliseconds, like
+                crtFrom). Unit: milliseconds since the Unix epoch.
+            goods_status_change_time_to: ``goodsStatusChangeTimeTo`` (long, optional). Only
+                goods whose status changed at or before this time (unit inferred: milliseconds, like
+                crtTo). Unit: milliseconds since the Unix epoch.
+            goods_search_tags: ``goodsSearchTags`` (list[integer], optional). Only goods
+                carrying these traffic tags. One of 1 (flagged as low-traffic), 4 (traffic
+                restricted by Temu).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

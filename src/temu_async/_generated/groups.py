@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from temu_async._generated.ads import AdsGroup
     from temu_async._generated.auth import AuthGroup
     from temu_async._generated.compliance import ComplianceGroup
+    from temu_async._generated.cross_border import CrossBorderGroup
     from temu_async._generated.flash import FlashGroup
     from temu_async._generated.fulfillment import FulfillmentGroup
     from temu_async._generated.goods import GoodsGroup
@@ -41,7 +42,7 @@ class Groups:
 
     @property
     def ads(self) -> AdsGroup:
-        """The ``ads`` group: 8 API types."""
+        """The ``ads`` group: 9 API types."""
         from temu_async._generated import ads as module
 
         return self._group("ads", module.AdsGroup)
@@ -55,10 +56,17 @@ class Groups:
 
     @property
     def compliance(self) -> ComplianceGroup:
-        """The ``compliance`` group: 13 API types."""
+        """The ``compliance`` group: 14 API types."""
         from temu_async._generated import compliance as module
 
         return self._group("compliance", module.ComplianceGroup)
+
+    @property
+    def cross_border(self) -> CrossBorderGroup:
+        """The ``cross_border`` group: 18 API types."""
+        from temu_async._generated import cross_border as module
+
+        return self._group("cross_border", module.CrossBorderGroup)
 
     @property
     def flash(self) -> FlashGroup:
@@ -83,14 +91,14 @@ class Groups:
 
     @property
     def logistics(self) -> LogisticsGroup:
-        """The ``logistics`` group: 6 API types."""
+        """The ``logistics`` group: 7 API types."""
         from temu_async._generated import logistics as module
 
         return self._group("logistics", module.LogisticsGroup)
 
     @property
     def mall(self) -> MallGroup:
-        """The ``mall`` group: 1 API type."""
+        """The ``mall`` group: 2 API types."""
         from temu_async._generated import mall as module
 
         return self._group("mall", module.MallGroup)
@@ -104,7 +112,7 @@ class Groups:
 
     @property
     def order(self) -> OrderGroup:
-        """The ``order`` group: 17 API types."""
+        """The ``order`` group: 18 API types."""
         from temu_async._generated import order as module
 
         return self._group("order", module.OrderGroup)
@@ -139,7 +147,7 @@ class Groups:
 
     @property
     def warehouse(self) -> WarehouseGroup:
-        """The ``warehouse`` group: 5 API types."""
+        """The ``warehouse`` group: 7 API types."""
         from temu_async._generated import warehouse as module
 
         return self._group("warehouse", module.WarehouseGroup)

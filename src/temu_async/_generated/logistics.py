@@ -24,17 +24,27 @@ class LogisticsCompaniesItem(msgspec.Struct, kw_only=True, omit_defaults=True, g
     logistics_service_provider_id: int | None = msgspec.field(
         default=None, name="logisticsServiceProviderId"
     )
+    """Carrier ID; pass it as carrierId when confirming shipments."""
+
     logistics_service_provider_name: str | None = msgspec.field(
         default=None, name="logisticsServiceProviderName"
     )
+    """Carrier name."""
+
     logistics_brand_name: str | None = msgspec.field(default=None, name="logisticsBrandName")
+    """Carrier brand name."""
 
 
 class LogisticsFreightTemplatesTemplate(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``templateList[]`` of the ``bg.freight.template.list.query`` result."""
+    """Freight (shipping) templates of the store. (``templateList[]`` of the
+    ``bg.freight.template.list.query`` result.)
+    """
 
     template_id: str | None = msgspec.field(default=None, name="templateId")
+    """Freight template ID, as used when listing goods."""
+
     template_name: str | None = msgspec.field(default=None, name="templateName")
+    """Name of the freight template."""
 
 
 class LogisticsFreightTemplatesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -45,21 +55,32 @@ class LogisticsFreightTemplatesResult(msgspec.Struct, kw_only=True, omit_default
     template_list: list[LogisticsFreightTemplatesTemplate] | None = msgspec.field(
         default=None, name="templateList"
     )
+    """Freight (shipping) templates of the store."""
 
 
 class LogisticsShipLogisticsTypesShipLogisticsTypeInfoDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``shipLogisticsTypeInfoDTOList[]`` of the ``temu.logistics.shiplogisticstype.get``
-    result.
+    """Logistics types available for online shipping, with their carriers.
+    (``shipLogisticsTypeInfoDTOList[]`` of the ``temu.logistics.shiplogisticstype.get``
+    result.)
     """
 
     logistics_provider_label_list: list[str] | None = msgspec.field(
         default=None, name="logisticsProviderLabelList"
     )
+    """Labels of the logistics provider, for display or filtering."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code; pass it to bg.logistics.shipment.create to let Temu pick the
+    channel.
+    """
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
 
 
 class LogisticsShipLogisticsTypesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -68,107 +89,198 @@ class LogisticsShipLogisticsTypesResult(msgspec.Struct, kw_only=True, omit_defau
     """
 
     region_id: int | None = msgspec.field(default=None, name="regionId")
+    """Region the list applies to."""
+
     ship_logistics_type_info_dto_list: (
         list[LogisticsShipLogisticsTypesShipLogisticsTypeInfoDto] | None
     ) = msgspec.field(default=None, name="shipLogisticsTypeInfoDTOList")
+    """Logistics types available for online shipping, with their carriers."""
 
 
 class LogisticsShippingServicesShipOrderInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``shipOrderInfoList[]`` of ``bg.logistics.shippingservices.get`` params."""
+    """Order lines in the package, with quantities. (``shipOrderInfoList[]`` of
+    ``bg.logistics.shippingservices.get`` params.)
+    """
 
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     quantity: int
+    """Units of the line in the package."""
 
 
 class LogisticsShippingServicesAvailablePickupTimeSlot(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``onlineChannelDtoList[].availablePickupTimeSlotList[]`` of the
-    ``bg.logistics.shippingservices.get`` result.
+    """Pickup windows that can be booked.
+    (``onlineChannelDtoList[].availablePickupTimeSlotList[]`` of the
+    ``bg.logistics.shippingservices.get`` result.)
     """
 
     pickup_start_time: int | None = msgspec.field(default=None, name="pickupStartTime")
+    """Start of a bookable pickup window (unit inferred from the example). Unit: seconds since
+    the Unix epoch.
+    """
+
     pickup_end_time: int | None = msgspec.field(default=None, name="pickupEndTime")
+    """End of a bookable pickup window (unit inferred from the example). Unit: seconds since
+    the Unix epoch.
+    """
 
 
 class LogisticsShippingServicesInterlineChannelInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``onlineChannelDtoList[].interlineChannelInfoList[]`` of the
-    ``bg.logistics.shippingservices.get`` result.
+    """Legs of the interline channel. (``onlineChannelDtoList[].interlineChannelInfoList[]`` of
+    the ``bg.logistics.shippingservices.get`` result.)
     """
 
     ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Carrier name of this leg."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
 
 
 class LogisticsShippingServicesOnlineChannelDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``onlineChannelDtoList[]`` of the ``bg.logistics.shippingservices.get`` result."""
+    """Channels available for this package, with price estimates. (``onlineChannelDtoList[]``
+    of the ``bg.logistics.shippingservices.get`` result.)
+    """
 
     estimated_text: str | None = msgspec.field(default=None, name="estimatedText")
+    """Estimated delivery time, as display text."""
+
     estimated_currency_code: str | None = msgspec.field(default=None, name="estimatedCurrencyCode")
+    """Currency code of estimatedAmount (e.g. USD)."""
+
     channel_rules: str | None = msgspec.field(default=None, name="channelRules")
+    """Rules or limits of the channel, as text."""
+
     sign_service_name: str | None = msgspec.field(default=None, name="signServiceName")
+    """Name of the signature-on-delivery service."""
+
     info_needed: list[str] | None = msgspec.field(default=None, name="infoNeeded")
+    """Information the seller must add before using this channel."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     pickup_rules: str | None = msgspec.field(default=None, name="pickupRules")
+    """Pickup rules of the channel, as text."""
+
     available_pickup_time_slot_list: (
         list[LogisticsShippingServicesAvailablePickupTimeSlot] | None
     ) = msgspec.field(default=None, name="availablePickupTimeSlotList")
+    """Pickup windows that can be booked."""
+
     support_interline_shipping: bool | None = msgspec.field(
         default=None, name="supportInterlineShipping"
     )
+    """Whether the channel supports interline (multi-leg) shipping."""
+
     interline_channel_info_list: list[LogisticsShippingServicesInterlineChannelInfo] | None = (
         msgspec.field(default=None, name="interlineChannelInfoList")
     )
+    """Legs of the interline channel."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service."""
+
     sign_service_id: int | None = msgspec.field(default=None, name="signServiceId")
+    """ID of the signature-on-delivery service chosen with the channel."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
+
     estimated_amount: str | None = msgspec.field(default=None, name="estimatedAmount")
+    """Estimated shipping cost as decimal text in estimatedCurrencyCode (major units, inferred
+    from the text form). Unit: the currency's major unit (e.g. dollars).
+    """
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Channel ID to pass to bg.logistics.shipment.create."""
+
     pay_way_code: int | None = msgspec.field(default=None, name="payWayCode")
+    """Code of how the label is paid for."""
+
     is_no_contact_delivery_channel: bool | None = msgspec.field(
         default=None, name="isNoContactDeliveryChannel"
     )
+    """Whether the channel delivers without contact (not described by the references)."""
 
 
 class LogisticsShippingServicesUnavailableInterlineChannel(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unavailableChannelDtoList[].unavailableInterlineChannelList[]`` of the
-    ``bg.logistics.shippingservices.get`` result.
+    """Interline legs that cannot be used.
+    (``unavailableChannelDtoList[].unavailableInterlineChannelList[]`` of the
+    ``bg.logistics.shippingservices.get`` result.)
     """
 
     ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Carrier name of this leg."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
 
 
 class LogisticsShippingServicesUnavailableChannelDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``unavailableChannelDtoList[]`` of the ``bg.logistics.shippingservices.get`` result."""
+    """Channels that cannot take this package, with the reason.
+    (``unavailableChannelDtoList[]`` of the ``bg.logistics.shippingservices.get`` result.)
+    """
 
     estimated_text: str | None = msgspec.field(default=None, name="estimatedText")
+    """Estimated delivery time, as display text."""
+
     unavailable_reason: str | None = msgspec.field(default=None, name="unavailableReason")
+    """Why the channel cannot be used."""
+
     support_interline_shipping: bool | None = msgspec.field(
         default=None, name="supportInterlineShipping"
     )
+    """Whether the channel supports interline (multi-leg) shipping."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of the shipping service."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Shipping company (carrier) name."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
+
     unavailable_interline_channel_list: (
         list[LogisticsShippingServicesUnavailableInterlineChannel] | None
     ) = msgspec.field(default=None, name="unavailableInterlineChannelList")
+    """Interline legs that cannot be used."""
 
 
 class LogisticsShippingServicesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -179,52 +291,90 @@ class LogisticsShippingServicesResult(msgspec.Struct, kw_only=True, omit_default
     online_channel_dto_list: list[LogisticsShippingServicesOnlineChannelDto] | None = msgspec.field(
         default=None, name="onlineChannelDtoList"
     )
+    """Channels available for this package, with price estimates."""
+
     unavailable_channel_dto_list: list[LogisticsShippingServicesUnavailableChannelDto] | None = (
         msgspec.field(default=None, name="unavailableChannelDtoList")
     )
+    """Channels that cannot take this package, with the reason."""
 
 
 class LogisticsTrackingInfoTrackingInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``trackingInfo[]`` of the ``temu.track.trackinginfo.get`` result."""
+    """Tracking events in time order. (``trackingInfo[]`` of the
+    ``temu.track.trackinginfo.get`` result.)
+    """
 
     logistics_status: str | None = msgspec.field(default=None, name="logisticsStatus")
+    """Status code of the tracking event."""
+
     logistics_updated_at: str | None = msgspec.field(default=None, name="logisticsUpdatedAt")
+    """When the tracking event was recorded, as text (the references give no format). Unit:
+    text in a format no reference documents (a timestamp or an ISO 8601 time).
+    """
+
     status_text: str | None = msgspec.field(default=None, name="statusText")
+    """Description of the tracking event in the requested language."""
 
 
 class LogisticsTrackingInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.track.trackinginfo.get``: Read the tracking events of a package."""
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Package the tracking events belong to."""
+
     tracking_num: str | None = msgspec.field(default=None, name="trackingNum")
+    """Carrier tracking number of the package."""
+
     tracking_info: list[LogisticsTrackingInfoTrackingInfo] | None = msgspec.field(
         default=None, name="trackingInfo"
     )
+    """Tracking events in time order."""
 
 
 class LogisticsWarehousesWarehouse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``warehouseList[]`` of the ``bg.logistics.warehouse.list.get`` result."""
+    """The store's warehouses. (``warehouseList[]`` of the ``bg.logistics.warehouse.list.get``
+    result.)
+    """
 
     default_warehouse: bool | None = msgspec.field(default=None, name="defaultWarehouse")
+    """Whether this is the default warehouse."""
+
     push_order_to_open_platform: bool | None = msgspec.field(
         default=None, name="pushOrderToOpenPlatform"
     )
+    """Whether orders from this warehouse are pushed to the open platform."""
+
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """Warehouse ID; pass it as warehouseId or selfShippingWarehouseId when shipping."""
+
     cooperative_warehouse_authorization_status: bool | None = msgspec.field(
         default=None, name="cooperativeWarehouseAuthorizationStatus"
     )
+    """Whether the cooperative warehouse is authorised."""
+
     warehouse_brand: str | None = msgspec.field(default=None, name="warehouseBrand")
+    """Brand of the warehouse."""
+
     supports_usps_ground_advantage: bool | None = msgspec.field(
         default=None, name="supportsUspsGroundAdvantage"
     )
+    """Whether the warehouse supports USPS Ground Advantage."""
+
     region_id1: int | None = msgspec.field(default=None, name="regionId1")
+    """Top-level region (country) ID of the warehouse address."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of the warehouse."""
+
     warehouse_management_type: int | None = msgspec.field(
         default=None, name="warehouseManagementType"
     )
+    """How the warehouse is managed (values not documented)."""
+
     enable_buy_shipping_label: bool | None = msgspec.field(
         default=None, name="enableBuyShippingLabel"
     )
+    """Whether Temu shipping labels can be bought for this warehouse."""
 
 
 class LogisticsWarehousesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -235,6 +385,7 @@ class LogisticsWarehousesResult(msgspec.Struct, kw_only=True, omit_defaults=True
     warehouse_list: list[LogisticsWarehousesWarehouse] | None = msgspec.field(
         default=None, name="warehouseList"
     )
+    """The store's warehouses."""
 
 
 LogisticsCompaniesResult = list[LogisticsCompaniesItem]
@@ -243,8 +394,8 @@ LogisticsCompaniesResult = list[LogisticsCompaniesItem]
 class LogisticsGroup(Group):
     """The ``logistics`` group of API types: ``shop.logistics.<method>(...)``.
 
-    Methods: ``companies``, ``freight_templates``, ``ship_logistics_types``,
-    ``shipping_services``, ``tracking_info``, ``warehouses``.
+    Methods: ``companies``, ``freight_template_query_list``, ``freight_templates``,
+    ``ship_logistics_types``, ``shipping_services``, ``tracking_info``, ``warehouses``.
     """
 
     __slots__ = ()
@@ -261,7 +412,8 @@ class LogisticsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=38e79b35d2cb463d85619c1c786dd303&sub_menu_code=97bf9f5f4f454a589fb3192725bfeb7a
 
         Args:
-            region_id: ``regionId`` (integer, required).
+            region_id: ``regionId`` (integer, required). Region whose carriers to list, e.g. 211
+                for the USA.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -281,6 +433,38 @@ class LogisticsGroup(Group):
             options,
         )
         return result
+
+    async def freight_template_query_list(
+        self, *, options: CallOptions | None = None, **params: Any
+    ) -> Any:
+        """List the shop's shipping templates for listing goods (only the name is known; see
+        bg.freight.template.list.query).
+
+        Wire type ``bg.local.freight.template.query.list``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        Checked whether it is an alias of bg.freight.template.list.query: the temu-docs
+        listing guide names it for the same step (choosing a shipping template), while the
+        add-goods guides, apis.json and the seed name bg.freight.template.list.query for the
+        same purpose and only that type has a documented page. No reference states that the
+        gateway accepts both names, so it is kept as its own undocumented type rather than
+        recorded as an alias; use bg.freight.template.list.query.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us. Safe to retry.
+        """
+        return await self._call("bg.local.freight.template.query.list", params, Any, options)
 
     async def freight_templates(
         self,
@@ -322,7 +506,8 @@ class LogisticsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=38e79b35d2cb463d85619c1c786dd303&sub_menu_code=81e2cc2b0d6f4443b29ea8d1596e0fca
 
         Args:
-            region_id: ``regionId`` (long, required).
+            region_id: ``regionId`` (long, required). Region to list logistics types for, e.g.
+                211 for the USA.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -377,20 +562,28 @@ class LogisticsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=18c1c2de89184d4e93a0f958da7bfc88
 
         Args:
-            warehouse_id: ``warehouseId`` (string, required).
-            order_sn_list: ``orderSnList`` (list[string], optional).
-            ship_order_info_list: ``shipOrderInfoList`` (list[object], optional). Pass
-                LogisticsShippingServicesShipOrderInfoParam objects or plain dicts with wire names.
-            weight: ``weight`` (string, required).
-            weight_unit: ``weightUnit`` (string, required).
-            extend_weight: ``extendWeight`` (string, optional).
-            extend_weight_unit: ``extendWeightUnit`` (string, optional).
-            length: ``length`` (string, required).
-            width: ``width`` (string, required).
-            height: ``height`` (string, required).
-            dimension_unit: ``dimensionUnit`` (string, required).
-            signature_on_delivery: ``signatureOnDelivery`` (boolean, optional).
-            invoice_access_key: ``invoiceAccessKey`` (string, optional).
+            warehouse_id: ``warehouseId`` (string, required). Warehouse the package ships from.
+            order_sn_list: ``orderSnList`` (list[string], optional). Order lines in the package.
+            ship_order_info_list: ``shipOrderInfoList`` (list[object], optional). Order lines in
+                the package, with quantities. Pass LogisticsShippingServicesShipOrderInfoParam
+                objects or plain dicts with wire names.
+            weight: ``weight`` (string, required). Package weight; whole pounds for US local
+                orders (the ounces go in extendWeight), otherwise two decimals.
+            weight_unit: ``weightUnit`` (string, required). Unit of weight: lb in the US, kg
+                elsewhere.
+            extend_weight: ``extendWeight`` (string, optional). Extra weight in the extended
+                unit (the ounce part for US local orders).
+            extend_weight_unit: ``extendWeightUnit`` (string, optional). Unit of extendWeight:
+                oz for US local orders.
+            length: ``length`` (string, required). Package length, with two decimals.
+            width: ``width`` (string, required). Package width, with two decimals.
+            height: ``height`` (string, required). Package height, with two decimals.
+            dimension_unit: ``dimensionUnit`` (string, required). Unit of length, width and
+                height: in in the US, cm elsewhere.
+            signature_on_delivery: ``signatureOnDelivery`` (boolean, optional). Whether delivery
+                needs the recipient's signature.
+            invoice_access_key: ``invoiceAccessKey`` (string, optional). Access key of an
+                invoice attached to the package (not described by the references).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -480,8 +673,9 @@ class LogisticsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=e8a433cf16604acf82e20af25672cec0&sub_menu_code=e4ec6bc629bf42e38346de78b297d349
 
         Args:
-            package_sn: ``packageSn`` (string, optional).
-            language: ``language`` (string, optional).
+            package_sn: ``packageSn`` (string, optional). Package to track.
+            language: ``language`` (string, optional). Language code for the returned texts;
+                must be one Temu supports.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -519,7 +713,7 @@ class LogisticsGroup(Group):
 
         Args:
             return_enable_buy_shipping_label_only: ``returnEnableBuyShippingLabelOnly``
-                (boolean, optional).
+                (boolean, optional). Return only warehouses that can buy Temu shipping labels.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

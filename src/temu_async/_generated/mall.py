@@ -7,6 +7,8 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+from typing import Any
+
 import msgspec
 
 from temu_async.group import Group
@@ -19,15 +21,41 @@ class MallTagsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     """
 
     tags: list[int] | None = None
+    """Tag IDs assigned to the shop (e.g. marking a second-hand shop)."""
 
 
 class MallGroup(Group):
     """The ``mall`` group of API types: ``shop.mall.<method>(...)``.
 
-    Methods: ``tags``.
+    Methods: ``info``, ``tags``.
     """
 
     __slots__ = ()
+
+    async def info(self, *, options: CallOptions | None = None, **params: Any) -> Any:
+        """Read the shop's ID and site, and the other shops of the same business entity (only
+        the name is known).
+
+        Wire type ``bg.local.mall.info.get``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        Public clients call it; no reference in ../shared details it.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us, eu, global. Safe to retry.
+        """
+        return await self._call("bg.local.mall.info.get", params, Any, options)
 
     async def tags(
         self,

@@ -34,10 +34,10 @@ class MessageGroup(Group):
         Wire type ``bg.tmc.message.update``.
 
         Args:
-            cancel_event_code_list: ``cancelEventCodeList`` (list[string], optional). At most 20
-                items.
-            permit_event_code_list: ``permitEventCodeList`` (list[string], optional). At most 20
-                items.
+            cancel_event_code_list: ``cancelEventCodeList`` (list[string], optional). Webhook
+                event codes to unsubscribe the shop from (at most 20). At most 20 items.
+            permit_event_code_list: ``permitEventCodeList`` (list[string], optional). Webhook
+                event codes to subscribe the shop to (at most 20). At most 20 items.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

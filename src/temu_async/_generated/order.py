@@ -7,8 +7,9 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -18,266 +19,519 @@ from temu_async.pagination import paginated
 
 
 class OrderAmountBasePriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.basePriceTotal`` of the ``bg.order.amount.query`` result."""
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units. (``parentOrderMap.basePriceTotal`` of
+    the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base (supply) price total before discounts (the
+    promotional base price when one applies).
+    """
+
     amount: int | None = None
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit
+    (e.g. cents).
+    """
 
 
 class OrderAmountShippingAmountTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.shippingAmountTotal`` of the ``bg.order.amount.query`` result."""
+    """Shipping fee total: currency code and amount in minor units.
+    (``parentOrderMap.shippingAmountTotal`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping fee total."""
+
     amount: int | None = None
+    """Shipping fee total, in the currency's minor unit (e.g. cents). Unit: the currency's
+    minor unit (e.g. cents).
+    """
 
 
 class OrderAmountTaxTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.taxTotal`` of the ``bg.order.amount.query`` result."""
+    """Tax the customer paid, computed on the real price: currency code and amount in minor
+    units. (``parentOrderMap.taxTotal`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax the customer paid, computed on the real price."""
+
     amount: int | None = None
+    """Tax the customer paid, computed on the real price, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountDiscountFromSeller(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.discountFromSeller`` of the ``bg.order.amount.query`` result."""
+    """Discount funded by the seller: currency code and amount in minor units.
+    (``parentOrderMap.discountFromSeller`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the discount funded by the seller."""
+
     amount: int | None = None
+    """Discount funded by the seller, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountDiscountFromTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.discountFromTEMU`` of the ``bg.order.amount.query`` result."""
+    """Discount funded by Temu: currency code and amount in minor units.
+    (``parentOrderMap.discountFromTEMU`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the discount funded by Temu."""
+
     amount: int | None = None
+    """Discount funded by Temu, in the currency's minor unit (e.g. cents). Unit: the currency's
+    minor unit (e.g. cents).
+    """
 
 
 class OrderAmountRefundsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.refundsTotal`` of the ``bg.order.amount.query`` result."""
+    """Total refunded on the order: currency code and amount in minor units.
+    (``parentOrderMap.refundsTotal`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the total refunded on the order."""
+
     amount: int | None = None
+    """Total refunded on the order, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountEstimatedRevenueDeduction(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.estimatedRevenueDeduction`` of the ``bg.order.amount.query`` result."""
+    """Estimated deduction from the seller's revenue: currency code and amount in minor units.
+    (``parentOrderMap.estimatedRevenueDeduction`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the estimated deduction from the seller's revenue."""
+
     amount: int | None = None
+    """Estimated deduction from the seller's revenue, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountEstimatedRevenue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.estimatedRevenue`` of the ``bg.order.amount.query`` result."""
+    """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
+    fee): currency code and amount in minor units. (``parentOrderMap.estimatedRevenue`` of
+    the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the seller's estimated revenue (base price plus shipping,
+    less deductions, plus signature fee).
+    """
+
     amount: int | None = None
+    """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
+    fee), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g.
+    cents).
+    """
 
 
 class OrderAmountRetailPriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.retailPriceTotal`` of the ``bg.order.amount.query`` result."""
+    """Retail (promotional sale) price total of the products: currency code and amount in minor
+    units. (``parentOrderMap.retailPriceTotal`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail (promotional sale) price total of the products."""
+
     amount: int | None = None
+    """Retail (promotional sale) price total of the products, in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountCustomerPaid(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid`` of the ``bg.order.amount.query`` result."""
+    """Total the customer paid for the order: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the total the customer paid for the order."""
+
     amount: int | None = None
+    """Total the customer paid for the order, in the currency's minor unit (e.g. cents). Unit:
+    the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountTotalDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.totalDiscount`` of the ``bg.order.amount.query`` result."""
+    """Total discount (Temu-funded plus seller-funded): currency code and amount in minor
+    units. (``parentOrderMap.totalDiscount`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the total discount (Temu-funded plus seller-funded)."""
+
     amount: int | None = None
+    """Total discount (Temu-funded plus seller-funded), in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountShipTaxAmount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.shipTaxAmount`` of the ``bg.order.amount.query`` result."""
+    """Tax charged on shipping: currency code and amount in minor units.
+    (``parentOrderMap.shipTaxAmount`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax charged on shipping."""
+
     amount: int | None = None
+    """Tax charged on shipping, in the currency's minor unit (e.g. cents). Unit: the currency's
+    minor unit (e.g. cents).
+    """
 
 
 class OrderAmountShipAmountTotalTaxIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.shipAmountTotalTaxIncl`` of the ``bg.order.amount.query`` result."""
+    """Shipping fee total, including tax: currency code and amount in minor units.
+    (``parentOrderMap.shipAmountTotalTaxIncl`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping fee total, including tax."""
+
     amount: int | None = None
+    """Shipping fee total, including tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountRetailPriceTotalTaxIncl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.retailPriceTotalTaxIncl`` of the ``bg.order.amount.query`` result."""
+    """Retail price total, including tax: currency code and amount in minor units.
+    (``parentOrderMap.retailPriceTotalTaxIncl`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price total, including tax."""
+
     amount: int | None = None
+    """Retail price total, including tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountProductTaxAmount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.productTaxAmount`` of the ``bg.order.amount.query`` result."""
+    """Tax charged on the products: currency code and amount in minor units.
+    (``parentOrderMap.productTaxAmount`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax charged on the products."""
+
     amount: int | None = None
+    """Tax charged on the products, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountTemuTaxTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.temuTaxTotal`` of the ``bg.order.amount.query`` result."""
+    """Tax total borne by Temu: currency code and amount in minor units.
+    (``parentOrderMap.temuTaxTotal`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax total borne by Temu."""
+
     amount: int | None = None
+    """Tax total borne by Temu, in the currency's minor unit (e.g. cents). Unit: the currency's
+    minor unit (e.g. cents).
+    """
 
 
 class OrderAmountTaxTotalAfterDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.taxTotalAfterDiscount`` of the ``bg.order.amount.query`` result."""
+    """Tax total after discounts: currency code and amount in minor units.
+    (``parentOrderMap.taxTotalAfterDiscount`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax total after discounts."""
+
     amount: int | None = None
+    """Tax total after discounts, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountRetailPriceTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.retailPriceTotalTaxExcl`` of the ``bg.order.amount.query`` result."""
+    """Retail price total, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.retailPriceTotalTaxExcl`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price total, excluding tax."""
+
     amount: int | None = None
+    """Retail price total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``parentOrderMap`` of the ``bg.order.amount.query`` result."""
+    """Amount totals of the parent order. (``parentOrderMap`` of the ``bg.order.amount.query``
+    result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     base_price_total: OrderAmountBasePriceTotal | None = msgspec.field(
         default=None, name="basePriceTotal"
     )
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    """
+
     shipping_amount_total: OrderAmountShippingAmountTotal | None = msgspec.field(
         default=None, name="shippingAmountTotal"
     )
+    """Shipping fee total: currency code and amount in minor units."""
+
     tax_total: OrderAmountTaxTotal | None = msgspec.field(default=None, name="taxTotal")
+    """Tax the customer paid, computed on the real price: currency code and amount in minor
+    units.
+    """
+
     discount_from_seller: OrderAmountDiscountFromSeller | None = msgspec.field(
         default=None, name="discountFromSeller"
     )
+    """Discount funded by the seller: currency code and amount in minor units."""
+
     discount_from_temu: OrderAmountDiscountFromTemu | None = msgspec.field(
         default=None, name="discountFromTEMU"
     )
+    """Discount funded by Temu: currency code and amount in minor units."""
+
     refunds_total: OrderAmountRefundsTotal | None = msgspec.field(default=None, name="refundsTotal")
+    """Total refunded on the order: currency code and amount in minor units."""
+
     estimated_revenue_deduction: OrderAmountEstimatedRevenueDeduction | None = msgspec.field(
         default=None, name="estimatedRevenueDeduction"
     )
+    """Estimated deduction from the seller's revenue: currency code and amount in minor units."""
+
     estimated_revenue: OrderAmountEstimatedRevenue | None = msgspec.field(
         default=None, name="estimatedRevenue"
     )
+    """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
+    fee): currency code and amount in minor units.
+    """
+
     retail_price_total: OrderAmountRetailPriceTotal | None = msgspec.field(
         default=None, name="retailPriceTotal"
     )
+    """Retail (promotional sale) price total of the products: currency code and amount in minor
+    units.
+    """
+
     customer_paid: OrderAmountCustomerPaid | None = msgspec.field(default=None, name="customerPaid")
+    """Total the customer paid for the order: currency code and amount in minor units."""
+
     total_discount: OrderAmountTotalDiscount | None = msgspec.field(
         default=None, name="totalDiscount"
     )
+    """Total discount (Temu-funded plus seller-funded): currency code and amount in minor
+    units.
+    """
+
     sign_on_delivery: dict[str, Any] | None = msgspec.field(default=None, name="signOnDelivery")
+    """Signature-on-delivery service fee (null when not bought, 0 once refunded): currency code
+    and amount in minor units.
+    """
+
     ship_tax_amount: OrderAmountShipTaxAmount | None = msgspec.field(
         default=None, name="shipTaxAmount"
     )
+    """Tax charged on shipping: currency code and amount in minor units."""
+
     ship_amount_total_tax_incl: OrderAmountShipAmountTotalTaxIncl | None = msgspec.field(
         default=None, name="shipAmountTotalTaxIncl"
     )
+    """Shipping fee total, including tax: currency code and amount in minor units."""
+
     retail_price_total_tax_incl: OrderAmountRetailPriceTotalTaxIncl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     product_tax_amount: OrderAmountProductTaxAmount | None = msgspec.field(
         default=None, name="productTaxAmount"
     )
+    """Tax charged on the products: currency code and amount in minor units."""
+
     temu_tax_total: OrderAmountTemuTaxTotal | None = msgspec.field(
         default=None, name="temuTaxTotal"
     )
+    """Tax total borne by Temu: currency code and amount in minor units."""
+
     tax_total_after_discount: OrderAmountTaxTotalAfterDiscount | None = msgspec.field(
         default=None, name="taxTotalAfterDiscount"
     )
+    """Tax total after discounts: currency code and amount in minor units."""
+
     retail_price_total_tax_excl: OrderAmountRetailPriceTotalTaxExcl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
+    """Retail price total, excluding tax: currency code and amount in minor units."""
 
 
 class OrderAmountBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].basePrice`` of the ``bg.order.amount.query`` result."""
+    """Base (supply) price of this order line: currency code and amount in minor units.
+    (``orderList[].basePrice`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base (supply) price of this order line."""
+
     amount: int | None = None
+    """Base (supply) price of this order line, in the currency's minor unit (e.g. cents). Unit:
+    the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountUnitBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].unitBasePrice`` of the ``bg.order.amount.query`` result."""
+    """Base (supply) price of one unit: currency code and amount in minor units.
+    (``orderList[].unitBasePrice`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base (supply) price of one unit."""
+
     amount: int | None = None
+    """Base (supply) price of one unit, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountUnitRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].unitRetailPrice`` of the ``bg.order.amount.query`` result."""
+    """Retail price of one unit: currency code and amount in minor units.
+    (``orderList[].unitRetailPrice`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price of one unit."""
+
     amount: int | None = None
+    """Retail price of one unit, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountUnitRetailPriceVatIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].unitRetailPriceVatIncl`` of the ``bg.order.amount.query`` result."""
+    """Retail price of one unit, including VAT: currency code and amount in minor units.
+    (``orderList[].unitRetailPriceVatIncl`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price of one unit, including VAT."""
+
     amount: int | None = None
+    """Retail price of one unit, including VAT, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountUnitRetailPriceVatExcl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].unitRetailPriceVatExcl`` of the ``bg.order.amount.query`` result."""
+    """Retail price of one unit, excluding VAT: currency code and amount in minor units.
+    (``orderList[].unitRetailPriceVatExcl`` of the ``bg.order.amount.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price of one unit, excluding VAT."""
+
     amount: int | None = None
+    """Retail price of one unit, excluding VAT, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountOrder(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``orderList[]`` of the ``bg.order.amount.query`` result."""
+    """Amounts of each order line. (``orderList[]`` of the ``bg.order.amount.query`` result.)"""
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     base_price: OrderAmountBasePrice | None = msgspec.field(default=None, name="basePrice")
+    """Base (supply) price of this order line: currency code and amount in minor units."""
+
     unit_base_price: OrderAmountUnitBasePrice | None = msgspec.field(
         default=None, name="unitBasePrice"
     )
+    """Base (supply) price of one unit: currency code and amount in minor units."""
+
     quantity: int | None = None
+    """Units originally ordered on the line."""
+
     unit_retail_price: OrderAmountUnitRetailPrice | None = msgspec.field(
         default=None, name="unitRetailPrice"
     )
+    """Retail price of one unit: currency code and amount in minor units."""
+
     discount_from_seller: OrderAmountDiscountFromSeller | None = msgspec.field(
         default=None, name="discountFromSeller"
     )
+    """Discount funded by the seller: currency code and amount in minor units."""
+
     discount_from_temu: OrderAmountDiscountFromTemu | None = msgspec.field(
         default=None, name="discountFromTEMU"
     )
+    """Discount funded by Temu: currency code and amount in minor units."""
+
     ship_amount_total: dict[str, Any] | None = msgspec.field(default=None, name="shipAmountTotal")
+    """Shipping fee total of this product line: currency code and amount in minor units."""
+
     ship_tax_amount: OrderAmountShipTaxAmount | None = msgspec.field(
         default=None, name="shipTaxAmount"
     )
+    """Tax charged on shipping: currency code and amount in minor units."""
+
     ship_amount_total_tax_incl: OrderAmountShipAmountTotalTaxIncl | None = msgspec.field(
         default=None, name="shipAmountTotalTaxIncl"
     )
+    """Shipping fee total, including tax: currency code and amount in minor units."""
+
     retail_price_total_tax_incl: OrderAmountRetailPriceTotalTaxIncl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     unit_retail_price_vat_incl: OrderAmountUnitRetailPriceVatIncl | None = msgspec.field(
         default=None, name="unitRetailPriceVatIncl"
     )
+    """Retail price of one unit, including VAT: currency code and amount in minor units."""
+
     product_tax_amount: OrderAmountProductTaxAmount | None = msgspec.field(
         default=None, name="productTaxAmount"
     )
+    """Tax charged on the products: currency code and amount in minor units."""
+
     unit_retail_price_vat_excl: OrderAmountUnitRetailPriceVatExcl | None = msgspec.field(
         default=None, name="unitRetailPriceVatExcl"
     )
+    """Retail price of one unit, excluding VAT: currency code and amount in minor units."""
+
     ship_tax_rate: int | None = msgspec.field(default=None, name="shipTaxRate")
+    """Tax rate applied to shipping."""
+
     product_tax_rate: int | None = msgspec.field(default=None, name="productTaxRate")
+    """Tax rate applied to the product."""
 
 
 class OrderAmountResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -288,600 +542,1046 @@ class OrderAmountResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     parent_order_map: OrderAmountParentOrderMap | None = msgspec.field(
         default=None, name="parentOrderMap"
     )
+    """Amount totals of the parent order."""
+
     order_list: list[OrderAmountOrder] | None = msgspec.field(default=None, name="orderList")
+    """Amounts of each order line."""
+
     warning: list[str] | None = None
+    """Warnings, e.g. that some amounts are still being calculated."""
 
 
 class OrderAmountV2ProductTax(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.productTax`` of the ``temu.order.amount.v2.query``
-    result.
+    """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
+    minor units. (``parentOrderMap.salesProceeds.productTax`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the product tax (customer-paid part plus Temu-subsidised
+    part).
+    """
+
     amount: int | None = None
+    """Product tax (customer-paid part plus Temu-subsidised part), in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ProductTaxCustomerDiscounted(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.productTaxCustomerDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Product tax paid by the customer after discounts: currency code and amount in minor
+    units. (``parentOrderMap.salesProceeds.productTaxCustomerDiscounted`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the product tax paid by the customer after discounts."""
+
     amount: int | None = None
+    """Product tax paid by the customer after discounts, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTaxCustomerDiscounted(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.shippingTaxCustomerDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping tax paid by the customer after discounts: currency code and amount in minor
+    units. (``parentOrderMap.salesProceeds.shippingTaxCustomerDiscounted`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping tax paid by the customer after discounts."""
+
     amount: int | None = None
+    """Shipping tax paid by the customer after discounts, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2BasePriceSellerDiscount(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.basePriceSellerDiscount`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Base price discount funded by the seller's own promotions: currency code and amount in
+    minor units. (``parentOrderMap.salesProceeds.basePriceSellerDiscount`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base price discount funded by the seller's own
+    promotions.
+    """
+
     amount: int | None = None
+    """Base price discount funded by the seller's own promotions, in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTotalTaxExcl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.shippingTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping total, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.shippingTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping total, excluding tax."""
+
     amount: int | None = None
+    """Shipping total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2BasePriceOff(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.basePriceOff`` of the ``temu.order.amount.v2.query``
-    result.
+    """Base price reduction from personalised and cross-store cumulative discounts: currency
+    code and amount in minor units. (``parentOrderMap.salesProceeds.basePriceOff`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base price reduction from personalised and cross-store
+    cumulative discounts.
+    """
+
     amount: int | None = None
+    """Base price reduction from personalised and cross-store cumulative discounts, in the
+    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2BasePriceDiscountedTotal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.basePriceDiscountedTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Base price total after seller discount and price-off reductions: currency code and
+    amount in minor units. (``parentOrderMap.salesProceeds.basePriceDiscountedTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base price total after seller discount and price-off
+    reductions.
+    """
+
     amount: int | None = None
+    """Base price total after seller discount and price-off reductions, in the currency's minor
+    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2EstimatedSettlementTotal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.estimatedSettlementTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Estimated total the seller will be settled (the statement is authoritative): currency
+    code and amount in minor units.
+    (``parentOrderMap.salesProceeds.estimatedSettlementTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the estimated total the seller will be settled (the
+    statement is authoritative).
+    """
+
     amount: int | None = None
+    """Estimated total the seller will be settled (the statement is authoritative), in the
+    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTax(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.shippingTax`` of the ``temu.order.amount.v2.query``
-    result.
+    """Tax on shipping: currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.shippingTax`` of the ``temu.order.amount.v2.query``
+    result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax on shipping."""
+
     amount: int | None = None
+    """Tax on shipping, in the currency's minor unit (e.g. cents). Unit: the currency's minor
+    unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ProductTaxTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.productTaxTemu`` of the ``temu.order.amount.v2.query``
-    result.
+    """Product tax subsidised by Temu: currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.productTaxTemu`` of the ``temu.order.amount.v2.query``
+    result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the product tax subsidised by Temu."""
+
     amount: int | None = None
+    """Product tax subsidised by Temu, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTaxTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.shippingTaxTemu`` of the ``temu.order.amount.v2.query``
-    result.
+    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
+    amount in minor units. (``parentOrderMap.salesProceeds.shippingTaxTemu`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping tax subsidised by Temu (zero without platform
+    free shipping).
+    """
+
     amount: int | None = None
+    """Shipping tax subsidised by Temu (zero without platform free shipping), in the currency's
+    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
-class OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl(
+class OrderAmountV2ShippingCustomerTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.shippingCustomerTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping paid by the customer, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.shippingCustomerTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping paid by the customer, excluding tax."""
+
     amount: int | None = None
+    """Shipping paid by the customer, excluding tax, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2EstimatedDeduction(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.estimatedDeduction`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Estimated deduction, derived from the customer's refunds: currency code and amount in
+    minor units. (``parentOrderMap.salesProceeds.estimatedDeduction`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the estimated deduction, derived from the customer's
+    refunds.
+    """
+
     amount: int | None = None
+    """Estimated deduction, derived from the customer's refunds, in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2BasePriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.basePriceTotal`` of the ``temu.order.amount.v2.query``
-    result.
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.basePriceTotal`` of the ``temu.order.amount.v2.query``
+    result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base (supply) price total before discounts (the
+    promotional base price when one applies).
+    """
+
     amount: int | None = None
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit
+    (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTemuDiscountTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.shippingTemuDiscountTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Temu's discount on shipping, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.salesProceeds.shippingTemuDiscountTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the Temu's discount on shipping, excluding tax."""
+
     amount: int | None = None
+    """Temu's discount on shipping, excluding tax, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTemuTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.salesProceeds.shippingTemuTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
+    code and amount in minor units.
+    (``parentOrderMap.salesProceeds.shippingTemuTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping paid by Temu, excluding tax (zero without
+    platform free shipping).
+    """
+
     amount: int | None = None
+    """Shipping paid by Temu, excluding tax (zero without platform free shipping), in the
+    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2TaxTemuDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds.taxTemuDiscount`` of the ``temu.order.amount.v2.query``
-    result.
+    """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
+    minor units. (``parentOrderMap.salesProceeds.taxTemuDiscount`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the tax on Temu's discount (Japan and South Korea sites
+    only).
+    """
+
     amount: int | None = None
+    """Tax on Temu's discount (Japan and South Korea sites only), in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2SalesProceeds(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.salesProceeds`` of the ``temu.order.amount.v2.query`` result."""
+    """What the seller receives for the order, broken down by amount.
+    (``parentOrderMap.salesProceeds`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     product_tax: OrderAmountV2ProductTax | None = msgspec.field(default=None, name="productTax")
+    """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
+    minor units.
+    """
+
     product_tax_customer_discounted: OrderAmountV2ProductTaxCustomerDiscounted | None = (
         msgspec.field(default=None, name="productTaxCustomerDiscounted")
     )
+    """Product tax paid by the customer after discounts: currency code and amount in minor
+    units.
+    """
+
     shipping_tax_customer_discounted: OrderAmountV2ShippingTaxCustomerDiscounted | None = (
         msgspec.field(default=None, name="shippingTaxCustomerDiscounted")
     )
+    """Shipping tax paid by the customer after discounts: currency code and amount in minor
+    units.
+    """
+
     base_price_seller_discount: OrderAmountV2BasePriceSellerDiscount | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
+    """Base price discount funded by the seller's own promotions: currency code and amount in
+    minor units.
+    """
+
     shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTotalTaxExcl"
     )
+    """Shipping total, excluding tax: currency code and amount in minor units."""
+
     base_price_off: OrderAmountV2BasePriceOff | None = msgspec.field(
         default=None, name="basePriceOff"
     )
+    """Base price reduction from personalised and cross-store cumulative discounts: currency
+    code and amount in minor units.
+    """
+
     base_price_discounted_total: OrderAmountV2BasePriceDiscountedTotal | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
+    """Base price total after seller discount and price-off reductions: currency code and
+    amount in minor units.
+    """
+
     estimated_settlement_total: OrderAmountV2EstimatedSettlementTotal | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
+    """Estimated total the seller will be settled (the statement is authoritative): currency
+    code and amount in minor units.
+    """
+
     shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    """Tax on shipping: currency code and amount in minor units."""
+
     product_tax_temu: OrderAmountV2ProductTaxTemu | None = msgspec.field(
         default=None, name="productTaxTemu"
     )
+    """Product tax subsidised by Temu: currency code and amount in minor units."""
+
     shipping_tax_temu: OrderAmountV2ShippingTaxTemu | None = msgspec.field(
         default=None, name="shippingTaxTemu"
     )
-    shipping_customer_total_tax_excl: (
-        OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl | None
-    ) = msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
+    amount in minor units.
+    """
+
+    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
+        msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    )
+    """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
+
     estimated_deduction: OrderAmountV2EstimatedDeduction | None = msgspec.field(
         default=None, name="estimatedDeduction"
     )
+    """Estimated deduction, derived from the customer's refunds: currency code and amount in
+    minor units.
+    """
+
     base_price_total: OrderAmountV2BasePriceTotal | None = msgspec.field(
         default=None, name="basePriceTotal"
     )
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    """
+
     shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
         msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
     )
+    """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
+
     shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
+    """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
+    code and amount in minor units.
+    """
+
     tax_temu_discount: OrderAmountV2TaxTemuDiscount | None = msgspec.field(
         default=None, name="taxTemuDiscount"
     )
+    """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
+    minor units.
+    """
 
 
 class OrderAmountV2RetailPriceDiscountedTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceDiscountedTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Discounted retail price total, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.retailPriceDiscountedTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the discounted retail price total, excluding tax."""
+
     amount: int | None = None
+    """Discounted retail price total, excluding tax, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ProductRefundsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid.productRefundsTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Total refunded to the customer for products: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.productRefundsTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the total refunded to the customer for products."""
+
     amount: int | None = None
+    """Total refunded to the customer for products, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2RetailPriceTemuDiscountTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceTemuDiscountTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Temu discount contained in the retail price, excluding tax: currency code and amount in
+    minor units. (``parentOrderMap.customerPaid.retailPriceTemuDiscountTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the Temu discount contained in the retail price, excluding
+    tax.
+    """
+
     amount: int | None = None
+    """Temu discount contained in the retail price, excluding tax, in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2RetailPriceSellerDiscountTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceSellerDiscountTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Seller discount contained in the retail price, excluding tax: currency code and amount
+    in minor units. (``parentOrderMap.customerPaid.retailPriceSellerDiscountTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the seller discount contained in the retail price, excluding
+    tax.
+    """
+
     amount: int | None = None
+    """Seller discount contained in the retail price, excluding tax, in the currency's minor
+    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2RetailPriceTotalTaxIncl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceTotalTaxIncl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Retail price total, including tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.retailPriceTotalTaxIncl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price total, including tax."""
+
     amount: int | None = None
+    """Retail price total, including tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingDiscountedTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.shippingDiscountedTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping total after discounts, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.shippingDiscountedTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping total after discounts, excluding tax."""
+
     amount: int | None = None
+    """Shipping total after discounts, excluding tax, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTaxTemuDiscount(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.shippingTaxTemuDiscount`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Temu discount on the shipping tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.shippingTaxTemuDiscount`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the Temu discount on the shipping tax."""
+
     amount: int | None = None
+    """Temu discount on the shipping tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2CustomerPaidTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid.customerPaidTotal`` of the ``temu.order.amount.v2.query``
-    result.
+    """Total the customer actually paid, net of refunds: currency code and amount in minor
+    units. (``parentOrderMap.customerPaid.customerPaidTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the total the customer actually paid, net of refunds."""
+
     amount: int | None = None
+    """Total the customer actually paid, net of refunds, in the currency's minor unit (e.g.
+    cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2RetailPriceTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Retail price total, excluding tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.retailPriceTotalTaxExcl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price total, excluding tax."""
+
     amount: int | None = None
+    """Retail price total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTaxDiscounted(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.shippingTaxDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping tax after discounts: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.shippingTaxDiscounted`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping tax after discounts."""
+
     amount: int | None = None
+    """Shipping tax after discounts, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ProductTaxDiscounted(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid.productTaxDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Product tax after discounts: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.productTaxDiscounted`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the product tax after discounts."""
+
     amount: int | None = None
+    """Product tax after discounts, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTotalTaxIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid.shippingTotalTaxIncl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping total, including tax: currency code and amount in minor units.
+    (``parentOrderMap.customerPaid.shippingTotalTaxIncl`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping total, including tax."""
+
     amount: int | None = None
+    """Shipping total, including tax, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ShippingTaxCustomerTotal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.shippingTaxCustomerTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping tax after discounts (shipping tax less Temu's subsidy): currency code and
+    amount in minor units. (``parentOrderMap.customerPaid.shippingTaxCustomerTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping tax after discounts (shipping tax less Temu's
+    subsidy).
+    """
+
     amount: int | None = None
+    """Shipping tax after discounts (shipping tax less Temu's subsidy), in the currency's minor
+    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2RetailPriceCustomerTotalTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.retailPriceCustomerTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Retail price total after seller and Temu discounts, excluding tax: currency code and
+    amount in minor units. (``parentOrderMap.customerPaid.retailPriceCustomerTotalTaxExcl``
+    of the ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price total after seller and Temu discounts,
+    excluding tax.
+    """
+
     amount: int | None = None
+    """Retail price total after seller and Temu discounts, excluding tax, in the currency's
+    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2ProductTaxCustomerTotal(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``parentOrderMap.customerPaid.productTaxCustomerTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Product tax the customer actually paid after discounts: currency code and amount in
+    minor units. (``parentOrderMap.customerPaid.productTaxCustomerTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the product tax the customer actually paid after discounts."""
+
     amount: int | None = None
-
-
-class OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """``parentOrderMap.customerPaid.shippingCustomerTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Product tax the customer actually paid after discounts, in the currency's minor unit
+    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
     """
-
-    currency: str | None = None
-    amount: int | None = None
 
 
 class OrderAmountV2ShippingTaxTemuTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid.shippingTaxTemuTotal`` of the
-    ``temu.order.amount.v2.query`` result.
+    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
+    amount in minor units. (``parentOrderMap.customerPaid.shippingTaxTemuTotal`` of the
+    ``temu.order.amount.v2.query`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the shipping tax subsidised by Temu (zero without platform
+    free shipping).
+    """
+
     amount: int | None = None
+    """Shipping tax subsidised by Temu (zero without platform free shipping), in the currency's
+    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2CustomerPaid(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.customerPaid`` of the ``temu.order.amount.v2.query`` result."""
+    """What the customer paid for the order, broken down by amount.
+    (``parentOrderMap.customerPaid`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     retail_price_discounted_total_tax_excl: (
         OrderAmountV2RetailPriceDiscountedTotalTaxExcl | None
     ) = msgspec.field(default=None, name="retailPriceDiscountedTotalTaxExcl")
+    """Discounted retail price total, excluding tax: currency code and amount in minor units."""
+
     product_refunds_total: OrderAmountV2ProductRefundsTotal | None = msgspec.field(
         default=None, name="productRefundsTotal"
     )
+    """Total refunded to the customer for products: currency code and amount in minor units."""
+
     retail_price_temu_discount_tax_excl: OrderAmountV2RetailPriceTemuDiscountTaxExcl | None = (
         msgspec.field(default=None, name="retailPriceTemuDiscountTaxExcl")
     )
+    """Temu discount contained in the retail price, excluding tax: currency code and amount in
+    minor units.
+    """
+
     retail_price_seller_discount_tax_excl: OrderAmountV2RetailPriceSellerDiscountTaxExcl | None = (
         msgspec.field(default=None, name="retailPriceSellerDiscountTaxExcl")
     )
+    """Seller discount contained in the retail price, excluding tax: currency code and amount
+    in minor units.
+    """
+
     retail_price_total_tax_incl: OrderAmountV2RetailPriceTotalTaxIncl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     shipping_discounted_total_tax_excl: OrderAmountV2ShippingDiscountedTotalTaxExcl | None = (
         msgspec.field(default=None, name="shippingDiscountedTotalTaxExcl")
     )
+    """Shipping total after discounts, excluding tax: currency code and amount in minor units."""
+
     shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTotalTaxExcl"
     )
+    """Shipping total, excluding tax: currency code and amount in minor units."""
+
     shipping_tax_temu_discount: OrderAmountV2ShippingTaxTemuDiscount | None = msgspec.field(
         default=None, name="shippingTaxTemuDiscount"
     )
+    """Temu discount on the shipping tax: currency code and amount in minor units."""
+
     shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    """Tax on shipping: currency code and amount in minor units."""
+
     customer_paid_total: OrderAmountV2CustomerPaidTotal | None = msgspec.field(
         default=None, name="customerPaidTotal"
     )
+    """Total the customer actually paid, net of refunds: currency code and amount in minor
+    units.
+    """
+
     retail_price_total_tax_excl: OrderAmountV2RetailPriceTotalTaxExcl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
+    """Retail price total, excluding tax: currency code and amount in minor units."""
+
     shipping_tax_discounted: OrderAmountV2ShippingTaxDiscounted | None = msgspec.field(
         default=None, name="shippingTaxDiscounted"
     )
+    """Shipping tax after discounts: currency code and amount in minor units."""
+
     product_tax_discounted: OrderAmountV2ProductTaxDiscounted | None = msgspec.field(
         default=None, name="productTaxDiscounted"
     )
+    """Product tax after discounts: currency code and amount in minor units."""
+
     shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
         msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
     )
+    """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
+
     shipping_total_tax_incl: OrderAmountV2ShippingTotalTaxIncl | None = msgspec.field(
         default=None, name="shippingTotalTaxIncl"
     )
+    """Shipping total, including tax: currency code and amount in minor units."""
+
     shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
+    """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
+    code and amount in minor units.
+    """
+
     shipping_tax_customer_total: OrderAmountV2ShippingTaxCustomerTotal | None = msgspec.field(
         default=None, name="shippingTaxCustomerTotal"
     )
+    """Shipping tax after discounts (shipping tax less Temu's subsidy): currency code and
+    amount in minor units.
+    """
+
     retail_price_customer_total_tax_excl: OrderAmountV2RetailPriceCustomerTotalTaxExcl | None = (
         msgspec.field(default=None, name="retailPriceCustomerTotalTaxExcl")
     )
+    """Retail price total after seller and Temu discounts, excluding tax: currency code and
+    amount in minor units.
+    """
+
     product_tax_customer_total: OrderAmountV2ProductTaxCustomerTotal | None = msgspec.field(
         default=None, name="productTaxCustomerTotal"
     )
-    shipping_customer_total_tax_excl: (
-        OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl | None
-    ) = msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    """Product tax the customer actually paid after discounts: currency code and amount in
+    minor units.
+    """
+
+    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
+        msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    )
+    """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
+
     shipping_tax_temu_total: OrderAmountV2ShippingTaxTemuTotal | None = msgspec.field(
         default=None, name="shippingTaxTemuTotal"
     )
+    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
+    amount in minor units.
+    """
 
 
 class OrderAmountV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap`` of the ``temu.order.amount.v2.query`` result."""
+    """Amounts of the parent order, split into the seller's proceeds and the customer's
+    payment. (``parentOrderMap`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     sales_proceeds: OrderAmountV2SalesProceeds | None = msgspec.field(
         default=None, name="salesProceeds"
     )
+    """What the seller receives for the order, broken down by amount."""
+
     customer_paid: OrderAmountV2CustomerPaid | None = msgspec.field(
         default=None, name="customerPaid"
     )
-
-
-class OrderAmountV2OrderShippingCustomerTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """``orderList[].shippingCustomerTotalTaxExcl`` of the ``temu.order.amount.v2.query``
-    result.
-    """
-
-    currency: str | None = None
-    amount: int | None = None
+    """What the customer paid for the order, broken down by amount."""
 
 
 class OrderAmountV2UnitRetailPriceTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``orderList[].unitRetailPriceTaxExcl`` of the ``temu.order.amount.v2.query`` result."""
+    """Retail price of one unit, excluding tax: currency code and amount in minor units.
+    (``orderList[].unitRetailPriceTaxExcl`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price of one unit, excluding tax."""
+
     amount: int | None = None
+    """Retail price of one unit, excluding tax, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2UnitRetailPriceTaxIncl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``orderList[].unitRetailPriceTaxIncl`` of the ``temu.order.amount.v2.query`` result."""
+    """Retail price of one unit, including tax: currency code and amount in minor units.
+    (``orderList[].unitRetailPriceTaxIncl`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the retail price of one unit, including tax."""
+
     amount: int | None = None
+    """Retail price of one unit, including tax, in the currency's minor unit (e.g. cents).
+    Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2UnitBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].unitBasePrice`` of the ``temu.order.amount.v2.query`` result."""
+    """Base (supply) price of one unit: currency code and amount in minor units.
+    (``orderList[].unitBasePrice`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the base (supply) price of one unit."""
+
     amount: int | None = None
+    """Base (supply) price of one unit, in the currency's minor unit (e.g. cents). Unit: the
+    currency's minor unit (e.g. cents).
+    """
 
 
 class OrderAmountV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[]`` of the ``temu.order.amount.v2.query`` result."""
+    """Amounts of each order line, with tax-exclusive and tax-inclusive figures.
+    (``orderList[]`` of the ``temu.order.amount.v2.query`` result.)
+    """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     quantity: int | None = None
+    """Units on the order line."""
+
     product_tax_rate: float | None = msgspec.field(default=None, name="productTaxRate")
+    """Tax rate applied to the product."""
+
     ship_tax_rate: float | None = msgspec.field(default=None, name="shipTaxRate")
+    """Tax rate applied to shipping."""
+
     product_tax: OrderAmountV2ProductTax | None = msgspec.field(default=None, name="productTax")
+    """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
+    minor units.
+    """
+
     product_tax_customer_discounted: OrderAmountV2ProductTaxCustomerDiscounted | None = (
         msgspec.field(default=None, name="productTaxCustomerDiscounted")
     )
+    """Product tax paid by the customer after discounts: currency code and amount in minor
+    units.
+    """
+
     shipping_tax_customer_discounted: OrderAmountV2ShippingTaxCustomerDiscounted | None = (
         msgspec.field(default=None, name="shippingTaxCustomerDiscounted")
     )
+    """Shipping tax paid by the customer after discounts: currency code and amount in minor
+    units.
+    """
+
     retail_price_total_tax_incl: OrderAmountV2RetailPriceTotalTaxIncl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     base_price_seller_discount: OrderAmountV2BasePriceSellerDiscount | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
+    """Base price discount funded by the seller's own promotions: currency code and amount in
+    minor units.
+    """
+
     shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTotalTaxExcl"
     )
+    """Shipping total, excluding tax: currency code and amount in minor units."""
+
     base_price_off: OrderAmountV2BasePriceOff | None = msgspec.field(
         default=None, name="basePriceOff"
     )
+    """Base price reduction from personalised and cross-store cumulative discounts: currency
+    code and amount in minor units.
+    """
+
     estimated_settlement_total: OrderAmountV2EstimatedSettlementTotal | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
+    """Estimated total the seller will be settled (the statement is authoritative): currency
+    code and amount in minor units.
+    """
+
     shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    """Tax on shipping: currency code and amount in minor units."""
+
     product_tax_temu: OrderAmountV2ProductTaxTemu | None = msgspec.field(
         default=None, name="productTaxTemu"
     )
-    shipping_customer_total_tax_excl: OrderAmountV2OrderShippingCustomerTotalTaxExcl | None = (
+    """Product tax subsidised by Temu: currency code and amount in minor units."""
+
+    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
         msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
     )
+    """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
+
     unit_retail_price_tax_excl: OrderAmountV2UnitRetailPriceTaxExcl | None = msgspec.field(
         default=None, name="unitRetailPriceTaxExcl"
     )
+    """Retail price of one unit, excluding tax: currency code and amount in minor units."""
+
     shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
         msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
     )
+    """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
+
     shipping_total_tax_incl: OrderAmountV2ShippingTotalTaxIncl | None = msgspec.field(
         default=None, name="shippingTotalTaxIncl"
     )
+    """Shipping total, including tax: currency code and amount in minor units."""
+
     retail_price_discounted_total_tax_excl: (
         OrderAmountV2RetailPriceDiscountedTotalTaxExcl | None
     ) = msgspec.field(default=None, name="retailPriceDiscountedTotalTaxExcl")
+    """Discounted retail price total, excluding tax: currency code and amount in minor units."""
+
     retail_price_temu_discount_tax_excl: OrderAmountV2RetailPriceTemuDiscountTaxExcl | None = (
         msgspec.field(default=None, name="retailPriceTemuDiscountTaxExcl")
     )
+    """Temu discount contained in the retail price, excluding tax: currency code and amount in
+    minor units.
+    """
+
     unit_retail_price_tax_incl: OrderAmountV2UnitRetailPriceTaxIncl | None = msgspec.field(
         default=None, name="unitRetailPriceTaxIncl"
     )
+    """Retail price of one unit, including tax: currency code and amount in minor units."""
+
     base_price_discounted_total: OrderAmountV2BasePriceDiscountedTotal | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
+    """Base price total after seller discount and price-off reductions: currency code and
+    amount in minor units.
+    """
+
     unit_base_price: OrderAmountV2UnitBasePrice | None = msgspec.field(
         default=None, name="unitBasePrice"
     )
+    """Base (supply) price of one unit: currency code and amount in minor units."""
+
     shipping_tax_temu: OrderAmountV2ShippingTaxTemu | None = msgspec.field(
         default=None, name="shippingTaxTemu"
     )
+    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
+    amount in minor units.
+    """
+
     retail_price_total_tax_excl: OrderAmountV2RetailPriceTotalTaxExcl | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
+    """Retail price total, excluding tax: currency code and amount in minor units."""
+
     estimated_deduction: OrderAmountV2EstimatedDeduction | None = msgspec.field(
         default=None, name="estimatedDeduction"
     )
+    """Estimated deduction, derived from the customer's refunds: currency code and amount in
+    minor units.
+    """
+
     base_price_total: OrderAmountV2BasePriceTotal | None = msgspec.field(
         default=None, name="basePriceTotal"
     )
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    """
+
     shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
+    """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
+    code and amount in minor units.
+    """
+
     tax_temu_discount: OrderAmountV2TaxTemuDiscount | None = msgspec.field(
         default=None, name="taxTemuDiscount"
     )
+    """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
+    minor units.
+    """
 
 
 class OrderAmountV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -892,123 +1592,240 @@ class OrderAmountV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     parent_order_map: OrderAmountV2ParentOrderMap | None = msgspec.field(
         default=None, name="parentOrderMap"
     )
+    """Amounts of the parent order, split into the seller's proceeds and the customer's
+    payment.
+    """
+
     order_list: list[OrderAmountV2Order] | None = msgspec.field(default=None, name="orderList")
+    """Amounts of each order line, with tax-exclusive and tax-inclusive figures."""
+
     warning: list[str] | None = None
+    """Warnings, e.g. that some amounts are still being calculated."""
 
 
 class OrderAmountV3SalesProceeds(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``parentOrderMap.salesProceeds`` of the ``temu.order.amount.v3.query`` result."""
+    """What the seller receives for the order, broken down by amount (tax included).
+    (``parentOrderMap.salesProceeds`` of the ``temu.order.amount.v3.query`` result.)
+    """
 
     base_price_discounted_total: dict[str, Any] | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
+    """Base price total after seller discount and price-off reductions: currency code and
+    amount in minor units.
+    """
+
     estimated_settlement_total: dict[str, Any] | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
+    """Estimated total the seller will be settled (the statement is authoritative): currency
+    code and amount in minor units.
+    """
+
     base_price_seller_discount: dict[str, Any] | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
+    """Base price discount funded by the seller's own promotions: currency code and amount in
+    minor units.
+    """
+
     shipping_customer_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingCustomerTotalTaxIncl"
     )
+    """Shipping paid by the customer, including tax: currency code and amount in minor units."""
+
     shipping_temu_discount_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTemuDiscountTotalTaxIncl"
     )
+    """Temu's discount on shipping, including tax: currency code and amount in minor units."""
+
     estimated_deduction: dict[str, Any] | None = msgspec.field(
         default=None, name="estimatedDeduction"
     )
+    """Estimated deduction, derived from the customer's refunds: currency code and amount in
+    minor units.
+    """
+
     base_price_off: dict[str, Any] | None = msgspec.field(default=None, name="basePriceOff")
+    """Base price reduction from personalised and cross-store cumulative discounts: currency
+    code and amount in minor units.
+    """
+
     base_price_total: dict[str, Any] | None = msgspec.field(default=None, name="basePriceTotal")
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    """
+
     shipping_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTotalTaxIncl"
     )
+    """Shipping total, including tax: currency code and amount in minor units."""
 
 
 class OrderAmountV3CustomerPaid(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``parentOrderMap.customerPaid`` of the ``temu.order.amount.v3.query`` result."""
+    """What the customer paid for the order, broken down by amount (tax included).
+    (``parentOrderMap.customerPaid`` of the ``temu.order.amount.v3.query`` result.)
+    """
 
     retail_price_discounted_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceDiscountedTotalTaxIncl"
     )
+    """Discounted retail price total, including tax: currency code and amount in minor units."""
+
     product_refunds_total: dict[str, Any] | None = msgspec.field(
         default=None, name="productRefundsTotal"
     )
+    """Total refunded to the customer for products: currency code and amount in minor units."""
+
     customer_paid_total: dict[str, Any] | None = msgspec.field(
         default=None, name="customerPaidTotal"
     )
+    """Total the customer actually paid, net of refunds: currency code and amount in minor
+    units.
+    """
+
     retail_price_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     retail_price_seller_discount_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceSellerDiscountTaxIncl"
     )
+    """Seller discount contained in the retail price, including tax: currency code and amount
+    in minor units.
+    """
+
     shipping_discounted_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingDiscountedTotalTaxIncl"
     )
+    """Shipping total after discounts, including tax: currency code and amount in minor units."""
+
     shipping_temu_discount_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTemuDiscountTotalTaxIncl"
     )
+    """Temu's discount on shipping, including tax: currency code and amount in minor units."""
+
     retail_price_temu_discount_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceTemuDiscountTaxIncl"
     )
+    """Temu discount contained in the retail price, including tax: currency code and amount in
+    minor units.
+    """
+
     shipping_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTotalTaxIncl"
     )
+    """Shipping total, including tax: currency code and amount in minor units."""
 
 
 class OrderAmountV3ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap`` of the ``temu.order.amount.v3.query`` result."""
+    """Tax-inclusive amounts of the parent order, split into the seller's proceeds and the
+    customer's payment. (``parentOrderMap`` of the ``temu.order.amount.v3.query`` result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     sales_proceeds: OrderAmountV3SalesProceeds | None = msgspec.field(
         default=None, name="salesProceeds"
     )
+    """What the seller receives for the order, broken down by amount (tax included)."""
+
     customer_paid: OrderAmountV3CustomerPaid | None = msgspec.field(
         default=None, name="customerPaid"
     )
+    """What the customer paid for the order, broken down by amount (tax included)."""
 
 
 class OrderAmountV3Order(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``orderList[]`` of the ``temu.order.amount.v3.query`` result."""
+    """Tax-inclusive amounts of each order line. (``orderList[]`` of the
+    ``temu.order.amount.v3.query`` result.)
+    """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     quantity: int | None = None
+    """Units on the order line."""
+
     retail_price_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
+    """Retail price total, including tax: currency code and amount in minor units."""
+
     base_price_seller_discount: dict[str, Any] | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
+    """Base price discount funded by the seller's own promotions: currency code and amount in
+    minor units.
+    """
+
     shipping_temu_discount_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTemuDiscountTotalTaxIncl"
     )
+    """Temu's discount on shipping, including tax: currency code and amount in minor units."""
+
     unit_retail_price_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="unitRetailPriceTaxIncl"
     )
+    """Retail price of one unit, including tax: currency code and amount in minor units."""
+
     base_price_off: dict[str, Any] | None = msgspec.field(default=None, name="basePriceOff")
+    """Base price reduction from personalised and cross-store cumulative discounts: currency
+    code and amount in minor units.
+    """
+
     base_price_discounted_total: dict[str, Any] | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
+    """Base price total after seller discount and price-off reductions: currency code and
+    amount in minor units.
+    """
+
     estimated_settlement_total: dict[str, Any] | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
+    """Estimated total the seller will be settled (the statement is authoritative): currency
+    code and amount in minor units.
+    """
+
     retail_price_discounted_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceDiscountedTotalTaxIncl"
     )
+    """Discounted retail price total, including tax: currency code and amount in minor units."""
+
     unit_base_price: dict[str, Any] | None = msgspec.field(default=None, name="unitBasePrice")
+    """Base (supply) price of one unit: currency code and amount in minor units."""
+
     shipping_customer_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingCustomerTotalTaxIncl"
     )
+    """Shipping paid by the customer, including tax: currency code and amount in minor units."""
+
     estimated_deduction: dict[str, Any] | None = msgspec.field(
         default=None, name="estimatedDeduction"
     )
+    """Estimated deduction, derived from the customer's refunds: currency code and amount in
+    minor units.
+    """
+
     retail_price_temu_discount_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="retailPriceTemuDiscountTaxIncl"
     )
+    """Temu discount contained in the retail price, including tax: currency code and amount in
+    minor units.
+    """
+
     base_price_total: dict[str, Any] | None = msgspec.field(default=None, name="basePriceTotal")
+    """Base (supply) price total before discounts (the promotional base price when one
+    applies): currency code and amount in minor units.
+    """
+
     shipping_total_tax_incl: dict[str, Any] | None = msgspec.field(
         default=None, name="shippingTotalTaxIncl"
     )
+    """Shipping total, including tax: currency code and amount in minor units."""
 
 
 class OrderAmountV3Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1019,21 +1836,38 @@ class OrderAmountV3Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     parent_order_map: OrderAmountV3ParentOrderMap | None = msgspec.field(
         default=None, name="parentOrderMap"
     )
+    """Tax-inclusive amounts of the parent order, split into the seller's proceeds and the
+    customer's payment.
+    """
+
     order_list: list[OrderAmountV3Order] | None = msgspec.field(default=None, name="orderList")
+    """Tax-inclusive amounts of each order line."""
+
     warning: list[str] | None = None
+    """Warnings, e.g. that some amounts are still being calculated."""
 
 
 class OrderCancelAppealApplyApplyOrderParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``applyOrder`` of ``temu.order.cancel.appeal.apply`` params."""
+    """The order the cancellation request is for. (``applyOrder`` of
+    ``temu.order.cancel.appeal.apply`` params.)
+    """
 
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order to cancel."""
 
 
 class OrderCancelAppealApplyReasonParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``reason`` of ``temu.order.cancel.appeal.apply`` params."""
+    """Why the cancellation is requested, with evidence. (``reason`` of
+    ``temu.order.cancel.appeal.apply`` params.)
+    """
 
     description: str
+    """The seller's explanation of why the order should be cancelled."""
+
     proof_url_list: Sequence[str] = msgspec.field(name="proofUrlList")
+    """Screenshots supporting the request, uploaded first to get URLs
+    (temu.order.query.signature).
+    """
 
 
 class OrderCancelAppealApplyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1042,14 +1876,21 @@ class OrderCancelAppealApplyResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     apply_sn: str | None = msgspec.field(default=None, name="applySn")
+    """Number of the cancellation request; look it up with temu.order.cancel.appeal.result.get."""
 
 
 class OrderCancelAppealResultItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``itemList[]`` of the ``temu.order.cancel.appeal.result.get`` result."""
+    """One result per requested application. (``itemList[]`` of the
+    ``temu.order.cancel.appeal.result.get`` result.)
+    """
 
     apply_sn: str | None = msgspec.field(default=None, name="applySn")
+    """Cancellation request number."""
+
     status: int | None = None
-    """Known values 1 (Auditing), 2 (Approved), 3 (Rejected), 4 (Apply failed), 5 (Canceled)."""
+    """Review state of the cancellation request. (known values 1 (Under review), 2 (Approved),
+    3 (Rejected), 4 (Request failed), 5 (Cancelled))
+    """
 
 
 class OrderCancelAppealResultResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1060,16 +1901,24 @@ class OrderCancelAppealResultResult(msgspec.Struct, kw_only=True, omit_defaults=
     item_list: list[OrderCancelAppealResultItem] | None = msgspec.field(
         default=None, name="itemList"
     )
+    """One result per requested application."""
 
 
 class OrderCancelOutOfStockApplyFailReason(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``failReasonList[]`` of the ``temu.order.cancel.outofstock.apply`` result."""
+    """Lines whose request failed, with reason codes. (``failReasonList[]`` of the
+    ``temu.order.cancel.outofstock.apply`` result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     reason_list: list[str] | None = msgspec.field(default=None, name="reasonList")
+    """Codes of the reasons the request failed."""
 
 
 class OrderCancelOutOfStockApplyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1078,18 +1927,26 @@ class OrderCancelOutOfStockApplyResult(msgspec.Struct, kw_only=True, omit_defaul
     """
 
     apply_result: bool | None = msgspec.field(default=None, name="applyResult")
+    """Whether the out-of-stock request was accepted."""
+
     fail_reason_list: list[OrderCancelOutOfStockApplyFailReason] | None = msgspec.field(
         default=None, name="failReasonList"
     )
+    """Lines whose request failed, with reason codes."""
 
 
 class OrderCancelOutOfStockResultApplyResultInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``applyResultInfoList[]`` of the ``temu.order.cancel.outofstock.result.get`` result."""
+    """Review result of each out-of-stock request. (``applyResultInfoList[]`` of the
+    ``temu.order.cancel.outofstock.result.get`` result.)
+    """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     apply_status: int | None = msgspec.field(default=None, name="applyStatus")
+    """Review status of the out-of-stock cancellation request (values not documented)."""
 
 
 class OrderCancelOutOfStockResultResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1100,34 +1957,48 @@ class OrderCancelOutOfStockResultResult(msgspec.Struct, kw_only=True, omit_defau
     apply_result_info_list: list[OrderCancelOutOfStockResultApplyResultInfo] | None = msgspec.field(
         default=None, name="applyResultInfoList"
     )
+    """Review result of each out-of-stock request."""
 
 
 class OrderCombinedShipmentsCombinedShippingGroupCombinedShippingGroup(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``combinedShippingGroups[].combinedShippingGroup[]`` of the
-    ``bg.order.combinedshipment.list.get`` result.
+    """Parent orders in this group that can be combined into one shipment.
+    (``combinedShippingGroups[].combinedShippingGroup[]`` of the
+    ``bg.order.combinedshipment.list.get`` result.)
     """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     parent_order_status: int | None = msgspec.field(default=None, name="parentOrderStatus")
-    """Known values 1 (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 41
-    (PARTIALLY_SHIPPED), 5 (DELIVERED / RECEIPTED), 51 (PARTIALLY_DELIVERED).
+    """Status of the parent order. (known values 1 (Pending: not yet released for shipping (the
+    buyer may still cancel)), 2 (Unshipped: waiting for the seller to ship), 3 (Cancelled),
+    4 (Shipped), 41 (Partially shipped), 5 (Delivered (received by the buyer)), 51
+    (Partially delivered))
     """
 
     parent_order_time: int | None = msgspec.field(default=None, name="parentOrderTime")
+    """When the parent order was placed. Unit: seconds since the Unix epoch."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """ID of the Temu store (mall)."""
+
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Unique ID of the semi-managed store the order belongs to."""
 
 
 class OrderCombinedShipmentsCombinedShippingGroup(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``combinedShippingGroups[]`` of the ``bg.order.combinedshipment.list.get`` result."""
+    """Groups of parent orders that may ship together. (``combinedShippingGroups[]`` of the
+    ``bg.order.combinedshipment.list.get`` result.)
+    """
 
     combined_shipping_group: (
         list[OrderCombinedShipmentsCombinedShippingGroupCombinedShippingGroup] | None
     ) = msgspec.field(default=None, name="combinedShippingGroup")
+    """Parent orders in this group that can be combined into one shipment."""
 
 
 class OrderCombinedShipmentsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1138,23 +2009,36 @@ class OrderCombinedShipmentsResult(msgspec.Struct, kw_only=True, omit_defaults=T
     combined_shipping_groups: list[OrderCombinedShipmentsCombinedShippingGroup] | None = (
         msgspec.field(default=None, name="combinedShippingGroups")
     )
+    """Groups of parent orders that may ship together."""
 
 
 class OrderCustomizationPreview(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``previewList[]`` of the ``bg.order.customization.get`` result."""
+    """Preview items of an image-and-text customisation (only when customizedType is 2).
+    (``previewList[]`` of the ``bg.order.customization.get`` result.)
+    """
 
     preview_type: int | None = msgspec.field(default=None, name="previewType")
-    """Known values 1 (overall preview image), 3 (user uploaded image), 4 (customized text)."""
+    """Kind of preview item. (known values 1 (Preview of the whole customised product), 3
+    (Image the buyer uploaded), 4 (Text the buyer entered))
+    """
 
     image_url: str | None = msgspec.field(default=None, name="imageUrl")
+    """URL of the preview image."""
+
     customized_text: str | None = msgspec.field(default=None, name="customizedText")
+    """Text shown in this preview item."""
+
     customized_area_id: str | None = msgspec.field(default=None, name="customizedAreaId")
+    """ID of the customisable area (when templateType is 3 and previewType is 3 or 4)."""
 
 
 class OrderCustomizationCustomizedSvg(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``customizedSvgList[]`` of the ``bg.order.customization.get`` result."""
+    """Customisation content as SVG files. (``customizedSvgList[]`` of the
+    ``bg.order.customization.get`` result.)
+    """
 
     compressed_file_url: str | None = msgspec.field(default=None, name="compressedFileUrl")
+    """URL of the image or compressed file to fetch with GET; valid for 10 minutes."""
 
 
 class OrderCustomizationItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1163,35 +2047,61 @@ class OrderCustomizationItem(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line the customisation belongs to."""
+
     customized_type: int | None = msgspec.field(default=None, name="customizedType")
-    """Known values 1 (pure text customization, no customized templates), 2 (customized
-    graphics and text, with customized templates available).
+    """Kind of customisation the buyer made. (known values 1 (Plain text, without a
+    customisation template), 2 (Image and text, made with a customisation template))
     """
 
     customized_data: str | None = msgspec.field(default=None, name="customizedData")
+    """Image-and-text customisation content as a JSON string (only when customizedType is 2)."""
+
     preview_list: list[OrderCustomizationPreview] | None = msgspec.field(
         default=None, name="previewList"
     )
+    """Preview items of an image-and-text customisation (only when customizedType is 2)."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
+    """ID of the customisation template the buyer used; null when the product has none."""
+
     template_type: int | None = msgspec.field(default=None, name="templateType")
-    """Known values 1 (only image), 2 (only text), 3 (text and image)."""
+    """Kind of customisation template; null when the product has none. (known values 1 (Image
+    only), 2 (Text only), 3 (Text and image))
+    """
 
     customized_text: str | None = msgspec.field(default=None, name="customizedText")
+    """Text of a plain-text customisation (only when customizedType is 1)."""
+
     customized_svg_list: list[OrderCustomizationCustomizedSvg] | None = msgspec.field(
         default=None, name="customizedSvgList"
     )
+    """Customisation content as SVG files."""
 
 
 class OrderDecryptShippingInfoAddressExtra(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``addressExtra`` of the ``bg.order.decryptshippinginfo.get`` result."""
+    """Extra address details such as the name split into parts. (``addressExtra`` of the
+    ``bg.order.decryptshippinginfo.get`` result.)
+    """
 
     first_name: str | None = msgspec.field(default=None, name="firstName")
+    """Recipient's first (given) name."""
+
     last_name: str | None = msgspec.field(default=None, name="lastName")
+    """Recipient's last (family) name."""
+
     additional_first_name: str | None = msgspec.field(default=None, name="additionalFirstName")
+    """Recipient's additional first name."""
+
     additional_last_name: str | None = msgspec.field(default=None, name="additionalLastName")
+    """Recipient's additional last name."""
+
     contactless_drop_point: str | None = msgspec.field(default=None, name="contactlessDropPoint")
+    """Where the carrier may leave the parcel without contact (not described by the
+    references).
+    """
 
 
 class OrderDecryptShippingInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1200,202 +2110,383 @@ class OrderDecryptShippingInfoResult(msgspec.Struct, kw_only=True, omit_defaults
     """
 
     receipt_name: str | None = msgspec.field(default=None, name="receiptName")
+    """Recipient's name."""
+
     receipt_additional_name: str | None = msgspec.field(default=None, name="receiptAdditionalName")
+    """Recipient's additional name."""
+
     mobile: str | None = None
+    """Phone number."""
+
     backup_mobile: str | None = msgspec.field(default=None, name="backupMobile")
+    """Alternative phone number."""
+
     mail: str | None = None
+    """E-mail address (a Temu relay address for buyers)."""
+
     region_name1: str | None = msgspec.field(default=None, name="regionName1")
+    """Top-level administrative area of the address (e.g. country)."""
+
     region_name2: str | None = msgspec.field(default=None, name="regionName2")
+    """Second-level administrative area of the address (e.g. state or province)."""
+
     region_name3: str | None = msgspec.field(default=None, name="regionName3")
+    """Third-level administrative area of the address (e.g. city)."""
+
     region_name4: str | None = msgspec.field(default=None, name="regionName4")
+    """Fourth-level administrative area of the address (e.g. district)."""
+
     address_line1: str | None = msgspec.field(default=None, name="addressLine1")
+    """First address line."""
+
     address_line2: str | None = msgspec.field(default=None, name="addressLine2")
+    """Second address line."""
+
     address_line3: str | None = msgspec.field(default=None, name="addressLine3")
+    """Third address line."""
+
     post_code: str | None = msgspec.field(default=None, name="postCode")
+    """Postal code."""
+
     address_line_all: str | None = msgspec.field(default=None, name="addressLineAll")
+    """All address lines joined together."""
+
     address_extra: OrderDecryptShippingInfoAddressExtra | None = msgspec.field(
         default=None, name="addressExtra"
     )
+    """Extra address details such as the name split into parts."""
+
     tax_code: str | None = msgspec.field(default=None, name="taxCode")
+    """Tax code attached to the shipping address (not described by the references)."""
+
     tax_code_type: int | None = msgspec.field(default=None, name="taxCodeType")
+    """Kind of tax code given in taxCode (values not documented)."""
 
 
 class OrderDetailV2ParentOrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.parentOrderLabel[]`` of the ``bg.order.detail.v2.get`` result."""
+    """Status labels on the parent order, each with a name and a yes/no value.
+    (``parentOrderMap.parentOrderLabel[]`` of the ``bg.order.detail.v2.get`` result.)
+    """
 
     name: str | None = None
+    """Label name (e.g. customized_products, pre_sale_order)."""
+
     value: int | None = None
-    """Known values 0 (no label), 1 (label exists)."""
+    """Whether the label applies: 1 yes, 0 no. (known values 0 (The label does not apply), 1
+    (The label applies))
+    """
 
 
 class OrderDetailV2PaymentInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap.paymentInfo[]`` of the ``bg.order.detail.v2.get`` result."""
+    """How the buyer paid (not described by the references). (``parentOrderMap.paymentInfo[]``
+    of the ``bg.order.detail.v2.get`` result.)
+    """
 
     payment_method: str | None = msgspec.field(default=None, name="paymentMethod")
+    """Payment method used by the buyer."""
+
     payment_processor_register: str | None = msgspec.field(
         default=None, name="paymentProcessorRegister"
     )
+    """Payment processor that handled the payment."""
+
     payment_card_brand: str | None = msgspec.field(default=None, name="paymentCardBrand")
+    """Brand of the card used to pay."""
+
     payment_auth_code: str | None = msgspec.field(default=None, name="paymentAuthCode")
+    """Authorisation code of the payment."""
 
 
 class OrderDetailV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``parentOrderMap`` of the ``bg.order.detail.v2.get`` result."""
+    """The parent order's details. (``parentOrderMap`` of the ``bg.order.detail.v2.get``
+    result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     parent_order_status: int | None = msgspec.field(default=None, name="parentOrderStatus")
-    """Known values 1 (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 41
-    (PARTIALLY_SHIPPED), 5 (DELIVERED), 51 (PARTIALLY_DELIVERED).
+    """Status of the parent order. (known values 1 (Pending: not yet released for shipping (the
+    buyer may still cancel)), 2 (Unshipped: waiting for the seller to ship), 3 (Cancelled),
+    4 (Shipped), 41 (Partially shipped), 5 (Delivered (received by the buyer)), 51
+    (Partially delivered))
     """
 
     parent_order_time: int | None = msgspec.field(default=None, name="parentOrderTime")
+    """When the parent order was placed. Unit: seconds since the Unix epoch."""
+
     expect_ship_latest_time: int | None = msgspec.field(default=None, name="expectShipLatestTime")
+    """Latest time the order must be shipped by. Unit: seconds since the Unix epoch."""
+
     latest_delivery_time: int | None = msgspec.field(default=None, name="latestDeliveryTime")
+    """Latest time the order must be delivered by. Unit: seconds since the Unix epoch."""
+
     parent_shipping_time: int | None = msgspec.field(default=None, name="parentShippingTime")
+    """When the parent order was shipped. Unit: seconds since the Unix epoch."""
+
     parent_order_pending_finish_time: int | None = msgspec.field(
         default=None, name="parentOrderPendingFinishTime"
     )
+    """When the parent order left the pending state. Unit: seconds since the Unix epoch."""
+
     parent_order_label: list[OrderDetailV2ParentOrderLabel] | None = msgspec.field(
         default=None, name="parentOrderLabel"
     )
+    """Status labels on the parent order, each with a name and a yes/no value."""
+
     site_id: int | None = msgspec.field(default=None, name="siteId")
+    """ID of the Temu site the order was placed on."""
+
     region_id: int | None = msgspec.field(default=None, name="regionId")
+    """Temu region (country) ID, e.g. 211 for the USA."""
+
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
-    """Known values "SUGGEST_SIGNATURE_ON_DELIVERY" (It is recommended to purchase signature
-    service for this order to ...), "CONFIRMED_CHANGED_ADDRESS" (Address has been changed
-    and confirmed), "RESTRICT_FEDEX_SELF_SHIPPING" (Restricted from confirming shipment by
-    FedEx tracking number), "RESTRICT_USPS_SELF_SHIPPING" (Restricted from confirming
-    shipment by USPS tracking number), "RESTRICT_SELF_SHIPPING" (Restricted from confirming
-    shipment by tracking number), "BLOCK_LOGISTICS_PROVIDERS_{Name1,Name2,...}" (Consumer
-    blocked some logistics providers), "REQUIRES_CUSTOMER_PICKUP" (This order can only be
-    fulfilled via customer pickup).
+    """Fulfilment warnings the seller should act on before shipping. (known values
+    "SUGGEST_SIGNATURE_ON_DELIVERY" (signature-on-delivery service recommended),
+    "CONFIRMED_CHANGED_ADDRESS" (address changed: fetch the order again),
+    "RESTRICT_FEDEX_SELF_SHIPPING" (FedEx tracking numbers not accepted),
+    "RESTRICT_USPS_SELF_SHIPPING" (USPS tracking numbers not accepted),
+    "RESTRICT_SELF_SHIPPING" (own tracking numbers not accepted),
+    "BLOCK_LOGISTICS_PROVIDERS_{Name1,Name2,...}" (buyer blocked some carriers (names in the
+    value)), "REQUIRES_CUSTOMER_PICKUP" (customer pickup only))
     """
 
     has_shipping_fee: bool | None = msgspec.field(default=None, name="hasShippingFee")
+    """True when the buyer paid no shipping fee, false when they did (local stores only)."""
+
     region_name1: str | None = msgspec.field(default=None, name="regionName1")
+    """Top-level administrative area of the address (e.g. country)."""
+
     region_name2: str | None = msgspec.field(default=None, name="regionName2")
+    """Second-level administrative area of the address (e.g. state or province)."""
+
     region_name3: str | None = msgspec.field(default=None, name="regionName3")
+    """Third-level administrative area of the address (e.g. city)."""
+
     order_payment_type: str | None = msgspec.field(default=None, name="orderPaymentType")
+    """How the order is paid: COD (cash on delivery) or PPD (prepaid)."""
+
     batch_order_number_list: list[str] | None = msgspec.field(
         default=None, name="batchOrderNumberList"
     )
+    """Batch order numbers; filled only for cooperative-warehouse fulfilment."""
+
     shipping_method: int | None = msgspec.field(default=None, name="shippingMethod")
-    """Known values 1 (Standard Shipping), 2 (Store Delivery), 3 (Customer Pickup)."""
+    """How the order reaches the buyer. (known values 1 (Standard shipping), 2 (Delivered by
+    the store), 3 (Picked up by the buyer))
+    """
 
     is_shipment_consolidated_by_main_mall: bool | None = msgspec.field(
         default=None, name="isShipmentConsolidatedByMainMall"
     )
+    """True when the main store has consolidated the shipment, so shipping is confirmed on the
+    main store's side.
+    """
+
     parent_confirm_time: int | None = msgspec.field(default=None, name="parentConfirmTime")
+    """When the parent order was confirmed. Unit: seconds since the Unix epoch."""
+
     payment_info: list[OrderDetailV2PaymentInfo] | None = msgspec.field(
         default=None, name="paymentInfo"
     )
+    """How the buyer paid (not described by the references)."""
 
 
 class OrderDetailV2PackageSnInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].packageSnInfo[]`` of the ``bg.order.detail.v2.get`` result."""
+    """Packages this order line was shipped in. (``orderList[].packageSnInfo[]`` of the
+    ``bg.order.detail.v2.get`` result.)
+    """
 
     package_sn: str | None = msgspec.field(default=None, name="packageSn")
+    """Temu package number."""
+
     package_delivery_type: int | None = msgspec.field(default=None, name="packageDeliveryType")
-    """Known values 1 (Seller non-integrated), 2 (Seller Temu-integrated), 3 (Cooperative
-    warehouse non-integrated), 4 (Cooperative warehouse Temu-integrated).
+    """Who ships the package and whether through a Temu-integrated channel. (known values 1
+    (Seller ships through a non-integrated carrier), 2 (Seller ships with a Temu-integrated
+    label), 3 (Cooperative warehouse ships through a non-integrated carrier), 4 (Cooperative
+    warehouse ships with a Temu-integrated label))
     """
 
     call_success: bool | None = msgspec.field(default=None, name="callSuccess")
+    """Whether the latest bg.logistics.shipment.create call for the package succeeded (not
+    about non-integrated logistics).
+    """
 
 
 class OrderDetailV2OrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].orderLabel[]`` of the ``bg.order.detail.v2.get`` result."""
+    """Labels on this order line, each with a name and a yes/no value.
+    (``orderList[].orderLabel[]`` of the ``bg.order.detail.v2.get`` result.)
+    """
 
     name: str | None = None
+    """Label name (e.g. customized_products, pre_sale_order)."""
+
     value: int | None = None
-    """Known values 0 (no label), 1 (labeled)."""
+    """Whether the label applies: 1 yes, 0 no. (known values 0 (The label does not apply), 1
+    (The label applies))
+    """
 
 
 class OrderDetailV2Product(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[].productList[]`` of the ``bg.order.detail.v2.get`` result."""
+    """Product SKUs behind the line (semi-managed sellers only). (``orderList[].productList[]``
+    of the ``bg.order.detail.v2.get`` result.)
+    """
 
     product_id: int | None = msgspec.field(default=None, name="productId")
+    """Product ID (semi-managed sellers)."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     sold_factor: int | None = msgspec.field(default=None, name="soldFactor")
+    """How many items one sold product unit stands for."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
 class OrderDetailV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``orderList[]`` of the ``bg.order.detail.v2.get`` result."""
+    """The order lines (sub-orders) of the parent order. (``orderList[]`` of the
+    ``bg.order.detail.v2.get`` result.)
+    """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Product name as the buyer sees it."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item (local sellers only, not semi-managed)."""
+
     order_status: int | None = msgspec.field(default=None, name="orderStatus")
-    """Known values 1 (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 41
-    (PARTIALLY_SHIPPED), 5 (DELIVERED), 51 (PARTIALLY_DELIVERED).
+    """Status of this order line. (known values 1 (Pending: not yet released for shipping (the
+    buyer may still cancel)), 2 (Unshipped: waiting for the seller to ship), 3 (Cancelled),
+    4 (Shipped), 41 (Partially shipped), 5 (Delivered (received by the buyer)), 51
+    (Partially delivered))
     """
 
     order_create_time: int | None = msgspec.field(default=None, name="orderCreateTime")
+    """When this order line was created. Unit: seconds since the Unix epoch."""
+
     order_shipping_time: int | None = msgspec.field(default=None, name="orderShippingTime")
+    """When this order line was shipped; null while any package is unshipped or delayed. Unit:
+    seconds since the Unix epoch.
+    """
+
     quantity: int | None = None
+    """Units the seller must fulfil: ordered minus cancelled before shipment."""
+
     fulfillment_type: str | None = msgspec.field(default=None, name="fulfillmentType")
+    """Who fulfils the line: fulfillBySeller or fulfillByCooperativeWarehouse."""
+
     package_sn_info: list[OrderDetailV2PackageSnInfo] | None = msgspec.field(
         default=None, name="packageSnInfo"
     )
+    """Packages this order line was shipped in."""
+
     order_label: list[OrderDetailV2OrderLabel] | None = msgspec.field(
         default=None, name="orderLabel"
     )
+    """Labels on this order line, each with a name and a yes/no value."""
+
     canceled_quantity_before_shipment: int | None = msgspec.field(
         default=None, name="canceledQuantityBeforeShipment"
     )
+    """Units cancelled before shipment."""
+
     original_order_quantity: int | None = msgspec.field(default=None, name="originalOrderQuantity")
+    """Units originally ordered."""
+
     package_abnormal_type_list: list[str] | None = msgspec.field(
         default=None, name="packageAbnormalTypeList"
     )
-    """Known values "WRONG_SHIPPING_ADDRESS" (Wrong shipping address),
-    "SUSPECTED_ERROR_PROVIDER" (Suspected error provider), "NO_TRACK" (No track),
-    "TRACK_TOO_EARLY" (Track too early), "OVERTIME_COLLECTION" (Overtime collection),
-    "TRACK_COLLECT_FAIL" (Track collect fail), "SIGNED_BUT_UNRECEIVED_TASK" (Signed but
-    unreceived task).
+    """Problems detected on the line's packages. (known values "WRONG_SHIPPING_ADDRESS" (wrong
+    shipping address), "SUSPECTED_ERROR_PROVIDER" (suspected wrong carrier), "NO_TRACK" (no
+    tracking events), "TRACK_TOO_EARLY" (tracking events too early), "OVERTIME_COLLECTION"
+    (pickup overdue), "TRACK_COLLECT_FAIL" (pickup failed), "SIGNED_BUT_UNRECEIVED_TASK"
+    (signed for but not received))
     """
 
     spec: str | None = None
+    """Product variant (specification) text as the buyer sees it."""
+
     original_spec_name: str | None = msgspec.field(default=None, name="originalSpecName")
+    """Product variant as the seller listed it (orders confirmed within the last six months)."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the product thumbnail image."""
+
     original_goods_name: str | None = msgspec.field(default=None, name="originalGoodsName")
+    """Product name as the seller listed it (orders confirmed within the last six months)."""
+
     product_list: list[OrderDetailV2Product] | None = msgspec.field(
         default=None, name="productList"
     )
+    """Product SKUs behind the line (semi-managed sellers only)."""
+
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
-    """Known values "SAVE_SN_INFORMATION_FOR_RETURN" (It is recommended to save sn information
-    for this order to identify ...), "REQUIRES_AUTHENTICATION_REPORT_SUBMISSION" (Requires
-    submission of an authentication report in Temu Seller Center),
-    "REQUIRES_AGE_VERIFICATION" (It is recommended to purchase the age verification service
-    for the ...), "SPECIFIC_LOGISTICS_REQUIRED" (It is required to choose specific logistics
-    to fulfill this order), "REQUIRES_CUSTOMER_PICKUP" (This order can only be fulfilled via
-    customer pickup).
+    """Fulfilment warnings the seller should act on before shipping. (known values
+    "SAVE_SN_INFORMATION_FOR_RETURN" (keep serial numbers for return checks),
+    "REQUIRES_AUTHENTICATION_REPORT_SUBMISSION" (authentication report required in Seller
+    Center), "REQUIRES_AGE_VERIFICATION" (age verification on delivery recommended),
+    "SPECIFIC_LOGISTICS_REQUIRED" (specific carrier required), "REQUIRES_CUSTOMER_PICKUP"
+    (customer pickup only))
     """
 
     inventory_deduction_warehouse_id: str | None = msgspec.field(
         default=None, name="inventoryDeductionWarehouseId"
     )
+    """ID of the warehouse whose stock was deducted for this line."""
+
     inventory_deduction_warehouse_name: str | None = msgspec.field(
         default=None, name="inventoryDeductionWarehouseName"
     )
+    """Name of the warehouse whose stock was deducted for this line."""
+
     order_payment_type: str | None = msgspec.field(default=None, name="orderPaymentType")
+    """How the order is paid: COD (cash on delivery) or PPD (prepaid)."""
+
     is_cancelled_during_pending: bool | None = msgspec.field(
         default=None, name="isCancelledDuringPending"
     )
+    """Whether the line was fully cancelled during the pending period."""
+
     earliest_time_buy_shipping_label: int | None = msgspec.field(
         default=None, name="earliestTimeBuyShippingLabel"
     )
+    """Shipping labels can be bought for this line only after this time (unit inferred from the
+    order's other times). Unit: seconds since the Unix epoch.
+    """
+
     earliest_time_get_shipping_document: int | None = msgspec.field(
         default=None, name="earliestTimeGetShippingDocument"
     )
+    """Shipping documents can be fetched for this line only after this time (unit inferred from
+    the order's other times). Unit: seconds since the Unix epoch.
+    """
+
     is_shipment_consolidated_by_main_mall: bool | None = msgspec.field(
         default=None, name="isShipmentConsolidatedByMainMall"
     )
+    """True when the main store has consolidated the shipment, so shipping is confirmed on the
+    main store's side.
+    """
+
     qualification_upload_end_time: int | None = msgspec.field(
         default=None, name="qualificationUploadEndTime"
     )
+    """Deadline for uploading the line's qualification documents (unit inferred from the
+    order's other times). Unit: seconds since the Unix epoch.
+    """
+
     has_uploaded_evidence: bool | None = msgspec.field(default=None, name="hasUploadedEvidence")
+    """Whether the seller has uploaded verification data (serial number, IMEI, appraisal
+    report).
+    """
 
 
 class OrderDetailV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1406,155 +2497,281 @@ class OrderDetailV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     parent_order_map: OrderDetailV2ParentOrderMap | None = msgspec.field(
         default=None, name="parentOrderMap"
     )
+    """The parent order's details."""
+
     order_list: list[OrderDetailV2Order] | None = msgspec.field(default=None, name="orderList")
+    """The order lines (sub-orders) of the parent order."""
 
 
 class OrderListV2ParentOrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[].parentOrderMap.parentOrderLabel[]`` of the ``bg.order.list.v2.get``
-    result.
+    """Status labels on the parent order, each with a name and a yes/no value.
+    (``pageItems[].parentOrderMap.parentOrderLabel[]`` of the ``bg.order.list.v2.get``
+    result.)
     """
 
     name: str | None = None
+    """Label name (e.g. customized_products, pre_sale_order)."""
+
     value: int | None = None
+    """Whether the label applies: 1 yes, 0 no."""
 
 
 class OrderListV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[].parentOrderMap`` of the ``bg.order.list.v2.get`` result."""
+    """The parent order's details. (``pageItems[].parentOrderMap`` of the
+    ``bg.order.list.v2.get`` result.)
+    """
 
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     parent_order_status: int | None = msgspec.field(default=None, name="parentOrderStatus")
-    """Known values 1 (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 41
-    (PARTIALLY_SHIPPED), 5 (DELIVERED), 51 (PARTIALLY_DELIVERED).
+    """Status of the parent order. (known values 1 (Pending: not yet released for shipping (the
+    buyer may still cancel)), 2 (Unshipped: waiting for the seller to ship), 3 (Cancelled),
+    4 (Shipped), 41 (Partially shipped), 5 (Delivered (received by the buyer)), 51
+    (Partially delivered))
     """
 
     parent_order_time: int | None = msgspec.field(default=None, name="parentOrderTime")
+    """When the parent order was placed. Unit: seconds since the Unix epoch."""
+
     update_time: int | None = msgspec.field(default=None, name="updateTime")
+    """When the order was last updated. Unit: seconds since the Unix epoch."""
+
     expect_ship_latest_time: int | None = msgspec.field(default=None, name="expectShipLatestTime")
+    """Latest time the order must be shipped by. Unit: seconds since the Unix epoch."""
+
     parent_order_pending_finish_time: int | None = msgspec.field(
         default=None, name="parentOrderPendingFinishTime"
     )
+    """When the parent order left the pending state. Unit: seconds since the Unix epoch."""
+
     latest_delivery_time: int | None = msgspec.field(default=None, name="latestDeliveryTime")
+    """Latest time the order must be delivered by. Unit: seconds since the Unix epoch."""
+
     parent_shipping_time: int | None = msgspec.field(default=None, name="parentShippingTime")
+    """When the parent order was shipped. Unit: seconds since the Unix epoch."""
+
     site_id: int | None = msgspec.field(default=None, name="siteId")
+    """ID of the Temu site the order was placed on."""
+
     region_id: int | None = msgspec.field(default=None, name="regionId")
+    """Temu region (country) ID, e.g. 211 for the USA."""
+
     parent_order_label: list[OrderListV2ParentOrderLabel] | None = msgspec.field(
         default=None, name="parentOrderLabel"
     )
+    """Status labels on the parent order, each with a name and a yes/no value."""
+
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
-    """Known values "SUGGEST_SIGNATURE_ON_DELIVERY" (signature-on-delivery service
-    recommended), "CONFIRMED_CHANGED_ADDRESS" (address changed: fetch the order again),
+    """Fulfilment warnings the seller should act on before shipping. (known values
+    "SUGGEST_SIGNATURE_ON_DELIVERY" (signature-on-delivery service recommended),
+    "CONFIRMED_CHANGED_ADDRESS" (address changed: fetch the order again),
     "RESTRICT_FEDEX_SELF_SHIPPING" (FedEx tracking numbers not accepted),
     "RESTRICT_USPS_SELF_SHIPPING" (USPS tracking numbers not accepted),
     "RESTRICT_SELF_SHIPPING" (own tracking numbers not accepted),
     "BLOCK_LOGISTICS_PROVIDERS_{Name1,Name2,...}" (buyer blocked some carriers (names in the
-    value)), "REQUIRES_CUSTOMER_PICKUP" (customer pickup only).
+    value)), "REQUIRES_CUSTOMER_PICKUP" (customer pickup only))
     """
 
     has_shipping_fee: bool | None = msgspec.field(default=None, name="hasShippingFee")
+    """True when the buyer paid no shipping fee, false when they did (local stores only)."""
+
     order_payment_type: str | None = msgspec.field(default=None, name="orderPaymentType")
+    """How the order is paid: COD (cash on delivery) or PPD (prepaid)."""
+
     batch_order_number_list: list[str] | None = msgspec.field(
         default=None, name="batchOrderNumberList"
     )
+    """Batch order numbers; filled only for cooperative-warehouse fulfilment."""
+
     shipping_method: int | None = msgspec.field(default=None, name="shippingMethod")
-    """Known values 1 (Standard Shipping), 2 (Store Delivery), 3 (Customer Pickup)."""
+    """How the order reaches the buyer. (known values 1 (Standard shipping), 2 (Delivered by
+    the store), 3 (Picked up by the buyer))
+    """
 
     is_shipment_consolidated_by_main_mall: bool | None = msgspec.field(
         default=None, name="isShipmentConsolidatedByMainMall"
     )
+    """True when the main store has consolidated the shipment, so shipping is confirmed on the
+    main store's side.
+    """
+
     parent_confirm_time: int | None = msgspec.field(default=None, name="parentConfirmTime")
+    """When the parent order was confirmed. Unit: seconds since the Unix epoch."""
 
 
 class OrderListV2Product(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[].orderList[].productList[]`` of the ``bg.order.list.v2.get`` result."""
+    """Product SKUs behind the line (semi-managed sellers only).
+    (``pageItems[].orderList[].productList[]`` of the ``bg.order.list.v2.get`` result.)
+    """
 
     product_id: int | None = msgspec.field(default=None, name="productId")
+    """Product ID (semi-managed sellers)."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     sold_factor: int | None = msgspec.field(default=None, name="soldFactor")
+    """How many items one sold product unit stands for."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
 class OrderListV2OrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[].orderList[].orderLabel[]`` of the ``bg.order.list.v2.get`` result."""
+    """Labels on this order line, each with a name and a yes/no value.
+    (``pageItems[].orderList[].orderLabel[]`` of the ``bg.order.list.v2.get`` result.)
+    """
 
     name: str | None = None
+    """Label name (e.g. customized_products, pre_sale_order)."""
+
     value: int | None = None
+    """Whether the label applies: 1 yes, 0 no."""
 
 
 class OrderListV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[].orderList[]`` of the ``bg.order.list.v2.get`` result."""
+    """The order lines (sub-orders) of the parent order. (``pageItems[].orderList[]`` of the
+    ``bg.order.list.v2.get`` result.)
+    """
 
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
+    """Product name as the buyer sees it."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item (local sellers only, not semi-managed)."""
+
     order_status: int | None = msgspec.field(default=None, name="orderStatus")
-    """Known values 1 (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 41
-    (PARTIALLY_SHIPPED), 5 (DELIVERED), 51 (PARTIALLY_DELIVERED).
+    """Status of this order line. (known values 1 (Pending: not yet released for shipping (the
+    buyer may still cancel)), 2 (Unshipped: waiting for the seller to ship), 3 (Cancelled),
+    4 (Shipped), 41 (Partially shipped), 5 (Delivered (received by the buyer)), 51
+    (Partially delivered))
     """
 
     quantity: int | None = None
+    """Units the seller must fulfil: ordered minus cancelled before shipment."""
+
     fulfillment_type: str | None = msgspec.field(default=None, name="fulfillmentType")
+    """Who fulfils the line: fulfillBySeller or fulfillByCooperativeWarehouse."""
+
     canceled_quantity_before_shipment: int | None = msgspec.field(
         default=None, name="canceledQuantityBeforeShipment"
     )
+    """Units cancelled before shipment."""
+
     original_order_quantity: int | None = msgspec.field(default=None, name="originalOrderQuantity")
+    """Units originally ordered."""
+
     spec: str | None = None
+    """Product variant (specification) text as the buyer sees it."""
+
     original_spec_name: str | None = msgspec.field(default=None, name="originalSpecName")
+    """Product variant as the seller listed it (orders confirmed within the last six months)."""
+
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
+    """URL of the product thumbnail image."""
+
     original_goods_name: str | None = msgspec.field(default=None, name="originalGoodsName")
+    """Product name as the seller listed it (orders confirmed within the last six months)."""
+
     product_list: list[OrderListV2Product] | None = msgspec.field(default=None, name="productList")
+    """Product SKUs behind the line (semi-managed sellers only)."""
+
     package_abnormal_type_list: list[str] | None = msgspec.field(
         default=None, name="packageAbnormalTypeList"
     )
-    """Known values "WRONG_SHIPPING_ADDRESS" (wrong shipping address),
-    "SUSPECTED_ERROR_PROVIDER" (suspected wrong carrier), "NO_TRACK" (no tracking events),
-    "TRACK_TOO_EARLY" (tracking events too early), "OVERTIME_COLLECTION" (pickup overdue),
-    "TRACK_COLLECT_FAIL" (pickup failed), "SIGNED_BUT_UNRECEIVED_TASK" (signed for but not
-    received).
+    """Problems detected on the line's packages. (known values "WRONG_SHIPPING_ADDRESS" (wrong
+    shipping address), "SUSPECTED_ERROR_PROVIDER" (suspected wrong carrier), "NO_TRACK" (no
+    tracking events), "TRACK_TOO_EARLY" (tracking events too early), "OVERTIME_COLLECTION"
+    (pickup overdue), "TRACK_COLLECT_FAIL" (pickup failed), "SIGNED_BUT_UNRECEIVED_TASK"
+    (signed for but not received))
     """
 
     order_label: list[OrderListV2OrderLabel] | None = msgspec.field(default=None, name="orderLabel")
+    """Labels on this order line, each with a name and a yes/no value."""
+
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
-    """Known values "SAVE_SN_INFORMATION_FOR_RETURN" (keep serial numbers for return checks),
+    """Fulfilment warnings the seller should act on before shipping. (known values
+    "SAVE_SN_INFORMATION_FOR_RETURN" (keep serial numbers for return checks),
     "REQUIRES_AUTHENTICATION_REPORT_SUBMISSION" (authentication report required in Seller
     Center), "REQUIRES_AGE_VERIFICATION" (age verification on delivery recommended),
     "SPECIFIC_LOGISTICS_REQUIRED" (specific carrier required), "REQUIRES_CUSTOMER_PICKUP"
-    (customer pickup only).
+    (customer pickup only))
     """
 
     inventory_deduction_warehouse_id: str | None = msgspec.field(
         default=None, name="inventoryDeductionWarehouseId"
     )
+    """ID of the warehouse whose stock was deducted for this line."""
+
     inventory_deduction_warehouse_name: str | None = msgspec.field(
         default=None, name="inventoryDeductionWarehouseName"
     )
+    """Name of the warehouse whose stock was deducted for this line."""
+
     order_payment_type: str | None = msgspec.field(default=None, name="orderPaymentType")
+    """How the order is paid: COD (cash on delivery) or PPD (prepaid)."""
+
     is_cancelled_during_pending: bool | None = msgspec.field(
         default=None, name="isCancelledDuringPending"
     )
+    """Whether the line was fully cancelled during the pending period."""
+
     earliest_time_buy_shipping_label: int | None = msgspec.field(
         default=None, name="earliestTimeBuyShippingLabel"
     )
+    """Shipping labels can be bought for this line only after this time (unit inferred from the
+    order's other times). Unit: seconds since the Unix epoch.
+    """
+
     earliest_time_get_shipping_document: int | None = msgspec.field(
         default=None, name="earliestTimeGetShippingDocument"
     )
+    """Shipping documents can be fetched for this line only after this time (unit inferred from
+    the order's other times). Unit: seconds since the Unix epoch.
+    """
+
     order_shipping_time: int | None = msgspec.field(default=None, name="orderShippingTime")
+    """When this order line was shipped; null while any package is unshipped or delayed. Unit:
+    seconds since the Unix epoch.
+    """
+
     is_shipment_consolidated_by_main_mall: bool | None = msgspec.field(
         default=None, name="isShipmentConsolidatedByMainMall"
     )
+    """True when the main store has consolidated the shipment, so shipping is confirmed on the
+    main store's side.
+    """
+
     order_create_time: int | None = msgspec.field(default=None, name="orderCreateTime")
+    """When this order line was created. Unit: seconds since the Unix epoch."""
+
     qualification_upload_end_time: int | None = msgspec.field(
         default=None, name="qualificationUploadEndTime"
     )
+    """Deadline for uploading the line's qualification documents (unit inferred from the
+    order's other times). Unit: seconds since the Unix epoch.
+    """
 
 
 class OrderListV2PageItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``pageItems[]`` of the ``bg.order.list.v2.get`` result."""
+    """Orders on this page, each a parent order with its lines. (``pageItems[]`` of the
+    ``bg.order.list.v2.get`` result.)
+    """
 
     parent_order_map: OrderListV2ParentOrderMap | None = msgspec.field(
         default=None, name="parentOrderMap"
     )
+    """The parent order's details."""
+
     order_list: list[OrderListV2Order] | None = msgspec.field(default=None, name="orderList")
+    """The order lines (sub-orders) of the parent order."""
 
 
 class OrderListV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1563,25 +2780,48 @@ class OrderListV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """
 
     total_item_num: int | None = msgspec.field(default=None, name="totalItemNum")
+    """Number of records matching the query."""
+
     page_items: list[OrderListV2PageItem] | None = msgspec.field(default=None, name="pageItems")
+    """Orders on this page, each a parent order with its lines."""
 
 
 class OrderShippingInfoV2Warning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``warning`` of the ``bg.order.shippinginfo.v2.get`` result."""
+    """Whether and why Temu withholds the address. (``warning`` of the
+    ``bg.order.shippinginfo.v2.get`` result.)
+    """
 
     is_restriction: bool | None = msgspec.field(default=None, name="isRestriction")
+    """Whether Temu restricts returning the address."""
+
     reason: int | None = None
-    """Known values 1 (COD), 2 (Restricting self shipment), 3 (Promise only buy shipping)."""
+    """Why the address is withheld. (known values 1 (Cash-on-delivery order), 2 (Shipping with
+    the seller's own tracking number is restricted), 3 (Only labels bought through Temu may
+    be used))
+    """
 
 
 class OrderShippingInfoV2AddressExtra(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``addressExtra`` of the ``bg.order.shippinginfo.v2.get`` result."""
+    """Extra address details such as the name split into parts. (``addressExtra`` of the
+    ``bg.order.shippinginfo.v2.get`` result.)
+    """
 
     first_name: str | None = msgspec.field(default=None, name="firstName")
+    """Recipient's first (given) name."""
+
     last_name: str | None = msgspec.field(default=None, name="lastName")
+    """Recipient's last (family) name."""
+
     additional_first_name: str | None = msgspec.field(default=None, name="additionalFirstName")
+    """Recipient's additional first name."""
+
     additional_last_name: str | None = msgspec.field(default=None, name="additionalLastName")
+    """Recipient's additional last name."""
+
     contactless_drop_point: str | None = msgspec.field(default=None, name="contactlessDropPoint")
+    """Where the carrier may leave the parcel without contact (not described by the
+    references).
+    """
 
 
 class OrderShippingInfoV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1590,61 +2830,140 @@ class OrderShippingInfoV2Result(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     receipt_name: str | None = msgspec.field(default=None, name="receiptName")
+    """Recipient's name."""
+
     receipt_additional_name: str | None = msgspec.field(default=None, name="receiptAdditionalName")
+    """Recipient's additional name."""
+
     mobile: str | None = None
+    """Phone number."""
+
     backup_mobile: str | None = msgspec.field(default=None, name="backupMobile")
+    """Alternative phone number."""
+
     mail: str | None = None
+    """E-mail address (a Temu relay address for buyers)."""
+
     region_name1: str | None = msgspec.field(default=None, name="regionName1")
+    """Top-level administrative area of the address (e.g. country)."""
+
     region_name2: str | None = msgspec.field(default=None, name="regionName2")
+    """Second-level administrative area of the address (e.g. state or province)."""
+
     region_name3: str | None = msgspec.field(default=None, name="regionName3")
+    """Third-level administrative area of the address (e.g. city)."""
+
     region_name4: str | None = msgspec.field(default=None, name="regionName4")
+    """Fourth-level administrative area of the address (e.g. district)."""
+
     address_line1: str | None = msgspec.field(default=None, name="addressLine1")
+    """First address line."""
+
     address_line2: str | None = msgspec.field(default=None, name="addressLine2")
+    """Second address line."""
+
     address_line3: str | None = msgspec.field(default=None, name="addressLine3")
+    """Third address line."""
+
     address_line_all: str | None = msgspec.field(default=None, name="addressLineAll")
+    """All address lines joined together."""
+
     post_code: str | None = msgspec.field(default=None, name="postCode")
+    """Postal code."""
+
     tax_code: str | None = msgspec.field(default=None, name="taxCode")
+    """Tax code attached to the shipping address (not described by the references)."""
+
     warning: OrderShippingInfoV2Warning | None = None
+    """Whether and why Temu withholds the address."""
+
     address_extra: OrderShippingInfoV2AddressExtra | None = msgspec.field(
         default=None, name="addressExtra"
     )
+    """Extra address details such as the name split into parts."""
+
     tax_code_type: int | None = msgspec.field(default=None, name="taxCodeType")
+    """Kind of tax code given in taxCode (values not documented)."""
 
 
 class OrderVerificationUploadSecondHandVerificationInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``orderList[].secondHandVerificationInfo[]`` of ``temu.local.order.verification.upload``
-    params.
+    """Authentication data of second-hand items. (``orderList[].secondHandVerificationInfo[]``
+    of ``temu.local.order.verification.upload`` params.)
     """
 
     second_hand_proof_certificate_code: str | None = msgspec.field(
         default=None, name="secondHandProofCertificateCode"
     )
+    """Code of the second-hand authenticity certificate."""
 
 
 class OrderVerificationUploadVerificationInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``orderList[].verificationInfo[]`` of ``temu.local.order.verification.upload`` params."""
+    """Unique identifiers of high-value electronics (serial number, IMEI).
+    (``orderList[].verificationInfo[]`` of ``temu.local.order.verification.upload`` params.)
+    """
 
     imei_number_list: Sequence[str] | None = msgspec.field(default=None, name="imeiNumberList")
+    """IMEI numbers of the device."""
+
     serial_number: str | None = msgspec.field(default=None, name="serialNumber")
+    """Serial number (SN) of the device."""
 
 
 class OrderVerificationUploadOrderParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``orderList[]`` of ``temu.local.order.verification.upload`` params."""
+    """Order lines with the verification data to upload. (``orderList[]`` of
+    ``temu.local.order.verification.upload`` params.)
+    """
 
     second_hand_verification_info: (
         Sequence[OrderVerificationUploadSecondHandVerificationInfoParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="secondHandVerificationInfo")
+    """Authentication data of second-hand items."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line the verification data belongs to."""
+
     verification_info: (
         Sequence[OrderVerificationUploadVerificationInfoParam | Mapping[str, Any]] | None
     ) = msgspec.field(default=None, name="verificationInfo")
+    """Unique identifiers of high-value electronics (serial number, IMEI)."""
 
 
 OrderCustomizationResult = list[OrderCustomizationItem]
+
+
+_RENAMED: dict[str, type] = {
+    "OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
+    "OrderAmountV2OrderShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
+    "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl = (
+        OrderAmountV2ShippingCustomerTotalTaxExcl
+    )
+    OrderAmountV2OrderShippingCustomerTotalTaxExcl = OrderAmountV2ShippingCustomerTotalTaxExcl
+    OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl = (
+        OrderAmountV2ShippingCustomerTotalTaxExcl
+    )
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class OrderGroup(Group):
@@ -1653,8 +2972,8 @@ class OrderGroup(Group):
     Methods: ``amount``, ``amount_v2``, ``amount_v3``, ``cancel_appeal_apply``,
     ``cancel_appeal_result``, ``cancel_out_of_stock_apply``, ``cancel_out_of_stock_result``,
     ``combined_shipments``, ``customization``, ``decrypt_shipping_info``, ``detail``,
-    ``detail_v2``, ``list``, ``list_v2``, ``shipping_info``, ``shipping_info_v2``,
-    ``verification_upload``.
+    ``detail_v2``, ``list``, ``list_v2``, ``query_signature``, ``shipping_info``,
+    ``shipping_info_v2``, ``verification_upload``.
     """
 
     __slots__ = ()
@@ -1672,8 +2991,12 @@ class OrderGroup(Group):
         Deprecated: Temu retired this type; use ``shop.order.amount_v2``
         (``temu.order.amount.v2.query``) instead. Calling it emits a DeprecationWarning.
 
+        Every amount is LONG in this type's money table (minor units, e.g. cents), so the
+        amount fields are long, not integer.
+
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number (PO), the
+                order as the buyer placed it.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1708,8 +3031,12 @@ class OrderGroup(Group):
         Wire type ``temu.order.amount.v2.query``. Docs:
         https://partner-eu.temu.com/documentation?menu_code=dbd3d395963a408984b8ae7dbc5f64f9&sub_menu_code=91661bf0642440ddbd462b25fa96edfb
 
+        The MoneyAmount table of this type gives amount as LONG in the local currency's
+        minor unit: all amount fields are long.
+
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number (PO), the
+                order as the buyer placed it.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1747,7 +3074,8 @@ class OrderGroup(Group):
         https://partner-eu.temu.com/documentation?menu_code=dbd3d395963a408984b8ae7dbc5f64f9&sub_menu_code=3ffe9c4c79b9418285eb7ec09cf7b329
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number (PO), the
+                order as the buyer placed it.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1785,12 +3113,15 @@ class OrderGroup(Group):
         Wire type ``temu.order.cancel.appeal.apply``.
 
         Args:
-            cancel_type: ``cancelType`` (integer, required). One of 2 (Suspected batch refund),
-                3 (Incorrect address).
-            apply_order: ``applyOrder`` (object, required). Pass
-                OrderCancelAppealApplyApplyOrderParam objects or plain dicts with wire names.
-            reason: ``reason`` (object, required). Pass OrderCancelAppealApplyReasonParam
-                objects or plain dicts with wire names.
+            cancel_type: ``cancelType`` (integer, required). Why the seller asks to cancel the
+                order. One of 2 (Suspected abuse through repeated refunds), 3 (Wrong shipping
+                address).
+            apply_order: ``applyOrder`` (object, required). The order the cancellation request
+                is for. Pass OrderCancelAppealApplyApplyOrderParam objects or plain dicts with wire
+                names.
+            reason: ``reason`` (object, required). Why the cancellation is requested, with
+                evidence. Pass OrderCancelAppealApplyReasonParam objects or plain dicts with wire
+                names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1828,7 +3159,8 @@ class OrderGroup(Group):
         Wire type ``temu.order.cancel.appeal.result.get``.
 
         Args:
-            apply_sn_list: ``applySnList`` (list[string], required).
+            apply_sn_list: ``applySnList`` (list[string], required). Cancellation request
+                numbers to look up.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1863,8 +3195,10 @@ class OrderGroup(Group):
         Wire type ``temu.order.cancel.outofstock.apply``.
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            order_sn_list: ``orderSnList`` (list[string], required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order with lines that
+                cannot be fulfilled.
+            order_sn_list: ``orderSnList`` (list[string], required). Order lines to cancel as
+                out of stock.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1902,8 +3236,10 @@ class OrderGroup(Group):
         Wire type ``temu.order.cancel.outofstock.result.get``.
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            order_sn_list: ``orderSnList`` (list[string], required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the
+                out-of-stock request.
+            order_sn_list: ``orderSnList`` (list[string], required). Order lines whose
+                out-of-stock request to check.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1972,7 +3308,8 @@ class OrderGroup(Group):
         Wire type ``bg.order.customization.get``.
 
         Args:
-            order_sn_list: ``orderSnList`` (list[string], optional).
+            order_sn_list: ``orderSnList`` (list[string], optional). Order lines to read the
+                customisation of (at most 10).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2010,7 +3347,8 @@ class OrderGroup(Group):
         Wire type ``bg.order.decryptshippinginfo.get``.
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, optional).
+            parent_order_sn: ``parentOrderSn`` (string, optional). Parent order whose full
+                (unmasked) shipping address to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2079,10 +3417,10 @@ class OrderGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=9bf33a25319e4d7bbaf5ece4b823b9c3
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            fulfillment_type_list: ``fulfillmentTypeList`` (list[string], optional). One of
-                "fulfillBySeller" (fulfill by seller), "fulfillByCooperativeWarehouse" (fulfill by
-                Cooperative Warehouse).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order to read.
+            fulfillment_type_list: ``fulfillmentTypeList`` (list[string], optional). Only return
+                lines with these fulfilment types. One of "fulfillBySeller" (shipped by the seller),
+                "fulfillByCooperativeWarehouse" (shipped by a cooperative warehouse).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2173,42 +3511,70 @@ class OrderGroup(Group):
         Wire type ``bg.order.list.v2.get``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=554fd46b45ee49269cbdd6d4008a5dc1
 
+        pageItems.parentOrderMap.updateTime: the seed's table says INTEGER, the linkfox page
+        LONG; it stays integer as the seed (this type's primary page) says, and seconds fit
+        either.
+
         Args:
-            page_number: ``pageNumber`` (integer, optional). Server default 1.
-            page_size: ``pageSize`` (integer, optional). <= 100; server default 10.
-            parent_order_status: ``parentOrderStatus`` (integer, optional). One of 0 (all), 1
-                (PENDING), 2 (UN_SHIPPING), 3 (CANCELED), 4 (SHIPPED), 5 (RECEIPTED), 41 (partially
-                shipped (local shops)), 51 (partially received (local shops)).
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). At most 20
-                items.
-            create_after: ``createAfter`` (integer, optional).
-            create_before: ``createBefore`` (integer, optional).
+            page_number: ``pageNumber`` (integer, optional). Page number, starting at 1 (default
+                1). Server default 1.
+            page_size: ``pageSize`` (integer, optional). Orders per page (default 10, at most
+                100). 1 to 100; server default 10.
+            parent_order_status: ``parentOrderStatus`` (integer, optional). Only parent orders
+                in this status; all statuses when omitted. One of 0 (All statuses), 1 (Pending: not
+                yet released for shipping (the buyer may still cancel)), 2 (Unshipped: waiting for
+                the seller to ship), 3 (Cancelled), 4 (Shipped), 5 (Delivered (received by the
+                buyer)), 41 (Partially shipped (local stores)), 51 (Partially delivered (local
+                stores)).
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). Only these
+                parent orders (at most 20). At most 20 items.
+            create_after: ``createAfter`` (integer, optional). Only parent orders created at or
+                after this time; use together with createBefore. Unit: seconds since the Unix epoch.
+            create_before: ``createBefore`` (integer, optional). Only parent orders created at
+                or before this time; use together with createAfter. Unit: seconds since the Unix
+                epoch.
             expect_ship_latest_time_start: ``expectShipLatestTimeStart`` (integer, optional).
-            expect_ship_latest_time_end: ``expectShipLatestTimeEnd`` (integer, optional).
-            update_at_start: ``updateAtStart`` (integer, optional).
-            update_at_end: ``updateAtEnd`` (integer, optional).
-            region_id: ``regionId`` (long, optional).
-            fulfillment_type_list: ``fulfillmentTypeList`` (list[string], optional). One of
-                "fulfillBySeller" (fulfill by seller), "fulfillByCooperativeWarehouse" (fulfill by
-                Cooperative Warehouse).
-            parent_order_label: ``parentOrderLabel`` (list[string], optional). One of
-                "soon_to_be_overdue" (soon to be overdue), "past_due" (past due),
-                "pending_buyer_cancellation" (buyer asked to cancel), "pending_buyer_address_change\"
-                (buyer asked to change the address), "pending_risk_control_alert" (risk-control
-                alert pending), "signature_required_on_delivery" (signature required on delivery).
-            sortby: ``sortby`` (string, optional). One of "createTime" (by creation time),
-                "updateTime" (by update time).
-            parent_confirm_time_start: ``parentConfirmTimeStart`` (integer, optional).
-            parent_confirm_time_end: ``parentConfirmTimeEnd`` (integer, optional).
+                Only orders whose ship-by deadline is at or after this time. Unit: seconds since the
+                Unix epoch.
+            expect_ship_latest_time_end: ``expectShipLatestTimeEnd`` (integer, optional). Only
+                orders whose ship-by deadline is at or before this time. Unit: seconds since the
+                Unix epoch.
+            update_at_start: ``updateAtStart`` (integer, optional). Only records updated at or
+                after this time; use together with updateAtEnd. Unit: seconds since the Unix epoch.
+            update_at_end: ``updateAtEnd`` (integer, optional). Only records updated at or
+                before this time; use together with updateAtStart. Unit: seconds since the Unix
+                epoch.
+            region_id: ``regionId`` (long, optional). Only orders of this region, e.g. 211 for
+                the USA.
+            fulfillment_type_list: ``fulfillmentTypeList`` (list[string], optional). Only orders
+                with these fulfilment types. One of "fulfillBySeller" (shipped by the seller),
+                "fulfillByCooperativeWarehouse" (shipped by a cooperative warehouse).
+            parent_order_label: ``parentOrderLabel`` (list[string], optional). Only parent
+                orders carrying these labels. One of "soon_to_be_overdue" (soon to be overdue),
+                "past_due" (past due), "pending_buyer_cancellation" (buyer asked to cancel),
+                "pending_buyer_address_change" (buyer asked to change the address),
+                "pending_risk_control_alert" (risk-control alert pending),
+                "signature_required_on_delivery" (signature required on delivery).
+            sortby: ``sortby`` (string, optional). Field the newest-first ordering uses;
+                creation time by default. One of "createTime" (newest created first), "updateTime\"
+                (most recently updated first).
+            parent_confirm_time_start: ``parentConfirmTimeStart`` (integer, optional). Only
+                parent orders confirmed at or after this time; use together with
+                parentConfirmTimeEnd. Unit: seconds since the Unix epoch.
+            parent_confirm_time_end: ``parentConfirmTimeEnd`` (integer, optional). Only parent
+                orders confirmed at or before this time; use together with parentConfirmTimeStart.
+                Unit: seconds since the Unix epoch.
             package_abnormal_type_list: ``packageAbnormalTypeList`` (list[string], optional).
-                One of "WRONG_SHIPPING_ADDRESS" (wrong shipping address), "SUSPECTED_ERROR_PROVIDER\"
-                (suspected wrong carrier), "NO_TRACK" (no tracking events), "TRACK_TOO_EARLY\"
-                (tracking events too early), "OVERTIME_COLLECTION" (pickup overdue),
-                "TRACK_COLLECT_FAIL" (pickup failed).
-            has_pre_sale_order: ``hasPreSaleOrder`` (boolean, optional).
+                Only orders whose packages show these problems. One of "WRONG_SHIPPING_ADDRESS\"
+                (wrong shipping address), "SUSPECTED_ERROR_PROVIDER" (suspected wrong carrier),
+                "NO_TRACK" (no tracking events), "TRACK_TOO_EARLY" (tracking events too early),
+                "OVERTIME_COLLECTION" (pickup overdue), "TRACK_COLLECT_FAIL" (pickup failed).
+            has_pre_sale_order: ``hasPreSaleOrder`` (boolean, optional). Only parent orders that
+                do (true) or do not (false) contain pre-sale lines for stock in transit.
             has_qualification_required_order: ``hasQualificationRequiredOrder`` (boolean,
-                optional).
-            sku_id: ``skuId`` (long, optional).
+                optional). Only parent orders that do (true) or do not (false) contain lines needing
+                a qualification upload.
+            sku_id: ``skuId`` (long, optional). Only orders containing this SKU.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2259,6 +3625,33 @@ class OrderGroup(Group):
         )
         return result
 
+    async def query_signature(self, *, options: CallOptions | None = None, **params: Any) -> Any:
+        """Turn proof images into the URLs a cancellation appeal takes (only the name is
+        known).
+
+        Wire type ``temu.order.query.signature``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        The temu.order.cancel.appeal.apply pages say every image in reason.proofUrlList must
+        first go through this type; no reference details its params or result. Not marked
+        idempotent because it may store an upload.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us, eu, global. Not retried once it may have run.
+        """
+        return await self._call("temu.order.query.signature", params, Any, options)
+
     async def shipping_info(self, *, options: CallOptions | None = None, **params: Any) -> Any:
         """Read the shipping address of an order (first version).
 
@@ -2296,7 +3689,8 @@ class OrderGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=ccc2f59661584f5e8e205d85ddb9a6c9
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, optional).
+            parent_order_sn: ``parentOrderSn`` (string, optional). Parent order whose shipping
+                address to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2336,8 +3730,9 @@ class OrderGroup(Group):
         Wire type ``temu.local.order.verification.upload``.
 
         Args:
-            order_list: ``orderList`` (list[object], optional). Pass
-                OrderVerificationUploadOrderParam objects or plain dicts with wire names.
+            order_list: ``orderList`` (list[object], optional). Order lines with the
+                verification data to upload. Pass OrderVerificationUploadOrderParam objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

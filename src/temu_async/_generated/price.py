@@ -18,128 +18,189 @@ from temu_async.pagination import paginated
 
 
 class PriceBasePriceRecommendTrademarkInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``supplierPriceEstimateQry.trademarkInfo`` of ``temu.local.goods.baseprice.recommend``
-    params.
+    """Brand of the goods; optional, makes the suggestion more accurate.
+    (``supplierPriceEstimateQry.trademarkInfo`` of ``temu.local.goods.baseprice.recommend``
+    params.)
     """
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark ID of the brand."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """ID of the brand the goods is sold under."""
 
 
 class PriceBasePriceRecommendGoodsBasicInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``supplierPriceEstimateQry.goodsBasicInfo`` of ``temu.local.goods.baseprice.recommend``
-    params.
+    """Category, tax code and shipping template of the goods.
+    (``supplierPriceEstimateQry.goodsBasicInfo`` of ``temu.local.goods.baseprice.recommend``
+    params.)
     """
 
     tax_code: str | None = msgspec.field(default=None, name="taxCode")
+    """Tax code that classifies the product for tax purposes."""
+
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Shipping template (delivery options) ID chosen for the goods."""
+
     cat_id: int = msgspec.field(name="catId")
+    """Leaf category ID of the goods."""
 
 
 class PriceBasePriceRecommendProductDimensionsInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[].productDimensionsInfo`` of
-    ``temu.local.goods.baseprice.recommend`` params.
+    """Size and weight of the SKU (mandatory on the Brazil site).
+    (``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[].productDimensionsInfo`` of
+    ``temu.local.goods.baseprice.recommend`` params.)
     """
 
     length: str | None = None
+    """Length, with two decimals, in dimensionUnit."""
+
     width: str | None = None
+    """Width, with two decimals, in dimensionUnit."""
+
     dimension_unit: str | None = msgspec.field(default=None, name="dimensionUnit")
+    """Unit of length, width and height: inch on the US site, cm elsewhere."""
+
     weight: str | None = None
+    """Weight of the SKU, in weightUnit."""
+
     weight_unit: str | None = msgspec.field(default=None, name="weightUnit")
+    """Unit of weight: lb on the US site, kg elsewhere."""
+
     height: str | None = None
+    """Height, with two decimals, in dimensionUnit."""
 
 
 class PriceBasePriceRecommendExternPlatformPriceInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[].externPlatformPriceInfo``
-    of ``temu.local.goods.baseprice.recommend`` params.
+    """The SKU's selling price on other sales channels.
+    (``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[].externPlatformPriceInfo``
+    of ``temu.local.goods.baseprice.recommend`` params.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceBasePriceRecommendSupplierPriceEstimateSkuQryParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[]`` of
-    ``temu.local.goods.baseprice.recommend`` params.
+    """One entry per SKU (spec combination) to estimate a base price for.
+    (``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[]`` of
+    ``temu.local.goods.baseprice.recommend`` params.)
     """
 
     product_dimensions_info: (
         PriceBasePriceRecommendProductDimensionsInfoParam | Mapping[str, Any] | None
     ) = msgspec.field(default=None, name="productDimensionsInfo")
+    """Size and weight of the SKU (mandatory on the Brazil site)."""
+
     spec_id_list: Sequence[int] = msgspec.field(name="specIdList")
+    """Spec IDs that identify the SKU."""
+
     extern_platform_price_info: (
         PriceBasePriceRecommendExternPlatformPriceInfoParam | Mapping[str, Any]
     ) = msgspec.field(name="externPlatformPriceInfo")
+    """The SKU's selling price on other sales channels."""
 
 
 class PriceBasePriceRecommendSupplierPriceEstimateQryParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``supplierPriceEstimateQry`` of ``temu.local.goods.baseprice.recommend`` params."""
+    """Goods facts the base-price estimate is computed from. (``supplierPriceEstimateQry`` of
+    ``temu.local.goods.baseprice.recommend`` params.)
+    """
 
     trademark_info: PriceBasePriceRecommendTrademarkInfoParam | Mapping[str, Any] | None = (
         msgspec.field(default=None, name="trademarkInfo")
     )
+    """Brand of the goods; optional, makes the suggestion more accurate."""
+
     goods_basic_info: PriceBasePriceRecommendGoodsBasicInfoParam | Mapping[str, Any] = (
         msgspec.field(name="goodsBasicInfo")
     )
+    """Category, tax code and shipping template of the goods."""
+
     supplier_price_estimate_sku_qry_list: Sequence[
         PriceBasePriceRecommendSupplierPriceEstimateSkuQryParam | Mapping[str, Any]
     ] = msgspec.field(name="supplierPriceEstimateSkuQryList")
+    """One entry per SKU (spec combination) to estimate a base price for."""
 
 
 class PriceBasePriceRecommendRecommendBasePriceInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``supplierPriceEstimateInfo.skuEstimateInfoList[].recommendBasePriceInfo`` of the
-    ``temu.local.goods.baseprice.recommend`` result.
+    """Base price Temu suggests for the SKU.
+    (``supplierPriceEstimateInfo.skuEstimateInfoList[].recommendBasePriceInfo`` of the
+    ``temu.local.goods.baseprice.recommend`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceBasePriceRecommendExternPlatformPriceInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``supplierPriceEstimateInfo.skuEstimateInfoList[].externPlatformPriceInfo`` of the
-    ``temu.local.goods.baseprice.recommend`` result.
+    """The other-channel selling price that was sent for the SKU.
+    (``supplierPriceEstimateInfo.skuEstimateInfoList[].externPlatformPriceInfo`` of the
+    ``temu.local.goods.baseprice.recommend`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceBasePriceRecommendSkuEstimateInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``supplierPriceEstimateInfo.skuEstimateInfoList[]`` of the
-    ``temu.local.goods.baseprice.recommend`` result.
+    """Suggested base price per SKU. (``supplierPriceEstimateInfo.skuEstimateInfoList[]`` of
+    the ``temu.local.goods.baseprice.recommend`` result.)
     """
 
     recommend_base_price_info: PriceBasePriceRecommendRecommendBasePriceInfo | None = msgspec.field(
         default=None, name="recommendBasePriceInfo"
     )
+    """Base price Temu suggests for the SKU."""
+
     spec_id_list: list[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec IDs that identify the SKU."""
+
     extern_platform_price_info: PriceBasePriceRecommendExternPlatformPriceInfo | None = (
         msgspec.field(default=None, name="externPlatformPriceInfo")
     )
+    """The other-channel selling price that was sent for the SKU."""
 
 
 class PriceBasePriceRecommendSupplierPriceEstimateInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``supplierPriceEstimateInfo`` of the ``temu.local.goods.baseprice.recommend`` result."""
+    """Suggested base prices for the SKUs asked about. (``supplierPriceEstimateInfo`` of the
+    ``temu.local.goods.baseprice.recommend`` result.)
+    """
 
     sku_estimate_info_list: list[PriceBasePriceRecommendSkuEstimateInfo] | None = msgspec.field(
         default=None, name="skuEstimateInfoList"
     )
+    """Suggested base price per SKU."""
 
 
 class PriceBasePriceRecommendResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -150,48 +211,66 @@ class PriceBasePriceRecommendResult(msgspec.Struct, kw_only=True, omit_defaults=
     supplier_price_estimate_info: PriceBasePriceRecommendSupplierPriceEstimateInfo | None = (
         msgspec.field(default=None, name="supplierPriceEstimateInfo")
     )
+    """Suggested base prices for the SKUs asked about."""
 
 
 class PriceChangeSkuPriceNewSupplierPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``changeSkuPriceDTOList[].skuChangePriceBaseDTOList[].newSupplierPrice`` of
-    ``bg.local.goods.priceorder.change.sku.price`` params.
+    """New base (supplier) price of the SKU.
+    (``changeSkuPriceDTOList[].skuChangePriceBaseDTOList[].newSupplierPrice`` of
+    ``bg.local.goods.priceorder.change.sku.price`` params.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
-    """``changeSkuPriceDTOList[].skuChangePriceBaseDTOList[]`` of
-    ``bg.local.goods.priceorder.change.sku.price`` params.
+    """SKUs and their new base prices. (``changeSkuPriceDTOList[].skuChangePriceBaseDTOList[]``
+    of ``bg.local.goods.priceorder.change.sku.price`` params.)
     """
 
     sku_id: int = msgspec.field(name="skuId")
+    """SKU whose price to change."""
+
     new_supplier_price: PriceChangeSkuPriceNewSupplierPriceParam | Mapping[str, Any] = (
         msgspec.field(name="newSupplierPrice")
     )
+    """New base (supplier) price of the SKU."""
 
 
 class PriceChangeSkuPriceChangeSkuPriceDtoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``changeSkuPriceDTOList[]`` of ``bg.local.goods.priceorder.change.sku.price`` params."""
+    """Price changes, grouped by reason; each group lists SKUs and new prices.
+    (``changeSkuPriceDTOList[]`` of ``bg.local.goods.priceorder.change.sku.price`` params.)
+    """
 
     reason: str | None = None
+    """Why the price is being changed."""
+
     sku_change_price_base_dto_list: Sequence[
         PriceChangeSkuPriceSkuChangePriceBaseDtoParam | Mapping[str, Any]
     ] = msgspec.field(name="skuChangePriceBaseDTOList")
+    """SKUs and their new base prices."""
 
 
 class PriceChangeSkuPriceSuccessPriceOrder(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``successPriceOrderList[]`` of the ``bg.local.goods.priceorder.change.sku.price``
-    result.
+    """Price orders the accepted changes created. (``successPriceOrderList[]`` of the
+    ``bg.local.goods.priceorder.change.sku.price`` result.)
     """
 
     price_order_sn: str | None = msgspec.field(default=None, name="priceOrderSn")
+    """Number (SN) of the price order created for the change."""
+
     sku_id_list: list[int] | None = msgspec.field(default=None, name="skuIdList")
+    """SKUs covered by the price order."""
 
 
 class PriceChangeSkuPriceResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -200,84 +279,145 @@ class PriceChangeSkuPriceResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     success_sku_list: list[int] | None = msgspec.field(default=None, name="successSkuList")
+    """SKUs whose price change was accepted."""
+
     failed_sku_list: list[int] | None = msgspec.field(default=None, name="failedSkuList")
+    """SKUs whose price change failed."""
+
     failed_sku_reason_map: dict[str, Any] | None = msgspec.field(
         default=None, name="failedSkuReasonMap"
     )
+    """Failure reason keyed by SKU ID (as a string)."""
+
     success_price_order_list: list[PriceChangeSkuPriceSuccessPriceOrder] | None = msgspec.field(
         default=None, name="successPriceOrderList"
     )
+    """Price orders the accepted changes created."""
 
 
 class PricePriceOrdersSourceSupplierPrice(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``priceAuditList[].sourceSupplierPrice`` of the ``bg.local.goods.priceorder.query``
-    result.
+    """Base price before this price order. (``priceAuditList[].sourceSupplierPrice`` of the
+    ``bg.local.goods.priceorder.query`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PricePriceOrdersTargetSupplierPrice(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``priceAuditList[].targetSupplierPrice`` of the ``bg.local.goods.priceorder.query``
-    result.
+    """New base price the price order proposes. (``priceAuditList[].targetSupplierPrice`` of
+    the ``bg.local.goods.priceorder.query`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PricePriceOrdersSuggestSupplierPrice(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``priceAuditList[].suggestSupplierPrice`` of the ``bg.local.goods.priceorder.query``
-    result.
+    """Reference base price Temu suggests. (``priceAuditList[].suggestSupplierPrice`` of the
+    ``bg.local.goods.priceorder.query`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PricePriceOrdersSupplierPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``priceAuditList[].supplierPrice`` of the ``bg.local.goods.priceorder.query`` result."""
+    """Final base price once the order is settled. (``priceAuditList[].supplierPrice`` of the
+    ``bg.local.goods.priceorder.query`` result.)
+    """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PricePriceOrdersPriceAudit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``priceAuditList[]`` of the ``bg.local.goods.priceorder.query`` result."""
+    """Price orders (offers) on this page. (``priceAuditList[]`` of the
+    ``bg.local.goods.priceorder.query`` result.)
+    """
 
     price_order_id: int | None = msgspec.field(default=None, name="priceOrderId")
+    """Internal ID of the price order (offer)."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the price order is about."""
+
     sku_id_list: list[int] | None = msgspec.field(default=None, name="skuIdList")
+    """SKUs the price order covers."""
+
     spec_name: list[str] | None = msgspec.field(default=None, name="specName")
+    """Spec names of those SKUs, e.g. "Color: Red"."""
+
     pricing_type: int | None = msgspec.field(default=None, name="pricingType")
-    """Known values 0 (offer for pricing assessment), 1 (offer for pricing opportunities), 2
-    (offer for pricing modification).
+    """Kind of price order (differs slightly from the priceOrderType request values). (known
+    values 0 (pricing assessment of a newly listed goods), 1 (pricing opportunity proposed
+    by Temu), 2 (price change started by the seller))
     """
 
     status: int | None = None
+    """Status of the price order. (known values 100 (under review by Temu), 101 (waiting for
+    the seller to accept, reject or negotiate), 201 (approved), 202 (rejected, waiting for
+    the seller to change the price), 203 (accepted by the seller), 204 (the seller proposed
+    a different price), 205 (refused by the seller), 206 (rejected))
+    """
+
     price_commit_id: int | None = msgspec.field(default=None, name="priceCommitId")
+    """ID of the price submission; send it back when accepting or negotiating."""
+
     price_commit_version: int | None = msgspec.field(default=None, name="priceCommitVersion")
+    """Version of the price submission; send it back with priceCommitId."""
+
     source_supplier_price: PricePriceOrdersSourceSupplierPrice | None = msgspec.field(
         default=None, name="sourceSupplierPrice"
     )
+    """Base price before this price order."""
+
     target_supplier_price: PricePriceOrdersTargetSupplierPrice | None = msgspec.field(
         default=None, name="targetSupplierPrice"
     )
+    """New base price the price order proposes."""
+
     suggest_supplier_price: PricePriceOrdersSuggestSupplierPrice | None = msgspec.field(
         default=None, name="suggestSupplierPrice"
     )
+    """Reference base price Temu suggests."""
+
     supplier_price: PricePriceOrdersSupplierPrice | None = msgspec.field(
         default=None, name="supplierPrice"
     )
+    """Final base price once the order is settled."""
+
     reason: str | None = None
+    """Why the price was rejected, when it was."""
+
     reject_type_desc: str | None = msgspec.field(default=None, name="rejectTypeDesc")
+    """Readable description of the kind of rejection."""
 
 
 class PricePriceOrdersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -286,37 +426,58 @@ class PricePriceOrdersResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """
 
     page_num: int | None = msgspec.field(default=None, name="pageNum")
+    """Page number of this page."""
+
     total: int | None = None
+    """Number of matching price orders over all pages."""
+
     price_audit_list: list[PricePriceOrdersPriceAudit] | None = msgspec.field(
         default=None, name="priceAuditList"
     )
+    """Price orders (offers) on this page."""
 
 
 class PriceRecommendedPricesRecommendedSupplyPrice(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``goodsList[].skuList[].recommendedSupplyPrice`` of the
-    ``temu.local.goods.recommendedprice.query`` result.
+    """Supply price Temu recommends; send it as newSupplierPrice to change the price.
+    (``goodsList[].skuList[].recommendedSupplyPrice`` of the
+    ``temu.local.goods.recommendedprice.query`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceRecommendedPricesSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuList[]`` of the ``temu.local.goods.recommendedprice.query`` result."""
+    """Recommended price per SKU of the goods. (``goodsList[].skuList[]`` of the
+    ``temu.local.goods.recommendedprice.query`` result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """ID of the SKU this entry is about."""
+
     recommended_supply_price: PriceRecommendedPricesRecommendedSupplyPrice | None = msgspec.field(
         default=None, name="recommendedSupplyPrice"
     )
+    """Supply price Temu recommends; send it as newSupplierPrice to change the price."""
 
 
 class PriceRecommendedPricesGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``temu.local.goods.recommendedprice.query`` result."""
+    """Recommended supply prices, one entry per goods asked about. (``goodsList[]`` of the
+    ``temu.local.goods.recommendedprice.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods this entry is about."""
+
     sku_list: list[PriceRecommendedPricesSku] | None = msgspec.field(default=None, name="skuList")
+    """Recommended price per SKU of the goods."""
 
 
 class PriceRecommendedPricesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -327,48 +488,67 @@ class PriceRecommendedPricesResult(msgspec.Struct, kw_only=True, omit_defaults=T
     goods_list: list[PriceRecommendedPricesGoods] | None = msgspec.field(
         default=None, name="goodsList"
     )
+    """Recommended supply prices, one entry per goods asked about."""
 
 
 class PriceSkuPricesQuerySupplierPriceBaseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``querySupplierPriceBaseList[]`` of ``bg.local.goods.sku.list.price.query`` params."""
+    """Goods and their SKUs whose current base price to read. (``querySupplierPriceBaseList[]``
+    of ``bg.local.goods.sku.list.price.query`` params.)
+    """
 
     goods_id: int = msgspec.field(name="goodsId")
+    """ID of the goods this entry is about."""
+
     sku_id_list: Sequence[int] = msgspec.field(name="skuIdList")
+    """SKU IDs of that goods."""
 
 
 class PriceSkuPricesSupplierPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``openapiGoodsSupplierPriceDTOList[].openapiSkuSupplierPriceDTOList[].supplierPrice`` of
-    the ``bg.local.goods.sku.list.price.query`` result.
+    """Current base (supplier) price of the SKU.
+    (``openapiGoodsSupplierPriceDTOList[].openapiSkuSupplierPriceDTOList[].supplierPrice``
+    of the ``bg.local.goods.sku.list.price.query`` result.)
     """
 
     amount: str | None = None
+    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
+    currency's major unit (e.g. dollars).
+    """
+
     currency: str | None = None
+    """ISO 4217 currency code of the amount, e.g. USD."""
 
 
 class PriceSkuPricesOpenapiSkuSupplierPriceDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``openapiGoodsSupplierPriceDTOList[].openapiSkuSupplierPriceDTOList[]`` of the
-    ``bg.local.goods.sku.list.price.query`` result.
+    """Current base price per SKU.
+    (``openapiGoodsSupplierPriceDTOList[].openapiSkuSupplierPriceDTOList[]`` of the
+    ``bg.local.goods.sku.list.price.query`` result.)
     """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """ID of the SKU this entry is about."""
+
     supplier_price: PriceSkuPricesSupplierPrice | None = msgspec.field(
         default=None, name="supplierPrice"
     )
+    """Current base (supplier) price of the SKU."""
 
 
 class PriceSkuPricesOpenapiGoodsSupplierPriceDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``openapiGoodsSupplierPriceDTOList[]`` of the ``bg.local.goods.sku.list.price.query``
-    result.
+    """Current base prices per goods. (``openapiGoodsSupplierPriceDTOList[]`` of the
+    ``bg.local.goods.sku.list.price.query`` result.)
     """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods this entry is about."""
+
     openapi_sku_supplier_price_dto_list: list[PriceSkuPricesOpenapiSkuSupplierPriceDto] | None = (
         msgspec.field(default=None, name="openapiSkuSupplierPriceDTOList")
     )
+    """Current base price per SKU."""
 
 
 class PriceSkuPricesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -379,6 +559,7 @@ class PriceSkuPricesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     openapi_goods_supplier_price_dto_list: (
         list[PriceSkuPricesOpenapiGoodsSupplierPriceDto] | None
     ) = msgspec.field(default=None, name="openapiGoodsSupplierPriceDTOList")
+    """Current base prices per goods."""
 
 
 class PriceGroup(Group):
@@ -470,8 +651,10 @@ class PriceGroup(Group):
         Wire type ``temu.local.goods.baseprice.recommend``.
 
         Args:
-            language: ``language`` (string, optional).
-            supplier_price_estimate_qry: ``supplierPriceEstimateQry`` (object, required). Pass
+            language: ``language`` (string, optional). Language code for returned texts, e.g.
+                en.
+            supplier_price_estimate_qry: ``supplierPriceEstimateQry`` (object, required). Goods
+                facts the base-price estimate is computed from. Pass
                 PriceBasePriceRecommendSupplierPriceEstimateQryParam objects or plain dicts with
                 wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
@@ -519,10 +702,12 @@ class PriceGroup(Group):
         Wire type ``bg.local.goods.priceorder.change.sku.price``.
 
         Args:
-            goods_id: ``goodsId`` (long, required).
-            change_sku_price_dto_list: ``changeSkuPriceDTOList`` (list[object], required). Pass
+            goods_id: ``goodsId`` (long, required). Goods whose SKU base prices to change.
+            change_sku_price_dto_list: ``changeSkuPriceDTOList`` (list[object], required). Price
+                changes, grouped by reason; each group lists SKUs and new prices. Pass
                 PriceChangeSkuPriceChangeSkuPriceDtoParam objects or plain dicts with wire names.
-            reject_sku_pricing: ``rejectSkuPricing`` (boolean, optional).
+            reject_sku_pricing: ``rejectSkuPricing`` (boolean, optional). Also reject a price
+                order of the SKU that is waiting for the seller's confirmation.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -667,26 +852,52 @@ class PriceGroup(Group):
         Wire type ``bg.local.goods.priceorder.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=dcfb2f00fa4c497ea6ce15fd5b0ae84a
 
+        result total: the seed doc says INTEGER, the LinkFox page LONG; kept integer because
+        the seed doc takes precedence. Status codes from the price management guide; time
+        filters taken as milliseconds like the goods list filters (not stated for this
+        type).
+
         Args:
-            page: ``page`` (integer, optional).
-            size: ``size`` (integer, optional). <= 99.
-            price_order_type: ``priceOrderType`` (integer, optional). One of 1 (pricing
-                assessment offer), 2 (pricing opportunity or change offer).
-            price_order_sub_type: ``priceOrderSubType`` (integer, optional). One of 2002 (base
-                price increase invitation), 2003 (sales boost).
-            goods_name: ``goodsName`` (string, optional).
-            goods_id: ``goodsId`` (string, optional).
-            price_order_sn_list: ``priceOrderSnList`` (list[string], optional).
-            order_by: ``orderBy`` (string, optional). One of "goods_create_time" (by goods
-                creation time), "order_create_time" (by price order creation time).
-            order_by_type: ``orderByType`` (integer, optional). One of 0 (DESC), 1 (ASC); server
+            page: ``page`` (integer, optional). Page number to fetch, counting from 1.
+            size: ``size`` (integer, optional). Page size; must be below 100. 1 to 99.
+            price_order_type: ``priceOrderType`` (integer, optional). Kind of price order to
+                list; pricing assessment offers when omitted. One of 1 (pricing assessment of a
+                newly listed goods, an incomplete offer), 2 (pricing opportunity or a seller's price
+                change).
+            price_order_sub_type: ``priceOrderSubType`` (integer, optional). Sub-kind of a type
+                2 price order. One of 2002 (invitation to raise the base price), 2003 (price cut
+                suggested to boost sales).
+            goods_name: ``goodsName`` (string, optional). Only price orders of goods whose name
+                matches.
+            goods_id: ``goodsId`` (string, optional). Only price orders of this goods ID (sent
+                as text).
+            price_order_sn_list: ``priceOrderSnList`` (list[string], optional). Only these price
+                order numbers.
+            order_by: ``orderBy`` (string, optional). Field to sort by; price order creation
+                time when omitted. One of "goods_create_time" (by goods creation time),
+                "order_create_time" (by price order creation time).
+            order_by_type: ``orderByType`` (integer, optional). Sort direction; descending when
+                omitted. One of 0 (descending, newest first), 1 (ascending, oldest first); server
                 default 0.
-            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional).
-            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional).
-            price_order_create_time_from: ``priceOrderCreateTimeFrom`` (long, optional).
-            price_order_create_time_to: ``priceOrderCreateTimeTo`` (long, optional).
-            goods_id_list: ``goodsIdList`` (list[string], optional).
-            status: ``status`` (integer, optional).
+            goods_create_time_from: ``goodsCreateTimeFrom`` (long, optional). Only goods created
+                at or after this time, in milliseconds since the epoch (unit inferred from the goods
+                list filters). Unit: milliseconds since the Unix epoch.
+            goods_create_time_to: ``goodsCreateTimeTo`` (long, optional). Only goods created at
+                or before this time, in milliseconds since the epoch (unit inferred from the goods
+                list filters). Unit: milliseconds since the Unix epoch.
+            price_order_create_time_from: ``priceOrderCreateTimeFrom`` (long, optional). Only
+                price orders created at or after this time, in milliseconds since the epoch (unit
+                inferred). Unit: milliseconds since the Unix epoch.
+            price_order_create_time_to: ``priceOrderCreateTimeTo`` (long, optional). Only price
+                orders created at or before this time, in milliseconds since the epoch (unit
+                inferred). Unit: milliseconds since the Unix epoch.
+            goods_id_list: ``goodsIdList`` (list[string], optional). Only price orders of these
+                goods IDs (sent as text).
+            status: ``status`` (integer, optional). Only price orders in this status. Known
+                values 100 (under review by Temu), 101 (waiting for the seller to accept, reject or
+                negotiate), 201 (approved), 202 (rejected, waiting for the seller to change the
+                price), 203 (accepted by the seller), 204 (the seller proposed a different price),
+                205 (refused by the seller), 206 (rejected).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -746,10 +957,13 @@ class PriceGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=2e473e289f2541c1b2b2318d841e0f25
 
         Args:
-            language: ``language`` (string, optional).
-            recommended_price_type: ``recommendedPriceType`` (integer, required). One of 10 (low
-                traffic), 20 (restricted traffic).
-            goods_id_list: ``goodsIdList`` (list[long], required). 1 to 100 items.
+            language: ``language`` (string, optional). Language code for returned texts, e.g.
+                en.
+            recommended_price_type: ``recommendedPriceType`` (integer, required). Which traffic
+                problem the recommendation is for. One of 10 (goods getting little traffic at its
+                current price), 20 (goods whose traffic is restricted because of its price).
+            goods_id_list: ``goodsIdList`` (list[long], required). Goods to get recommended
+                supply prices for (1 to 100). 1 to 100 items.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -789,11 +1003,15 @@ class PriceGroup(Group):
         Wire type ``bg.local.goods.sku.list.price.query``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a&sub_menu_code=94c62a5e74ee427cb114609026aad12d
 
+        The LinkFox page types the result goodsId/skuId INTEGER from example values; the
+        seed doc says LONG, which is kept.
+
         Args:
             query_supplier_price_base_list: ``querySupplierPriceBaseList`` (list[object],
-                required). Pass PriceSkuPricesQuerySupplierPriceBaseParam objects or plain dicts
-                with wire names.
-            language: ``language`` (string, optional).
+                required). Goods and their SKUs whose current base price to read. Pass
+                PriceSkuPricesQuerySupplierPriceBaseParam objects or plain dicts with wire names.
+            language: ``language`` (string, optional). Language code for returned texts, e.g.
+                en.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -18,17 +18,36 @@ from temu_async.pagination import paginated
 
 
 class PromotionActivitiesActivity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``activityList[]`` of the ``bg.promotion.activity.query`` result."""
+    """Promotion activities on this page. (``activityList[]`` of the
+    ``bg.promotion.activity.query`` result.)
+    """
 
     activity_id: int | None = msgspec.field(default=None, name="activityId")
+    """ID of the promotion activity."""
+
     activity_name: str | None = msgspec.field(default=None, name="activityName")
+    """Display name of the promotion activity."""
+
     activity_type: int | None = msgspec.field(default=None, name="activityType")
+    """Kind of activity: 2 lightning deal, 13 advanced big sale, 27 clearance, 100 official big
+    sale.
+    """
+
     activity_status: int | None = msgspec.field(default=None, name="activityStatus")
-    """Known values 1 (Not started), 2 (Ongoing), 3 (Ended)."""
+    """Whether the activity has not started, is running or has ended. (known values 1 (not
+    started yet), 2 (running now), 3 (ended))
+    """
 
     activity_start_time: int | None = msgspec.field(default=None, name="activityStartTime")
+    """When the activity starts, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     activity_end_time: int | None = msgspec.field(default=None, name="activityEndTime")
+    """When the activity ends, in seconds since the epoch. Unit: seconds since the Unix epoch."""
+
     is_joined_activity: bool | None = msgspec.field(default=None, name="isJoinedActivity")
+    """Whether the shop has enrolled goods in the activity."""
 
 
 class PromotionActivitiesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -37,41 +56,79 @@ class PromotionActivitiesResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     total: int | None = None
+    """Number of matching activities over all pages."""
+
     activity_list: list[PromotionActivitiesActivity] | None = msgspec.field(
         default=None, name="activityList"
     )
+    """Promotion activities on this page."""
 
 
 class PromotionActivityGoodsActivityInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``activityInfo`` of the ``bg.promotion.activity.goods.query`` result."""
+    """The activity the goods list belongs to. (``activityInfo`` of the
+    ``bg.promotion.activity.goods.query`` result.)
+    """
 
     activity_id: int | None = msgspec.field(default=None, name="activityId")
+    """ID of the promotion activity."""
+
     activity_end_time: int | None = msgspec.field(default=None, name="activityEndTime")
+    """When the activity ends, in seconds since the epoch. Unit: seconds since the Unix epoch."""
+
     activity_name: str | None = msgspec.field(default=None, name="activityName")
+    """Display name of the promotion activity."""
+
     activity_status: int | None = msgspec.field(default=None, name="activityStatus")
+    """Whether the activity has not started, is running or has ended."""
+
     activity_start_time: int | None = msgspec.field(default=None, name="activityStartTime")
+    """When the activity starts, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     activity_type: int | None = msgspec.field(default=None, name="activityType")
+    """Kind of activity: 2 lightning deal, 13 advanced big sale, 27 clearance, 100 official big
+    sale.
+    """
+
     is_joined_activity: bool | None = msgspec.field(default=None, name="isJoinedActivity")
+    """Whether the shop has enrolled goods in the activity."""
 
 
 class PromotionActivityGoodsSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuList[]`` of the ``bg.promotion.activity.goods.query`` result."""
+    """Enrolled SKUs and their activity prices. (``goodsList[].skuList[]`` of the
+    ``bg.promotion.activity.goods.query`` result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """ID of the SKU this entry is about."""
+
     activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
+    """Activity base (supplier) price of the SKU, in the currency's minor unit, e.g. cents
+    (inferred from the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class PromotionActivityGoodsGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``bg.promotion.activity.goods.query`` result."""
+    """Goods of the shop enrolled in the activity. (``goodsList[]`` of the
+    ``bg.promotion.activity.goods.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods this entry is about."""
+
     activity_quantity: int | None = msgspec.field(default=None, name="activityQuantity")
+    """Stock committed to the activity."""
+
     remaining_activity_quantity: int | None = msgspec.field(
         default=None, name="remainingActivityQuantity"
     )
+    """Activity stock not yet sold."""
+
     sku_list: list[PromotionActivityGoodsSku] | None = msgspec.field(default=None, name="skuList")
+    """Enrolled SKUs and their activity prices."""
 
 
 class PromotionActivityGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -80,26 +137,45 @@ class PromotionActivityGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     total: int | None = None
+    """Number of goods over all pages."""
+
     activity_info: PromotionActivityGoodsActivityInfo | None = msgspec.field(
         default=None, name="activityInfo"
     )
+    """The activity the goods list belongs to."""
+
     goods_list: list[PromotionActivityGoodsGoods] | None = msgspec.field(
         default=None, name="goodsList"
     )
+    """Goods of the shop enrolled in the activity."""
 
 
 class PromotionActivityGoodsUpdateUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``updateSkuList[]`` of ``bg.promotion.activity.goods.update`` params."""
+    """SKUs and their new activity prices, for operateType 10. (``updateSkuList[]`` of
+    ``bg.promotion.activity.goods.update`` params.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """SKU whose activity price to change."""
+
     activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
+    """New activity base price of the SKU, in the currency's minor unit, e.g. cents (inferred
+    from the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class PromotionActivityGoodsUpdateAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``addSkuList[]`` of ``bg.promotion.activity.goods.update`` params."""
+    """SKUs to add to the activity with their prices, for operateType 40. (``addSkuList[]`` of
+    ``bg.promotion.activity.goods.update`` params.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """SKU of the goods to add to the activity."""
+
     activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
+    """Activity base price of the added SKU, in the currency's minor unit, e.g. cents (inferred
+    from the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class PromotionActivityGoodsUpdateResult(
@@ -110,45 +186,89 @@ class PromotionActivityGoodsUpdateResult(
     """
 
     draft_id: int | None = msgspec.field(default=None, name="draftId")
+    """Draft ID of the enrolment or change; poll it with
+    bg.promotion.activity.goods.operation.query.
+    """
+
     operation_status: int | None = msgspec.field(default=None, name="operationStatus")
+    """Processing state of the operation (codes not documented in the references)."""
+
     fail_reason: str | None = msgspec.field(default=None, name="failReason")
+    """Why the operation failed, when it did."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the operation is about."""
 
 
 class PromotionCandidateGoodsActivityInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``activityInfo`` of the ``bg.promotion.activity.candidate.goods.query`` result."""
+    """The activity the goods list belongs to. (``activityInfo`` of the
+    ``bg.promotion.activity.candidate.goods.query`` result.)
+    """
 
     activity_id: int | None = msgspec.field(default=None, name="activityId")
+    """ID of the promotion activity."""
+
     activity_name: str | None = msgspec.field(default=None, name="activityName")
+    """Display name of the promotion activity."""
+
     activity_type: int | None = msgspec.field(default=None, name="activityType")
+    """Kind of activity: 2 lightning deal, 13 advanced big sale, 27 clearance, 100 official big
+    sale.
+    """
+
     activity_status: int | None = msgspec.field(default=None, name="activityStatus")
-    """Known values 1 (Not started), 2 (Ongoing), 3 (Ended)."""
+    """Whether the activity has not started, is running or has ended. (known values 1 (not
+    started yet), 2 (running now), 3 (ended))
+    """
 
     activity_start_time: int | None = msgspec.field(default=None, name="activityStartTime")
+    """When the activity starts, in seconds since the epoch. Unit: seconds since the Unix
+    epoch.
+    """
+
     activity_end_time: int | None = msgspec.field(default=None, name="activityEndTime")
+    """When the activity ends, in seconds since the epoch. Unit: seconds since the Unix epoch."""
+
     is_joined_activity: bool | None = msgspec.field(default=None, name="isJoinedActivity")
+    """Whether the shop has enrolled goods in the activity."""
 
 
 class PromotionCandidateGoodsSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[].skuList[]`` of the ``bg.promotion.activity.candidate.goods.query`` result."""
+    """SKUs with their recommended activity prices. (``goodsList[].skuList[]`` of the
+    ``bg.promotion.activity.candidate.goods.query`` result.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """ID of the SKU this entry is about."""
+
     recommend_activity_supplier_price: int | None = msgspec.field(
         default=None, name="recommendActivitySupplierPrice"
     )
+    """Activity base price Temu recommends for the SKU, in the currency's minor unit, e.g.
+    cents (inferred from the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class PromotionCandidateGoodsGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``goodsList[]`` of the ``bg.promotion.activity.candidate.goods.query`` result."""
+    """Goods of the shop that could join the activity. (``goodsList[]`` of the
+    ``bg.promotion.activity.candidate.goods.query`` result.)
+    """
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """ID of the goods this entry is about."""
+
     is_allowed_enroll: bool | None = msgspec.field(default=None, name="isAllowedEnroll")
+    """Whether the goods may be enrolled."""
+
     recommend_activity_quantity: int | None = msgspec.field(
         default=None, name="recommendActivityQuantity"
     )
+    """Activity stock Temu recommends committing."""
+
     sku_list: list[PromotionCandidateGoodsSku] | None = msgspec.field(default=None, name="skuList")
+    """SKUs with their recommended activity prices."""
 
 
 class PromotionCandidateGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -157,32 +277,53 @@ class PromotionCandidateGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=
     """
 
     total: int | None = None
+    """Number of goods over all pages."""
+
     activity_info: PromotionCandidateGoodsActivityInfo | None = msgspec.field(
         default=None, name="activityInfo"
     )
+    """The activity the goods list belongs to."""
+
     goods_list: list[PromotionCandidateGoodsGoods] | None = msgspec.field(
         default=None, name="goodsList"
     )
+    """Goods of the shop that could join the activity."""
 
 
 class PromotionEnrollEnrollSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``enrollGoods.enrollSkuList[]`` of ``bg.promotion.activity.goods.enroll`` params."""
+    """SKUs to enrol and their activity prices. (``enrollGoods.enrollSkuList[]`` of
+    ``bg.promotion.activity.goods.enroll`` params.)
+    """
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """SKU of the goods to enrol in the activity."""
+
     activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
+    """Activity base price of the SKU, in the currency's minor unit, e.g. cents (inferred from
+    the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
 class PromotionEnrollEnrollGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``enrollGoods`` of ``bg.promotion.activity.goods.enroll`` params."""
+    """The goods to enrol, its activity stock and SKU prices. (``enrollGoods`` of
+    ``bg.promotion.activity.goods.enroll`` params.)
+    """
 
     trace_code: str | None = msgspec.field(default=None, name="traceCode")
-    """At most 32 characters."""
+    """Idempotency key for this single operation (at most 32 characters). (at most 32
+    characters)
+    """
 
     enroll_sku_list: Sequence[PromotionEnrollEnrollSkuParam | Mapping[str, Any]] = msgspec.field(
         name="enrollSkuList"
     )
+    """SKUs to enrol and their activity prices."""
+
     activity_quantity: int = msgspec.field(name="activityQuantity")
+    """Stock committed to the activity, separate from the goods' normal stock."""
+
     goods_id: int = msgspec.field(name="goodsId")
+    """Goods to enrol in the activity."""
 
 
 class PromotionEnrollResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -191,9 +332,18 @@ class PromotionEnrollResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """
 
     draft_id: int | None = msgspec.field(default=None, name="draftId")
+    """Draft ID of the enrolment or change; poll it with
+    bg.promotion.activity.goods.operation.query.
+    """
+
     operation_status: int | None = msgspec.field(default=None, name="operationStatus")
+    """Processing state of the operation (codes not documented in the references)."""
+
     fail_reason: str | None = msgspec.field(default=None, name="failReason")
+    """Why the operation failed, when it did."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the operation is about."""
 
 
 class PromotionOperationResultsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -202,9 +352,16 @@ class PromotionOperationResultsItem(msgspec.Struct, kw_only=True, omit_defaults=
     """
 
     draft_id: int | None = msgspec.field(default=None, name="draftId")
+    """Draft ID the result is for."""
+
     operation_status: int | None = msgspec.field(default=None, name="operationStatus")
+    """Processing state of the operation (codes not documented in the references)."""
+
     fail_reason: str | None = msgspec.field(default=None, name="failReason")
+    """Why the operation failed, when it did."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the operation is about."""
 
 
 PromotionOperationResultsResult = list[PromotionOperationResultsItem]
@@ -247,16 +404,25 @@ class PromotionGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=05820fed7179430c8e353905692d51b6
 
         Args:
-            page_number: ``pageNumber`` (integer, required).
-            activity_end_time: ``activityEndTime`` (long, optional).
-            activity_id_list: ``activityIdList`` (list[long], optional).
-            activity_status: ``activityStatus`` (integer, optional). One of 1 (Not started), 2
-                (Ongoing), 3 (Ended).
-            page_size: ``pageSize`` (integer, required).
-            activity_start_time: ``activityStartTime`` (long, optional).
-            activity_type: ``activityType`` (integer, required). One of 2 (lightning deals), 13
-                (advanced big sale), 27 (Clearance deals), 100 (official big sale).
-            only_query_joined_activity: ``onlyQueryJoinedActivity`` (boolean, optional).
+            page_number: ``pageNumber`` (integer, required). Page number to fetch, counting from
+                1.
+            activity_end_time: ``activityEndTime`` (long, optional). Only activities ending by
+                this time, in seconds since the epoch. Unit: seconds since the Unix epoch.
+            activity_id_list: ``activityIdList`` (list[long], optional). Only return the
+                activities with these IDs.
+            activity_status: ``activityStatus`` (integer, optional). Only activities in this
+                state. One of 1 (not started yet), 2 (running now), 3 (ended).
+            page_size: ``pageSize`` (integer, required). Page size; 10 by default, at most 100.
+                1 to 100.
+            activity_start_time: ``activityStartTime`` (long, optional). Only activities
+                starting from this time, in seconds since the epoch. Unit: seconds since the Unix
+                epoch.
+            activity_type: ``activityType`` (integer, required). Kind of activity to list. One
+                of 2 (lightning deal, a short deep-discount slot), 13 (advanced big sale), 27
+                (clearance deal of about 14 days to clear slow stock), 100 (official big sale, a
+                platform-wide event).
+            only_query_joined_activity: ``onlyQueryJoinedActivity`` (boolean, optional). List
+                only activities the shop has enrolled goods in.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -314,9 +480,11 @@ class PromotionGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=08f3f87d05a24bac882732141e0d9672
 
         Args:
-            activity_id: ``activityId`` (long, required).
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required).
+            activity_id: ``activityId`` (long, required). Activity whose goods to list.
+            page_number: ``pageNumber`` (integer, required). Page number to fetch, counting from
+                1.
+            page_size: ``pageSize`` (integer, required). Page size; 10 by default, at most 100.
+                1 to 100.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -368,18 +536,28 @@ class PromotionGroup(Group):
         Wire type ``bg.promotion.activity.goods.update``. Docs:
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=29959238217c41f38f5904e32bf1d14f
 
+        updateSkuList/addSkuList activitySupplierPrice are LONG in the type's own table
+        (were integer).
+
         Args:
-            trace_code: ``traceCode`` (string, optional).
-            activity_id: ``activityId`` (long, required).
-            activity_quantity: ``activityQuantity`` (long, optional).
-            goods_id: ``goodsId`` (long, required).
-            operate_type: ``operateType`` (integer, required). One of 10 (update activity
-                supplier price), 20 (update activity quantity), 30 (deactivate activity goods), 40
-                (add activity sku).
-            update_sku_list: ``updateSkuList`` (list[object], optional). Pass
-                PromotionActivityGoodsUpdateUpdateSkuParam objects or plain dicts with wire names.
-            add_sku_list: ``addSkuList`` (list[object], optional). Pass
-                PromotionActivityGoodsUpdateAddSkuParam objects or plain dicts with wire names.
+            trace_code: ``traceCode`` (string, optional). Idempotency key for this single
+                operation (at most 32 characters).
+            activity_id: ``activityId`` (long, required). Activity the goods is enrolled in.
+            activity_quantity: ``activityQuantity`` (long, optional). New activity stock, for
+                operateType 20; must exceed the current quantity.
+            goods_id: ``goodsId`` (long, required). Goods, already enrolled in the activity, to
+                change.
+            operate_type: ``operateType`` (integer, required). Which change to make; decides
+                which other params must be sent. One of 10 (change SKU activity prices; send
+                updateSkuList only), 20 (raise the activity stock; send activityQuantity only), 30
+                (withdraw the goods from the activity; send nothing else), 40 (add SKUs to the
+                activity; send addSkuList).
+            update_sku_list: ``updateSkuList`` (list[object], optional). SKUs and their new
+                activity prices, for operateType 10. Pass PromotionActivityGoodsUpdateUpdateSkuParam
+                objects or plain dicts with wire names.
+            add_sku_list: ``addSkuList`` (list[object], optional). SKUs to add to the activity
+                with their prices, for operateType 40. Pass PromotionActivityGoodsUpdateAddSkuParam
+                objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -435,9 +613,11 @@ class PromotionGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=0a11814e7d4146b595918ff3c0f3e239
 
         Args:
-            activity_id: ``activityId`` (long, required).
-            page_number: ``pageNumber`` (integer, required).
-            page_size: ``pageSize`` (integer, required).
+            activity_id: ``activityId`` (long, required). Activity to find eligible goods for.
+            page_number: ``pageNumber`` (integer, required). Page number to fetch, counting from
+                1.
+            page_size: ``pageSize`` (integer, required). Page size; 10 by default, at most 100.
+                1 to 100.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -482,10 +662,14 @@ class PromotionGroup(Group):
         Wire type ``bg.promotion.activity.goods.enroll``. Docs:
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=27a87ec9d0d94273a48096c050f17854
 
+        enrollSkuList.activitySupplierPrice is LONG in the type's own table (was integer);
+        activityQuantity is given as LONG/INTEGER, kept integer.
+
         Args:
-            activity_id: ``activityId`` (long, required).
-            enroll_goods: ``enrollGoods`` (object, required). Pass
-                PromotionEnrollEnrollGoodsParam objects or plain dicts with wire names.
+            activity_id: ``activityId`` (long, required). Activity to enrol the goods in.
+            enroll_goods: ``enrollGoods`` (object, required). The goods to enrol, its activity
+                stock and SKU prices. Pass PromotionEnrollEnrollGoodsParam objects or plain dicts
+                with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -525,7 +709,8 @@ class PromotionGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=873ac072a78249c893e5f8d0e656a11f&sub_menu_code=57a37eb5dd104e3f9f90118e3276b291
 
         Args:
-            draft_id_list: ``draftIdList`` (list[long], required).
+            draft_id_list: ``draftIdList`` (list[long], required). Draft IDs returned by enrol
+                or update calls.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -18,45 +18,71 @@ from temu_async.pagination import paginated
 
 
 class ReturnsCancelListProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[].afterSalesInfoList[].productList[]`` of the ``bg.aftersales.cancel.list.get``
-    result.
+    """Product SKUs behind the line (semi-managed sellers only).
+    (``data[].afterSalesInfoList[].productList[]`` of the ``bg.aftersales.cancel.list.get``
+    result.)
     """
 
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
 class ReturnsCancelListAfterSalesInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[].afterSalesInfoList[]`` of the ``bg.aftersales.cancel.list.get`` result."""
+    """Cancellation lines of the case. (``data[].afterSalesInfoList[]`` of the
+    ``bg.aftersales.cancel.list.get`` result.)
+    """
 
     after_sales_sn: str | None = msgspec.field(default=None, name="afterSalesSn")
+    """After-sales case number of one order line."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     apply_goods_number: int | None = msgspec.field(default=None, name="applyGoodsNumber")
+    """Units the buyer asked to cancel."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     product_list: list[ReturnsCancelListProduct] | None = msgspec.field(
         default=None, name="productList"
     )
+    """Product SKUs behind the line (semi-managed sellers only)."""
+
     create_at_millis: int | None = msgspec.field(default=None, name="createAtMillis")
+    """When the cancellation line was created. Unit: milliseconds since the Unix epoch."""
 
 
 class ReturnsCancelListData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[]`` of the ``bg.aftersales.cancel.list.get`` result."""
+    """Cancellation cases on this page. (``data[]`` of the ``bg.aftersales.cancel.list.get``
+    result.)
+    """
 
     parent_after_sales_sn: str | None = msgspec.field(default=None, name="parentAfterSalesSn")
+    """Parent after-sales case of the cancellation."""
+
     parent_after_sales_status: int | None = msgspec.field(
         default=None, name="parentAfterSalesStatus"
     )
-    """Known values 1 (Buyer has applied for a refund, pending processing), 4 (Refund has been
-    initiated, being processed by the system), 5 (Refund has been issued), 6 (Buyer has
-    cancelled the after-sales request), 7 (After-sales request has been rejected), 9 (Refund
-    initiated, being processed by the system).
+    """Status of the cancellation case. (known values 1 (Buyer asked for a refund; awaiting
+    handling), 4 (Refund started; the system is processing it), 5 (Refunded), 6 (Buyer
+    withdrew the request), 7 (Request rejected), 9 (Refund started; the system is processing
+    it))
     """
 
     after_sales_info_list: list[ReturnsCancelListAfterSalesInfo] | None = msgspec.field(
         default=None, name="afterSalesInfoList"
     )
+    """Cancellation lines of the case."""
 
 
 class ReturnsCancelListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -65,15 +91,25 @@ class ReturnsCancelListResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
     total: int | None = None
+    """Number of records matching the query."""
+
     page_number: int | None = msgspec.field(default=None, name="pageNumber")
+    """Page number of these results."""
+
     data: list[ReturnsCancelListData] | None = None
+    """Cancellation cases on this page."""
 
 
 class ReturnsCarriersCarrierDto(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``carrierDTOList[]`` of the ``temu.aftersales.carrier.get`` result."""
+    """Carriers available for returns from that region. (``carrierDTOList[]`` of the
+    ``temu.aftersales.carrier.get`` result.)
+    """
 
     carrier_id: int | None = msgspec.field(default=None, name="carrierId")
+    """Carrier ID to use on a return label."""
+
     carrier_name: str | None = msgspec.field(default=None, name="carrierName")
+    """Carrier name."""
 
 
 class ReturnsCarriersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -84,29 +120,54 @@ class ReturnsCarriersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     carrier_dto_list: list[ReturnsCarriersCarrierDto] | None = msgspec.field(
         default=None, name="carrierDTOList"
     )
+    """Carriers available for returns from that region."""
 
 
 class ReturnsListProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[].productList[]`` of the ``bg.aftersales.aftersales.list.get`` result."""
+    """Product SKUs behind the line (semi-managed sellers only). (``data[].productList[]`` of
+    the ``bg.aftersales.aftersales.list.get`` result.)
+    """
 
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
 class ReturnsListData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[]`` of the ``bg.aftersales.aftersales.list.get`` result."""
+    """After-sales lines on this page. (``data[]`` of the ``bg.aftersales.aftersales.list.get``
+    result.)
+    """
 
     parent_after_sales_sn: str | None = msgspec.field(default=None, name="parentAfterSalesSn")
+    """Parent after-sales case number."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     apply_after_sales_goods_number: int | None = msgspec.field(
         default=None, name="applyAfterSalesGoodsNumber"
     )
+    """Units the buyer asked after-sales service for."""
+
     after_sales_sn: str | None = msgspec.field(default=None, name="afterSalesSn")
+    """After-sales case number of one order line."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
+
     product_list: list[ReturnsListProduct] | None = msgspec.field(default=None, name="productList")
+    """Product SKUs behind the line (semi-managed sellers only)."""
+
     after_sales_status: int | None = msgspec.field(default=None, name="afterSalesStatus")
+    """Status of the after-sales line (values not documented)."""
+
     after_sales_type: int | None = msgspec.field(default=None, name="afterSalesType")
+    """Kind of after-sales case (values not documented)."""
 
 
 class ReturnsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -115,152 +176,242 @@ class ReturnsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """
 
     total: int | None = None
+    """Number of records matching the query."""
+
     page_number: int | None = msgspec.field(default=None, name="pageNumber")
+    """Page number of these results."""
+
     data: list[ReturnsListData] | None = None
+    """After-sales lines on this page."""
 
 
 class ReturnsParentDetailDiscountFromSellerRefund(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``refundSummary.discountFromSellerRefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Seller-funded discount given back in the refund: currency code and amount.
+    (``refundSummary.discountFromSellerRefund`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
+    """Currency code (e.g. USD) of the seller-funded discount given back in the refund."""
+
     amount: float | None = None
+    """Seller-funded discount given back in the refund; the references do not say whether in
+    minor or major units.
+    """
 
 
 class ReturnsParentDetailDiscountFromTemuRefund(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``refundSummary.discountFromTEMURefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Temu-funded discount given back in the refund: currency code and amount.
+    (``refundSummary.discountFromTEMURefund`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the Temu-funded discount given back in the refund."""
+
+    amount: float | None = None
+    """Temu-funded discount given back in the refund; the references do not say whether in
+    minor or major units.
+    """
 
 
 class ReturnsParentDetailBuyerTotalRefund(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``refundSummary.buyerTotalRefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Total refunded to the buyer: currency code and amount.
+    (``refundSummary.buyerTotalRefund`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the total refunded to the buyer."""
+
+    amount: float | None = None
+    """Total refunded to the buyer; the references do not say whether in minor or major units."""
 
 
 class ReturnsParentDetailShippingAmountRefundTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``refundSummary.shippingAmountRefundTaxExcl`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Shipping fee refunded, excluding tax: currency code and amount.
+    (``refundSummary.shippingAmountRefundTaxExcl`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the shipping fee refunded, excluding tax."""
+
+    amount: float | None = None
+    """Shipping fee refunded, excluding tax; the references do not say whether in minor or
+    major units.
+    """
 
 
 class ReturnsParentDetailTaxTotalRefund(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``refundSummary.taxTotalRefund`` of the ``temu.aftersales.parentaftersales.detail.get``
-    result.
+    """Tax refunded: currency code and amount. (``refundSummary.taxTotalRefund`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the tax refunded."""
+
+    amount: float | None = None
+    """Tax refunded; the references do not say whether in minor or major units."""
 
 
 class ReturnsParentDetailRetailPriceRefundTaxExcl(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``refundSummary.retailPriceRefundTaxExcl`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Retail price refunded, excluding tax: currency code and amount.
+    (``refundSummary.retailPriceRefundTaxExcl`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the retail price refunded, excluding tax."""
+
+    amount: float | None = None
+    """Retail price refunded, excluding tax; the references do not say whether in minor or
+    major units.
+    """
 
 
 class ReturnsParentDetailRefundSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``refundSummary`` of the ``temu.aftersales.parentaftersales.detail.get`` result."""
+    """Total refund of the case (currency and amount) with its breakdown by component.
+    (``refundSummary`` of the ``temu.aftersales.parentaftersales.detail.get`` result.)
+    """
 
     discount_from_seller_refund: ReturnsParentDetailDiscountFromSellerRefund | None = msgspec.field(
         default=None, name="discountFromSellerRefund"
     )
+    """Seller-funded discount given back in the refund: currency code and amount."""
+
     discount_from_temu_refund: ReturnsParentDetailDiscountFromTemuRefund | None = msgspec.field(
         default=None, name="discountFromTEMURefund"
     )
+    """Temu-funded discount given back in the refund: currency code and amount."""
+
     buyer_total_refund: ReturnsParentDetailBuyerTotalRefund | None = msgspec.field(
         default=None, name="buyerTotalRefund"
     )
+    """Total refunded to the buyer: currency code and amount."""
+
     shipping_amount_refund_tax_excl: ReturnsParentDetailShippingAmountRefundTaxExcl | None = (
         msgspec.field(default=None, name="shippingAmountRefundTaxExcl")
     )
+    """Shipping fee refunded, excluding tax: currency code and amount."""
+
     tax_total_refund: ReturnsParentDetailTaxTotalRefund | None = msgspec.field(
         default=None, name="taxTotalRefund"
     )
+    """Tax refunded: currency code and amount."""
+
     retail_price_refund_tax_excl: ReturnsParentDetailRetailPriceRefundTaxExcl | None = (
         msgspec.field(default=None, name="retailPriceRefundTaxExcl")
     )
+    """Retail price refunded, excluding tax: currency code and amount."""
+
     currency: str | None = None
+    """Currency code (e.g. USD) of the total refund of this after-sales case."""
+
     amount: float | None = None
+    """Total refund of this after-sales case; the references do not say whether in minor or
+    major units.
+    """
 
 
 class ReturnsParentDetailApplyRefundAmount(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``afterSalesList[].applyRefundAmount`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Refund amount the buyer asked for on this line: currency code and amount.
+    (``afterSalesList[].applyRefundAmount`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     currency: str | None = None
-    amount: int | None = None
+    """Currency code (e.g. USD) of the refund amount the buyer asked for on this line."""
+
+    amount: float | None = None
+    """Refund amount the buyer asked for on this line; the references do not say whether in
+    minor or major units.
+    """
 
 
 class ReturnsParentDetailProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``afterSalesList[].afterSalesGoodsInfo.productList[]`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """Product SKUs behind the line. (``afterSalesList[].afterSalesGoodsInfo.productList[]`` of
+    the ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
 class ReturnsParentDetailAfterSalesGoodsInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``afterSalesList[].afterSalesGoodsInfo`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.
+    """The goods the after-sales line is about. (``afterSalesList[].afterSalesGoodsInfo`` of
+    the ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
+
     product_list: list[ReturnsParentDetailProduct] | None = msgspec.field(
         default=None, name="productList"
     )
+    """Product SKUs behind the line."""
 
 
 class ReturnsParentDetailAfterSales(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``afterSalesList[]`` of the ``temu.aftersales.parentaftersales.detail.get`` result."""
+    """After-sales lines, one per order line. (``afterSalesList[]`` of the
+    ``temu.aftersales.parentaftersales.detail.get`` result.)
+    """
 
     apply_after_sales_goods_number: int | None = msgspec.field(
         default=None, name="applyAfterSalesGoodsNumber"
     )
+    """Units the buyer asked after-sales service for."""
+
     after_sales_sn: str | None = msgspec.field(default=None, name="afterSalesSn")
+    """After-sales case number of one order line."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     apply_refund_amount: ReturnsParentDetailApplyRefundAmount | None = msgspec.field(
         default=None, name="applyRefundAmount"
     )
+    """Refund amount the buyer asked for on this line: currency code and amount."""
+
     after_sales_reason_desc: str | None = msgspec.field(default=None, name="afterSalesReasonDesc")
+    """Reason the buyer gave, as text."""
+
     after_sales_goods_info: ReturnsParentDetailAfterSalesGoodsInfo | None = msgspec.field(
         default=None, name="afterSalesGoodsInfo"
     )
+    """The goods the after-sales line is about."""
+
     after_sales_reason_code: int | None = msgspec.field(default=None, name="afterSalesReasonCode")
+    """Code of the buyer's reason."""
+
     buyer_comment: str | None = msgspec.field(default=None, name="buyerComment")
+    """Buyer's comment."""
+
     after_sales_status: int | None = msgspec.field(default=None, name="afterSalesStatus")
+    """Status of the after-sales line (values not documented)."""
 
 
 class ReturnsParentDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -269,45 +420,82 @@ class ReturnsParentDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
     parent_after_sales_sn: str | None = msgspec.field(default=None, name="parentAfterSalesSn")
+    """Parent after-sales case number."""
+
     available_operate_list: list[int] | None = msgspec.field(
         default=None, name="availableOperateList"
     )
+    """Codes of the actions the seller may take now."""
+
     create_at_millis: int | None = msgspec.field(default=None, name="createAtMillis")
+    """When the after-sales case was created. Unit: milliseconds since the Unix epoch."""
+
     parent_after_sales_status: int | None = msgspec.field(
         default=None, name="parentAfterSalesStatus"
     )
+    """Status of the parent after-sales case."""
+
     refund_summary: ReturnsParentDetailRefundSummary | None = msgspec.field(
         default=None, name="refundSummary"
     )
+    """Total refund of the case (currency and amount) with its breakdown by component."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order of the case."""
+
     last_update_at_millis: int | None = msgspec.field(default=None, name="lastUpdateAtMillis")
+    """When the after-sales case was last updated. Unit: milliseconds since the Unix epoch."""
+
     after_sales_type: int | None = msgspec.field(default=None, name="afterSalesType")
+    """Kind of after-sales case (values not documented)."""
+
     after_sales_list: list[ReturnsParentDetailAfterSales] | None = msgspec.field(
         default=None, name="afterSalesList"
     )
+    """After-sales lines, one per order line."""
 
 
 class ReturnsParentListData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``data[]`` of the ``bg.aftersales.parentaftersales.list.get`` result."""
+    """Parent after-sales cases on this page. (``data[]`` of the
+    ``bg.aftersales.parentaftersales.list.get`` result.)
+    """
 
     parent_after_sales_sn: str | None = msgspec.field(default=None, name="parentAfterSalesSn")
+    """Parent after-sales case number."""
+
     after_sales_status_group: int | None = msgspec.field(default=None, name="afterSalesStatusGroup")
-    """Known values 1 (Pending), 2 (Requested), 3 (Package Shipped), 4 (Platform Reviewing), 5
-    (Refunded), 6 (Rejected), 7 (Cancelled).
+    """Status group of the after-sales case. (known values 1 (Pending), 2 (Return requested), 3
+    (Return parcel shipped), 4 (Under platform review), 5 (Refunded), 6 (Rejected), 7
+    (Cancelled))
     """
 
     operate_expire_time_ms: int | None = msgspec.field(default=None, name="operateExpireTimeMs")
+    """Deadline for the seller to act on the case. Unit: milliseconds since the Unix epoch."""
+
     available_operate_list: list[int] | None = msgspec.field(
         default=None, name="availableOperateList"
     )
+    """Codes of the actions the seller may take now."""
+
     return_delivery_type: int | None = msgspec.field(default=None, name="returnDeliveryType")
+    """How the return travels back (values not documented)."""
+
     parent_after_sales_status: int | None = msgspec.field(
         default=None, name="parentAfterSalesStatus"
     )
+    """Status of the parent after-sales case."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     update_at: int | None = msgspec.field(default=None, name="updateAt")
+    """When the case was last updated. Unit: seconds since the Unix epoch."""
+
     after_sales_type: int | None = msgspec.field(default=None, name="afterSalesType")
+    """Kind of after-sales case (values not documented)."""
+
     create_at: int | None = msgspec.field(default=None, name="createAt")
+    """When the case was created. Unit: seconds since the Unix epoch."""
 
 
 class ReturnsParentListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -316,21 +504,35 @@ class ReturnsParentListResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
     total: int | None = None
+    """Number of records matching the query."""
+
     page_number: int | None = msgspec.field(default=None, name="pageNumber")
+    """Page number of these results."""
+
     data: list[ReturnsParentListData] | None = None
+    """Parent after-sales cases on this page."""
 
 
 class ReturnsParentReturnOrdersLogisticsInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``logisticsInfoList[]`` of the ``bg.aftersales.parentreturnorder.get`` result."""
+    """Return shipments of the case. (``logisticsInfoList[]`` of the
+    ``bg.aftersales.parentreturnorder.get`` result.)
+    """
 
     carrier_name: str | None = msgspec.field(default=None, name="carrierName")
+    """Carrier of the return shipment."""
+
     return_warehouse_region1_name: str | None = msgspec.field(
         default=None, name="returnWarehouseRegion1Name"
     )
+    """Top-level region name of the return warehouse."""
+
     return_warehouse_type: int | None = msgspec.field(default=None, name="returnWarehouseType")
+    """Kind of return warehouse (values not documented)."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of the return shipment."""
 
 
 class ReturnsParentReturnOrdersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -341,6 +543,7 @@ class ReturnsParentReturnOrdersResult(msgspec.Struct, kw_only=True, omit_default
     logistics_info_list: list[ReturnsParentReturnOrdersLogisticsInfo] | None = msgspec.field(
         default=None, name="logisticsInfoList"
     )
+    """Return shipments of the case."""
 
 
 class ReturnsReturnAddressResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -349,41 +552,74 @@ class ReturnsReturnAddressResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     receipt_additional_name: str | None = msgspec.field(default=None, name="receiptAdditionalName")
+    """Additional name of the return recipient."""
+
     receipt_name: str | None = msgspec.field(default=None, name="receiptName")
+    """Name of the return recipient."""
+
     region_name1: str | None = msgspec.field(default=None, name="regionName1")
+    """Top-level administrative area of the address (e.g. country)."""
+
     region_name2: str | None = msgspec.field(default=None, name="regionName2")
+    """Second-level administrative area of the address (e.g. state or province)."""
+
     region_name3: str | None = msgspec.field(default=None, name="regionName3")
+    """Third-level administrative area of the address (e.g. city)."""
+
     region_name4: str | None = msgspec.field(default=None, name="regionName4")
+    """Fourth-level administrative area of the address (e.g. district)."""
+
     mail: str | None = None
+    """E-mail address of the return recipient."""
+
     mobile: str | None = None
+    """Phone number."""
+
     backup_mobile: str | None = msgspec.field(default=None, name="backupMobile")
+    """Alternative phone number."""
+
     address_line1: str | None = msgspec.field(default=None, name="addressLine1")
+    """First address line."""
+
     address_line2: str | None = msgspec.field(default=None, name="addressLine2")
+    """Second address line."""
+
     address_line3: str | None = msgspec.field(default=None, name="addressLine3")
+    """Third address line."""
+
     address_line_all: str | None = msgspec.field(default=None, name="addressLineAll")
+    """All address lines joined together."""
+
     post_code: str | None = msgspec.field(default=None, name="postCode")
+    """Postal code."""
 
 
 class ReturnsReturnLabelPrepareUserSelectedPickUpTime(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``userSelectedPickUpTimeList[]`` of the ``temu.aftersales.returnlabel.prepare.get``
-    result.
+    """Pickup windows the buyer chose. (``userSelectedPickUpTimeList[]`` of the
+    ``temu.aftersales.returnlabel.prepare.get`` result.)
     """
 
     start_timestamp: int | None = msgspec.field(default=None, name="startTimestamp")
+    """Start of the pickup window. Unit: milliseconds since the Unix epoch."""
+
     end_timestamp: int | None = msgspec.field(default=None, name="endTimestamp")
+    """End of the pickup window. Unit: milliseconds since the Unix epoch."""
 
 
 class ReturnsReturnLabelPrepareAvailableReturnWarehouse(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``availableReturnWarehouseList[]`` of the ``temu.aftersales.returnlabel.prepare.get``
-    result.
+    """Seller warehouses the return can go to. (``availableReturnWarehouseList[]`` of the
+    ``temu.aftersales.returnlabel.prepare.get`` result.)
     """
 
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """ID of a seller warehouse the return can go to."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of that warehouse."""
 
 
 class ReturnsReturnLabelPrepareResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -392,15 +628,24 @@ class ReturnsReturnLabelPrepareResult(msgspec.Struct, kw_only=True, omit_default
     """
 
     user_pick_up_timezone: str | None = msgspec.field(default=None, name="userPickUpTimezone")
+    """Time zone of the buyer's pickup times."""
+
     user_selected_pick_up_time_list: (
         list[ReturnsReturnLabelPrepareUserSelectedPickUpTime] | None
     ) = msgspec.field(default=None, name="userSelectedPickUpTimeList")
+    """Pickup windows the buyer chose."""
+
     available_return_warehouse_list: (
         list[ReturnsReturnLabelPrepareAvailableReturnWarehouse] | None
     ) = msgspec.field(default=None, name="availableReturnWarehouseList")
+    """Seller warehouses the return can go to."""
+
     merchant_latest_pick_up_time: int | None = msgspec.field(
         default=None, name="merchantLatestPickUpTime"
     )
+    """Latest time the seller can have the return picked up. Unit: milliseconds since the Unix
+    epoch.
+    """
 
 
 class ReturnsSignatureResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -409,18 +654,30 @@ class ReturnsSignatureResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """
 
     signature: str | None = None
+    """Signature for uploading return-label files to Temu's storage."""
 
 
 class ReturnsUploadReturnLabelReturnLabelDtoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``returnLabelDTOList[]`` of ``temu.aftersales.upload.returnlabel`` params."""
+    """Return labels the seller provides. (``returnLabelDTOList[]`` of
+    ``temu.aftersales.upload.returnlabel`` params.)
+    """
 
     mall_warehouse_id: str | None = msgspec.field(default=None, name="mallWarehouseId")
+    """Seller's return warehouse ID (warehouseId from temu.aftersales.returnlabel.prepare.get)."""
+
     pick_up_certificate_image_url: str | None = msgspec.field(
         default=None, name="pickUpCertificateImageUrl"
     )
+    """URL of the pickup proof image."""
+
     return_label_url: str | None = msgspec.field(default=None, name="returnLabelUrl")
+    """URL of the return label file."""
+
     carrier_id: int | None = msgspec.field(default=None, name="carrierId")
+    """Carrier of the return (from temu.aftersales.carrier.get)."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of the return label."""
 
 
 class ReturnsGroup(Group):
@@ -445,8 +702,9 @@ class ReturnsGroup(Group):
         Wire type ``bg.aftersales.cancel.agree``.
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). Cancellation case
+                to approve.
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the case.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -496,15 +754,18 @@ class ReturnsGroup(Group):
         Wire type ``bg.aftersales.cancel.list.get``.
 
         Args:
-            page_size: ``pageSize`` (integer, optional). <= 200; server default 10.
-            page_no: ``pageNo`` (integer, optional). Server default 1.
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). At most 200
-                items.
-            parent_after_sales_sn_list: ``parentAfterSalesSnList`` (list[string], optional). At
-                most 200 items.
-            after_sales_status_group: ``afterSalesStatusGroup`` (integer, optional). One of 8
-                (Cancel order pending), 9 (Cancel order approved), 10 (Cancel order rejected), 11
-                (Cancel order revoked).
+            page_size: ``pageSize`` (integer, optional). Records per page (default 10, at most
+                200). 1 to 200; server default 10.
+            page_no: ``pageNo`` (integer, optional). Page number, starting at 1 (default 1).
+                Server default 1.
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). Only cases of
+                these parent orders (at most 200). At most 200 items.
+            parent_after_sales_sn_list: ``parentAfterSalesSnList`` (list[string], optional).
+                Only these cases (at most 200). At most 200 items.
+            after_sales_status_group: ``afterSalesStatusGroup`` (integer, optional). Only
+                cancellation cases in this status group. One of 8 (Cancellation awaiting a
+                decision), 9 (Cancellation approved), 10 (Cancellation rejected), 11 (Cancellation
+                withdrawn).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -549,6 +810,7 @@ class ReturnsGroup(Group):
 
         Args:
             return_warehouse_region_id1: ``returnWarehouseRegionId1`` (long, required).
+                Top-level region ID (country) of the seller's return warehouse.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -584,9 +846,13 @@ class ReturnsGroup(Group):
         Wire type ``temu.aftersales.parentaftersales.detail.get``. Docs:
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=f2551431265c4ea788e73fc3a741d075
 
+        This type's table gives every amount as NUMBER without saying minor or major units;
+        the amounts are number and carry no unit.
+
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the case.
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). Parent after-sales
+                case.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -619,7 +885,7 @@ class ReturnsGroup(Group):
         size="page_size",
         items=("data",),
         total=("total",),
-        max_size=100,
+        max_size=200,
         first_page=1,
         item=ReturnsParentListData,
     )
@@ -643,17 +909,26 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=36d2f55993344cf2991815f675493560
 
         Args:
-            page_size: ``pageSize`` (integer, optional).
-            page_no: ``pageNo`` (integer, optional).
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional).
+            page_size: ``pageSize`` (integer, optional). Records per page (default 10, at most
+                200). 1 to 200.
+            page_no: ``pageNo`` (integer, optional). Page number, starting at 1 (default 1).
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], optional). Only cases of
+                these parent orders.
             parent_after_sales_sn_list: ``parentAfterSalesSnList`` (list[string], optional).
-            create_at_start: ``createAtStart`` (integer, optional).
-            create_at_end: ``createAtEnd`` (integer, optional).
-            update_at_start: ``updateAtStart`` (integer, optional).
-            update_at_end: ``updateAtEnd`` (integer, optional).
-            after_sales_status_group: ``afterSalesStatusGroup`` (integer, optional). One of 1
-                (Pending), 2 (Requested), 3 (Package Shipped), 4 (Platform Reviewing), 5 (Refunded),
-                6 (Rejected), 7 (Cancelled).
+                Only these cases.
+            create_at_start: ``createAtStart`` (integer, optional). Only cases created at or
+                after this time; use together with createAtEnd. Unit: seconds since the Unix epoch.
+            create_at_end: ``createAtEnd`` (integer, optional). Only cases created at or before
+                this time; use together with createAtStart. Unit: seconds since the Unix epoch.
+            update_at_start: ``updateAtStart`` (integer, optional). Only cases whose status
+                changed at or after this time; use together with updateAtEnd. Unit: seconds since
+                the Unix epoch.
+            update_at_end: ``updateAtEnd`` (integer, optional). Only cases whose status changed
+                at or before this time; use together with updateAtStart. Unit: seconds since the
+                Unix epoch.
+            after_sales_status_group: ``afterSalesStatusGroup`` (integer, optional). Only cases
+                in this status group. One of 1 (Pending), 2 (Return requested), 3 (Return parcel
+                shipped), 4 (Under platform review), 5 (Refunded), 6 (Rejected), 7 (Cancelled).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -668,7 +943,7 @@ class ReturnsGroup(Group):
         Regions: us, eu, global. Safe to retry.
 
         Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
-        ``.items(...)`` each ``ReturnsParentListData`` across pages (``data``, up to 100 per
+        ``.items(...)`` each ``ReturnsParentListData`` across pages (``data``, up to 200 per
         page).
         """
         result: ReturnsParentListResult = await self._call(
@@ -702,8 +977,10 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=986d1dc0ad9d4d44a380b8078405bae2
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
-            after_sales_sn: ``afterSalesSn`` (string, optional).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). Parent after-sales
+                case whose return shipments to read.
+            after_sales_sn: ``afterSalesSn`` (string, optional). Only this after-sales line of
+                the case.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -741,9 +1018,11 @@ class ReturnsGroup(Group):
         Wire type ``temu.aftersales.refund.issue``.
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, optional).
-            parent_order_sn: ``parentOrderSn`` (string, optional).
-            open_api_refund_type: ``openApiRefundType`` (integer, optional).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, optional). After-sales case
+                to refund.
+            parent_order_sn: ``parentOrderSn`` (string, optional). Parent order of the case.
+            open_api_refund_type: ``openApiRefundType`` (integer, optional). Kind of refund to
+                issue (values not documented).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -785,7 +1064,8 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=05d0a325704d4d538d708f3e256168e0
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). After-sales case
+                whose return address to read.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -826,8 +1106,9 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=f6d52305e84d4945b2b1c8d3218bbe20
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). After-sales case
+                the return label is for.
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the case.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -906,15 +1187,21 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=9058c531e8cb41e0939db689ef059eaf
 
         Args:
-            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required).
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            return_label_dto_list: ``returnLabelDTOList`` (list[object], optional). Pass
-                ReturnsUploadReturnLabelReturnLabelDtoParam objects or plain dicts with wire names.
-            pick_up_time_schedule_mode: ``pickUpTimeScheduleMode`` (integer, optional). One of 1
-                (Select user), 2 (Re-schedule time interval), 3 (Select latest pick up time point).
-            start_timestamp: ``startTimestamp`` (long, optional).
-            end_timestamp: ``endTimestamp`` (long, optional).
-            latest_timestamp: ``latestTimestamp`` (long, optional).
+            parent_after_sales_sn: ``parentAfterSalesSn`` (string, required). After-sales case
+                the return label is for.
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order of the case.
+            return_label_dto_list: ``returnLabelDTOList`` (list[object], optional). Return
+                labels the seller provides. Pass ReturnsUploadReturnLabelReturnLabelDtoParam objects
+                or plain dicts with wire names.
+            pick_up_time_schedule_mode: ``pickUpTimeScheduleMode`` (integer, optional). How the
+                pickup time is chosen; required for pickups. One of 1 (Use a window the buyer
+                selected), 2 (Schedule a new window), 3 (Give a latest pickup time).
+            start_timestamp: ``startTimestamp`` (long, optional). Start of the pickup window;
+                required with schedule modes 1 and 2. Unit: milliseconds since the Unix epoch.
+            end_timestamp: ``endTimestamp`` (long, optional). End of the pickup window; required
+                with schedule modes 1 and 2. Unit: milliseconds since the Unix epoch.
+            latest_timestamp: ``latestTimestamp`` (long, optional). Latest pickup time; required
+                with schedule mode 3. Unit: milliseconds since the Unix epoch.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -953,7 +1240,7 @@ class ReturnsGroup(Group):
         size="page_size",
         items=("data",),
         total=("total",),
-        max_size=100,
+        max_size=200,
         first_page=1,
         item=ReturnsListData,
     )
@@ -971,9 +1258,11 @@ class ReturnsGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=d3d2812d87034d35adb016972349fcb0&sub_menu_code=d1675103eeed444fa3d650aa33b462be
 
         Args:
-            page_size: ``pageSize`` (integer, optional).
-            page_no: ``pageNo`` (integer, optional).
+            page_size: ``pageSize`` (integer, optional). Records per page (default 10, at most
+                200). 1 to 200.
+            page_no: ``pageNo`` (integer, optional). Page number, starting at 1 (default 1).
             parent_after_sales_sn_list: ``parentAfterSalesSnList`` (list[string], required).
+                Parent after-sales cases whose lines to list.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -988,7 +1277,7 @@ class ReturnsGroup(Group):
         Regions: us, eu, global. Safe to retry.
 
         Paginated by page number (``pageNo``): ``.pages(...)`` yields each page and
-        ``.items(...)`` each ``ReturnsListData`` across pages (``data``, up to 100 per
+        ``.items(...)`` each ``ReturnsListData`` across pages (``data``, up to 200 per
         page).
         """
         result: ReturnsListResult = await self._call(

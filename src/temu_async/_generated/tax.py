@@ -8,7 +8,7 @@ optional because the server leaves fields out, and unknown fields are ignored.
 """
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -22,16 +22,235 @@ class TaxExportReportApplyResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
     task_id: int | None = msgspec.field(default=None, name="taskId")
+    """ID of the export task; pass it to temu.pay.tax.merchant.report.download."""
 
 
-class TaxInvoiceDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The result of ``temu.pay.tax.invoice.detail.query``: Read invoice details of a parent
-    order.
+class TaxInvoiceDetailOrderMetaInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Order facts the invoice is issued for. (``invoiceDetailInfoList[].orderMetaInfo`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
     """
 
-    invoice_detail_info_list: list[dict[str, Any]] | None = msgspec.field(
+    is_customer_service_charge_order: bool | None = msgspec.field(
+        default=None, name="isCustomerServiceChargeOrder"
+    )
+    """True for a customer-service charge order rather than a sale."""
+
+    parent_appeal_order_sn: str | None = msgspec.field(default=None, name="parentAppealOrderSn")
+    """Parent number of the appeal order, when the invoice belongs to one."""
+
+    origin_parent_order_time_millis: int | None = msgspec.field(
+        default=None, name="originParentOrderTimeMillis"
+    )
+    """When the original parent order was placed. Unit: milliseconds since the Unix epoch."""
+
+    order_time_millis: int | None = msgspec.field(default=None, name="orderTimeMillis")
+    """When the order was placed. Unit: milliseconds since the Unix epoch."""
+
+    trade_transaction_sn: str | None = msgspec.field(default=None, name="tradeTransactionSn")
+    """Payment transaction number."""
+
+    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number."""
+
+    parent_shipping_time_millis: int | None = msgspec.field(
+        default=None, name="parentShippingTimeMillis"
+    )
+    """When the parent order shipped. Unit: milliseconds since the Unix epoch."""
+
+    refund_time_millis: int | None = msgspec.field(default=None, name="refundTimeMillis")
+    """When the refund was made (credit notes). Unit: milliseconds since the Unix epoch."""
+
+    origin_parent_order_sn: str | None = msgspec.field(default=None, name="originParentOrderSn")
+    """Number of the original parent order (for follow-up orders)."""
+
+    finance_parent_order_sn: str | None = msgspec.field(default=None, name="financeParentOrderSn")
+    """Parent order number used in the finance records."""
+
+
+class TaxInvoiceDetailPlatformInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The platform entity named on the invoice. (``invoiceDetailInfoList[].platformInfo`` of
+    the ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    platform_name: str | None = msgspec.field(default=None, name="platformName")
+    """Legal name of the platform entity."""
+
+    platform_address: str | None = msgspec.field(default=None, name="platformAddress")
+    """Address of the platform entity."""
+
+
+class TaxInvoiceDetailShippingFee(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Shipping charged on the order. (``invoiceDetailInfoList[].shippingFee`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    shipping_amount_with_tax: int | None = msgspec.field(default=None, name="shippingAmountWithTax")
+    """Shipping amount including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    shipping_amount_exclude_tax: int | None = msgspec.field(
+        default=None, name="shippingAmountExcludeTax"
+    )
+    """Shipping amount before VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+
+class TaxInvoiceDetailGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Goods lines of the invoice. (``invoiceDetailInfoList[].goodsInfoList[]`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    unit_price_with_vat: int | None = msgspec.field(default=None, name="unitPriceWithVAT")
+    """Unit price including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    sku_spec: str | None = msgspec.field(default=None, name="skuSpec")
+    """The SKU's variation (colour, size, ...) as text."""
+
+    quantity: int | None = None
+    """Units on the line."""
+
+    vat_rate_base: int | None = msgspec.field(default=None, name="vatRateBase")
+    """Divisor of vatRate: the rate is vatRate / vatRateBase."""
+
+    order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Child order number of the line."""
+
+    vat_rate: int | None = msgspec.field(default=None, name="vatRate")
+    """VAT rate numerator (divide by vatRateBase)."""
+
+    description: str | None = None
+    """Line description (goods name)."""
+
+    unit_price_exclude_vat: int | None = msgspec.field(default=None, name="unitPriceExcludeVAT")
+    """Unit price before VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    total_goods_amount: int | None = msgspec.field(default=None, name="totalGoodsAmount")
+    """Line total including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+
+class TaxInvoiceDetailShippingInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Shipping lines of the invoice, in the same shape as the goods lines.
+    (``invoiceDetailInfoList[].shippingInfoList[]`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    unit_price_with_vat: int | None = msgspec.field(default=None, name="unitPriceWithVAT")
+    """Unit price including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    sku_spec: str | None = msgspec.field(default=None, name="skuSpec")
+    """Variation text of the SKU the shipping is for."""
+
+    quantity: int | None = None
+    """Units on the line."""
+
+    vat_rate_base: int | None = msgspec.field(default=None, name="vatRateBase")
+    """Divisor of vatRate: the rate is vatRate / vatRateBase."""
+
+    order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Child order number of the line."""
+
+    vat_rate: int | None = msgspec.field(default=None, name="vatRate")
+    """VAT rate numerator (divide by vatRateBase)."""
+
+    description: str | None = None
+    """Line description."""
+
+    unit_price_exclude_vat: int | None = msgspec.field(default=None, name="unitPriceExcludeVAT")
+    """Unit price before VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    total_goods_amount: int | None = msgspec.field(default=None, name="totalGoodsAmount")
+    """Line total including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+
+class TaxInvoiceDetailPromotionInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Discounts applied to the order. (``invoiceDetailInfoList[].promotionInfo`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    promotion_amount_exclude_tax: int | None = msgspec.field(
+        default=None, name="promotionAmountExcludeTax"
+    )
+    """Discount before VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    promotion_amount_with_tax: int | None = msgspec.field(
+        default=None, name="promotionAmountWithTax"
+    )
+    """Discount including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+
+class TaxInvoiceDetailAddOrderInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Amounts of orders added to this one (for example extra charges).
+    (``invoiceDetailInfoList[].addOrderInfoList[]`` of the
+    ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    amount_with_tax: int | None = msgspec.field(default=None, name="amountWithTax")
+    """Amount including VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    amount_exclude_tax: int | None = msgspec.field(default=None, name="amountExcludeTax")
+    """Amount before VAT. Unit: the currency's minor unit (e.g. cents)."""
+
+    add_order_detail_type: int | None = msgspec.field(default=None, name="addOrderDetailType")
+    """Kind of added amount (the page does not list the values)."""
+
+
+class TaxInvoiceDetailInvoiceDetailInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The invoices (and credit notes) of the order, with the lines each one carries.
+    (``invoiceDetailInfoList[]`` of the ``temu.pay.tax.invoice.detail.query`` result.)
+    """
+
+    order_meta_info: TaxInvoiceDetailOrderMetaInfo | None = msgspec.field(
+        default=None, name="orderMetaInfo"
+    )
+    """Order facts the invoice is issued for."""
+
+    platform_info: TaxInvoiceDetailPlatformInfo | None = msgspec.field(
+        default=None, name="platformInfo"
+    )
+    """The platform entity named on the invoice."""
+
+    shipping_fee: TaxInvoiceDetailShippingFee | None = msgspec.field(
+        default=None, name="shippingFee"
+    )
+    """Shipping charged on the order."""
+
+    goods_info_list: list[TaxInvoiceDetailGoodsInfo] | None = msgspec.field(
+        default=None, name="goodsInfoList"
+    )
+    """Goods lines of the invoice."""
+
+    invoice_detail_type: int | None = msgspec.field(default=None, name="invoiceDetailType")
+    """Kind of invoice detail (the page does not list the values)."""
+
+    shipping_info_list: list[TaxInvoiceDetailShippingInfo] | None = msgspec.field(
+        default=None, name="shippingInfoList"
+    )
+    """Shipping lines of the invoice, in the same shape as the goods lines."""
+
+    invoice_type: int | None = msgspec.field(default=None, name="invoiceType")
+    """Kind of invoice (the page does not list the values)."""
+
+    currency: str | None = None
+    """Currency code of every amount in the invoice (EUR, GBP, ...)."""
+
+    promotion_info: TaxInvoiceDetailPromotionInfo | None = msgspec.field(
+        default=None, name="promotionInfo"
+    )
+    """Discounts applied to the order."""
+
+    add_order_info_list: list[TaxInvoiceDetailAddOrderInfo] | None = msgspec.field(
+        default=None, name="addOrderInfoList"
+    )
+    """Amounts of orders added to this one (for example extra charges)."""
+
+
+class TaxInvoiceDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The result of ``temu.pay.tax.invoice.detail.query``: Read the invoice details of a
+    parent order (goods and shipping lines, VAT, promotions, platform).
+    """
+
+    invoice_detail_info_list: list[TaxInvoiceDetailInvoiceDetailInfo] | None = msgspec.field(
         default=None, name="invoiceDetailInfoList"
     )
+    """The invoices (and credit notes) of the order, with the lines each one carries."""
 
 
 class TaxInvoicePdfResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -40,16 +259,33 @@ class TaxInvoicePdfResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
     sign_url: str | None = msgspec.field(default=None, name="signUrl")
+    """Signed, time-limited URL of the PDF."""
 
 
-class TaxInvoicesResult(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The result of ``temu.pay.tax.invoice.info.query``: Read invoice summaries of parent
-    orders.
+class TaxInvoicesTaxInvoiceInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """One entry per invoice found. (``taxInvoiceInfoList[]`` of the
+    ``temu.pay.tax.invoice.info.query`` result.)
     """
 
-    tax_invoice_info_list: list[dict[str, Any]] | None = msgspec.field(
+    invoice_time: int | None = msgspec.field(default=None, name="invoiceTime")
+    """When the invoice was issued. Unit: milliseconds since the Unix epoch."""
+
+    invoice_number: str | None = msgspec.field(default=None, name="invoiceNumber")
+    """Invoice number (pass it to temu.pay.tax.invoice.pdf.download)."""
+
+    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order the invoice belongs to."""
+
+
+class TaxInvoicesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The result of ``temu.pay.tax.invoice.info.query``: Read invoice summaries (number and
+    time) of parent orders.
+    """
+
+    tax_invoice_info_list: list[TaxInvoicesTaxInvoiceInfo] | None = msgspec.field(
         default=None, name="taxInvoiceInfoList"
     )
+    """One entry per invoice found."""
 
 
 class TaxReportDownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -58,7 +294,19 @@ class TaxReportDownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the report file, once it is ready."""
+
     status: int | None = None
+    """State of the export task (the page does not list the values)."""
+
+
+class TaxUploadInvoiceResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """The result of ``temu.pay.tax.merchant.upload.invoice``: Attach an invoice or credit note
+    file to an order.
+    """
+
+    success: bool | None = None
+    """Whether the file was accepted (the call itself can succeed while this is false)."""
 
 
 class TaxUploadSignatureResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -67,6 +315,7 @@ class TaxUploadSignatureResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     signature: str | None = None
+    """Signature that authorises one upload to Temu's file store (Galerie)."""
 
 
 class TaxGroup(Group):
@@ -90,9 +339,15 @@ class TaxGroup(Group):
         Wire type ``temu.pay.tax.apply.export.report``. Docs:
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=6494bb7afd8048d380a13e92f6275d17
 
+        The result table types taskId as INTEGER while
+        temu.pay.tax.merchant.report.download's own table types its taskId param as LONG;
+        each type follows its own table.
+
         Args:
-            report_month: ``reportMonth`` (string, required).
-            request_id: ``requestId`` (string, required).
+            report_month: ``reportMonth`` (string, required). The month to report on (a past
+                month; the current one is refused). Format: yyyy-MM.
+            request_id: ``requestId`` (string, required). The caller's own ID for this export
+                request; it is also how temu.pay.tax.merchant.report.download finds the file later.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -125,13 +380,18 @@ class TaxGroup(Group):
         parent_order_sn: str,
         options: CallOptions | None = None,
     ) -> TaxInvoiceDetailResult:
-        """Read invoice details of a parent order.
+        """Read the invoice details of a parent order (goods and shipping lines, VAT,
+        promotions, platform).
 
         Wire type ``temu.pay.tax.invoice.detail.query``. Docs:
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=3985fe93bff5437c87863a22112b72db
 
+        The page types every amount as INTEGER without naming the unit; integer money on
+        Temu's partner API is in the currency's minor unit, so minor_units is recorded. The
+        *Millis fields are milliseconds since the epoch by their names.
+
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -165,8 +425,9 @@ class TaxGroup(Group):
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=2b8a5a8a75604779b2e0017ee79b462a
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            invoice_number: ``invoiceNumber`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number.
+            invoice_number: ``invoiceNumber`` (string, required). Number of the invoice (from
+                temu.pay.tax.invoice.info.query).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -196,14 +457,18 @@ class TaxGroup(Group):
         parent_order_sn_list: Sequence[str],
         options: CallOptions | None = None,
     ) -> TaxInvoicesResult:
-        """Read invoice summaries of parent orders.
+        """Read invoice summaries (number and time) of parent orders.
 
         Wire type ``temu.pay.tax.invoice.info.query``. Docs:
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=5f5d1168742b4991a86684cbd0c21489
 
+        The page does not state invoiceTime's resolution; milliseconds are recorded to match
+        the *Millis times of temu.pay.tax.invoice.detail.query. Verify against a live
+        response.
+
         Args:
-            parent_order_sn_list: ``parentOrderSnList`` (list[string], required). At most 20
-                items.
+            parent_order_sn_list: ``parentOrderSnList`` (list[string], required). Parent order
+                numbers to look up. At most 20 items.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -239,8 +504,10 @@ class TaxGroup(Group):
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=cc87994f2ac24fc88795f2a3a8844683
 
         Args:
-            request_id: ``requestId`` (string, optional).
-            task_id: ``taskId`` (long, optional).
+            request_id: ``requestId`` (string, optional). The requestId the export was applied
+                with.
+            task_id: ``taskId`` (long, optional). The taskId temu.pay.tax.apply.export.report
+                returned.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -273,24 +540,25 @@ class TaxGroup(Group):
         recipient_type: Literal[1, 2],
         file_url: str,
         options: CallOptions | None = None,
-    ) -> Any:
+    ) -> TaxUploadInvoiceResult:
         """Attach an invoice or credit note file to an order.
 
         Wire type ``temu.pay.tax.merchant.upload.invoice``. Docs:
         https://partner-eu.temu.com/documentation?menu_code=7289390cfd724be4a196f11ebe45a896&sub_menu_code=98fcf420ee5c4f0d8c8f708adfd89160
 
         Args:
-            parent_order_sn: ``parentOrderSn`` (string, required).
-            invoice_direction: ``invoiceDirection`` (integer, required). One of 1 (invoice), 2
-                (credit-note).
-            invoice_name: ``invoiceName`` (string, required).
-            recipient_type: ``recipientType`` (integer, required). One of 1 (consumer), 2
-                (platform).
-            file_url: ``fileUrl`` (string, required).
+            parent_order_sn: ``parentOrderSn`` (string, required). Parent order number.
+            invoice_direction: ``invoiceDirection`` (integer, required). Whether the file is an
+                invoice or a credit note. One of 1 (invoice), 2 (credit-note).
+            invoice_name: ``invoiceName`` (string, required). Name of the invoice file.
+            recipient_type: ``recipientType`` (integer, required). Who the invoice is addressed
+                to. One of 1 (consumer), 2 (platform).
+            file_url: ``fileUrl`` (string, required). URL of the uploaded file (upload it with
+                the signature from temu.pay.tax.get.galerie.signature).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
-            The ``result`` of the answer as plain data.
+            ``TaxUploadInvoiceResult``: the ``result`` of the answer.
 
         Raises:
             ParamError: a param breaks a catalogue rule (nothing is sent).
@@ -300,7 +568,7 @@ class TaxGroup(Group):
 
         Regions: eu. Not retried once it may have run.
         """
-        return await self._call(
+        result: TaxUploadInvoiceResult = await self._call(
             "temu.pay.tax.merchant.upload.invoice",
             {
                 "parentOrderSn": parent_order_sn,
@@ -309,9 +577,10 @@ class TaxGroup(Group):
                 "recipientType": recipient_type,
                 "fileUrl": file_url,
             },
-            Any,
+            TaxUploadInvoiceResult,
             options,
         )
+        return result
 
     async def upload_signature(
         self,

@@ -269,6 +269,38 @@ MODULES: dict[str, str] = {
     "ComplianceUploadProductCertRealPictureParam": "temu_async._generated.compliance",
     "ComplianceUploadProductCertSupplementaryMaterialParam": "temu_async._generated.compliance",
     "CooperativeWarehouseErpFulfillChangePushEvent": "temu_async._generated.events",
+    "CrossBorderAddProductSkc": "temu_async._generated.cross_border",
+    "CrossBorderAddProductSku": "temu_async._generated.cross_border",
+    "CrossBorderAddResult": "temu_async._generated.cross_border",
+    "CrossBorderAttributesProperty": "temu_async._generated.cross_border",
+    "CrossBorderAttributesResult": "temu_async._generated.cross_border",
+    "CrossBorderAttributesShowCondition": "temu_async._generated.cross_border",
+    "CrossBorderAttributesValue": "temu_async._generated.cross_border",
+    "CrossBorderBrandsPageItem": "temu_async._generated.cross_border",
+    "CrossBorderBrandsResult": "temu_async._generated.cross_border",
+    "CrossBorderCategoriesCategoryDto": "temu_async._generated.cross_border",
+    "CrossBorderCategoriesResult": "temu_async._generated.cross_border",
+    "CrossBorderCategoryMappingResult": "temu_async._generated.cross_border",
+    "CrossBorderDetailResult": "temu_async._generated.cross_border",
+    "CrossBorderEditPropertyProductPropertyParam": "temu_async._generated.cross_border",
+    "CrossBorderEditSensitiveAttrProductSkuSensitiveAttrReqParam": "temu_async._generated.cross_border",
+    "CrossBorderEditSensitiveAttrSkuReqParam": "temu_async._generated.cross_border",
+    "CrossBorderListData": "temu_async._generated.cross_border",
+    "CrossBorderListLeafCat": "temu_async._generated.cross_border",
+    "CrossBorderListResult": "temu_async._generated.cross_border",
+    "CrossBorderMigrateMigrationParam": "temu_async._generated.cross_border",
+    "CrossBorderMigrateProductSemiManagedReqParam": "temu_async._generated.cross_border",
+    "CrossBorderMigrateProductWarehouseRouteReqParam": "temu_async._generated.cross_border",
+    "CrossBorderMigrateTargetRouteParam": "temu_async._generated.cross_border",
+    "CrossBorderParentSpecsParentSpecDtos": "temu_async._generated.cross_border",
+    "CrossBorderParentSpecsResult": "temu_async._generated.cross_border",
+    "CrossBorderPriceListProductSkuSupplierPrice": "temu_async._generated.cross_border",
+    "CrossBorderPriceListResult": "temu_async._generated.cross_border",
+    "CrossBorderStockQuantityProductSkuStock": "temu_async._generated.cross_border",
+    "CrossBorderStockQuantityResult": "temu_async._generated.cross_border",
+    "CrossBorderStockQuantityUpdateSkuStockChangeParam": "temu_async._generated.cross_border",
+    "CrossBorderUpdateProductOriginParam": "temu_async._generated.cross_border",
+    "CrossBorderUpdateProductWhExtAttrReqParam": "temu_async._generated.cross_border",
     "DecimalMoney": "temu_async._generated.shapes",
     "ExtraTemplate": "temu_async._generated.shapes",
     "ExtraTemplateDetail": "temu_async._generated.shapes",
@@ -321,6 +353,7 @@ MODULES: dict[str, str] = {
     "FulfillmentShipmentResultShippingInfo": "temu_async._generated.fulfillment",
     "FulfillmentShipmentShippingTypeUpdateEditPackageRequestParam": "temu_async._generated.fulfillment",
     "FulfillmentShipmentSubConfirmSendSubRequestParam": "temu_async._generated.fulfillment",
+    "FulfillmentShipmentUpdateInterlineShipCompanyParam": "temu_async._generated.fulfillment",
     "FulfillmentShipmentUpdateOrderSendInfoParam": "temu_async._generated.fulfillment",
     "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": "temu_async._generated.fulfillment",
     "FulfillmentShipmentUpdateRetrySendPackageRequestParam": "temu_async._generated.fulfillment",
@@ -696,6 +729,7 @@ MODULES: dict[str, str] = {
     "OrderAmountV2RetailPriceTotalTaxIncl": "temu_async._generated.order",
     "OrderAmountV2SalesProceeds": "temu_async._generated.order",
     "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl": "temu_async._generated.order",
+    "OrderAmountV2ShippingCustomerTotalTaxExcl": "temu_async._generated.order",
     "OrderAmountV2ShippingDiscountedTotalTaxExcl": "temu_async._generated.order",
     "OrderAmountV2ShippingTax": "temu_async._generated.order",
     "OrderAmountV2ShippingTaxCustomerDiscounted": "temu_async._generated.order",
@@ -864,10 +898,20 @@ MODULES: dict[str, str] = {
     "Stock": "temu_async._generated.shapes",
     "TaxCodeInfo": "temu_async._generated.shapes",
     "TaxExportReportApplyResult": "temu_async._generated.tax",
+    "TaxInvoiceDetailAddOrderInfo": "temu_async._generated.tax",
+    "TaxInvoiceDetailGoodsInfo": "temu_async._generated.tax",
+    "TaxInvoiceDetailInvoiceDetailInfo": "temu_async._generated.tax",
+    "TaxInvoiceDetailOrderMetaInfo": "temu_async._generated.tax",
+    "TaxInvoiceDetailPlatformInfo": "temu_async._generated.tax",
+    "TaxInvoiceDetailPromotionInfo": "temu_async._generated.tax",
     "TaxInvoiceDetailResult": "temu_async._generated.tax",
+    "TaxInvoiceDetailShippingFee": "temu_async._generated.tax",
+    "TaxInvoiceDetailShippingInfo": "temu_async._generated.tax",
     "TaxInvoicePdfResult": "temu_async._generated.tax",
     "TaxInvoicesResult": "temu_async._generated.tax",
+    "TaxInvoicesTaxInvoiceInfo": "temu_async._generated.tax",
     "TaxReportDownloadResult": "temu_async._generated.tax",
+    "TaxUploadInvoiceResult": "temu_async._generated.tax",
     "TaxUploadSignatureResult": "temu_async._generated.tax",
     "TemplatePropertyValue": "temu_async._generated.shapes",
     "TradeLogisticsAddressChangedEvent": "temu_async._generated.events",
@@ -891,7 +935,15 @@ MODULES: dict[str, str] = {
 }
 """Name -> the module that defines it."""
 
-RENAMED: frozenset[str] = frozenset(())
+RENAMED: frozenset[str] = frozenset(
+    (
+        "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam",
+        "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam",
+        "OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl",
+        "OrderAmountV2OrderShippingCustomerTotalTaxExcl",
+        "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl",
+    )
+)
 """Deprecated names (aliases of a renamed or shared Struct): each use warns."""
 
 if TYPE_CHECKING:
@@ -1624,6 +1676,102 @@ if TYPE_CHECKING:
     from temu_async._generated.compliance import (
         ComplianceUploadProductCertSupplementaryMaterialParam as ComplianceUploadProductCertSupplementaryMaterialParam,
     )
+    from temu_async._generated.cross_border import (
+        CrossBorderAddProductSkc as CrossBorderAddProductSkc,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAddProductSku as CrossBorderAddProductSku,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAddResult as CrossBorderAddResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAttributesProperty as CrossBorderAttributesProperty,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAttributesResult as CrossBorderAttributesResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAttributesShowCondition as CrossBorderAttributesShowCondition,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderAttributesValue as CrossBorderAttributesValue,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderBrandsPageItem as CrossBorderBrandsPageItem,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderBrandsResult as CrossBorderBrandsResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderCategoriesCategoryDto as CrossBorderCategoriesCategoryDto,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderCategoriesResult as CrossBorderCategoriesResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderCategoryMappingResult as CrossBorderCategoryMappingResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderDetailResult as CrossBorderDetailResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderEditPropertyProductPropertyParam as CrossBorderEditPropertyProductPropertyParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderEditSensitiveAttrProductSkuSensitiveAttrReqParam as CrossBorderEditSensitiveAttrProductSkuSensitiveAttrReqParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderEditSensitiveAttrSkuReqParam as CrossBorderEditSensitiveAttrSkuReqParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderListData as CrossBorderListData,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderListLeafCat as CrossBorderListLeafCat,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderListResult as CrossBorderListResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderMigrateMigrationParam as CrossBorderMigrateMigrationParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderMigrateProductSemiManagedReqParam as CrossBorderMigrateProductSemiManagedReqParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderMigrateProductWarehouseRouteReqParam as CrossBorderMigrateProductWarehouseRouteReqParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderMigrateTargetRouteParam as CrossBorderMigrateTargetRouteParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderParentSpecsParentSpecDtos as CrossBorderParentSpecsParentSpecDtos,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderParentSpecsResult as CrossBorderParentSpecsResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderPriceListProductSkuSupplierPrice as CrossBorderPriceListProductSkuSupplierPrice,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderPriceListResult as CrossBorderPriceListResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderStockQuantityProductSkuStock as CrossBorderStockQuantityProductSkuStock,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderStockQuantityResult as CrossBorderStockQuantityResult,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderStockQuantityUpdateSkuStockChangeParam as CrossBorderStockQuantityUpdateSkuStockChangeParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderUpdateProductOriginParam as CrossBorderUpdateProductOriginParam,
+    )
+    from temu_async._generated.cross_border import (
+        CrossBorderUpdateProductWhExtAttrReqParam as CrossBorderUpdateProductWhExtAttrReqParam,
+    )
     from temu_async._generated.events import (
         AftersalesStatusChangeEvent as AftersalesStatusChangeEvent,
     )
@@ -1785,6 +1933,9 @@ if TYPE_CHECKING:
     )
     from temu_async._generated.fulfillment import (
         FulfillmentShipmentSubConfirmSendSubRequestParam as FulfillmentShipmentSubConfirmSendSubRequestParam,
+    )
+    from temu_async._generated.fulfillment import (
+        FulfillmentShipmentUpdateInterlineShipCompanyParam as FulfillmentShipmentUpdateInterlineShipCompanyParam,
     )
     from temu_async._generated.fulfillment import (
         FulfillmentShipmentUpdateOrderSendInfoParam as FulfillmentShipmentUpdateOrderSendInfoParam,
@@ -2855,6 +3006,9 @@ if TYPE_CHECKING:
         OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl as OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl,
     )
     from temu_async._generated.order import (
+        OrderAmountV2ShippingCustomerTotalTaxExcl as OrderAmountV2ShippingCustomerTotalTaxExcl,
+    )
+    from temu_async._generated.order import (
         OrderAmountV2ShippingDiscountedTotalTaxExcl as OrderAmountV2ShippingDiscountedTotalTaxExcl,
     )
     from temu_async._generated.order import (
@@ -3488,7 +3642,31 @@ if TYPE_CHECKING:
         TaxExportReportApplyResult as TaxExportReportApplyResult,
     )
     from temu_async._generated.tax import (
+        TaxInvoiceDetailAddOrderInfo as TaxInvoiceDetailAddOrderInfo,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailGoodsInfo as TaxInvoiceDetailGoodsInfo,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailInvoiceDetailInfo as TaxInvoiceDetailInvoiceDetailInfo,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailOrderMetaInfo as TaxInvoiceDetailOrderMetaInfo,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailPlatformInfo as TaxInvoiceDetailPlatformInfo,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailPromotionInfo as TaxInvoiceDetailPromotionInfo,
+    )
+    from temu_async._generated.tax import (
         TaxInvoiceDetailResult as TaxInvoiceDetailResult,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailShippingFee as TaxInvoiceDetailShippingFee,
+    )
+    from temu_async._generated.tax import (
+        TaxInvoiceDetailShippingInfo as TaxInvoiceDetailShippingInfo,
     )
     from temu_async._generated.tax import (
         TaxInvoicePdfResult as TaxInvoicePdfResult,
@@ -3497,7 +3675,13 @@ if TYPE_CHECKING:
         TaxInvoicesResult as TaxInvoicesResult,
     )
     from temu_async._generated.tax import (
+        TaxInvoicesTaxInvoiceInfo as TaxInvoicesTaxInvoiceInfo,
+    )
+    from temu_async._generated.tax import (
         TaxReportDownloadResult as TaxReportDownloadResult,
+    )
+    from temu_async._generated.tax import (
+        TaxUploadInvoiceResult as TaxUploadInvoiceResult,
     )
     from temu_async._generated.tax import (
         TaxUploadSignatureResult as TaxUploadSignatureResult,
@@ -3794,6 +3978,38 @@ __all__ = [
     "ComplianceUploadProductCertRealPictureParam",
     "ComplianceUploadProductCertSupplementaryMaterialParam",
     "CooperativeWarehouseErpFulfillChangePushEvent",
+    "CrossBorderAddProductSkc",
+    "CrossBorderAddProductSku",
+    "CrossBorderAddResult",
+    "CrossBorderAttributesProperty",
+    "CrossBorderAttributesResult",
+    "CrossBorderAttributesShowCondition",
+    "CrossBorderAttributesValue",
+    "CrossBorderBrandsPageItem",
+    "CrossBorderBrandsResult",
+    "CrossBorderCategoriesCategoryDto",
+    "CrossBorderCategoriesResult",
+    "CrossBorderCategoryMappingResult",
+    "CrossBorderDetailResult",
+    "CrossBorderEditPropertyProductPropertyParam",
+    "CrossBorderEditSensitiveAttrProductSkuSensitiveAttrReqParam",
+    "CrossBorderEditSensitiveAttrSkuReqParam",
+    "CrossBorderListData",
+    "CrossBorderListLeafCat",
+    "CrossBorderListResult",
+    "CrossBorderMigrateMigrationParam",
+    "CrossBorderMigrateProductSemiManagedReqParam",
+    "CrossBorderMigrateProductWarehouseRouteReqParam",
+    "CrossBorderMigrateTargetRouteParam",
+    "CrossBorderParentSpecsParentSpecDtos",
+    "CrossBorderParentSpecsResult",
+    "CrossBorderPriceListProductSkuSupplierPrice",
+    "CrossBorderPriceListResult",
+    "CrossBorderStockQuantityProductSkuStock",
+    "CrossBorderStockQuantityResult",
+    "CrossBorderStockQuantityUpdateSkuStockChangeParam",
+    "CrossBorderUpdateProductOriginParam",
+    "CrossBorderUpdateProductWhExtAttrReqParam",
     "DecimalMoney",
     "ExtraTemplate",
     "ExtraTemplateDetail",
@@ -3846,6 +4062,7 @@ __all__ = [
     "FulfillmentShipmentResultShippingInfo",
     "FulfillmentShipmentShippingTypeUpdateEditPackageRequestParam",
     "FulfillmentShipmentSubConfirmSendSubRequestParam",
+    "FulfillmentShipmentUpdateInterlineShipCompanyParam",
     "FulfillmentShipmentUpdateOrderSendInfoParam",
     "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam",
     "FulfillmentShipmentUpdateRetrySendPackageRequestParam",
@@ -4221,6 +4438,7 @@ __all__ = [
     "OrderAmountV2RetailPriceTotalTaxIncl",
     "OrderAmountV2SalesProceeds",
     "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl",
+    "OrderAmountV2ShippingCustomerTotalTaxExcl",
     "OrderAmountV2ShippingDiscountedTotalTaxExcl",
     "OrderAmountV2ShippingTax",
     "OrderAmountV2ShippingTaxCustomerDiscounted",
@@ -4389,10 +4607,20 @@ __all__ = [
     "Stock",
     "TaxCodeInfo",
     "TaxExportReportApplyResult",
+    "TaxInvoiceDetailAddOrderInfo",
+    "TaxInvoiceDetailGoodsInfo",
+    "TaxInvoiceDetailInvoiceDetailInfo",
+    "TaxInvoiceDetailOrderMetaInfo",
+    "TaxInvoiceDetailPlatformInfo",
+    "TaxInvoiceDetailPromotionInfo",
     "TaxInvoiceDetailResult",
+    "TaxInvoiceDetailShippingFee",
+    "TaxInvoiceDetailShippingInfo",
     "TaxInvoicePdfResult",
     "TaxInvoicesResult",
+    "TaxInvoicesTaxInvoiceInfo",
     "TaxReportDownloadResult",
+    "TaxUploadInvoiceResult",
     "TaxUploadSignatureResult",
     "TemplatePropertyValue",
     "TradeLogisticsAddressChangedEvent",

@@ -22,43 +22,90 @@ class WarehouseFulfillCancelResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     erp_fulfill_no: str | None = msgspec.field(default=None, name="erpFulfillNo")
+    """ERP fulfilment order number that was cancelled."""
+
     cw_fulfill_no: str | None = msgspec.field(default=None, name="cwFulfillNo")
+    """Fulfilment order number assigned on the cooperative-warehouse side."""
 
 
 class WarehouseFulfillQueryOrder(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``erpFulfillList[].orderList[]`` of the ``bg.cooperativewarehouse.fulfill.query``
-    result.
+    """Order lines of the fulfilment order. (``erpFulfillList[].orderList[]`` of the
+    ``bg.cooperativewarehouse.fulfill.query`` result.)
     """
 
     quantity: int | None = None
+    """Units of the line to ship."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     ship_company_name: str | None = msgspec.field(default=None, name="shipCompanyName")
+    """Shipping company (carrier) name."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     cw_sku_code: str | None = msgspec.field(default=None, name="cwSkuCode")
+    """SKU code in the cooperative warehouse."""
+
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
+    """Tracking number of the shipped line."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Shipping company (carrier) ID."""
 
 
 class WarehouseFulfillQueryErpFulfill(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """``erpFulfillList[]`` of the ``bg.cooperativewarehouse.fulfill.query`` result."""
+    """The fulfilment orders found. (``erpFulfillList[]`` of the
+    ``bg.cooperativewarehouse.fulfill.query`` result.)
+    """
 
     cw_fulfill_no: str | None = msgspec.field(default=None, name="cwFulfillNo")
+    """Fulfilment order number assigned on the cooperative-warehouse side."""
+
     fulfill_cancel_fail_reason: str | None = msgspec.field(
         default=None, name="fulfillCancelFailReason"
     )
+    """Why cancelling the fulfilment order failed."""
+
     tail_shipping_mode: int | None = msgspec.field(default=None, name="tailShippingMode")
+    """How the last mile of the fulfilment order is shipped."""
+
     fulfill_status: int | None = msgspec.field(default=None, name="fulfillStatus")
+    """Fulfilment order status: 5 received by Temu, 7 processing, 10 accepted by the warehouse,
+    20 picked, 30 sorted, 40 packed, 50 shipped, 60 cancelled, 99 exception.
+    """
+
     erp_fulfill_no: str | None = msgspec.field(default=None, name="erpFulfillNo")
+    """Seller's (ERP) fulfilment order number."""
+
     logistics_product_code: str | None = msgspec.field(default=None, name="logisticsProductCode")
+    """Logistics product code of the fulfilment order."""
+
     fail_code: str | None = msgspec.field(default=None, name="failCode")
+    """Code of the failure."""
+
     order_list: list[WarehouseFulfillQueryOrder] | None = msgspec.field(
         default=None, name="orderList"
     )
+    """Order lines of the fulfilment order."""
+
     fail_reason: str | None = msgspec.field(default=None, name="failReason")
+    """Why the fulfilment order failed."""
+
     warehouse_provider_code: str | None = msgspec.field(default=None, name="warehouseProviderCode")
+    """Code of the cooperative-warehouse provider (from bg.cooperativewarehouse.provider.list)."""
+
     warehouse_code: str | None = msgspec.field(default=None, name="warehouseCode")
+    """Code of the cooperative warehouse."""
+
     fulfill_cancel_status: int | None = msgspec.field(default=None, name="fulfillCancelStatus")
+    """Cancellation status: 0 not requested, 10 cancelling, 20 cancelled, 99 cancellation
+    failed.
+    """
 
 
 class WarehouseFulfillQueryResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -69,17 +116,31 @@ class WarehouseFulfillQueryResult(msgspec.Struct, kw_only=True, omit_defaults=Tr
     erp_fulfill_list: list[WarehouseFulfillQueryErpFulfill] | None = msgspec.field(
         default=None, name="erpFulfillList"
     )
+    """The fulfilment orders found."""
 
 
 class WarehouseFulfillSubmitOrderParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``orderList[]`` of ``bg.cooperativewarehouse.fulfill.submit`` params."""
+    """Order lines to fulfil (at least one). (``orderList[]`` of
+    ``bg.cooperativewarehouse.fulfill.submit`` params.)
+    """
 
     cw_sku_code: str = msgspec.field(name="cwSkuCode")
+    """SKU code in the cooperative warehouse."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     quantity: int
+    """Units of the line to ship."""
+
     order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
 class WarehouseFulfillSubmitResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -88,41 +149,68 @@ class WarehouseFulfillSubmitResult(msgspec.Struct, kw_only=True, omit_defaults=T
     """
 
     fulfill_status: int | None = msgspec.field(default=None, name="fulfillStatus")
+    """Fulfilment order status after submission (e.g. 5 received by Temu, 7 processing, 50
+    shipped).
+    """
+
     erp_fulfill_no: str | None = msgspec.field(default=None, name="erpFulfillNo")
+    """The submitted ERP fulfilment order number, echoed."""
+
     cw_fulfill_no: str | None = msgspec.field(default=None, name="cwFulfillNo")
+    """Fulfilment order number the cooperative warehouse assigned."""
 
 
 class WarehouseProvidersSupportedShipCompany(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``warehouseProviderList[].supportedShipCompany[]`` of the
-    ``bg.cooperativewarehouse.provider.list`` result.
+    """Carriers the provider ships with. (``warehouseProviderList[].supportedShipCompany[]`` of
+    the ``bg.cooperativewarehouse.provider.list`` result.)
     """
 
     ship_company_name: str | None = msgspec.field(default=None, name="shipCompanyName")
+    """Shipping company (carrier) name."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier ID."""
 
 
 class WarehouseProvidersWarehouseProvider(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
-    """``warehouseProviderList[]`` of the ``bg.cooperativewarehouse.provider.list`` result."""
+    """Cooperative-warehouse providers. (``warehouseProviderList[]`` of the
+    ``bg.cooperativewarehouse.provider.list`` result.)
+    """
 
     warehouse_provider_code: str | None = msgspec.field(default=None, name="warehouseProviderCode")
+    """Provider code, used by the authorisation and fulfilment calls."""
+
     warehouse_provider_brand_name: str | None = msgspec.field(
         default=None, name="warehouseProviderBrandName"
     )
+    """Brand name of the cooperative-warehouse provider."""
+
     support_no_cw_custom_code: int | None = msgspec.field(
         default=None, name="supportNoCwCustomCode"
     )
+    """Whether the provider works without a cooperative-warehouse customer code (values not
+    documented).
+    """
+
     cw_customer_code_list: list[str] | None = msgspec.field(default=None, name="cwCustomerCodeList")
+    """Customer codes the seller holds at this provider."""
+
     region_id: list[str] | None = msgspec.field(default=None, name="regionId")
+    """Region IDs the provider serves."""
+
     supported_package_delivery_type: list[int] | None = msgspec.field(
         default=None, name="supportedPackageDeliveryType"
     )
+    """Package delivery types the provider supports."""
+
     supported_ship_company: list[WarehouseProvidersSupportedShipCompany] | None = msgspec.field(
         default=None, name="supportedShipCompany"
     )
+    """Carriers the provider ships with."""
 
 
 class WarehouseProvidersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -131,9 +219,12 @@ class WarehouseProvidersResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """
 
     permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
+    """Authorisation status of the store for cooperative warehouses (values not documented)."""
+
     warehouse_provider_list: list[WarehouseProvidersWarehouseProvider] | None = msgspec.field(
         default=None, name="warehouseProviderList"
     )
+    """Cooperative-warehouse providers."""
 
 
 class WarehouseTokenAuthorizeResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -142,16 +233,19 @@ class WarehouseTokenAuthorizeResult(msgspec.Struct, kw_only=True, omit_defaults=
     """
 
     authorization_success: bool | None = msgspec.field(default=None, name="authorizationSuccess")
+    """Whether the authorisation was accepted."""
+
     authorization_fail_reason: str | None = msgspec.field(
         default=None, name="authorizationFailReason"
     )
+    """Why the authorisation was refused."""
 
 
 class WarehouseGroup(Group):
     """The ``warehouse`` group of API types: ``shop.warehouse.<method>(...)``.
 
     Methods: ``fulfill_cancel``, ``fulfill_query``, ``fulfill_submit``, ``providers``,
-    ``token_authorize``.
+    ``sku_relationship``, ``sku_relationship_create``, ``token_authorize``.
     """
 
     __slots__ = ()
@@ -168,7 +262,8 @@ class WarehouseGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fd19c5c9a430407a8c587d7f3e492c4a&sub_menu_code=085d46b8a6604228b371e0706ac4af7d
 
         Args:
-            erp_fulfill_no: ``erpFulfillNo`` (string, required).
+            erp_fulfill_no: ``erpFulfillNo`` (string, required). ERP fulfilment order to cancel,
+                as given when it was submitted.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -210,8 +305,10 @@ class WarehouseGroup(Group):
         Wire type ``bg.cooperativewarehouse.fulfill.query``.
 
         Args:
-            erp_fulfill_no_list: ``erpFulfillNoList`` (list[string], optional).
+            erp_fulfill_no_list: ``erpFulfillNoList`` (list[string], optional). Seller (ERP)
+                fulfilment order numbers to look up.
             cw_fulfill_no_list: ``cwFulfillNoList`` (list[string], optional).
+                Cooperative-warehouse fulfilment order numbers to look up.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -248,21 +345,21 @@ class WarehouseGroup(Group):
         warehouse_provider_code: str,
         authorize_type: int | None = None,
         authorize_key: str | None = None,
-        authorize_token: str,
-        cw_customer_code: str,
+        authorize_token: str | None = None,
+        cw_customer_code: str | None = None,
         warehouse_code: str,
         erp_fulfill_no: str,
         tail_shipping_mode: int | None = None,
-        logistics_product_code: str,
-        package_sn: str,
+        logistics_product_code: str | None = None,
+        package_sn: str | None = None,
         ship_company_id: int | None = None,
         channel_id: int | None = None,
         channel_version_id: int | None = None,
-        ship_company_name: str,
-        tracking_number: str,
-        shipping_label_file_type: str,
-        shipping_label_file_base64: str,
-        ship_logistics_type: str,
+        ship_company_name: str | None = None,
+        tracking_number: str | None = None,
+        shipping_label_file_type: str | None = None,
+        shipping_label_file_base64: str | None = None,
+        ship_logistics_type: str | None = None,
         order_list: Sequence[WarehouseFulfillSubmitOrderParam | Mapping[str, Any]],
         options: CallOptions | None = None,
     ) -> WarehouseFulfillSubmitResult:
@@ -271,27 +368,50 @@ class WarehouseGroup(Group):
         Wire type ``bg.cooperativewarehouse.fulfill.submit``. Docs:
         https://partner-us.temu.com/documentation?menu_code=fd19c5c9a430407a8c587d7f3e492c4a&sub_menu_code=d2d218ed9b8c4356aec5033744abe90b
 
+        The table marks authorizeToken/cwCustomerCode (by authorizeType) and the label
+        fields (by tailShippingMode) as conditional and temu-docs marks them optional, so
+        they are not required here; the summaries say when each is needed.
+
         Args:
-            warehouse_provider_code: ``warehouseProviderCode`` (string, required).
-            authorize_type: ``authorizeType`` (integer, optional). Server default 0.
-            authorize_key: ``authorizeKey`` (string, optional).
-            authorize_token: ``authorizeToken`` (string, required).
-            cw_customer_code: ``cwCustomerCode`` (string, required).
-            warehouse_code: ``warehouseCode`` (string, required).
-            erp_fulfill_no: ``erpFulfillNo`` (string, required).
-            tail_shipping_mode: ``tailShippingMode`` (integer, optional).
-            logistics_product_code: ``logisticsProductCode`` (string, required).
-            package_sn: ``packageSn`` (string, required).
-            ship_company_id: ``shipCompanyId`` (long, optional).
-            channel_id: ``channelId`` (long, optional).
-            channel_version_id: ``channelVersionId`` (long, optional).
-            ship_company_name: ``shipCompanyName`` (string, required).
-            tracking_number: ``trackingNumber`` (string, required).
-            shipping_label_file_type: ``shippingLabelFileType`` (string, required).
-            shipping_label_file_base64: ``shippingLabelFileBase64`` (string, required).
-            ship_logistics_type: ``shipLogisticsType`` (string, required).
-            order_list: ``orderList`` (list[object], required). Pass
-                WarehouseFulfillSubmitOrderParam objects or plain dicts with wire names.
+            warehouse_provider_code: ``warehouseProviderCode`` (string, required). Code of the
+                cooperative-warehouse provider (from bg.cooperativewarehouse.provider.list).
+            authorize_type: ``authorizeType`` (integer, optional). How the cooperative warehouse
+                is authorised: 0 (default) the authorisation stored at Temu, 1 credentials sent
+                here. Server default 0.
+            authorize_key: ``authorizeKey`` (string, optional). App key for the cooperative
+                warehouse, used with authorizeToken by some providers.
+            authorize_token: ``authorizeToken`` (string, optional). Cooperative-warehouse
+                authorisation token; required when authorizeType is 1.
+            cw_customer_code: ``cwCustomerCode`` (string, optional). Seller's customer code at
+                the cooperative warehouse; required when authorizeType is 0 or omitted.
+            warehouse_code: ``warehouseCode`` (string, required). Cooperative warehouse that
+                ships the order.
+            erp_fulfill_no: ``erpFulfillNo`` (string, required). Seller's (ERP) fulfilment order
+                number; must be unique.
+            tail_shipping_mode: ``tailShippingMode`` (integer, optional). How the last mile is
+                shipped; decides which label fields are required.
+            logistics_product_code: ``logisticsProductCode`` (string, optional). Logistics
+                product code; required when tailShippingMode is 0.
+            package_sn: ``packageSn`` (string, optional). Temu package to fulfil; required when
+                tailShippingMode is 1.
+            ship_company_id: ``shipCompanyId`` (long, optional). Carrier ID; required when
+                tailShippingMode is 1 and must match shipCompanyName.
+            channel_id: ``channelId`` (long, optional). Channel ID; required when
+                tailShippingMode is 1 and must fit the carrier and logistics type.
+            channel_version_id: ``channelVersionId`` (long, optional). Version ID of the
+                logistics channel.
+            ship_company_name: ``shipCompanyName`` (string, optional). Carrier name; required
+                when tailShippingMode is 1.
+            tracking_number: ``trackingNumber`` (string, optional). Tracking number of the
+                package; required when tailShippingMode is 1.
+            shipping_label_file_type: ``shippingLabelFileType`` (string, optional). File type of
+                the label; required when tailShippingMode is 1.
+            shipping_label_file_base64: ``shippingLabelFileBase64`` (string, optional). The
+                label file, Base64-encoded; required when tailShippingMode is 1.
+            ship_logistics_type: ``shipLogisticsType`` (string, optional). Logistics type code;
+                required when tailShippingMode is 1.
+            order_list: ``orderList`` (list[object], required). Order lines to fulfil (at least
+                one). Pass WarehouseFulfillSubmitOrderParam objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -412,7 +532,9 @@ class WarehouseGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fd19c5c9a430407a8c587d7f3e492c4a&sub_menu_code=e77d444a60b540039bfa1fc64e3cada7
 
         Args:
-            need_all_platform_providers: ``needAllPlatformProviders`` (boolean, optional).
+            need_all_platform_providers: ``needAllPlatformProviders`` (boolean, optional). True
+                to list every provider on the platform; otherwise only those within the store's
+                authorisation scope.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -442,6 +564,63 @@ class WarehouseGroup(Group):
         )
         return result
 
+    async def sku_relationship(self, *, options: CallOptions | None = None, **params: Any) -> Any:
+        """Read the links between shop SKUs and the partner warehouse's SKUs (only the name is
+        known).
+
+        Wire type ``temu.cooperativewarehouse.skurelationship.get``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        Listed as not yet integrated (待接入) in the linkfox fulfillment API tables; no
+        reference details it.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us, eu. Safe to retry.
+        """
+        return await self._call(
+            "temu.cooperativewarehouse.skurelationship.get", params, Any, options
+        )
+
+    async def sku_relationship_create(
+        self, *, options: CallOptions | None = None, **params: Any
+    ) -> Any:
+        """Link shop SKUs to the partner warehouse's SKUs (only the name is known).
+
+        Wire type ``temu.cooperativewarehouse.skurelationship.create``.
+
+        Its params are not documented yet: pass them as keyword arguments with their wire
+        names; the result is plain data.
+
+        Listed as not yet integrated (待接入) in the linkfox fulfillment API tables; no
+        reference details it.
+
+        Args:
+            **params: business params, wire names as keys.
+            options: per-call overrides (timeout, retries, rate-limit wait).
+
+        Returns:
+            The ``result`` of the answer as plain data.
+
+        Raises:
+            ParamError: a param breaks a catalogue rule (nothing is sent).
+
+        Regions: us, eu. Not retried once it may have run.
+        """
+        return await self._call(
+            "temu.cooperativewarehouse.skurelationship.create", params, Any, options
+        )
+
     async def token_authorize(
         self,
         *,
@@ -457,10 +636,14 @@ class WarehouseGroup(Group):
         https://partner-us.temu.com/documentation?menu_code=fd19c5c9a430407a8c587d7f3e492c4a&sub_menu_code=607fb76a2ef943d78e97dadbeca71aad
 
         Args:
-            cw_app_key: ``cwAppKey`` (string, optional).
-            cw_access_token: ``cwAccessToken`` (string, required).
-            cw_customer_code: ``cwCustomerCode`` (string, required).
-            warehouse_provider_code: ``warehouseProviderCode`` (string, required).
+            cw_app_key: ``cwAppKey`` (string, optional). App key on the cooperative-warehouse
+                (ERP) side, needed by some providers.
+            cw_access_token: ``cwAccessToken`` (string, required). Access token the provider
+                issued, proving the seller authorised it.
+            cw_customer_code: ``cwCustomerCode`` (string, required). Seller's customer code at
+                the provider; must match the authorised account.
+            warehouse_provider_code: ``warehouseProviderCode`` (string, required). Provider to
+                authorise (from bg.cooperativewarehouse.provider.list).
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -17,18 +17,32 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from temu_async import catalogue
 from temu_async.client import ShopClient
 from temu_async.errors import OutcomeUnknown, TemuError
-from temu_async.sync.patience import read_patiently
+from temu_async.sync.patience import patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.sqlite_store import PriceRow, SqliteStore
+from temu_async.types import (
+    PriceChangeSkuPriceChangeSkuPriceDtoParam,
+    PriceChangeSkuPriceNewSupplierPriceParam,
+    PriceChangeSkuPriceSkuChangePriceBaseDtoParam,
+    PriceSkuPricesQuerySupplierPriceBaseParam,
+)
+
+if TYPE_CHECKING:
+    from temu_async.types import (
+        GoodsListGoods,
+        GoodsListResult,
+        PriceChangeSkuPriceResult,
+        PriceSkuPricesResult,
+    )
 
 __all__ = [
     "CHANGE_PRICE_TYPE",
@@ -45,6 +59,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("temu_async.sync")
+
+T = TypeVar("T")
 
 GOODS_LIST_TYPE = "bg.local.goods.list.query"
 SKU_PRICE_TYPE = "bg.local.goods.sku.list.price.query"
@@ -97,30 +113,13 @@ class _Goods:
     sku_ids: list[int] = field(default_factory=list)
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
+def _goods_of(row: GoodsListGoods) -> _Goods | None:
+    if row.goods_id is None:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _goods_of(row: Any) -> _Goods | None:
-    if not isinstance(row, dict):
-        return None
-    goods_id = _int(row.get("goodsId"))
-    if goods_id is None:
-        return None
-    skus = [s for s in (_int(v) for v in row.get("skuIdList") or ()) if s is not None]
+    skus = list(row.sku_id_list or ())
     if not skus:
-        for info in row.get("skuInfoList") or ():
-            sku = _int(info.get("skuId")) if isinstance(info, dict) else None
-            if sku is not None:
-                skus.append(sku)
-    name = row.get("goodsName")
-    return _Goods(goods_id, name if isinstance(name, str) else None, skus)
+        skus = [info.sku_id for info in row.sku_info_list or () if info.sku_id is not None]
+    return _Goods(row.goods_id, row.goods_name, skus)
 
 
 class PricePull:
@@ -175,26 +174,33 @@ class PricePull:
         sem = asyncio.Semaphore(self.options.concurrency)
         prog = self.progress.shop(shop.name)
 
-        async def call(type_name: str, params: dict[str, Any]) -> Any:
+        async def call(type_name: str, send: Callable[[], Awaitable[T]]) -> T:
             async with sem:
                 prog.requests += 1
-                return await read_patiently(shop, type_name, params)
+                return await patiently(send, shop.name, type_name)
 
         goods: dict[int, _Goods] = {}
         for status in self.options.goods_status_filters:
-            for g in await self._list_goods(call, status):
+            for g in await self._list_goods(shop, call, status):
                 goods.setdefault(g.goods_id, g)
-        entries: list[dict[str, Any]] = []
+        entries: list[PriceSkuPricesQuerySupplierPriceBaseParam] = []
         names: dict[int, str | None] = {}
         for g in goods.values():
             names[g.goods_id] = g.name
             per = self.skus_per_goods or max(1, len(g.sku_ids))
             for i in range(0, max(1, len(g.sku_ids)), per):
-                entries.append({"goodsId": g.goods_id, "skuIdList": g.sku_ids[i : i + per]})
+                entries.append(
+                    PriceSkuPricesQuerySupplierPriceBaseParam(
+                        goods_id=g.goods_id, sku_id_list=g.sku_ids[i : i + per]
+                    )
+                )
         prog.remaining = sum(len(g.sku_ids) for g in goods.values())
 
-        async def chunk(part: list[dict[str, Any]]) -> None:
-            result = await call(SKU_PRICE_TYPE, {"querySupplierPriceBaseList": part})
+        async def chunk(part: list[PriceSkuPricesQuerySupplierPriceBaseParam]) -> None:
+            result = await call(
+                SKU_PRICE_TYPE,
+                lambda: shop.price.sku_prices(query_supplier_price_base_list=part),
+            )
             rows = list(_price_rows(shop.name, result, names))
             new, changed = self.store.put_prices(rows)
             prog.fetched += len(rows)
@@ -207,63 +213,60 @@ class PricePull:
         # A complete pull: SKUs not seen any more are gone from the shop.
         self.store.drop_prices_before(shop.name, started)
 
-    async def _list_goods(self, call: Any, status: int) -> list[_Goods]:
+    async def _list_goods(
+        self,
+        shop: ShopClient,
+        call: Callable[[str, Callable[[], Awaitable[GoodsListResult]]], Awaitable[GoodsListResult]],
+        status: int,
+    ) -> list[_Goods]:
         size = self.options.page_size
 
-        def params(page: int) -> dict[str, Any]:
-            return {
-                "pageNo": page,
-                "pageSize": size,
-                "goodsSearchType": 1,
-                "goodsStatusFilterType": status,
-            }
-
-        first = await call(GOODS_LIST_TYPE, params(1))
-        rows = list(_goods_rows(first))
-        total = first.get("total") if isinstance(first, dict) else None
-        if isinstance(total, int) and total > len(rows):
-            pages = math.ceil(total / size)
-            more = await asyncio.gather(
-                *(call(GOODS_LIST_TYPE, params(p)) for p in range(2, pages + 1))
+        def page(number: int) -> Awaitable[GoodsListResult]:
+            return call(
+                GOODS_LIST_TYPE,
+                lambda: shop.goods.list(
+                    page_no=number,
+                    page_size=size,
+                    goods_search_type=1,
+                    goods_status_filter_type=status,
+                ),
             )
-            for result in more:
-                rows.extend(_goods_rows(result))
+
+        first = await page(1)
+        rows = list(first.goods_list or ())
+        total = first.total
+        if total is not None and total > len(rows):
+            pages = math.ceil(total / size)
+            for result in await asyncio.gather(*(page(p) for p in range(2, pages + 1))):
+                rows.extend(result.goods_list or ())
         elif total is None and len(rows) == size:
-            page = 2
+            number = 2
             while True:  # no total: walk until a short page
-                got = list(_goods_rows(await call(GOODS_LIST_TYPE, params(page))))
+                got = (await page(number)).goods_list or []
                 rows.extend(got)
                 if len(got) < size:
                     break
-                page += 1
+                number += 1
         return [g for g in (_goods_of(r) for r in rows) if g is not None]
 
 
-def _goods_rows(result: Any) -> list[Any]:
-    rows = result.get("goodsList") if isinstance(result, dict) else None
-    return rows if isinstance(rows, list) else []
-
-
-def _price_rows(shop: str, result: Any, names: Mapping[int, str | None]) -> Iterable[PriceRow]:
-    groups = result.get("openapiGoodsSupplierPriceDTOList") if isinstance(result, dict) else None
-    for group in groups or ():
-        goods_id = _int(group.get("goodsId")) if isinstance(group, dict) else None
-        if goods_id is None:
+def _price_rows(
+    shop: str, result: PriceSkuPricesResult, names: Mapping[int, str | None]
+) -> Iterable[PriceRow]:
+    for group in result.openapi_goods_supplier_price_dto_list or ():
+        if group.goods_id is None:
             continue
-        for sku in group.get("openapiSkuSupplierPriceDTOList") or ():
-            sku_id = _int(sku.get("skuId")) if isinstance(sku, dict) else None
-            if sku_id is None:
+        for sku in group.openapi_sku_supplier_price_dto_list or ():
+            if sku.sku_id is None:
                 continue
-            price = sku.get("supplierPrice")
-            amount = price.get("amount") if isinstance(price, dict) else None
-            currency = price.get("currency") if isinstance(price, dict) else None
+            price = sku.supplier_price
             yield PriceRow(
                 shop,
-                goods_id,
-                sku_id,
-                str(amount) if amount is not None else None,
-                currency if isinstance(currency, str) else None,
-                names.get(goods_id),
+                group.goods_id,
+                sku.sku_id,
+                price.amount if price is not None else None,
+                price.currency if price is not None else None,
+                names.get(group.goods_id),
             )
 
 
@@ -404,23 +407,23 @@ async def push_prices(
     sem = asyncio.Semaphore(concurrency)
 
     async def send(shop_name: str, goods_id: int, rows: list[PushResult]) -> None:
-        params = {
-            "goodsId": goods_id,
-            "changeSkuPriceDTOList": [
-                {
-                    "skuChangePriceBaseDTOList": [
-                        {
-                            "skuId": r.sku_id,
-                            "newSupplierPrice": {"amount": r.new_price, "currency": r.currency},
-                        }
-                        for r in rows
-                    ]
-                }
-            ],
-        }
+        change = PriceChangeSkuPriceChangeSkuPriceDtoParam(
+            sku_change_price_base_dto_list=[
+                PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
+                    sku_id=r.sku_id,
+                    new_supplier_price=PriceChangeSkuPriceNewSupplierPriceParam(
+                        amount=r.new_price, currency=r.currency
+                    ),
+                )
+                for r in rows
+            ]
+        )
         async with sem:
             try:
-                result = await shops[shop_name].call(CHANGE_PRICE_TYPE, params)
+                # A write: sent once, never by the patient reads' loop.
+                result = await shops[shop_name].price.change_sku_price(
+                    goods_id=goods_id, change_sku_price_dto_list=[change]
+                )
             except OutcomeUnknown as exc:
                 for r in rows:
                     r.status, r.detail = UNKNOWN, str(exc)
@@ -445,16 +448,14 @@ async def push_prices(
     return plan
 
 
-def _apply_result(rows: list[PushResult], result: Any) -> None:
-    body = result if isinstance(result, dict) else {}
-    ok = {_int(v) for v in body.get("successSkuList") or ()}
-    failed = {_int(v) for v in body.get("failedSkuList") or ()}
-    reasons = body.get("failedSkuReasonMap") or {}
+def _apply_result(rows: list[PushResult], result: PriceChangeSkuPriceResult) -> None:
+    ok = set(result.success_sku_list or ())
+    failed = set(result.failed_sku_list or ())
+    reasons = result.failed_sku_reason_map or {}
     orders = {
-        _int(sku): po.get("priceOrderSn")
-        for po in body.get("successPriceOrderList") or ()
-        if isinstance(po, dict)
-        for sku in po.get("skuIdList") or ()
+        sku: po.price_order_sn
+        for po in result.success_price_order_list or ()
+        for sku in po.sku_id_list or ()
     }
     for r in rows:
         if r.sku_id in ok:
@@ -463,7 +464,7 @@ def _apply_result(rows: list[PushResult], result: Any) -> None:
             r.detail = f"price order {sn}" if sn else ""
         elif r.sku_id in failed:
             r.status = FAILED
-            reason = reasons.get(str(r.sku_id)) if isinstance(reasons, dict) else None
+            reason = reasons.get(str(r.sku_id))
             r.detail = str(reason or "refused")
         else:
             # The call succeeded yet names neither outcome for this SKU.
