@@ -120,9 +120,8 @@ def _imports(body: str, shapes: frozenset[str] = frozenset()) -> str:
     """The group module's imports: only what its body uses (ruff would drop the rest anyway)."""
     # A name that only shows up in a docstring gives an unused import, which the
     # `ruff check --fix` pass removes.
-    typing = [
-        n for n in ("TYPE_CHECKING", "Any", "ClassVar", "Literal") if re.search(rf"\b{n}\b", body)
-    ]
+    words = set(re.findall(r"\b[A-Z]\w*", body))  # one pass over a large body
+    typing = [n for n in ("TYPE_CHECKING", "Any", "ClassVar", "Literal") if n in words]
     abc = [n for n in ("Mapping", "Sequence") if f"{n}[" in body]
     lines = []
     if "warnings.warn" in body:
@@ -133,7 +132,7 @@ def _imports(body: str, shapes: frozenset[str] = frozenset()) -> str:
         lines.append(f"from typing import {', '.join(typing)}")
     lines.append("")
     lines.append("import msgspec")
-    used = sorted(shapes & set(re.findall(r"\b[A-Z]\w*", body))) if shapes else []
+    used = sorted(shapes & words)
     if used:
         lines.append(f"from temu_async._generated.shapes import {', '.join(used)}")
     temu = []

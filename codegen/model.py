@@ -6,6 +6,7 @@ the templates stay layout only. Nothing here reads or writes files.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import textwrap
@@ -149,6 +150,7 @@ def _doc_escape(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)  # the same words recur across Structs and types
 def _wrap(text: str, indent: str = "") -> str:
     """Wrap one paragraph; the first line is not indented (it follows the opening quotes)."""
     lines = textwrap.wrap(
@@ -180,6 +182,11 @@ def docstring(paragraphs: list[str], indent: str) -> str:
 
 
 def _hanging(text: str, indent: str) -> list[str]:
+    return list(_hanging_cached(text, indent))
+
+
+@functools.lru_cache(maxsize=8192)
+def _hanging_cached(text: str, indent: str) -> tuple[str, ...]:
     """Wrap ``text`` to lines where all but the first are indented by ``indent``."""
     lines = textwrap.wrap(
         " ".join(text.split()),
@@ -187,7 +194,7 @@ def _hanging(text: str, indent: str) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
-    return [lines[0], *(indent + line for line in lines[1:])] if lines else [""]
+    return (lines[0], *(indent + line for line in lines[1:])) if lines else ("",)
 
 
 def _field_doc(f: Field, kind: Kind = "param") -> str:
