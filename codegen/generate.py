@@ -303,6 +303,7 @@ def _api_doc(env: jinja2.Environment, cat: Catalogue, modules: list[ModuleOut], 
         modules=[_DocModule(m) for m in modules],
         default_rate_limit=cat.default_rate_limit,
         errors=sorted(cat.errors, key=lambda e: e.code),
+        shapes=sorted(cat.shapes, key=lambda sh: sh.name),
     )
 
 
