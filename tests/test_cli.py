@@ -163,12 +163,13 @@ def test_sync_orders_json_summary_then_prices_pull_and_push(
     report = tmp_path / "report.json"
     argv = ["sync", "prices", "push", str(csv_path), "--db", db, "--report", str(report)]
     assert main([*argv, "--dry-run"]) == 0
-    assert json.loads(report.read_text())[0]["status"] == "would change"
+    # JSON Lines: one object per row, written as each row is done.
+    assert json.loads(report.read_text().splitlines()[0])["status"] == "would change"
     assert sku.supply_price != "1.23"
     assert main(argv) == 0
-    assert json.loads(report.read_text())[0]["status"] == "changed"
+    assert json.loads(report.read_text().splitlines()[0])["status"] == "applied"
     assert sku.supply_price == "1.23"
-    assert "1 changed" in capsys.readouterr().err
+    assert "1 applied" in capsys.readouterr().err
 
 
 def test_demo_runs_end_to_end_and_stores_every_order(tmp_path: Path) -> None:

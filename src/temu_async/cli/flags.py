@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 
 from temu_async.cli.settings import REGIONS
+from temu_async.cli.values import finite, whole
 
-__all__ = ["DEFAULT_DB", "add_connection_flags", "add_store_flags", "add_token_env_flags"]
+__all__ = [
+    "DEFAULT_DB",
+    "add_connection_flags",
+    "add_lock_wait_flag",
+    "add_store_flags",
+    "add_token_env_flags",
+]
 
 DEFAULT_DB = "out/temu.sqlite"
 
@@ -20,7 +27,7 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="gateway URL, e.g. a sandbox's (default: $TEMU_BASE_URL, else the region's real one)",
     )
-    g.add_argument("--rate-limit", type=int, metavar="N", help="requests/s for the app")
+    g.add_argument("--rate-limit", type=whole(1), metavar="N", help="requests/s for the app")
     g.add_argument(
         "--redis",
         metavar="URL",
@@ -29,7 +36,10 @@ def add_connection_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     g.add_argument("--log-format", choices=("text", "json"), default="text")
     g.add_argument(
-        "--progress-interval", type=float, metavar="S", help="seconds between progress lines"
+        "--progress-interval",
+        type=finite(0, above=True),
+        metavar="S",
+        help="seconds between progress lines",
     )
     g.add_argument("--verbose", "-v", action="count", default=0)
 
@@ -40,7 +50,18 @@ def add_store_flags(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_DB,
         help=f"SQLite file, or a postgresql://… URL (default {DEFAULT_DB})",
     )
+    add_lock_wait_flag(p)
     p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
+
+
+def add_lock_wait_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lock-wait",
+        type=finite(0),
+        default=10.0,
+        metavar="S",
+        help="seconds to wait once for another process's lock on --db (default 10)",
+    )
 
 
 def add_token_env_flags(p: argparse.ArgumentParser) -> None:

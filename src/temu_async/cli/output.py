@@ -61,9 +61,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
 
 
-def fail(message: str) -> int:
+def fail(message: str, code: int = 2) -> int:
+    """Print one error line; ``code`` 2 is bad input or settings, 70 a fault of ours."""
     print(f"temu-async: error: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 def cli_wording(message: str) -> str:

@@ -15,6 +15,7 @@ from temu_async.cli.output import cli_logging, cli_wording, fail
 from temu_async.cli.registry import build_parser
 from temu_async.cli.settings import ConfigError
 from temu_async.errors import TemuError
+from temu_async.store_errors import StoreError
 
 __all__ = ["main"]
 
@@ -51,6 +52,18 @@ def _closed_pipe() -> int:
     return 141
 
 
+def _internal(args: argparse.Namespace, exc: Exception) -> int:
+    """Not an error we know how to word: still one line, never a traceback (unless asked
+    for with -vv), and an exit status (70, EX_SOFTWARE) that says it is ours to fix."""
+    if args.verbose > 1:
+        raise exc
+    return fail(
+        f"internal error ({type(exc).__name__}: {cli_wording(str(exc))}); this is a bug"
+        " in temu-async, please report it (-vv shows where it happened)",
+        code=70,
+    )
+
+
 def _run_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
@@ -60,11 +73,17 @@ def _run_command(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         if "make generate" in str(exc):  # the catalogue is missing
             return fail(str(exc))
-        raise
+        return _internal(args, exc)
+    except StoreError as exc:  # names the file and what to do
+        return fail(str(exc))
     except TemuError as exc:  # never carries a secret (see errors.py)
         return fail(cli_wording(f"{type(exc).__name__}: {exc}"))
     except KeyboardInterrupt:
         print("\ninterrupted: the next run resumes from the last checkpoint", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # main() ends quietly on a closed stdout
+    except Exception as exc:
+        return _internal(args, exc)
     log.debug("finished in %.1f s", time.monotonic() - started)
     return code

@@ -61,6 +61,7 @@ class ProgressSnapshot:
     rate: float
     eta: float | None
     shops_done: int
+    """Shops that finished without an error."""
     shops_total: int
     throttle_wait: float
     """Seconds callers spent queued for a rate slot, summed over all of them: concurrent
@@ -69,6 +70,8 @@ class ProgressSnapshot:
     """Rate-limit answers the client saw (each pushed the app's budget back)."""
     retries: int
     shops: tuple[ShopSnapshot, ...]
+    shops_failed: int = 0
+    """Shops that stopped with an error (not done: their data is incomplete)."""
 
     @property
     def throttle_wait_mean(self) -> float:
@@ -205,7 +208,8 @@ class Progress:
             requests=max(granted, calls),
             rate=rate,
             eta=eta,
-            shops_done=len(shops) - len(live),
+            shops_done=sum(1 for s in shops if s.done and not s.error),
+            shops_failed=sum(1 for s in shops if s.error),
             shops_total=len(shops),
             throttle_wait=waited,
             rejections=penalties,

@@ -45,11 +45,21 @@ def _secs(value: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _failed(s: ProgressSnapshot) -> str:
+    return f" ({s.shops_failed} failed)" if s.shops_failed else ""
+
+
+def _state_word(s: ShopSnapshot) -> str:
+    # A shop that stopped on an error is not done: its data is incomplete.
+    return " failed" if s.error else " done" if s.done else ""
+
+
 def _total_line(s: ProgressSnapshot) -> str:
     return (
         f"{s.label}: {s.fetched:,} fetched ({s.rate:,.0f}/s) · {s.requests:,} requests · "
         f"throttle wait {_secs(s.throttle_wait_mean)}/request · rejections {s.rejections} · "
-        f"shops {s.shops_done}/{s.shops_total} · ETA {_secs(s.eta)} · elapsed {_secs(s.elapsed)}"
+        f"shops {s.shops_done}/{s.shops_total}{_failed(s)} · ETA {_secs(s.eta)} · "
+        f"elapsed {_secs(s.elapsed)}"
     )
 
 
@@ -127,8 +137,7 @@ class ProgressPrinter:
             self.stream.write(json.dumps(record) + "\n")
         elif self.mode == "lines":
             shops = ", ".join(
-                f"{s.name} {s.fetched:,}{' done' if s.done else ''}"
-                for s in snap.shops[:_SHOWN_SHOPS]
+                f"{s.name} {s.fetched:,}{_state_word(s)}" for s in snap.shops[:_SHOWN_SHOPS]
             )
             more = len(snap.shops) - _SHOWN_SHOPS
             tail = f", +{more} more" if more > 0 else ""
@@ -163,7 +172,7 @@ def summary_text(summary: SyncSummary) -> str:
         f"throttle wait {summary.throttle_wait_mean:.2f} s per request on average"
     ]
     for shop in summary.shops:
-        state = f"error: {shop.error}" if shop.error else f"{shop.elapsed:.1f} s"
+        state = f"failed: {shop.error}" if shop.error else f"{shop.elapsed:.1f} s"
         lines.append(
             f"  {shop.name}: {shop.fetched:,} fetched, {shop.new:,} new, "
             f"{shop.requests:,} requests, {state}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from temu_async import catalogue
 from temu_async.cli.connect import make_app, pick_shops
@@ -28,13 +29,50 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_connection_flags(p)
 
 
-async def run(args: argparse.Namespace) -> int:
+MAX_DEPTH = 32
+"""Deepest nesting accepted in --params: Temu's params nest a few levels, never dozens."""
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number; write the value")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests, counted without recursion (it may be hostile)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_params(text: str) -> dict[str, Any]:
     try:
-        params = json.loads(args.params)
+        params = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ConfigError(
+            f"--params: nested too deeply to read; Temu's params nest at most {MAX_DEPTH} levels"
+        ) from None
     except ValueError as exc:
         raise ConfigError(f"--params: not valid JSON ({exc})") from None
     if not isinstance(params, dict):
-        raise ConfigError("--params: must be a JSON object of wire-named params")
+        raise ConfigError(
+            "--params: must be a JSON object of wire-named params, e.g. '{\"pageSize\": 10}'"
+        )
+    depth = _depth(params)
+    if depth > MAX_DEPTH:
+        raise ConfigError(
+            f"--params: nested {depth} levels deep; Temu's params nest at most {MAX_DEPTH}"
+        )
+    return params
+
+
+async def run(args: argparse.Namespace) -> int:
+    params = parse_params(args.params)
     if not args.allow_unknown and args.type not in catalogue.types_by_name():
         # Most likely a typo: say so before anything is sent under that name.
         raise ConfigError(

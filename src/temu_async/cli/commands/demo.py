@@ -9,6 +9,8 @@ from pathlib import Path
 
 from temu_async.cli.flags import add_connection_flags
 from temu_async.cli.progress import print_summary, with_progress
+from temu_async.cli.settings import ConfigError
+from temu_async.cli.values import finite, whole
 from temu_async.client import TemuApp
 from temu_async.sandbox.process import SandboxProcess
 from temu_async.sync.orders import OrderSync
@@ -18,16 +20,21 @@ from temu_async.sync.sqlite_store import SqliteStore
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out", help="directory for demo.sqlite (default ./out)")
-    p.add_argument("--shops", type=int, default=3)
-    p.add_argument("--orders", type=int, default=1500, help="orders per shop")
-    p.add_argument("--latency-ms", type=float, default=150.0)
+    p.add_argument("--shops", type=whole(1, 100), default=3)
+    p.add_argument("--orders", type=whole(0), default=1500, help="orders per shop")
+    p.add_argument("--latency-ms", type=finite(0), default=150.0)
     p.add_argument("--seed", type=int, default=7)
     add_connection_flags(p)
 
 
 async def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"--out {args.out}: cannot make it a directory ({exc.strerror})"
+        ) from None
     db = out_dir / "demo.sqlite"
     for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         leftover.unlink(missing_ok=True)  # the sandbox is new each time: so is its copy

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 from temu_async.cli.settings import ConfigError
+from temu_async.cli.values import whole
 from temu_async.webhooks.inbox import STATES, InboxEvent, WebhookInbox
 
 
@@ -31,6 +33,10 @@ def open_inbox(args: argparse.Namespace) -> WebhookInbox:
         return WebhookInbox(path)
     except ValueError as exc:
         raise ConfigError(f"--db {args.db}: {exc}") from None
+    except sqlite3.DatabaseError:
+        raise ConfigError(
+            f"--db {args.db}: not an SQLite inbox (give the file the receiver's db= names)"
+        ) from None
 
 
 def _when(ts: float | None) -> str:
@@ -54,7 +60,7 @@ def _row(e: InboxEvent) -> dict[str, object]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db_argument(p)
     p.add_argument("--state", choices=STATES, help="only events in this state")
-    p.add_argument("--limit", type=int, default=50, help="newest N events (default 50)")
+    p.add_argument("--limit", type=whole(1), default=50, help="newest N events (default 50)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
