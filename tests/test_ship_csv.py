@@ -86,7 +86,7 @@ async def test_refusals_are_reported_per_row(tmp_path: Path) -> None:
             tmp_path / "ship.csv",
             [(sns[0], "1Z0001"), ("PO-211-00000000000000000", "1Z0002"), (sns[1], " ")],
         )
-        with pytest.raises(ValueError, match="line 4: parentOrderSn and trackingNumber"):
+        with pytest.raises(ValueError, match="line 4, column 'trackingNumber': is required"):
             read_ship_csv(path)
         path = write_csv(tmp_path / "ship.csv", [(sns[0], "1Z0001"), ("PO-211-0", "1Z0002")])
         creds = sb.credentials
@@ -104,12 +104,21 @@ async def test_refusals_are_reported_per_row(tmp_path: Path) -> None:
 
 def test_the_csv_is_checked_whole_before_anything_is_sent(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("parentOrderSn,trackingNumber\nPO-1,1Z\n")
-    with pytest.raises(ValueError, match="missing column 'carrierid'"):
-        read_ship_csv(bad)
-    bad.write_text("parentOrderSn,carrierId,trackingNumber\nPO-1,UPS,1Z\n")
-    with pytest.raises(ValueError, match="line 2: carrierId must be a number"):
-        read_ship_csv(bad)
-    bad.write_text("parentOrderSn,carrierId,trackingNumber\nPO-1,1,1Z\nPO-1,1,1Z\n")
-    with pytest.raises(ValueError, match="line 3: repeats line 2"):
-        read_ship_csv(bad)
+    header = "parentOrderSn,carrierId,trackingNumber\n"
+    cases = {
+        "parentOrderSn,trackingNumber\nPO-1,1Z\n": "line 1: .*missing column carrierId",
+        header + "PO-1,UPS,1Z\n": "line 2, column 'carrierId': must be a positive integer",
+        header + "PO-1,１２,1Z\n": "line 2, column 'carrierId'.*full-width",
+        header + "PO-1,1,1Z\nPO-1,1,1Z\n": "line 3: repeats line 2",
+        header + "=cmd|' /C calc'!A0,1,1Z\n": "line 2, column 'parentOrderSn'.*not an order",
+        header + "PO-1,1,1Z,extra\n": "line 2: 4 cells",
+        "parentOrderSn,parent_order_sn,carrierId,trackingNumber\n": "names parentOrderSn twice",
+        "": "empty file",
+    }
+    for text, needle in cases.items():
+        bad.write_text(text)
+        with pytest.raises(ValueError, match=needle):
+            read_ship_csv(bad)
+    bad.write_bytes(b"\xef\xbb\xbf" + (header + "PO-1,1,1Z\n\n").encode())
+    [line] = read_ship_csv(bad)  # a BOM and a blank line are fine
+    assert (line.line, line.parent_order_sn, line.carrier_id) == (2, "PO-1", 1)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ class LabelPipeline:
 
     # ---- the batch ---------------------------------------------------------------
     async def run(self, parent_order_sns: Iterable[str]) -> list[LabelRow]:
-        sns = list(dict.fromkeys(_check_sn(sn) for sn in parent_order_sns))
+        sns = list(dict.fromkeys(check_order_sn(sn) for sn in parent_order_sns))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         # Orders never started, or refused last time (nothing was bought then), are
         # planned from scratch: their current state decides.
@@ -544,9 +545,16 @@ class LabelPipeline:
         raise refused
 
 
-def _check_sn(sn: object) -> str:
-    if not isinstance(sn, str) or not sn.strip() or sn != sn.strip():
-        raise ParamError("orders", f"each parent order number must be a non-blank string: {sn!r}")
+_SN = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
+
+
+def check_order_sn(sn: object) -> str:
+    """A parent order number as Temu writes them (``PO-211-...``), or a ParamError."""
+    if not isinstance(sn, str) or not _SN.fullmatch(sn):
+        shown = repr(sn)[:50]
+        raise ParamError(
+            "orders", f"{shown} is not a parent order number (letters, digits, - _ . :)"
+        )
     return sn
 
 

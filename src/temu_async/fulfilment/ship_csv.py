@@ -13,7 +13,7 @@ parent order) and ``warehouseId`` (blank: the shop's default warehouse).
 
 from __future__ import annotations
 
-import csv
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from typing import Any
 from temu_async.client import ShopClient
 from temu_async.errors import ApiError, OutcomeUnknown, ParamError
 from temu_async.fulfilment.store import FulfilmentRecord, FulfilmentStore
+from temu_async.sync.csv_io import CsvError, ascii_int, read_csv
 
 __all__ = ["ConfirmRow", "ShipLine", "confirm_shipments", "read_ship_csv"]
 
@@ -57,44 +58,70 @@ class ConfirmRow:
     message: str = ""
 
 
-def read_ship_csv(path: str | Path) -> list[ShipLine]:
-    """Read and check the whole file first: a bad row stops the run before any send."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        names = {n.strip().lower(): n for n in reader.fieldnames or []}
-        for need in ("parentordersn", "carrierid", "trackingnumber"):
-            if need not in names:
-                raise ValueError(f"{path}: missing column {need!r} (have: {', '.join(names)})")
-        lines: list[ShipLine] = []
-        seen: dict[str, int] = {}
-        for number, row in enumerate(reader, start=2):
+_CANONICAL = ("parentOrderSn", "carrierId", "trackingNumber", "orderSn", "warehouseId")
+# Header spellings taken: camelCase as the API writes it, snake_case, any case or spaces.
+_COLUMNS = {
+    spelling: name
+    for name in _CANONICAL
+    for spelling in (
+        name.lower(),
+        "".join(f"_{c.lower()}" if c.isupper() else c for c in name),
+    )
+}
+_SN = re.compile(r"[A-Za-z0-9_.:/-]{1,64}", re.ASCII)
 
-            def cell(name: str, row: dict[str, Any] = row) -> str:
-                column = names.get(name)
-                return str(row.get(column) or "").strip() if column else ""
 
-            parent, carrier, tracking = (
-                cell("parentordersn"),
-                cell("carrierid"),
-                cell("trackingnumber"),
+def read_ship_csv(source: str | Path | bytes, *, name: str | None = None) -> list[ShipLine]:
+    """Read and check the whole file first: a bad row stops the run before any send.
+
+    Raises :class:`~temu_async.sync.csv_io.CsvError` (a ValueError) naming the line
+    and column.
+    """
+    table = read_csv(source, name=name)
+    columns = table.columns(_COLUMNS)
+    for need in ("parentOrderSn", "carrierId", "trackingNumber"):
+        if need not in columns:
+            raise CsvError(
+                f"{table.name}: missing column {need} (have: {', '.join(table.header)})", line=1
             )
-            if not parent or not tracking:
-                raise ValueError(
-                    f"{path} line {number}: parentOrderSn and trackingNumber are required"
+    lines: list[ShipLine] = []
+    seen: dict[str, int] = {}
+    for number, cells in table.rows():
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(columns):
+            raise CsvError(f"{len(cells)} cells, the header has {len(columns)}", line=number)
+        row = {c: v.strip() for c, v in zip(columns, cells, strict=True) if c is not None}
+        for column in ("parentOrderSn", "trackingNumber"):
+            if not row.get(column):
+                raise CsvError("is required", line=number, column=column)
+            if not _SN.fullmatch(row[column]):
+                raise CsvError(
+                    f"{row[column][:40]!r} is not an order or tracking number "
+                    "(letters, digits and - _ . : / only, at most 64)",
+                    line=number,
+                    column=column,
                 )
-            if not carrier.isdigit():
-                raise ValueError(
-                    f"{path} line {number}: carrierId must be a number, got {carrier!r}"
-                )
-            order_sns = tuple(s for s in cell("ordersn").replace(";", " ").split() if s)
-            item = ShipLine(number, parent, int(carrier), tracking, order_sns, cell("warehouseid"))
-            if item.key in seen:
-                raise ValueError(
-                    f"{path} line {number}: repeats line {seen[item.key]} "
-                    "(same parentOrderSn and trackingNumber)"
-                )
-            seen[item.key] = number
-            lines.append(item)
+        carrier = ascii_int(row.get("carrierId", ""), line=number, column="carrierId")
+        order_sns = tuple(row.get("orderSn", "").replace(";", " ").split())
+        for sn in order_sns:
+            if not _SN.fullmatch(sn):
+                raise CsvError(f"{sn[:40]!r} is not an order number", line=number, column="orderSn")
+        item = ShipLine(
+            number,
+            row["parentOrderSn"],
+            carrier,
+            row["trackingNumber"],
+            order_sns,
+            row.get("warehouseId", ""),
+        )
+        if item.key in seen:
+            raise CsvError(
+                f"repeats line {seen[item.key]} (same parentOrderSn and trackingNumber)",
+                line=number,
+            )
+        seen[item.key] = number
+        lines.append(item)
     return lines
 
 

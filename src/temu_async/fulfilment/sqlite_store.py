@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 
 from temu_async.fulfilment.store import FulfilmentRecord
+from temu_async.store_errors import StoreError, StoreLocked
 
 __all__ = ["SqliteFulfilmentStore"]
 
@@ -39,14 +40,35 @@ ON CONFLICT (kind, shop, key) DO UPDATE SET
 
 
 class SqliteFulfilmentStore:
-    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = True, lock_wait: float = 10.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        where = f"SQLite file {path}"
+        if "://" in str(path):
+            raise StoreError(f"{where}: looks like a URL, not a file path")
+        try:
+            if self.path.is_dir():
+                raise StoreError(f"{where}: is a directory; give a file path")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except OSError as exc:
+            raise StoreError(f"{where}: cannot create it ({exc.strerror})") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"{where}: cannot be opened ({exc})") from None
+        try:
+            self._db.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreLocked(where, lock_wait) from None
+            if "not a database" in text:
+                raise StoreError(f"{where}: is not an SQLite database; give a new file") from None
+            if "disk I/O" in text:
+                raise StoreError(f"{where}: cannot hold a database (a device?)") from None
+            raise StoreError(f"{where}: cannot be used ({text})") from None
 
     def __repr__(self) -> str:
         return f"SqliteFulfilmentStore({str(self.path)!r})"

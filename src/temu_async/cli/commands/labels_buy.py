@@ -14,9 +14,10 @@ from pathlib import Path
 from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
 from temu_async.cli.settings import ConfigError, load_settings
-from temu_async.fulfilment.labels import LabelOptions, buy_labels
+from temu_async.errors import ParamError
+from temu_async.fulfilment.labels import LabelOptions, buy_labels, check_order_sn
 from temu_async.fulfilment.policy import Cheapest, Fastest, Given, Parcel, ServicePolicy
-from temu_async.fulfilment.report import RowWriter, summary
+from temu_async.fulfilment.report import RowWriter, open_report, summary
 from temu_async.fulfilment.sqlite_store import SqliteFulfilmentStore
 
 DEFAULT_DB = "out/fulfilment.sqlite"
@@ -70,17 +71,27 @@ def _orders(args: argparse.Namespace) -> list[str]:
         sns += [s.strip() for s in args.orders.split(",") if s.strip()]
     if args.orders_file:
         try:
-            text = Path(args.orders_file).read_text(encoding="utf-8")
+            text = Path(args.orders_file).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise ConfigError(f"--orders-file {args.orders_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"--orders-file {args.orders_file}: not UTF-8 text") from None
         sns += [line.strip() for line in text.splitlines() if line.strip()]
     if not sns:
         raise ConfigError("no orders: give --orders SN,SN or --orders-file FILE")
-    return sns
+    try:
+        return [check_order_sn(sn) for sn in sns]
+    except ParamError as exc:
+        raise ConfigError(f"--orders: {exc.rule}") from None
 
 
 async def run(args: argparse.Namespace) -> int:
     orders = _orders(args)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {args.out}: is a file, not a directory")
+    if args.ship_later_hours is not None and not 1 <= args.ship_later_hours <= 72:
+        raise ConfigError("--ship-later-hours: must be between 1 and 72")
     try:
         options = LabelOptions(
             parcel=Parcel(
@@ -101,14 +112,12 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     s = load_settings(args)
-    store = SqliteFulfilmentStore(args.db)
     with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(open(args.report, "w", newline="", encoding="utf-8"))
-            if args.report
-            else sys.stdout
-        )
-        report = RowWriter(out)
+        try:
+            report = RowWriter(open_report(stack, args.report))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        store = SqliteFulfilmentStore(args.db)
         try:
             async with make_app(s, args) as app:
                 shop = one_shop(app, s, args.shop)

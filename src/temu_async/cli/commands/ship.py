@@ -13,7 +13,7 @@ import sys
 from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
 from temu_async.cli.settings import ConfigError, load_settings
-from temu_async.fulfilment.report import RowWriter, summary
+from temu_async.fulfilment.report import RowWriter, open_report, summary
 from temu_async.fulfilment.ship_csv import confirm_shipments, read_ship_csv
 from temu_async.fulfilment.sqlite_store import SqliteFulfilmentStore
 
@@ -33,19 +33,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 async def run(args: argparse.Namespace) -> int:
     try:
         lines = read_ship_csv(args.csv)
-    except OSError as exc:
-        raise ConfigError(f"{args.csv}: cannot read it ({exc.strerror})") from None
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    except ValueError as exc:  # CsvError: names the line and column
+        text = str(exc)
+        raise ConfigError(text if text.startswith(args.csv) else f"{args.csv}: {text}") from None
     s = load_settings(args)
-    store = SqliteFulfilmentStore(args.db)
     with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(open(args.report, "w", newline="", encoding="utf-8"))
-            if args.report
-            else sys.stdout
-        )
-        report = RowWriter(out)
+        try:
+            report = RowWriter(open_report(stack, args.report))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        store = SqliteFulfilmentStore(args.db)
         try:
             async with make_app(s, args) as app:
                 shop = one_shop(app, s, args.shop)
