@@ -122,3 +122,13 @@ def test_the_csv_is_checked_whole_before_anything_is_sent(tmp_path: Path) -> Non
     bad.write_bytes(b"\xef\xbb\xbf" + (header + "PO-1,1,1Z\n\n").encode())
     [line] = read_ship_csv(bad)  # a BOM and a blank line are fine
     assert (line.line, line.parent_order_sn, line.carrier_id) == (2, "PO-1", 1)
+
+
+def test_reports_neutralise_formula_cells() -> None:
+    out = io.StringIO()
+    writer = RowWriter(out)
+    writer.write(ConfirmRow(2, "=cmd|' /C calc'!A0", "-5", "refused", "@SUM(A1)"))
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["parent_order_sn"] == "'=cmd|' /C calc'!A0"
+    assert row["message"] == "'@SUM(A1)"
+    assert row["tracking_number"] == "-5"  # a plain number stays a number
