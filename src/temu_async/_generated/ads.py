@@ -7,11 +7,19 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import (
+    AdGoodsOutcome,
+    AdMetric,
+    AdReportSummary,
+    AdReportTotals,
+    MetricValue,
+)
 from temu_async.group import Group
 from temu_async.options import CallOptions
 
@@ -71,21 +79,6 @@ class AdsCreateCreateAdReqParam(msgspec.Struct, kw_only=True, omit_defaults=True
     """Daily budget for the ad (currency unit and scale not documented)."""
 
 
-class AdsCreateCreateGoodsFailObj(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Goods whose ad could not be created, with the reason. (``createGoodsFailObjList[]`` of
-    the ``temu.searchrec.ad.create`` result.)
-    """
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Goods the failure is about."""
-
-    reason: str | None = None
-    """Why the ad could not be created."""
-
-    success: bool | None = None
-    """Whether the ad was created for this goods."""
-
-
 class AdsCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The result of ``temu.searchrec.ad.create``: Create search ads for one or more goods with
     a bid and budget.
@@ -111,459 +104,10 @@ class AdsCreateResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
     """Goods that failed, keyed by goods ID with the failure reason as value."""
 
-    create_goods_fail_obj_list: list[AdsCreateCreateGoodsFailObj] | None = msgspec.field(
+    create_goods_fail_obj_list: list[AdGoodsOutcome] | None = msgspec.field(
         default=None, name="createGoodsFailObjList"
     )
     """Goods whose ad could not be created, with the reason."""
-
-
-class AdsDetailTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, ads and organic together.
-    (``adsDetail[].summary.ctr.total`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
-
-
-class AdsDetailAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the part attributed to ads. (``adsDetail[].summary.ctr.ad``
-    of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the part attributed to ads (scale not documented)."""
-
-
-class AdsDetailNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, net of refunded orders.
-    (``adsDetail[].summary.ctr.netTotal`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
-
-
-class AdsDetailNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the ad-attributed part, net of refunded orders.
-    (``adsDetail[].summary.ctr.netAd`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
-    documented).
-    """
-
-
-class AdsDetailCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.ctr`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The click-through rate for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The click-through rate for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click-through rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click-through rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.cartCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The add-to-cart count for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The add-to-cart count for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The add-to-cart count for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.clkCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The click count for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The click count for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click count for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.orderPayAmt`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The paid order amount for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The paid order amount for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order amount for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order amount for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.spend`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The ad spend for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The ad spend for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The ad spend for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The ad spend for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.orderPayCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The paid order count for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The paid order count for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order count for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.roas`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The return on ad spend (ROAS) for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values. (``adsDetail[].summary.acos`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The advertising cost of sales (ACOS) for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values. (``adsDetail[].summary.transactionCost`` of the
-    ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
-    together.
-    """
-
-    ad: AdsDetailAd | None = None
-    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
-    refunded orders.
-    """
-
-
-class AdsDetailGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values. (``adsDetail[].summary.goodsNum`` of the
-    ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, ads and organic together.
-    """
-
-    ad: AdsDetailAd | None = None
-    """The goods number (not defined further in the references; likely items sold) for the part
-    attributed to ads.
-    """
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, net of refunded orders.
-    """
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The goods number (not defined further in the references; likely items sold) for the
-    ad-attributed part, net of refunded orders.
-    """
-
-
-class AdsDetailImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.imprCnt`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The impression count for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The impression count for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The impression count for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The impression count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate, broken down into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary.cvr`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    total: AdsDetailTotal | None = None
-    """The conversion rate for all traffic, ads and organic together."""
-
-    ad: AdsDetailAd | None = None
-    """The conversion rate for the part attributed to ads."""
-
-    net_total: AdsDetailNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The conversion rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsDetailNetAd | None = msgspec.field(default=None, name="netAd")
-    """The conversion rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsDetailSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Metrics of the ad, each split into total, ad, netTotal and netAd values.
-    (``adsDetail[].summary`` of the ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    ctr: AdsDetailCtr | None = None
-    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
-
-    cart_cnt: AdsDetailCartCnt | None = msgspec.field(default=None, name="cartCnt")
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
-
-    clk_cnt: AdsDetailClkCnt | None = msgspec.field(default=None, name="clkCnt")
-    """The click count, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_amt: AdsDetailOrderPayAmt | None = msgspec.field(default=None, name="orderPayAmt")
-    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
-
-    spend: AdsDetailSpend | None = None
-    """The ad spend, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_cnt: AdsDetailOrderPayCnt | None = msgspec.field(default=None, name="orderPayCnt")
-    """The paid order count, broken down into total, ad, netTotal and netAd values."""
-
-    roas: AdsDetailRoas | None = None
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
-
-    acos: AdsDetailAcos | None = None
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values.
-    """
-
-    transaction_cost: AdsDetailTransactionCost | None = msgspec.field(
-        default=None, name="transactionCost"
-    )
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values.
-    """
-
-    goods_num: AdsDetailGoodsNum | None = msgspec.field(default=None, name="goodsNum")
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values.
-    """
-
-    impr_cnt: AdsDetailImprCnt | None = msgspec.field(default=None, name="imprCnt")
-    """The impression count, broken down into total, ad, netTotal and netAd values."""
-
-    cvr: AdsDetailCvr | None = None
-    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
-
-
-class AdsDetailClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.clkCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click count across the whole queried period."""
-
-
-class AdsDetailOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.orderPayCntAll`` of the
-    ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order count across the whole queried period."""
-
-
-class AdsDetailAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.adSpendAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The ad spend across the whole queried period (currency unit and scale not documented)."""
-
-
-class AdsDetailAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.acosAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) across the whole queried period (scale not
-    documented).
-    """
-
-
-class AdsDetailCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.ctrAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate across the whole queried period (scale not documented)."""
-
-
-class AdsDetailImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.imprCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The impression count across the whole queried period."""
-
-
-class AdsDetailOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.orderPayAmtAll`` of the
-    ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order amount across the whole queried period (currency unit and scale not
-    documented).
-    """
-
-
-class AdsDetailCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.cartCntAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The add-to-cart count across the whole queried period."""
-
-
-class AdsDetailRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
-    (``adsDetail[].reportsSummaryDTO.roasAll`` of the ``temu.searchrec.ad.detail.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
-
-
-class AdsDetailReportsSummaryDto(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Whole-period totals of the main ad metrics. (``adsDetail[].reportsSummaryDTO`` of the
-    ``temu.searchrec.ad.detail.query`` result.)
-    """
-
-    clk_cnt_all: AdsDetailClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
-    """The click count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_cnt_all: AdsDetailOrderPayCntAll | None = msgspec.field(
-        default=None, name="orderPayCntAll"
-    )
-    """The paid order count, across the whole queried period, wrapped as {val}."""
-
-    ad_spend_all: AdsDetailAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
-    """The ad spend, across the whole queried period, wrapped as {val}."""
-
-    acos_all: AdsDetailAcosAll | None = msgspec.field(default=None, name="acosAll")
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
-
-    ctr_all: AdsDetailCtrAll | None = msgspec.field(default=None, name="ctrAll")
-    """The click-through rate, across the whole queried period, wrapped as {val}."""
-
-    impr_cnt_all: AdsDetailImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
-    """The impression count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_amt_all: AdsDetailOrderPayAmtAll | None = msgspec.field(
-        default=None, name="orderPayAmtAll"
-    )
-    """The paid order amount, across the whole queried period, wrapped as {val}."""
-
-    cart_cnt_all: AdsDetailCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
-    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
-
-    roas_all: AdsDetailRoasAll | None = msgspec.field(default=None, name="roasAll")
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
 
 
 class AdsDetailSiteStatusInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -586,10 +130,10 @@ class AdsDetailAdsDetail(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     ``temu.searchrec.ad.detail.query`` result.)
     """
 
-    summary: AdsDetailSummary | None = None
+    summary: AdReportSummary | None = None
     """Metrics of the ad, each split into total, ad, netTotal and netAd values."""
 
-    reports_summary_dto: AdsDetailReportsSummaryDto | None = msgspec.field(
+    reports_summary_dto: AdReportTotals | None = msgspec.field(
         default=None, name="reportsSummaryDTO"
     )
     """Whole-period totals of the main ad metrics."""
@@ -633,804 +177,120 @@ class AdsGoodsReportsGoodsInfo(msgspec.Struct, kw_only=True, omit_defaults=True,
     """Goods ID of the reported ad."""
 
 
-class AdsGoodsReportsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, ads and organic together.
-    (``reportInfo.summary.ctr.total`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
-
-
-class AdsGoodsReportsAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the part attributed to ads. (``reportInfo.summary.ctr.ad`` of
-    the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the part attributed to ads (scale not documented)."""
-
-
-class AdsGoodsReportsNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, net of refunded orders.
-    (``reportInfo.summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
-
-
-class AdsGoodsReportsNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the ad-attributed part, net of refunded orders.
-    (``reportInfo.summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsSummaryCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.ctr`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The click-through rate for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The click-through rate for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click-through rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click-through rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.cartCnt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The add-to-cart count for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The add-to-cart count for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The add-to-cart count for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.clkCnt`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The click count for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The click count for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click count for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The paid order amount for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The paid order amount for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order amount for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order amount for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.spend`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The ad spend for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The ad spend for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The ad spend for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The ad spend for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The paid order count for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The paid order count for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order count for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.roas`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The return on ad spend (ROAS) for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values. (``reportInfo.summary.acos`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The advertising cost of sales (ACOS) for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values. (``reportInfo.summary.transactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
-    together.
-    """
-
-    ad: AdsGoodsReportsAd | None = None
-    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
-    refunded orders.
-    """
-
-
-class AdsGoodsReportsSummaryGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values. (``reportInfo.summary.goodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, ads and organic together.
-    """
-
-    ad: AdsGoodsReportsAd | None = None
-    """The goods number (not defined further in the references; likely items sold) for the part
-    attributed to ads.
-    """
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, net of refunded orders.
-    """
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The goods number (not defined further in the references; likely items sold) for the
-    ad-attributed part, net of refunded orders.
-    """
-
-
-class AdsGoodsReportsSummaryImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.imprCnt`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The impression count for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The impression count for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The impression count for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The impression count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummaryCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate, broken down into total, ad, netTotal and netAd values.
-    (``reportInfo.summary.cvr`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    total: AdsGoodsReportsTotal | None = None
-    """The conversion rate for all traffic, ads and organic together."""
-
-    ad: AdsGoodsReportsAd | None = None
-    """The conversion rate for the part attributed to ads."""
-
-    net_total: AdsGoodsReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The conversion rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsGoodsReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The conversion rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsGoodsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Metrics for the window, each split into total, ad, netTotal and netAd values.
-    (``reportInfo.summary`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    ctr: AdsGoodsReportsSummaryCtr | None = None
-    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
-
-    cart_cnt: AdsGoodsReportsSummaryCartCnt | None = msgspec.field(default=None, name="cartCnt")
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
-
-    clk_cnt: AdsGoodsReportsSummaryClkCnt | None = msgspec.field(default=None, name="clkCnt")
-    """The click count, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_amt: AdsGoodsReportsSummaryOrderPayAmt | None = msgspec.field(
-        default=None, name="orderPayAmt"
-    )
-    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
-
-    spend: AdsGoodsReportsSpend | None = None
-    """The ad spend, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_cnt: AdsGoodsReportsSummaryOrderPayCnt | None = msgspec.field(
-        default=None, name="orderPayCnt"
-    )
-    """The paid order count, broken down into total, ad, netTotal and netAd values."""
-
-    roas: AdsGoodsReportsSummaryRoas | None = None
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
-
-    acos: AdsGoodsReportsSummaryAcos | None = None
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values.
-    """
-
-    transaction_cost: AdsGoodsReportsSummaryTransactionCost | None = msgspec.field(
-        default=None, name="transactionCost"
-    )
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values.
-    """
-
-    goods_num: AdsGoodsReportsSummaryGoodsNum | None = msgspec.field(default=None, name="goodsNum")
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values.
-    """
-
-    impr_cnt: AdsGoodsReportsSummaryImprCnt | None = msgspec.field(default=None, name="imprCnt")
-    """The impression count, broken down into total, ad, netTotal and netAd values."""
-
-    cvr: AdsGoodsReportsSummaryCvr | None = None
-    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
-
-
-class AdsGoodsReportsTotalRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalRoas`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) over all traffic, for this report row (scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsReportsItemOrderPayCnt(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The paid order count, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].orderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order count, for this report row."""
-
-
-class AdsGoodsReportsReportsItemTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].transactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order), for this report row (currency unit and
-    scale not documented).
-    """
-
-
-class AdsGoodsReportsNetAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
-    wrapped as {val}. (``reportInfo.reportsItemList[].netAcos`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) net of refunded orders, for this report row (scale
-    not documented).
-    """
-
-
-class AdsGoodsReportsTotalOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalOrderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order amount over all traffic, for this report row (currency unit and scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsTotalGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold) over all
-    traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalGoodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold) over all
-    traffic, for this report row.
-    """
-
-
-class AdsGoodsReportsReportsItemRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS), for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].adSpend`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The ad spend, for this report row (currency unit and scale not documented)."""
-
-
-class AdsGoodsReportsReportsItemGoodsNum(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The goods number (not defined further in the references; likely items sold), for this
-    report row, wrapped as {val}. (``reportInfo.reportsItemList[].goodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold), for this
-    report row.
-    """
-
-
-class AdsGoodsReportsNetOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count net of refunded orders, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].netOrderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order count net of refunded orders, for this report row."""
-
-
-class AdsGoodsReportsTotalImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalImprCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The impression count over all traffic, for this report row."""
-
-
-class AdsGoodsReportsReportsItemCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].cvr`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The conversion rate, for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsReportsItemCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate, for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsReportsItemCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].cartCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The add-to-cart count, for this report row."""
-
-
-class AdsGoodsReportsTotalAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
-    {val}. (``reportInfo.reportsItemList[].totalAcos`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) over all traffic, for this report row (scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsNetGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold) net of
-    refunded orders, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].netGoodsNum`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold) net of
-    refunded orders, for this report row.
-    """
-
-
-class AdsGoodsReportsReportsItemOrderPayAmt(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The paid order amount, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].orderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order amount, for this report row (currency unit and scale not documented)."""
-
-
-class AdsGoodsReportsNetAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend net of refunded orders, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].netAdSpend`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The ad spend net of refunded orders, for this report row (currency unit and scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsTotalCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalCtr`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate over all traffic, for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsReportsItemAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS), for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsTotalCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalCvr`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The conversion rate over all traffic, for this report row (scale not documented)."""
-
-
-class AdsGoodsReportsTotalClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalClkCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The click count over all traffic, for this report row."""
-
-
-class AdsGoodsReportsReportsItemImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].imprCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The impression count, for this report row."""
-
-
-class AdsGoodsReportsTotalTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
-    wrapped as {val}. (``reportInfo.reportsItemList[].totalTransactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order) over all traffic, for this report row
-    (currency unit and scale not documented).
-    """
-
-
-class AdsGoodsReportsTotalOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count over all traffic, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].totalOrderPayCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order count over all traffic, for this report row."""
-
-
-class AdsGoodsReportsNetTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
-    row, wrapped as {val}. (``reportInfo.reportsItemList[].netTransactionCost`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
-    row (currency unit and scale not documented).
-    """
-
-
-class AdsGoodsReportsReportsItemClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].clkCnt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The click count, for this report row."""
-
-
-class AdsGoodsReportsNetRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
-    {val}. (``reportInfo.reportsItemList[].netRoas`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) net of refunded orders, for this report row (scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsNetOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount net of refunded orders, for this report row, wrapped as {val}.
-    (``reportInfo.reportsItemList[].netOrderPayAmt`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order amount net of refunded orders, for this report row (currency unit and
-    scale not documented).
-    """
-
-
 class AdsGoodsReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Report rows across the window, each with its timestamp and metrics.
     (``reportInfo.reportsItemList[]`` of the ``temu.searchrec.ad.reports.goods.query``
     result.)
     """
 
-    total_roas: AdsGoodsReportsTotalRoas | None = msgspec.field(default=None, name="totalRoas")
+    total_roas: MetricValue | None = msgspec.field(default=None, name="totalRoas")
     """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}."""
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
     """Goods the report row is about."""
 
-    order_pay_cnt: AdsGoodsReportsReportsItemOrderPayCnt | None = msgspec.field(
-        default=None, name="orderPayCnt"
-    )
+    order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="orderPayCnt")
     """The paid order count, for this report row, wrapped as {val}."""
 
-    transaction_cost: AdsGoodsReportsReportsItemTransactionCost | None = msgspec.field(
-        default=None, name="transactionCost"
-    )
+    transaction_cost: MetricValue | None = msgspec.field(default=None, name="transactionCost")
     """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}."""
 
-    net_acos: AdsGoodsReportsNetAcos | None = msgspec.field(default=None, name="netAcos")
+    net_acos: MetricValue | None = msgspec.field(default=None, name="netAcos")
     """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
     wrapped as {val}.
     """
 
-    total_order_pay_amt: AdsGoodsReportsTotalOrderPayAmt | None = msgspec.field(
-        default=None, name="totalOrderPayAmt"
-    )
+    total_order_pay_amt: MetricValue | None = msgspec.field(default=None, name="totalOrderPayAmt")
     """The paid order amount over all traffic, for this report row, wrapped as {val}."""
 
-    total_goods_num: AdsGoodsReportsTotalGoodsNum | None = msgspec.field(
-        default=None, name="totalGoodsNum"
-    )
+    total_goods_num: MetricValue | None = msgspec.field(default=None, name="totalGoodsNum")
     """The goods number (not defined further in the references; likely items sold) over all
     traffic, for this report row, wrapped as {val}.
     """
 
-    roas: AdsGoodsReportsReportsItemRoas | None = None
+    roas: MetricValue | None = None
     """The return on ad spend (ROAS), for this report row, wrapped as {val}."""
 
-    ad_spend: AdsGoodsReportsAdSpend | None = msgspec.field(default=None, name="adSpend")
+    ad_spend: MetricValue | None = msgspec.field(default=None, name="adSpend")
     """The ad spend, for this report row, wrapped as {val}."""
 
-    goods_num: AdsGoodsReportsReportsItemGoodsNum | None = msgspec.field(
-        default=None, name="goodsNum"
-    )
+    goods_num: MetricValue | None = msgspec.field(default=None, name="goodsNum")
     """The goods number (not defined further in the references; likely items sold), for this
     report row, wrapped as {val}.
     """
 
-    net_order_pay_cnt: AdsGoodsReportsNetOrderPayCnt | None = msgspec.field(
-        default=None, name="netOrderPayCnt"
-    )
+    net_order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="netOrderPayCnt")
     """The paid order count net of refunded orders, for this report row, wrapped as {val}."""
 
-    total_impr_cnt: AdsGoodsReportsTotalImprCnt | None = msgspec.field(
-        default=None, name="totalImprCnt"
-    )
+    total_impr_cnt: MetricValue | None = msgspec.field(default=None, name="totalImprCnt")
     """The impression count over all traffic, for this report row, wrapped as {val}."""
 
-    cvr: AdsGoodsReportsReportsItemCvr | None = None
+    cvr: MetricValue | None = None
     """The conversion rate, for this report row, wrapped as {val}."""
 
-    ctr: AdsGoodsReportsReportsItemCtr | None = None
+    ctr: MetricValue | None = None
     """The click-through rate, for this report row, wrapped as {val}."""
 
-    cart_cnt: AdsGoodsReportsReportsItemCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    cart_cnt: MetricValue | None = msgspec.field(default=None, name="cartCnt")
     """The add-to-cart count, for this report row, wrapped as {val}."""
 
-    total_acos: AdsGoodsReportsTotalAcos | None = msgspec.field(default=None, name="totalAcos")
+    total_acos: MetricValue | None = msgspec.field(default=None, name="totalAcos")
     """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
     {val}.
     """
 
-    net_goods_num: AdsGoodsReportsNetGoodsNum | None = msgspec.field(
-        default=None, name="netGoodsNum"
-    )
+    net_goods_num: MetricValue | None = msgspec.field(default=None, name="netGoodsNum")
     """The goods number (not defined further in the references; likely items sold) net of
     refunded orders, for this report row, wrapped as {val}.
     """
 
-    order_pay_amt: AdsGoodsReportsReportsItemOrderPayAmt | None = msgspec.field(
-        default=None, name="orderPayAmt"
-    )
+    order_pay_amt: MetricValue | None = msgspec.field(default=None, name="orderPayAmt")
     """The paid order amount, for this report row, wrapped as {val}."""
 
-    net_ad_spend: AdsGoodsReportsNetAdSpend | None = msgspec.field(default=None, name="netAdSpend")
+    net_ad_spend: MetricValue | None = msgspec.field(default=None, name="netAdSpend")
     """The ad spend net of refunded orders, for this report row, wrapped as {val}."""
 
-    total_ctr: AdsGoodsReportsTotalCtr | None = msgspec.field(default=None, name="totalCtr")
+    total_ctr: MetricValue | None = msgspec.field(default=None, name="totalCtr")
     """The click-through rate over all traffic, for this report row, wrapped as {val}."""
 
-    acos: AdsGoodsReportsReportsItemAcos | None = None
+    acos: MetricValue | None = None
     """The advertising cost of sales (ACOS), for this report row, wrapped as {val}."""
 
-    total_cvr: AdsGoodsReportsTotalCvr | None = msgspec.field(default=None, name="totalCvr")
+    total_cvr: MetricValue | None = msgspec.field(default=None, name="totalCvr")
     """The conversion rate over all traffic, for this report row, wrapped as {val}."""
 
-    total_clk_cnt: AdsGoodsReportsTotalClkCnt | None = msgspec.field(
-        default=None, name="totalClkCnt"
-    )
+    total_clk_cnt: MetricValue | None = msgspec.field(default=None, name="totalClkCnt")
     """The click count over all traffic, for this report row, wrapped as {val}."""
 
-    impr_cnt: AdsGoodsReportsReportsItemImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    impr_cnt: MetricValue | None = msgspec.field(default=None, name="imprCnt")
     """The impression count, for this report row, wrapped as {val}."""
 
-    total_transaction_cost: AdsGoodsReportsTotalTransactionCost | None = msgspec.field(
+    total_transaction_cost: MetricValue | None = msgspec.field(
         default=None, name="totalTransactionCost"
     )
     """The transaction cost (ad spend per paid order) over all traffic, for this report row,
     wrapped as {val}.
     """
 
-    total_order_pay_cnt: AdsGoodsReportsTotalOrderPayCnt | None = msgspec.field(
-        default=None, name="totalOrderPayCnt"
-    )
+    total_order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="totalOrderPayCnt")
     """The paid order count over all traffic, for this report row, wrapped as {val}."""
 
-    net_transaction_cost: AdsGoodsReportsNetTransactionCost | None = msgspec.field(
+    net_transaction_cost: MetricValue | None = msgspec.field(
         default=None, name="netTransactionCost"
     )
     """The transaction cost (ad spend per paid order) net of refunded orders, for this report
     row, wrapped as {val}.
     """
 
-    clk_cnt: AdsGoodsReportsReportsItemClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    clk_cnt: MetricValue | None = msgspec.field(default=None, name="clkCnt")
     """The click count, for this report row, wrapped as {val}."""
 
-    net_roas: AdsGoodsReportsNetRoas | None = msgspec.field(default=None, name="netRoas")
+    net_roas: MetricValue | None = msgspec.field(default=None, name="netRoas")
     """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
     {val}.
     """
 
-    net_order_pay_amt: AdsGoodsReportsNetOrderPayAmt | None = msgspec.field(
-        default=None, name="netOrderPayAmt"
-    )
+    net_order_pay_amt: MetricValue | None = msgspec.field(default=None, name="netOrderPayAmt")
     """The paid order amount net of refunded orders, for this report row, wrapped as {val}."""
 
     ts: int | None = None
@@ -1439,143 +299,12 @@ class AdsGoodsReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
 
-class AdsGoodsReportsClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.clkCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The click count across the whole queried period."""
-
-
-class AdsGoodsReportsOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.orderPayCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order count across the whole queried period."""
-
-
-class AdsGoodsReportsAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.adSpendAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The ad spend across the whole queried period (currency unit and scale not documented)."""
-
-
-class AdsGoodsReportsAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) across the whole queried period (scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click-through rate across the whole queried period (scale not documented)."""
-
-
-class AdsGoodsReportsImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.imprCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The impression count across the whole queried period."""
-
-
-class AdsGoodsReportsOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.orderPayAmtAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The paid order amount across the whole queried period (currency unit and scale not
-    documented).
-    """
-
-
-class AdsGoodsReportsCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.cartCntAll`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    val: int | None = None
-    """The add-to-cart count across the whole queried period."""
-
-
-class AdsGoodsReportsRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
-    (``reportInfo.reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.goods.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
-
-
-class AdsGoodsReportsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Whole-window totals of the main ad metrics. (``reportInfo.reportsSummary`` of the
-    ``temu.searchrec.ad.reports.goods.query`` result.)
-    """
-
-    clk_cnt_all: AdsGoodsReportsClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
-    """The click count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_cnt_all: AdsGoodsReportsOrderPayCntAll | None = msgspec.field(
-        default=None, name="orderPayCntAll"
-    )
-    """The paid order count, across the whole queried period, wrapped as {val}."""
-
-    ad_spend_all: AdsGoodsReportsAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
-    """The ad spend, across the whole queried period, wrapped as {val}."""
-
-    acos_all: AdsGoodsReportsAcosAll | None = msgspec.field(default=None, name="acosAll")
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
-
-    ctr_all: AdsGoodsReportsCtrAll | None = msgspec.field(default=None, name="ctrAll")
-    """The click-through rate, across the whole queried period, wrapped as {val}."""
-
-    impr_cnt_all: AdsGoodsReportsImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
-    """The impression count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_amt_all: AdsGoodsReportsOrderPayAmtAll | None = msgspec.field(
-        default=None, name="orderPayAmtAll"
-    )
-    """The paid order amount, across the whole queried period, wrapped as {val}."""
-
-    cart_cnt_all: AdsGoodsReportsCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
-    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
-
-    roas_all: AdsGoodsReportsRoasAll | None = msgspec.field(default=None, name="roasAll")
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
-
-
 class AdsGoodsReportsReportInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Ad metrics of the goods for the window: summary, per-row items and totals.
     (``reportInfo`` of the ``temu.searchrec.ad.reports.goods.query`` result.)
     """
 
-    summary: AdsGoodsReportsSummary | None = None
+    summary: AdReportSummary | None = None
     """Metrics for the window, each split into total, ad, netTotal and netAd values."""
 
     reports_item_list: list[AdsGoodsReportsReportsItem] | None = msgspec.field(
@@ -1583,9 +312,7 @@ class AdsGoodsReportsReportInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     )
     """Report rows across the window, each with its timestamp and metrics."""
 
-    reports_summary: AdsGoodsReportsReportsSummary | None = msgspec.field(
-        default=None, name="reportsSummary"
-    )
+    reports_summary: AdReportTotals | None = msgspec.field(default=None, name="reportsSummary")
     """Whole-window totals of the main ad metrics."""
 
 
@@ -1642,645 +369,6 @@ class AdsLogsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Change log entries of the goods' ad in the window."""
 
 
-class AdsMallReportsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, ads and organic together. (``summary.ctr.total``
-    of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, ads and organic together (scale not documented)."""
-
-
-class AdsMallReportsAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the part attributed to ads. (``summary.ctr.ad`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the part attributed to ads (scale not documented)."""
-
-
-class AdsMallReportsNetTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for all traffic, net of refunded orders.
-    (``summary.ctr.netTotal`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for all traffic, net of refunded orders (scale not documented)."""
-
-
-class AdsMallReportsNetAd(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate for the ad-attributed part, net of refunded orders.
-    (``summary.ctr.netAd`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate for the ad-attributed part, net of refunded orders (scale not
-    documented).
-    """
-
-
-class AdsMallReportsSummaryCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, broken down into total, ad, netTotal and netAd values.
-    (``summary.ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The click-through rate for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The click-through rate for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click-through rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click-through rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values.
-    (``summary.cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The add-to-cart count for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The add-to-cart count for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The add-to-cart count for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The add-to-cart count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, broken down into total, ad, netTotal and netAd values.
-    (``summary.clkCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The click count for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The click count for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The click count for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The click count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, broken down into total, ad, netTotal and netAd values.
-    (``summary.orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The paid order amount for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The paid order amount for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order amount for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order amount for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, broken down into total, ad, netTotal and netAd values. (``summary.spend``
-    of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The ad spend for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The ad spend for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The ad spend for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The ad spend for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, broken down into total, ad, netTotal and netAd values.
-    (``summary.orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The paid order count for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The paid order count for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The paid order count for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The paid order count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values.
-    (``summary.roas`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The return on ad spend (ROAS) for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The return on ad spend (ROAS) for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The return on ad spend (ROAS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The return on ad spend (ROAS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values. (``summary.acos`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The advertising cost of sales (ACOS) for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The advertising cost of sales (ACOS) for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The advertising cost of sales (ACOS) for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The advertising cost of sales (ACOS) for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values. (``summary.transactionCost`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The transaction cost (ad spend per paid order) for all traffic, ads and organic
-    together.
-    """
-
-    ad: AdsMallReportsAd | None = None
-    """The transaction cost (ad spend per paid order) for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The transaction cost (ad spend per paid order) for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The transaction cost (ad spend per paid order) for the ad-attributed part, net of
-    refunded orders.
-    """
-
-
-class AdsMallReportsSummaryGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values. (``summary.goodsNum`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, ads and organic together.
-    """
-
-    ad: AdsMallReportsAd | None = None
-    """The goods number (not defined further in the references; likely items sold) for the part
-    attributed to ads.
-    """
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The goods number (not defined further in the references; likely items sold) for all
-    traffic, net of refunded orders.
-    """
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The goods number (not defined further in the references; likely items sold) for the
-    ad-attributed part, net of refunded orders.
-    """
-
-
-class AdsMallReportsSummaryImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, broken down into total, ad, netTotal and netAd values.
-    (``summary.imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The impression count for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The impression count for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The impression count for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The impression count for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummaryCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate, broken down into total, ad, netTotal and netAd values.
-    (``summary.cvr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    total: AdsMallReportsTotal | None = None
-    """The conversion rate for all traffic, ads and organic together."""
-
-    ad: AdsMallReportsAd | None = None
-    """The conversion rate for the part attributed to ads."""
-
-    net_total: AdsMallReportsNetTotal | None = msgspec.field(default=None, name="netTotal")
-    """The conversion rate for all traffic, net of refunded orders."""
-
-    net_ad: AdsMallReportsNetAd | None = msgspec.field(default=None, name="netAd")
-    """The conversion rate for the ad-attributed part, net of refunded orders."""
-
-
-class AdsMallReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shop-wide metrics for the window, each split into total, ad, netTotal and netAd values.
-    (``summary`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    ctr: AdsMallReportsSummaryCtr | None = None
-    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
-
-    cart_cnt: AdsMallReportsSummaryCartCnt | None = msgspec.field(default=None, name="cartCnt")
-    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
-
-    clk_cnt: AdsMallReportsSummaryClkCnt | None = msgspec.field(default=None, name="clkCnt")
-    """The click count, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_amt: AdsMallReportsSummaryOrderPayAmt | None = msgspec.field(
-        default=None, name="orderPayAmt"
-    )
-    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
-
-    spend: AdsMallReportsSpend | None = None
-    """The ad spend, broken down into total, ad, netTotal and netAd values."""
-
-    order_pay_cnt: AdsMallReportsSummaryOrderPayCnt | None = msgspec.field(
-        default=None, name="orderPayCnt"
-    )
-    """The paid order count, broken down into total, ad, netTotal and netAd values."""
-
-    roas: AdsMallReportsSummaryRoas | None = None
-    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
-
-    acos: AdsMallReportsSummaryAcos | None = None
-    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
-    values.
-    """
-
-    transaction_cost: AdsMallReportsSummaryTransactionCost | None = msgspec.field(
-        default=None, name="transactionCost"
-    )
-    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
-    netAd values.
-    """
-
-    goods_num: AdsMallReportsSummaryGoodsNum | None = msgspec.field(default=None, name="goodsNum")
-    """The goods number (not defined further in the references; likely items sold), broken down
-    into total, ad, netTotal and netAd values.
-    """
-
-    impr_cnt: AdsMallReportsSummaryImprCnt | None = msgspec.field(default=None, name="imprCnt")
-    """The impression count, broken down into total, ad, netTotal and netAd values."""
-
-    cvr: AdsMallReportsSummaryCvr | None = None
-    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
-
-
-class AdsMallReportsReportsItemRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), for this report row, wrapped as {val}.
-    (``reportsItemList[].roas`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS), for this report row (scale not documented)."""
-
-
-class AdsMallReportsTotalRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalRoas`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) over all traffic, for this report row (scale not
-    documented).
-    """
-
-
-class AdsMallReportsNetRoas(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
-    {val}. (``reportsItemList[].netRoas`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) net of refunded orders, for this report row (scale not
-    documented).
-    """
-
-
-class AdsMallReportsReportsItemAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), for this report row, wrapped as {val}.
-    (``reportsItemList[].acos`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS), for this report row (scale not documented)."""
-
-
-class AdsMallReportsTotalAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
-    {val}. (``reportsItemList[].totalAcos`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) over all traffic, for this report row (scale not
-    documented).
-    """
-
-
-class AdsMallReportsNetAcos(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
-    wrapped as {val}. (``reportsItemList[].netAcos`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) net of refunded orders, for this report row (scale
-    not documented).
-    """
-
-
-class AdsMallReportsAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, for this report row, wrapped as {val}. (``reportsItemList[].adSpend`` of
-    the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The ad spend, for this report row (currency unit and scale not documented)."""
-
-
-class AdsMallReportsNetAdSpend(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend net of refunded orders, for this report row, wrapped as {val}.
-    (``reportsItemList[].netAdSpend`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The ad spend net of refunded orders, for this report row (currency unit and scale not
-    documented).
-    """
-
-
-class AdsMallReportsReportsItemOrderPayAmt(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The paid order amount, for this report row, wrapped as {val}.
-    (``reportsItemList[].orderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order amount, for this report row (currency unit and scale not documented)."""
-
-
-class AdsMallReportsTotalOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order amount over all traffic, for this report row (currency unit and scale not
-    documented).
-    """
-
-
-class AdsMallReportsNetOrderPayAmt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount net of refunded orders, for this report row, wrapped as {val}.
-    (``reportsItemList[].netOrderPayAmt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order amount net of refunded orders, for this report row (currency unit and
-    scale not documented).
-    """
-
-
-class AdsMallReportsReportsItemOrderPayCnt(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The paid order count, for this report row, wrapped as {val}.
-    (``reportsItemList[].orderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order count, for this report row."""
-
-
-class AdsMallReportsTotalOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order count over all traffic, for this report row."""
-
-
-class AdsMallReportsNetOrderPayCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count net of refunded orders, for this report row, wrapped as {val}.
-    (``reportsItemList[].netOrderPayCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order count net of refunded orders, for this report row."""
-
-
-class AdsMallReportsReportsItemClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, for this report row, wrapped as {val}. (``reportsItemList[].clkCnt`` of
-    the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click count, for this report row."""
-
-
-class AdsMallReportsTotalClkCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalClkCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The click count over all traffic, for this report row."""
-
-
-class AdsMallReportsReportsItemCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, for this report row, wrapped as {val}.
-    (``reportsItemList[].ctr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate, for this report row (scale not documented)."""
-
-
-class AdsMallReportsTotalCtr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalCtr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate over all traffic, for this report row (scale not documented)."""
-
-
-class AdsMallReportsReportsItemCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate, for this report row, wrapped as {val}. (``reportsItemList[].cvr``
-    of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The conversion rate, for this report row (scale not documented)."""
-
-
-class AdsMallReportsTotalCvr(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The conversion rate over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalCvr`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The conversion rate over all traffic, for this report row (scale not documented)."""
-
-
-class AdsMallReportsReportsItemCartCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, for this report row, wrapped as {val}.
-    (``reportsItemList[].cartCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The add-to-cart count, for this report row."""
-
-
-class AdsMallReportsReportsItemImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, for this report row, wrapped as {val}.
-    (``reportsItemList[].imprCnt`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The impression count, for this report row."""
-
-
-class AdsMallReportsTotalImprCnt(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count over all traffic, for this report row, wrapped as {val}.
-    (``reportsItemList[].totalImprCnt`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The impression count over all traffic, for this report row."""
-
-
-class AdsMallReportsReportsItemGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold), for this
-    report row, wrapped as {val}. (``reportsItemList[].goodsNum`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold), for this
-    report row.
-    """
-
-
-class AdsMallReportsTotalGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold) over all
-    traffic, for this report row, wrapped as {val}. (``reportsItemList[].totalGoodsNum`` of
-    the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold) over all
-    traffic, for this report row.
-    """
-
-
-class AdsMallReportsNetGoodsNum(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The goods number (not defined further in the references; likely items sold) net of
-    refunded orders, for this report row, wrapped as {val}.
-    (``reportsItemList[].netGoodsNum`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The goods number (not defined further in the references; likely items sold) net of
-    refunded orders, for this report row.
-    """
-
-
-class AdsMallReportsReportsItemTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}.
-    (``reportsItemList[].transactionCost`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order), for this report row (currency unit and
-    scale not documented).
-    """
-
-
-class AdsMallReportsTotalTransactionCost(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The transaction cost (ad spend per paid order) over all traffic, for this report row,
-    wrapped as {val}. (``reportsItemList[].totalTransactionCost`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order) over all traffic, for this report row
-    (currency unit and scale not documented).
-    """
-
-
-class AdsMallReportsNetTransactionCost(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
-    row, wrapped as {val}. (``reportsItemList[].netTransactionCost`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The transaction cost (ad spend per paid order) net of refunded orders, for this report
-    row (currency unit and scale not documented).
-    """
-
-
 class AdsMallReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Report rows (per goods and time point) across the window. (``reportsItemList[]`` of the
     ``temu.searchrec.ad.reports.mall.query`` result.)
@@ -2294,131 +382,107 @@ class AdsMallReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True
     the Unix epoch.
     """
 
-    roas: AdsMallReportsReportsItemRoas | None = None
+    roas: MetricValue | None = None
     """The return on ad spend (ROAS), for this report row, wrapped as {val}."""
 
-    total_roas: AdsMallReportsTotalRoas | None = msgspec.field(default=None, name="totalRoas")
+    total_roas: MetricValue | None = msgspec.field(default=None, name="totalRoas")
     """The return on ad spend (ROAS) over all traffic, for this report row, wrapped as {val}."""
 
-    net_roas: AdsMallReportsNetRoas | None = msgspec.field(default=None, name="netRoas")
+    net_roas: MetricValue | None = msgspec.field(default=None, name="netRoas")
     """The return on ad spend (ROAS) net of refunded orders, for this report row, wrapped as
     {val}.
     """
 
-    acos: AdsMallReportsReportsItemAcos | None = None
+    acos: MetricValue | None = None
     """The advertising cost of sales (ACOS), for this report row, wrapped as {val}."""
 
-    total_acos: AdsMallReportsTotalAcos | None = msgspec.field(default=None, name="totalAcos")
+    total_acos: MetricValue | None = msgspec.field(default=None, name="totalAcos")
     """The advertising cost of sales (ACOS) over all traffic, for this report row, wrapped as
     {val}.
     """
 
-    net_acos: AdsMallReportsNetAcos | None = msgspec.field(default=None, name="netAcos")
+    net_acos: MetricValue | None = msgspec.field(default=None, name="netAcos")
     """The advertising cost of sales (ACOS) net of refunded orders, for this report row,
     wrapped as {val}.
     """
 
-    ad_spend: AdsMallReportsAdSpend | None = msgspec.field(default=None, name="adSpend")
+    ad_spend: MetricValue | None = msgspec.field(default=None, name="adSpend")
     """The ad spend, for this report row, wrapped as {val}."""
 
-    net_ad_spend: AdsMallReportsNetAdSpend | None = msgspec.field(default=None, name="netAdSpend")
+    net_ad_spend: MetricValue | None = msgspec.field(default=None, name="netAdSpend")
     """The ad spend net of refunded orders, for this report row, wrapped as {val}."""
 
-    order_pay_amt: AdsMallReportsReportsItemOrderPayAmt | None = msgspec.field(
-        default=None, name="orderPayAmt"
-    )
+    order_pay_amt: MetricValue | None = msgspec.field(default=None, name="orderPayAmt")
     """The paid order amount, for this report row, wrapped as {val}."""
 
-    total_order_pay_amt: AdsMallReportsTotalOrderPayAmt | None = msgspec.field(
-        default=None, name="totalOrderPayAmt"
-    )
+    total_order_pay_amt: MetricValue | None = msgspec.field(default=None, name="totalOrderPayAmt")
     """The paid order amount over all traffic, for this report row, wrapped as {val}."""
 
-    net_order_pay_amt: AdsMallReportsNetOrderPayAmt | None = msgspec.field(
-        default=None, name="netOrderPayAmt"
-    )
+    net_order_pay_amt: MetricValue | None = msgspec.field(default=None, name="netOrderPayAmt")
     """The paid order amount net of refunded orders, for this report row, wrapped as {val}."""
 
-    order_pay_cnt: AdsMallReportsReportsItemOrderPayCnt | None = msgspec.field(
-        default=None, name="orderPayCnt"
-    )
+    order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="orderPayCnt")
     """The paid order count, for this report row, wrapped as {val}."""
 
-    total_order_pay_cnt: AdsMallReportsTotalOrderPayCnt | None = msgspec.field(
-        default=None, name="totalOrderPayCnt"
-    )
+    total_order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="totalOrderPayCnt")
     """The paid order count over all traffic, for this report row, wrapped as {val}."""
 
-    net_order_pay_cnt: AdsMallReportsNetOrderPayCnt | None = msgspec.field(
-        default=None, name="netOrderPayCnt"
-    )
+    net_order_pay_cnt: MetricValue | None = msgspec.field(default=None, name="netOrderPayCnt")
     """The paid order count net of refunded orders, for this report row, wrapped as {val}."""
 
-    clk_cnt: AdsMallReportsReportsItemClkCnt | None = msgspec.field(default=None, name="clkCnt")
+    clk_cnt: MetricValue | None = msgspec.field(default=None, name="clkCnt")
     """The click count, for this report row, wrapped as {val}."""
 
-    total_clk_cnt: AdsMallReportsTotalClkCnt | None = msgspec.field(
-        default=None, name="totalClkCnt"
-    )
+    total_clk_cnt: MetricValue | None = msgspec.field(default=None, name="totalClkCnt")
     """The click count over all traffic, for this report row, wrapped as {val}."""
 
-    ctr: AdsMallReportsReportsItemCtr | None = None
+    ctr: MetricValue | None = None
     """The click-through rate, for this report row, wrapped as {val}."""
 
-    total_ctr: AdsMallReportsTotalCtr | None = msgspec.field(default=None, name="totalCtr")
+    total_ctr: MetricValue | None = msgspec.field(default=None, name="totalCtr")
     """The click-through rate over all traffic, for this report row, wrapped as {val}."""
 
-    cvr: AdsMallReportsReportsItemCvr | None = None
+    cvr: MetricValue | None = None
     """The conversion rate, for this report row, wrapped as {val}."""
 
-    total_cvr: AdsMallReportsTotalCvr | None = msgspec.field(default=None, name="totalCvr")
+    total_cvr: MetricValue | None = msgspec.field(default=None, name="totalCvr")
     """The conversion rate over all traffic, for this report row, wrapped as {val}."""
 
-    cart_cnt: AdsMallReportsReportsItemCartCnt | None = msgspec.field(default=None, name="cartCnt")
+    cart_cnt: MetricValue | None = msgspec.field(default=None, name="cartCnt")
     """The add-to-cart count, for this report row, wrapped as {val}."""
 
-    impr_cnt: AdsMallReportsReportsItemImprCnt | None = msgspec.field(default=None, name="imprCnt")
+    impr_cnt: MetricValue | None = msgspec.field(default=None, name="imprCnt")
     """The impression count, for this report row, wrapped as {val}."""
 
-    total_impr_cnt: AdsMallReportsTotalImprCnt | None = msgspec.field(
-        default=None, name="totalImprCnt"
-    )
+    total_impr_cnt: MetricValue | None = msgspec.field(default=None, name="totalImprCnt")
     """The impression count over all traffic, for this report row, wrapped as {val}."""
 
-    goods_num: AdsMallReportsReportsItemGoodsNum | None = msgspec.field(
-        default=None, name="goodsNum"
-    )
+    goods_num: MetricValue | None = msgspec.field(default=None, name="goodsNum")
     """The goods number (not defined further in the references; likely items sold), for this
     report row, wrapped as {val}.
     """
 
-    total_goods_num: AdsMallReportsTotalGoodsNum | None = msgspec.field(
-        default=None, name="totalGoodsNum"
-    )
+    total_goods_num: MetricValue | None = msgspec.field(default=None, name="totalGoodsNum")
     """The goods number (not defined further in the references; likely items sold) over all
     traffic, for this report row, wrapped as {val}.
     """
 
-    net_goods_num: AdsMallReportsNetGoodsNum | None = msgspec.field(
-        default=None, name="netGoodsNum"
-    )
+    net_goods_num: MetricValue | None = msgspec.field(default=None, name="netGoodsNum")
     """The goods number (not defined further in the references; likely items sold) net of
     refunded orders, for this report row, wrapped as {val}.
     """
 
-    transaction_cost: AdsMallReportsReportsItemTransactionCost | None = msgspec.field(
-        default=None, name="transactionCost"
-    )
+    transaction_cost: MetricValue | None = msgspec.field(default=None, name="transactionCost")
     """The transaction cost (ad spend per paid order), for this report row, wrapped as {val}."""
 
-    total_transaction_cost: AdsMallReportsTotalTransactionCost | None = msgspec.field(
+    total_transaction_cost: MetricValue | None = msgspec.field(
         default=None, name="totalTransactionCost"
     )
     """The transaction cost (ad spend per paid order) over all traffic, for this report row,
     wrapped as {val}.
     """
 
-    net_transaction_cost: AdsMallReportsNetTransactionCost | None = msgspec.field(
+    net_transaction_cost: MetricValue | None = msgspec.field(
         default=None, name="netTransactionCost"
     )
     """The transaction cost (ad spend per paid order) net of refunded orders, for this report
@@ -2426,136 +490,12 @@ class AdsMallReportsReportsItem(msgspec.Struct, kw_only=True, omit_defaults=True
     """
 
 
-class AdsMallReportsClkCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click count, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.clkCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click count across the whole queried period."""
-
-
-class AdsMallReportsOrderPayCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order count, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.orderPayCntAll`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order count across the whole queried period."""
-
-
-class AdsMallReportsAdSpendAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The ad spend, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.adSpendAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The ad spend across the whole queried period (currency unit and scale not documented)."""
-
-
-class AdsMallReportsAcosAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}.
-    (``reportsSummary.acosAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The advertising cost of sales (ACOS) across the whole queried period (scale not
-    documented).
-    """
-
-
-class AdsMallReportsCtrAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The click-through rate, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.ctrAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The click-through rate across the whole queried period (scale not documented)."""
-
-
-class AdsMallReportsImprCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The impression count, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.imprCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The impression count across the whole queried period."""
-
-
-class AdsMallReportsOrderPayAmtAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The paid order amount, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.orderPayAmtAll`` of the ``temu.searchrec.ad.reports.mall.query``
-    result.)
-    """
-
-    val: int | None = None
-    """The paid order amount across the whole queried period (currency unit and scale not
-    documented).
-    """
-
-
-class AdsMallReportsCartCntAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The add-to-cart count, across the whole queried period, wrapped as {val}.
-    (``reportsSummary.cartCntAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The add-to-cart count across the whole queried period."""
-
-
-class AdsMallReportsRoasAll(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}.
-    (``reportsSummary.roasAll`` of the ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    val: int | None = None
-    """The return on ad spend (ROAS) across the whole queried period (scale not documented)."""
-
-
-class AdsMallReportsReportsSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Whole-window totals of the shop's main ad metrics. (``reportsSummary`` of the
-    ``temu.searchrec.ad.reports.mall.query`` result.)
-    """
-
-    clk_cnt_all: AdsMallReportsClkCntAll | None = msgspec.field(default=None, name="clkCntAll")
-    """The click count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_cnt_all: AdsMallReportsOrderPayCntAll | None = msgspec.field(
-        default=None, name="orderPayCntAll"
-    )
-    """The paid order count, across the whole queried period, wrapped as {val}."""
-
-    ad_spend_all: AdsMallReportsAdSpendAll | None = msgspec.field(default=None, name="adSpendAll")
-    """The ad spend, across the whole queried period, wrapped as {val}."""
-
-    acos_all: AdsMallReportsAcosAll | None = msgspec.field(default=None, name="acosAll")
-    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
-
-    ctr_all: AdsMallReportsCtrAll | None = msgspec.field(default=None, name="ctrAll")
-    """The click-through rate, across the whole queried period, wrapped as {val}."""
-
-    impr_cnt_all: AdsMallReportsImprCntAll | None = msgspec.field(default=None, name="imprCntAll")
-    """The impression count, across the whole queried period, wrapped as {val}."""
-
-    order_pay_amt_all: AdsMallReportsOrderPayAmtAll | None = msgspec.field(
-        default=None, name="orderPayAmtAll"
-    )
-    """The paid order amount, across the whole queried period, wrapped as {val}."""
-
-    cart_cnt_all: AdsMallReportsCartCntAll | None = msgspec.field(default=None, name="cartCntAll")
-    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
-
-    roas_all: AdsMallReportsRoasAll | None = msgspec.field(default=None, name="roasAll")
-    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
-
-
 class AdsMallReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.searchrec.ad.reports.mall.query``: Ad performance figures for the
     whole shop over a date range.
     """
 
-    summary: AdsMallReportsSummary | None = None
+    summary: AdReportSummary | None = None
     """Shop-wide metrics for the window, each split into total, ad, netTotal and netAd values."""
 
     reports_item_list: list[AdsMallReportsReportsItem] | None = msgspec.field(
@@ -2563,9 +503,7 @@ class AdsMallReportsResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     )
     """Report rows (per goods and time point) across the window."""
 
-    reports_summary: AdsMallReportsReportsSummary | None = msgspec.field(
-        default=None, name="reportsSummary"
-    )
+    reports_summary: AdReportTotals | None = msgspec.field(default=None, name="reportsSummary")
     """Whole-window totals of the shop's main ad metrics."""
 
 
@@ -2584,21 +522,6 @@ class AdsModifyModifyAdDtoParam(msgspec.Struct, kw_only=True, omit_defaults=True
     """New daily budget; used when status is 4 (currency unit and scale not documented)."""
 
 
-class AdsModifyModifyGoodsResp(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Outcome of the change for each goods. (``modifyGoodsRespList[]`` of the
-    ``temu.searchrec.ad.modify`` result.)
-    """
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Goods the outcome is about."""
-
-    reason: str | None = None
-    """Why the change failed, when it did."""
-
-    success: bool | None = None
-    """Whether the change was applied to this goods' ad."""
-
-
 class AdsModifyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.searchrec.ad.modify``: Change an existing ad's bid, budget or
     on/off state.
@@ -2609,7 +532,7 @@ class AdsModifyResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     )
     """How many ads were changed."""
 
-    modify_goods_resp_list: list[AdsModifyModifyGoodsResp] | None = msgspec.field(
+    modify_goods_resp_list: list[AdGoodsOutcome] | None = msgspec.field(
         default=None, name="modifyGoodsRespList"
     )
     """Outcome of the change for each goods."""
@@ -2654,6 +577,309 @@ class AdsPredictRoasResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
         default=None, name="queryAdBidResult"
     )
     """Recommended ROAS tiers, one entry per goods."""
+
+
+_RENAMED: dict[str, type] = {
+    "AdsCreateCreateGoodsFailObj": AdGoodsOutcome,
+    "AdsDetailAcos": AdMetric,
+    "AdsDetailAcosAll": MetricValue,
+    "AdsDetailAd": MetricValue,
+    "AdsDetailAdSpendAll": MetricValue,
+    "AdsDetailCartCnt": AdMetric,
+    "AdsDetailCartCntAll": MetricValue,
+    "AdsDetailClkCnt": AdMetric,
+    "AdsDetailClkCntAll": MetricValue,
+    "AdsDetailCtr": AdMetric,
+    "AdsDetailCtrAll": MetricValue,
+    "AdsDetailCvr": AdMetric,
+    "AdsDetailGoodsNum": AdMetric,
+    "AdsDetailImprCnt": AdMetric,
+    "AdsDetailImprCntAll": MetricValue,
+    "AdsDetailNetAd": MetricValue,
+    "AdsDetailNetTotal": MetricValue,
+    "AdsDetailOrderPayAmt": AdMetric,
+    "AdsDetailOrderPayAmtAll": MetricValue,
+    "AdsDetailOrderPayCnt": AdMetric,
+    "AdsDetailOrderPayCntAll": MetricValue,
+    "AdsDetailReportsSummaryDto": AdReportTotals,
+    "AdsDetailRoas": AdMetric,
+    "AdsDetailRoasAll": MetricValue,
+    "AdsDetailSpend": AdMetric,
+    "AdsDetailSummary": AdReportSummary,
+    "AdsDetailTotal": MetricValue,
+    "AdsDetailTransactionCost": AdMetric,
+    "AdsGoodsReportsAcosAll": MetricValue,
+    "AdsGoodsReportsAd": MetricValue,
+    "AdsGoodsReportsAdSpend": MetricValue,
+    "AdsGoodsReportsAdSpendAll": MetricValue,
+    "AdsGoodsReportsCartCntAll": MetricValue,
+    "AdsGoodsReportsClkCntAll": MetricValue,
+    "AdsGoodsReportsCtrAll": MetricValue,
+    "AdsGoodsReportsImprCntAll": MetricValue,
+    "AdsGoodsReportsNetAcos": MetricValue,
+    "AdsGoodsReportsNetAd": MetricValue,
+    "AdsGoodsReportsNetAdSpend": MetricValue,
+    "AdsGoodsReportsNetGoodsNum": MetricValue,
+    "AdsGoodsReportsNetOrderPayAmt": MetricValue,
+    "AdsGoodsReportsNetOrderPayCnt": MetricValue,
+    "AdsGoodsReportsNetRoas": MetricValue,
+    "AdsGoodsReportsNetTotal": MetricValue,
+    "AdsGoodsReportsNetTransactionCost": MetricValue,
+    "AdsGoodsReportsOrderPayAmtAll": MetricValue,
+    "AdsGoodsReportsOrderPayCntAll": MetricValue,
+    "AdsGoodsReportsReportsItemAcos": MetricValue,
+    "AdsGoodsReportsReportsItemCartCnt": MetricValue,
+    "AdsGoodsReportsReportsItemClkCnt": MetricValue,
+    "AdsGoodsReportsReportsItemCtr": MetricValue,
+    "AdsGoodsReportsReportsItemCvr": MetricValue,
+    "AdsGoodsReportsReportsItemGoodsNum": MetricValue,
+    "AdsGoodsReportsReportsItemImprCnt": MetricValue,
+    "AdsGoodsReportsReportsItemOrderPayAmt": MetricValue,
+    "AdsGoodsReportsReportsItemOrderPayCnt": MetricValue,
+    "AdsGoodsReportsReportsItemRoas": MetricValue,
+    "AdsGoodsReportsReportsItemTransactionCost": MetricValue,
+    "AdsGoodsReportsReportsSummary": AdReportTotals,
+    "AdsGoodsReportsRoasAll": MetricValue,
+    "AdsGoodsReportsSpend": AdMetric,
+    "AdsGoodsReportsSummary": AdReportSummary,
+    "AdsGoodsReportsSummaryAcos": AdMetric,
+    "AdsGoodsReportsSummaryCartCnt": AdMetric,
+    "AdsGoodsReportsSummaryClkCnt": AdMetric,
+    "AdsGoodsReportsSummaryCtr": AdMetric,
+    "AdsGoodsReportsSummaryCvr": AdMetric,
+    "AdsGoodsReportsSummaryGoodsNum": AdMetric,
+    "AdsGoodsReportsSummaryImprCnt": AdMetric,
+    "AdsGoodsReportsSummaryOrderPayAmt": AdMetric,
+    "AdsGoodsReportsSummaryOrderPayCnt": AdMetric,
+    "AdsGoodsReportsSummaryRoas": AdMetric,
+    "AdsGoodsReportsSummaryTransactionCost": AdMetric,
+    "AdsGoodsReportsTotal": MetricValue,
+    "AdsGoodsReportsTotalAcos": MetricValue,
+    "AdsGoodsReportsTotalClkCnt": MetricValue,
+    "AdsGoodsReportsTotalCtr": MetricValue,
+    "AdsGoodsReportsTotalCvr": MetricValue,
+    "AdsGoodsReportsTotalGoodsNum": MetricValue,
+    "AdsGoodsReportsTotalImprCnt": MetricValue,
+    "AdsGoodsReportsTotalOrderPayAmt": MetricValue,
+    "AdsGoodsReportsTotalOrderPayCnt": MetricValue,
+    "AdsGoodsReportsTotalRoas": MetricValue,
+    "AdsGoodsReportsTotalTransactionCost": MetricValue,
+    "AdsMallReportsAcosAll": MetricValue,
+    "AdsMallReportsAd": MetricValue,
+    "AdsMallReportsAdSpend": MetricValue,
+    "AdsMallReportsAdSpendAll": MetricValue,
+    "AdsMallReportsCartCntAll": MetricValue,
+    "AdsMallReportsClkCntAll": MetricValue,
+    "AdsMallReportsCtrAll": MetricValue,
+    "AdsMallReportsImprCntAll": MetricValue,
+    "AdsMallReportsNetAcos": MetricValue,
+    "AdsMallReportsNetAd": MetricValue,
+    "AdsMallReportsNetAdSpend": MetricValue,
+    "AdsMallReportsNetGoodsNum": MetricValue,
+    "AdsMallReportsNetOrderPayAmt": MetricValue,
+    "AdsMallReportsNetOrderPayCnt": MetricValue,
+    "AdsMallReportsNetRoas": MetricValue,
+    "AdsMallReportsNetTotal": MetricValue,
+    "AdsMallReportsNetTransactionCost": MetricValue,
+    "AdsMallReportsOrderPayAmtAll": MetricValue,
+    "AdsMallReportsOrderPayCntAll": MetricValue,
+    "AdsMallReportsReportsItemAcos": MetricValue,
+    "AdsMallReportsReportsItemCartCnt": MetricValue,
+    "AdsMallReportsReportsItemClkCnt": MetricValue,
+    "AdsMallReportsReportsItemCtr": MetricValue,
+    "AdsMallReportsReportsItemCvr": MetricValue,
+    "AdsMallReportsReportsItemGoodsNum": MetricValue,
+    "AdsMallReportsReportsItemImprCnt": MetricValue,
+    "AdsMallReportsReportsItemOrderPayAmt": MetricValue,
+    "AdsMallReportsReportsItemOrderPayCnt": MetricValue,
+    "AdsMallReportsReportsItemRoas": MetricValue,
+    "AdsMallReportsReportsItemTransactionCost": MetricValue,
+    "AdsMallReportsReportsSummary": AdReportTotals,
+    "AdsMallReportsRoasAll": MetricValue,
+    "AdsMallReportsSpend": AdMetric,
+    "AdsMallReportsSummary": AdReportSummary,
+    "AdsMallReportsSummaryAcos": AdMetric,
+    "AdsMallReportsSummaryCartCnt": AdMetric,
+    "AdsMallReportsSummaryClkCnt": AdMetric,
+    "AdsMallReportsSummaryCtr": AdMetric,
+    "AdsMallReportsSummaryCvr": AdMetric,
+    "AdsMallReportsSummaryGoodsNum": AdMetric,
+    "AdsMallReportsSummaryImprCnt": AdMetric,
+    "AdsMallReportsSummaryOrderPayAmt": AdMetric,
+    "AdsMallReportsSummaryOrderPayCnt": AdMetric,
+    "AdsMallReportsSummaryRoas": AdMetric,
+    "AdsMallReportsSummaryTransactionCost": AdMetric,
+    "AdsMallReportsTotal": MetricValue,
+    "AdsMallReportsTotalAcos": MetricValue,
+    "AdsMallReportsTotalClkCnt": MetricValue,
+    "AdsMallReportsTotalCtr": MetricValue,
+    "AdsMallReportsTotalCvr": MetricValue,
+    "AdsMallReportsTotalGoodsNum": MetricValue,
+    "AdsMallReportsTotalImprCnt": MetricValue,
+    "AdsMallReportsTotalOrderPayAmt": MetricValue,
+    "AdsMallReportsTotalOrderPayCnt": MetricValue,
+    "AdsMallReportsTotalRoas": MetricValue,
+    "AdsMallReportsTotalTransactionCost": MetricValue,
+    "AdsModifyModifyGoodsResp": AdGoodsOutcome,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    AdsCreateCreateGoodsFailObj = AdGoodsOutcome
+    AdsDetailAcos = AdMetric
+    AdsDetailAcosAll = MetricValue
+    AdsDetailAd = MetricValue
+    AdsDetailAdSpendAll = MetricValue
+    AdsDetailCartCnt = AdMetric
+    AdsDetailCartCntAll = MetricValue
+    AdsDetailClkCnt = AdMetric
+    AdsDetailClkCntAll = MetricValue
+    AdsDetailCtr = AdMetric
+    AdsDetailCtrAll = MetricValue
+    AdsDetailCvr = AdMetric
+    AdsDetailGoodsNum = AdMetric
+    AdsDetailImprCnt = AdMetric
+    AdsDetailImprCntAll = MetricValue
+    AdsDetailNetAd = MetricValue
+    AdsDetailNetTotal = MetricValue
+    AdsDetailOrderPayAmt = AdMetric
+    AdsDetailOrderPayAmtAll = MetricValue
+    AdsDetailOrderPayCnt = AdMetric
+    AdsDetailOrderPayCntAll = MetricValue
+    AdsDetailReportsSummaryDto = AdReportTotals
+    AdsDetailRoas = AdMetric
+    AdsDetailRoasAll = MetricValue
+    AdsDetailSpend = AdMetric
+    AdsDetailSummary = AdReportSummary
+    AdsDetailTotal = MetricValue
+    AdsDetailTransactionCost = AdMetric
+    AdsGoodsReportsAcosAll = MetricValue
+    AdsGoodsReportsAd = MetricValue
+    AdsGoodsReportsAdSpend = MetricValue
+    AdsGoodsReportsAdSpendAll = MetricValue
+    AdsGoodsReportsCartCntAll = MetricValue
+    AdsGoodsReportsClkCntAll = MetricValue
+    AdsGoodsReportsCtrAll = MetricValue
+    AdsGoodsReportsImprCntAll = MetricValue
+    AdsGoodsReportsNetAcos = MetricValue
+    AdsGoodsReportsNetAd = MetricValue
+    AdsGoodsReportsNetAdSpend = MetricValue
+    AdsGoodsReportsNetGoodsNum = MetricValue
+    AdsGoodsReportsNetOrderPayAmt = MetricValue
+    AdsGoodsReportsNetOrderPayCnt = MetricValue
+    AdsGoodsReportsNetRoas = MetricValue
+    AdsGoodsReportsNetTotal = MetricValue
+    AdsGoodsReportsNetTransactionCost = MetricValue
+    AdsGoodsReportsOrderPayAmtAll = MetricValue
+    AdsGoodsReportsOrderPayCntAll = MetricValue
+    AdsGoodsReportsReportsItemAcos = MetricValue
+    AdsGoodsReportsReportsItemCartCnt = MetricValue
+    AdsGoodsReportsReportsItemClkCnt = MetricValue
+    AdsGoodsReportsReportsItemCtr = MetricValue
+    AdsGoodsReportsReportsItemCvr = MetricValue
+    AdsGoodsReportsReportsItemGoodsNum = MetricValue
+    AdsGoodsReportsReportsItemImprCnt = MetricValue
+    AdsGoodsReportsReportsItemOrderPayAmt = MetricValue
+    AdsGoodsReportsReportsItemOrderPayCnt = MetricValue
+    AdsGoodsReportsReportsItemRoas = MetricValue
+    AdsGoodsReportsReportsItemTransactionCost = MetricValue
+    AdsGoodsReportsReportsSummary = AdReportTotals
+    AdsGoodsReportsRoasAll = MetricValue
+    AdsGoodsReportsSpend = AdMetric
+    AdsGoodsReportsSummary = AdReportSummary
+    AdsGoodsReportsSummaryAcos = AdMetric
+    AdsGoodsReportsSummaryCartCnt = AdMetric
+    AdsGoodsReportsSummaryClkCnt = AdMetric
+    AdsGoodsReportsSummaryCtr = AdMetric
+    AdsGoodsReportsSummaryCvr = AdMetric
+    AdsGoodsReportsSummaryGoodsNum = AdMetric
+    AdsGoodsReportsSummaryImprCnt = AdMetric
+    AdsGoodsReportsSummaryOrderPayAmt = AdMetric
+    AdsGoodsReportsSummaryOrderPayCnt = AdMetric
+    AdsGoodsReportsSummaryRoas = AdMetric
+    AdsGoodsReportsSummaryTransactionCost = AdMetric
+    AdsGoodsReportsTotal = MetricValue
+    AdsGoodsReportsTotalAcos = MetricValue
+    AdsGoodsReportsTotalClkCnt = MetricValue
+    AdsGoodsReportsTotalCtr = MetricValue
+    AdsGoodsReportsTotalCvr = MetricValue
+    AdsGoodsReportsTotalGoodsNum = MetricValue
+    AdsGoodsReportsTotalImprCnt = MetricValue
+    AdsGoodsReportsTotalOrderPayAmt = MetricValue
+    AdsGoodsReportsTotalOrderPayCnt = MetricValue
+    AdsGoodsReportsTotalRoas = MetricValue
+    AdsGoodsReportsTotalTransactionCost = MetricValue
+    AdsMallReportsAcosAll = MetricValue
+    AdsMallReportsAd = MetricValue
+    AdsMallReportsAdSpend = MetricValue
+    AdsMallReportsAdSpendAll = MetricValue
+    AdsMallReportsCartCntAll = MetricValue
+    AdsMallReportsClkCntAll = MetricValue
+    AdsMallReportsCtrAll = MetricValue
+    AdsMallReportsImprCntAll = MetricValue
+    AdsMallReportsNetAcos = MetricValue
+    AdsMallReportsNetAd = MetricValue
+    AdsMallReportsNetAdSpend = MetricValue
+    AdsMallReportsNetGoodsNum = MetricValue
+    AdsMallReportsNetOrderPayAmt = MetricValue
+    AdsMallReportsNetOrderPayCnt = MetricValue
+    AdsMallReportsNetRoas = MetricValue
+    AdsMallReportsNetTotal = MetricValue
+    AdsMallReportsNetTransactionCost = MetricValue
+    AdsMallReportsOrderPayAmtAll = MetricValue
+    AdsMallReportsOrderPayCntAll = MetricValue
+    AdsMallReportsReportsItemAcos = MetricValue
+    AdsMallReportsReportsItemCartCnt = MetricValue
+    AdsMallReportsReportsItemClkCnt = MetricValue
+    AdsMallReportsReportsItemCtr = MetricValue
+    AdsMallReportsReportsItemCvr = MetricValue
+    AdsMallReportsReportsItemGoodsNum = MetricValue
+    AdsMallReportsReportsItemImprCnt = MetricValue
+    AdsMallReportsReportsItemOrderPayAmt = MetricValue
+    AdsMallReportsReportsItemOrderPayCnt = MetricValue
+    AdsMallReportsReportsItemRoas = MetricValue
+    AdsMallReportsReportsItemTransactionCost = MetricValue
+    AdsMallReportsReportsSummary = AdReportTotals
+    AdsMallReportsRoasAll = MetricValue
+    AdsMallReportsSpend = AdMetric
+    AdsMallReportsSummary = AdReportSummary
+    AdsMallReportsSummaryAcos = AdMetric
+    AdsMallReportsSummaryCartCnt = AdMetric
+    AdsMallReportsSummaryClkCnt = AdMetric
+    AdsMallReportsSummaryCtr = AdMetric
+    AdsMallReportsSummaryCvr = AdMetric
+    AdsMallReportsSummaryGoodsNum = AdMetric
+    AdsMallReportsSummaryImprCnt = AdMetric
+    AdsMallReportsSummaryOrderPayAmt = AdMetric
+    AdsMallReportsSummaryOrderPayCnt = AdMetric
+    AdsMallReportsSummaryRoas = AdMetric
+    AdsMallReportsSummaryTransactionCost = AdMetric
+    AdsMallReportsTotal = MetricValue
+    AdsMallReportsTotalAcos = MetricValue
+    AdsMallReportsTotalClkCnt = MetricValue
+    AdsMallReportsTotalCtr = MetricValue
+    AdsMallReportsTotalCvr = MetricValue
+    AdsMallReportsTotalGoodsNum = MetricValue
+    AdsMallReportsTotalImprCnt = MetricValue
+    AdsMallReportsTotalOrderPayAmt = MetricValue
+    AdsMallReportsTotalOrderPayCnt = MetricValue
+    AdsMallReportsTotalRoas = MetricValue
+    AdsMallReportsTotalTransactionCost = MetricValue
+    AdsModifyModifyGoodsResp = AdGoodsOutcome
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class AdsGroup(Group):

@@ -7,22 +7,14 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
+from typing import TYPE_CHECKING
+
 import msgspec
 
+from temu_async._generated.shapes import AuthEventCode
 from temu_async.group import Group
 from temu_async.options import CallOptions
-
-
-class AuthCreateTokenAuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Webhook events the seller has authorised, with their permission state.
-    (``authEventCodeList[]`` of the ``bg.open.accesstoken.create`` result.)
-    """
-
-    event_code: str | None = msgspec.field(default=None, name="eventCode")
-    """Code of a webhook event, e.g. bg_order_status_change_event."""
-
-    permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
-    """Permission state of the event for this shop (values not documented)."""
 
 
 class AuthCreateTokenAssociatedMallToken(
@@ -58,7 +50,7 @@ class AuthCreateTokenResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     app_subscribe_status: int | None = msgspec.field(default=None, name="appSubscribeStatus")
     """Whether the app's webhook subscription is active for the shop (values not documented)."""
 
-    auth_event_code_list: list[AuthCreateTokenAuthEventCode] | None = msgspec.field(
+    auth_event_code_list: list[AuthEventCode] | None = msgspec.field(
         default=None, name="authEventCodeList"
     )
     """Webhook events the seller has authorised, with their permission state."""
@@ -83,18 +75,6 @@ class AuthCreateTokenResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """API types the token may call."""
 
 
-class AuthTokenInfoAuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Webhook events the seller has authorised, with their permission state.
-    (``authEventCodeList[]`` of the ``bg.open.accesstoken.info.get`` result.)
-    """
-
-    event_code: str | None = msgspec.field(default=None, name="eventCode")
-    """Code of a webhook event, e.g. bg_order_status_change_event."""
-
-    permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
-    """Permission state of the event for this shop (values not documented)."""
-
-
 class AuthTokenInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.open.accesstoken.info.get``: Describe the current access token: shop,
     expiry, granted types and events.
@@ -114,7 +94,7 @@ class AuthTokenInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     app_subscribe_status: int | None = msgspec.field(default=None, name="appSubscribeStatus")
     """Whether the app's webhook subscription is active for the shop (values not documented)."""
 
-    auth_event_code_list: list[AuthTokenInfoAuthEventCode] | None = msgspec.field(
+    auth_event_code_list: list[AuthEventCode] | None = msgspec.field(
         default=None, name="authEventCodeList"
     )
     """Webhook events the seller has authorised, with their permission state."""
@@ -132,6 +112,31 @@ class AuthTokenInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
 
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
     """Identifier of the shop on the semi-managed side, when it has one."""
+
+
+_RENAMED: dict[str, type] = {
+    "AuthCreateTokenAuthEventCode": AuthEventCode,
+    "AuthTokenInfoAuthEventCode": AuthEventCode,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    AuthCreateTokenAuthEventCode = AuthEventCode
+    AuthTokenInfoAuthEventCode = AuthEventCode
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class AuthGroup(Group):

@@ -7,11 +7,24 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import (
+    CertUploadFile,
+    ComplianceFile,
+    ComplianceProperty,
+    ComplianceRep,
+    ComplianceRepInfo,
+    ExtraTemplate,
+    ExtraTemplateDetail,
+    ImageUrl,
+    InputText,
+    PropertyValue,
+)
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
@@ -93,56 +106,6 @@ class ComplianceEditEditReqParam(msgspec.Struct, kw_only=True, omit_defaults=Tru
 
     compliance_type: int | None = msgspec.field(default=None, name="complianceType")
     """Kind of compliance information this entry writes."""
-
-
-class ComplianceExtraTemplateNormalPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Ordinary product properties of the goods, as chosen at listing time.
-    (``normalPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params.)
-    """
-
-    vid: int | None = None
-    """Property value ID chosen (0 when the value is typed in)."""
-
-    pid: int | None = None
-    """Property ID (pid), as the category template gives it."""
-
-    value: str | None = None
-    """Typed-in value, for input-type properties."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property ID (refPid), as the category template gives it."""
-
-
-class ComplianceExtraTemplateGovernPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Governance (compliance) properties already filled for the goods.
-    (``governPropertyList[]`` of ``bg.local.goods.compliance.extra.template.get`` params.)
-    """
-
-    vid: int | None = None
-    """Property value ID chosen (0 when the value is typed in)."""
-
-    pid: int | None = None
-    """Property ID (pid), as the category template gives it."""
-
-    value: str | None = None
-    """Typed-in value, for input-type properties."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property ID (refPid), as the category template gives it."""
-
-
-class ComplianceExtraTemplateRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Responsible persons already linked to the goods, by kind. (``repInfoList[]`` of
-    ``bg.local.goods.compliance.extra.template.get`` params.)
-    """
-
-    compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
-    """Kind of responsible person (e.g. 2 EU responsible person, 3 manufacturer, 4 after-sales
-    representative).
-    """
-
-    rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
-    """IDs of the responsible persons of that kind."""
 
 
 class ComplianceExtraTemplateExtraComplianceInfo(
@@ -638,37 +601,6 @@ class ComplianceLocalEditAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaul
     """Certificate number (up to 120 characters). (at most 120 characters)"""
 
 
-class ComplianceLocalEditCertFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Certificate files (at most 6). (``certificateInfo.certificateDetailList[].certFiles[]``
-    of ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    file_name: str = msgspec.field(name="fileName")
-    """File name (up to 200 characters). (at most 200 characters)"""
-
-    file_url: str = msgspec.field(name="fileUrl")
-    """URL of the uploaded file."""
-
-    language: str | None = None
-    """Language the document is written in, as a language code."""
-
-
-class ComplianceLocalEditInspectReportFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Test report files (at most 6).
-    (``certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    file_name: str = msgspec.field(name="fileName")
-    """File name (up to 200 characters). (at most 200 characters)"""
-
-    file_url: str = msgspec.field(name="fileUrl")
-    """URL of the uploaded file."""
-
-    language: str | None = None
-    """Language the document is written in, as a language code."""
-
-
 class ComplianceLocalEditCertificateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One entry per certificate type. (``certificateInfo.certificateDetailList[]`` of
     ``bg.local.goods.compliance.edit`` params.)
@@ -685,14 +617,14 @@ class ComplianceLocalEditCertificateDetailParam(msgspec.Struct, kw_only=True, om
     skip: bool | None = None
     """Skip this certificate for now (not skipped when omitted)."""
 
-    cert_files: Sequence[ComplianceLocalEditCertFileParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="certFiles")
+    cert_files: Sequence[ComplianceFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="certFiles"
     )
     """Certificate files (at most 6). (at most 6 items)"""
 
-    inspect_report_files: (
-        Sequence[ComplianceLocalEditInspectReportFileParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="inspectReportFiles")
+    inspect_report_files: Sequence[ComplianceFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="inspectReportFiles"
+    )
     """Test report files (at most 6). (at most 6 items)"""
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
@@ -763,89 +695,6 @@ class ComplianceLocalEditActualPhotoParam(msgspec.Struct, kw_only=True, omit_def
 
     skip: bool | None = None
     """Skip the actual photos for now (not skipped when omitted)."""
-
-
-class ComplianceLocalEditRepDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per responsible-person kind. (``repInfo.repDetailList[]`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
-    """Kind of responsible person (e.g. 4 after-sales representative)."""
-
-    rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
-    """IDs of the responsible persons of that kind."""
-
-
-class ComplianceLocalEditRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Responsible persons to link to the goods. (``repInfo`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    rep_detail_list: Sequence[ComplianceLocalEditRepDetailParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="repDetailList")
-    )
-    """One entry per responsible-person kind."""
-
-
-class ComplianceLocalEditInputTextParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Property values that apply to those SKUs.
-    (``extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
-    """Typed-in values keyed by property ID."""
-
-    properties: Mapping[str, Any] | None = None
-    """Chosen value IDs keyed by property ID."""
-
-
-class ComplianceLocalEditCompliancePropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Per-SKU values, for templates filled at SKU level.
-    (``extraTemplate.extraTemplateDetailList[].compliancePropertyList[]`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
-    """Spec IDs of the SKUs the values apply to."""
-
-    input_text_list: Sequence[ComplianceLocalEditInputTextParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="inputTextList")
-    )
-    """Property values that apply to those SKUs."""
-
-
-class ComplianceLocalEditExtraTemplateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per governance-attribute template.
-    (``extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.compliance.edit``
-    params.)
-    """
-
-    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
-    """Typed-in values keyed by property ID, each as {name} or {multiLineInputs}."""
-
-    compliance_property_list: (
-        Sequence[ComplianceLocalEditCompliancePropertyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="compliancePropertyList")
-    """Per-SKU values, for templates filled at SKU level."""
-
-    template_id: int | None = msgspec.field(default=None, name="templateId")
-    """Template ID, from bg.local.goods.compliance.extra.template.get."""
-
-    properties: Mapping[str, Any] | None = None
-    """Chosen value IDs keyed by property ID (for choose-type controls)."""
-
-
-class ComplianceLocalEditExtraTemplateParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Governance-attribute values of the goods. (``extraTemplate`` of
-    ``bg.local.goods.compliance.edit`` params.)
-    """
-
-    extra_template_detail_list: (
-        Sequence[ComplianceLocalEditExtraTemplateDetailParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="extraTemplateDetailList")
-    """One entry per governance-attribute template."""
 
 
 class ComplianceLocalEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1090,56 +939,6 @@ class CompliancePropertyCheckResult(msgspec.Struct, kw_only=True, omit_defaults=
 
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
     """What breaks the rules, when they do not pass."""
-
-
-class ComplianceRulesNormalPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Ordinary product properties of the goods, as chosen at listing time.
-    (``normalPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params.)
-    """
-
-    vid: int | None = None
-    """Property value ID chosen (0 when the value is typed in)."""
-
-    pid: int | None = None
-    """Property ID (pid), as the category template gives it."""
-
-    value: str | None = None
-    """Typed-in value, for input-type properties."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property ID (refPid), as the category template gives it."""
-
-
-class ComplianceRulesGovernPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Governance (compliance) properties already filled for the goods.
-    (``governPropertyList[]`` of ``bg.local.goods.compliance.rules.get`` params.)
-    """
-
-    vid: int | None = None
-    """Property value ID chosen (0 when the value is typed in)."""
-
-    pid: int | None = None
-    """Property ID (pid), as the category template gives it."""
-
-    value: str | None = None
-    """Typed-in value, for input-type properties."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property ID (refPid), as the category template gives it."""
-
-
-class ComplianceRulesRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Responsible persons already linked to the goods, by kind. (``repInfoList[]`` of
-    ``bg.local.goods.compliance.rules.get`` params.)
-    """
-
-    compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
-    """Kind of responsible person (e.g. 2 EU responsible person, 3 manufacturer, 4 after-sales
-    representative).
-    """
-
-    rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
-    """IDs of the responsible persons of that kind."""
 
 
 class ComplianceRulesCheckInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1399,128 +1198,6 @@ class ComplianceUploadFileResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """URL of the stored file, to use as fileUrl in certificate calls."""
 
 
-class ComplianceUploadProductCertAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Certificate numbers, each with its file, number and validity dates.
-    (``productCatCertReqList[].authCodes[]`` of ``bg.arbok.open.cert.uploadProductCert``
-    params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name of the document."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
-
-    show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
-    """Whether shoppers may see this document."""
-
-    expire_time: int | None = msgspec.field(default=None, name="expireTime")
-    """When the document expires, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-    auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """Certificate or registration number printed on the document."""
-
-    effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
-    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-
-class ComplianceUploadProductCertProductCertFileParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Certificate files, each with its file, number and validity dates.
-    (``productCatCertReqList[].productCertFiles[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name of the document."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
-
-    show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
-    """Whether shoppers may see this document."""
-
-    expire_time: int | None = msgspec.field(default=None, name="expireTime")
-    """When the document expires, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-    auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """Certificate or registration number printed on the document."""
-
-    effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
-    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-
-class ComplianceUploadProductCertSupplementaryMaterialParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Supplementary material files, each with its file, number and validity dates.
-    (``productCatCertReqList[].supplementaryMaterials[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name of the document."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
-
-    show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
-    """Whether shoppers may see this document."""
-
-    expire_time: int | None = msgspec.field(default=None, name="expireTime")
-    """When the document expires, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-    auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """Certificate or registration number printed on the document."""
-
-    effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
-    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-
-class ComplianceUploadProductCertInspectReportFileParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Test report files, each with its file, number and validity dates.
-    (``productCatCertReqList[].inspectReportFiles[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name of the document."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
-
-    show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
-    """Whether shoppers may see this document."""
-
-    expire_time: int | None = msgspec.field(default=None, name="expireTime")
-    """When the document expires, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-    auth_code: str | None = msgspec.field(default=None, name="authCode")
-    """Certificate or registration number printed on the document."""
-
-    effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
-    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
-    references show no real example). Unit: milliseconds since the Unix epoch.
-    """
-
-
 class ComplianceUploadProductCertProductCatCertReqParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -1528,40 +1205,90 @@ class ComplianceUploadProductCertProductCatCertReqParam(
     ``bg.arbok.open.cert.uploadProductCert`` params.)
     """
 
-    auth_codes: Sequence[ComplianceUploadProductCertAuthCodeParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="authCodes")
+    auth_codes: Sequence[CertUploadFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="authCodes"
     )
     """Certificate numbers, each with its file, number and validity dates."""
 
-    product_cert_files: (
-        Sequence[ComplianceUploadProductCertProductCertFileParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="productCertFiles")
+    product_cert_files: Sequence[CertUploadFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="productCertFiles"
+    )
     """Certificate files, each with its file, number and validity dates."""
 
-    supplementary_materials: (
-        Sequence[ComplianceUploadProductCertSupplementaryMaterialParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="supplementaryMaterials")
+    supplementary_materials: Sequence[CertUploadFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="supplementaryMaterials"
+    )
     """Supplementary material files, each with its file, number and validity dates."""
 
     cert_type: int | None = msgspec.field(default=None, name="certType")
     """Certificate type the entry is for."""
 
-    inspect_report_files: (
-        Sequence[ComplianceUploadProductCertInspectReportFileParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="inspectReportFiles")
+    inspect_report_files: Sequence[CertUploadFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="inspectReportFiles"
+    )
     """Test report files, each with its file, number and validity dates."""
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
     """Certificate or registration number."""
 
 
-class ComplianceUploadProductCertRealPictureParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Actual photos of the product. (``realPictures[]`` of
-    ``bg.arbok.open.cert.uploadProductCert`` params.)
-    """
+_RENAMED: dict[str, type] = {
+    "ComplianceExtraTemplateGovernPropertyParam": PropertyValue,
+    "ComplianceExtraTemplateNormalPropertyParam": PropertyValue,
+    "ComplianceExtraTemplateRepInfoParam": ComplianceRep,
+    "ComplianceLocalEditCertFileParam": ComplianceFile,
+    "ComplianceLocalEditCompliancePropertyParam": ComplianceProperty,
+    "ComplianceLocalEditExtraTemplateDetailParam": ExtraTemplateDetail,
+    "ComplianceLocalEditExtraTemplateParam": ExtraTemplate,
+    "ComplianceLocalEditInputTextParam": InputText,
+    "ComplianceLocalEditInspectReportFileParam": ComplianceFile,
+    "ComplianceLocalEditRepDetailParam": ComplianceRep,
+    "ComplianceLocalEditRepInfoParam": ComplianceRepInfo,
+    "ComplianceRulesGovernPropertyParam": PropertyValue,
+    "ComplianceRulesNormalPropertyParam": PropertyValue,
+    "ComplianceRulesRepInfoParam": ComplianceRep,
+    "ComplianceUploadProductCertAuthCodeParam": CertUploadFile,
+    "ComplianceUploadProductCertInspectReportFileParam": CertUploadFile,
+    "ComplianceUploadProductCertProductCertFileParam": CertUploadFile,
+    "ComplianceUploadProductCertRealPictureParam": ImageUrl,
+    "ComplianceUploadProductCertSupplementaryMaterialParam": CertUploadFile,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
 
-    image_url: str | None = msgspec.field(default=None, name="imageUrl")
-    """URL of an uploaded photo."""
+if TYPE_CHECKING:
+    ComplianceExtraTemplateGovernPropertyParam = PropertyValue
+    ComplianceExtraTemplateNormalPropertyParam = PropertyValue
+    ComplianceExtraTemplateRepInfoParam = ComplianceRep
+    ComplianceLocalEditCertFileParam = ComplianceFile
+    ComplianceLocalEditCompliancePropertyParam = ComplianceProperty
+    ComplianceLocalEditExtraTemplateDetailParam = ExtraTemplateDetail
+    ComplianceLocalEditExtraTemplateParam = ExtraTemplate
+    ComplianceLocalEditInputTextParam = InputText
+    ComplianceLocalEditInspectReportFileParam = ComplianceFile
+    ComplianceLocalEditRepDetailParam = ComplianceRep
+    ComplianceLocalEditRepInfoParam = ComplianceRepInfo
+    ComplianceRulesGovernPropertyParam = PropertyValue
+    ComplianceRulesNormalPropertyParam = PropertyValue
+    ComplianceRulesRepInfoParam = ComplianceRep
+    ComplianceUploadProductCertAuthCodeParam = CertUploadFile
+    ComplianceUploadProductCertInspectReportFileParam = CertUploadFile
+    ComplianceUploadProductCertProductCertFileParam = CertUploadFile
+    ComplianceUploadProductCertRealPictureParam = ImageUrl
+    ComplianceUploadProductCertSupplementaryMaterialParam = CertUploadFile
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class ComplianceGroup(Group):
@@ -1666,16 +1393,9 @@ class ComplianceGroup(Group):
         language: str | None = None,
         cat_id: int | None = None,
         goods_id: int | None = None,
-        normal_property_list: Sequence[
-            ComplianceExtraTemplateNormalPropertyParam | Mapping[str, Any]
-        ]
-        | None = None,
-        govern_property_list: Sequence[
-            ComplianceExtraTemplateGovernPropertyParam | Mapping[str, Any]
-        ]
-        | None = None,
-        rep_info_list: Sequence[ComplianceExtraTemplateRepInfoParam | Mapping[str, Any]]
-        | None = None,
+        normal_property_list: Sequence[PropertyValue | Mapping[str, Any]] | None = None,
+        govern_property_list: Sequence[PropertyValue | Mapping[str, Any]] | None = None,
+        rep_info_list: Sequence[ComplianceRep | Mapping[str, Any]] | None = None,
         options: CallOptions | None = None,
     ) -> ComplianceExtraTemplateResult:
         """Which extra compliance information a category and site ask for.
@@ -1688,15 +1408,15 @@ class ComplianceGroup(Group):
             cat_id: ``catId`` (long, optional). Leaf category ID of the goods.
             goods_id: ``goodsId`` (long, optional). Goods ID, when asking about an existing
                 product.
-            normal_property_list: ``normalPropertyList`` (list[object], optional). Ordinary
-                product properties of the goods, as chosen at listing time. Pass
-                ComplianceExtraTemplateNormalPropertyParam objects or plain dicts with wire names.
-            govern_property_list: ``governPropertyList`` (list[object], optional). Governance
-                (compliance) properties already filled for the goods. Pass
-                ComplianceExtraTemplateGovernPropertyParam objects or plain dicts with wire names.
-            rep_info_list: ``repInfoList`` (list[object], optional). Responsible persons already
-                linked to the goods, by kind. Pass ComplianceExtraTemplateRepInfoParam objects or
-                plain dicts with wire names.
+            normal_property_list: ``normalPropertyList`` (list[PropertyValue], optional).
+                Ordinary product properties of the goods, as chosen at listing time. Pass
+                PropertyValue objects or plain dicts with wire names.
+            govern_property_list: ``governPropertyList`` (list[PropertyValue], optional).
+                Governance (compliance) properties already filled for the goods. Pass PropertyValue
+                objects or plain dicts with wire names.
+            rep_info_list: ``repInfoList`` (list[ComplianceRep], optional). Responsible persons
+                already linked to the goods, by kind. Pass ComplianceRep objects or plain dicts with
+                wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -1942,8 +1662,8 @@ class ComplianceGroup(Group):
         goods_id: int,
         certificate_info: ComplianceLocalEditCertificateInfoParam | Mapping[str, Any] | None = None,
         actual_photo: ComplianceLocalEditActualPhotoParam | Mapping[str, Any] | None = None,
-        rep_info: ComplianceLocalEditRepInfoParam | Mapping[str, Any] | None = None,
-        extra_template: ComplianceLocalEditExtraTemplateParam | Mapping[str, Any] | None = None,
+        rep_info: ComplianceRepInfo | Mapping[str, Any] | None = None,
+        extra_template: ExtraTemplate | Mapping[str, Any] | None = None,
         options: CallOptions | None = None,
     ) -> ComplianceLocalEditResult:
         """Set the qualification information of a local goods.
@@ -1963,11 +1683,10 @@ class ComplianceGroup(Group):
             actual_photo: ``actualPhoto`` (object, optional). Actual photos of the goods, as the
                 rules' actualPhotoRequirement asks. Pass ComplianceLocalEditActualPhotoParam objects
                 or plain dicts with wire names.
-            rep_info: ``repInfo`` (object, optional). Responsible persons to link to the goods.
-                Pass ComplianceLocalEditRepInfoParam objects or plain dicts with wire names.
-            extra_template: ``extraTemplate`` (object, optional). Governance-attribute values of
-                the goods. Pass ComplianceLocalEditExtraTemplateParam objects or plain dicts with
-                wire names.
+            rep_info: ``repInfo`` (ComplianceRepInfo, optional). Responsible persons to link to
+                the goods. Pass ComplianceRepInfo objects or plain dicts with wire names.
+            extra_template: ``extraTemplate`` (ExtraTemplate, optional). Governance-attribute
+                values of the goods. Pass ExtraTemplate objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2219,11 +1938,9 @@ class ComplianceGroup(Group):
         language: str | None = None,
         goods_id: int | None = None,
         cat_id: int | None = None,
-        normal_property_list: Sequence[ComplianceRulesNormalPropertyParam | Mapping[str, Any]]
-        | None = None,
-        govern_property_list: Sequence[ComplianceRulesGovernPropertyParam | Mapping[str, Any]]
-        | None = None,
-        rep_info_list: Sequence[ComplianceRulesRepInfoParam | Mapping[str, Any]] | None = None,
+        normal_property_list: Sequence[PropertyValue | Mapping[str, Any]] | None = None,
+        govern_property_list: Sequence[PropertyValue | Mapping[str, Any]] | None = None,
+        rep_info_list: Sequence[ComplianceRep | Mapping[str, Any]] | None = None,
         options: CallOptions | None = None,
     ) -> ComplianceRulesResult:
         """Which qualification information is mandatory for a category.
@@ -2236,15 +1953,15 @@ class ComplianceGroup(Group):
             goods_id: ``goodsId`` (long, optional). Goods ID, when asking about an existing
                 product.
             cat_id: ``catId`` (long, optional). Leaf category ID of the goods.
-            normal_property_list: ``normalPropertyList`` (list[object], optional). Ordinary
-                product properties of the goods, as chosen at listing time. Pass
-                ComplianceRulesNormalPropertyParam objects or plain dicts with wire names.
-            govern_property_list: ``governPropertyList`` (list[object], optional). Governance
-                (compliance) properties already filled for the goods. Pass
-                ComplianceRulesGovernPropertyParam objects or plain dicts with wire names.
-            rep_info_list: ``repInfoList`` (list[object], optional). Responsible persons already
-                linked to the goods, by kind. Pass ComplianceRulesRepInfoParam objects or plain
-                dicts with wire names.
+            normal_property_list: ``normalPropertyList`` (list[PropertyValue], optional).
+                Ordinary product properties of the goods, as chosen at listing time. Pass
+                PropertyValue objects or plain dicts with wire names.
+            govern_property_list: ``governPropertyList`` (list[PropertyValue], optional).
+                Governance (compliance) properties already filled for the goods. Pass PropertyValue
+                objects or plain dicts with wire names.
+            rep_info_list: ``repInfoList`` (list[ComplianceRep], optional). Responsible persons
+                already linked to the goods, by kind. Pass ComplianceRep objects or plain dicts with
+                wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -2316,8 +2033,7 @@ class ComplianceGroup(Group):
             ComplianceUploadProductCertProductCatCertReqParam | Mapping[str, Any]
         ]
         | None = None,
-        real_pictures: Sequence[ComplianceUploadProductCertRealPictureParam | Mapping[str, Any]]
-        | None = None,
+        real_pictures: Sequence[ImageUrl | Mapping[str, Any]] | None = None,
         options: CallOptions | None = None,
     ) -> Any:
         """Submit a qualification certificate for goods (bulk compliance flow).
@@ -2334,9 +2050,8 @@ class ComplianceGroup(Group):
                 Certificates to upload, one entry per certificate type. Pass
                 ComplianceUploadProductCertProductCatCertReqParam objects or plain dicts with wire
                 names.
-            real_pictures: ``realPictures`` (list[object], optional). Actual photos of the
-                product. Pass ComplianceUploadProductCertRealPictureParam objects or plain dicts
-                with wire names.
+            real_pictures: ``realPictures`` (list[ImageUrl], optional). Actual photos of the
+                product. Pass ImageUrl objects or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -7,11 +7,13 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import ShowCondition
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
@@ -80,20 +82,6 @@ class CrossBorderAttributesValue(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """Parent value IDs this value depends on."""
 
 
-class CrossBorderAttributesShowCondition(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """When the attribute is shown, by the values chosen for a parent attribute.
-    (``properties[].showCondition[]`` of the ``bg.goods.attrs.get`` result.)
-    """
-
-    parent_ref_pid: int | None = msgspec.field(default=None, name="parentRefPid")
-    """Referenced ID of the parent attribute."""
-
-    parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
-    """Parent values that make the attribute appear."""
-
-
 class CrossBorderAttributesProperty(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The attributes of the template. (``properties[]`` of the ``bg.goods.attrs.get`` result.)"""
 
@@ -154,9 +142,7 @@ class CrossBorderAttributesProperty(msgspec.Struct, kw_only=True, omit_defaults=
     values: list[CrossBorderAttributesValue] | None = None
     """The values that may be chosen."""
 
-    show_condition: list[CrossBorderAttributesShowCondition] | None = msgspec.field(
-        default=None, name="showCondition"
-    )
+    show_condition: list[ShowCondition] | None = msgspec.field(default=None, name="showCondition")
     """When the attribute is shown, by the values chosen for a parent attribute."""
 
 
@@ -603,6 +589,29 @@ class CrossBorderUpdateProductWhExtAttrReqParam(msgspec.Struct, kw_only=True, om
         default=None, name="productOrigin"
     )
     """Where the goods are made."""
+
+
+_RENAMED: dict[str, type] = {
+    "CrossBorderAttributesShowCondition": ShowCondition,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    CrossBorderAttributesShowCondition = ShowCondition
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class CrossBorderGroup(Group):

@@ -13,21 +13,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import (
+    InterlineShipCompany,
+    OrderQuantity,
+    OrderSendInfo,
+    PackageOrder,
+    Warehouse,
+)
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
-
-
-class FulfillmentLabelsWarehouseInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Warehouse the package ships from. (``shippingLabelInfoList[].warehouseInfo`` of the
-    ``temu.logistics.label.list.get`` result.)
-    """
-
-    warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
-    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
-
-    warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
-    """Name of the warehouse."""
 
 
 class FulfillmentLabelsTrackingInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -122,9 +117,7 @@ class FulfillmentLabelsShippingLabelInfo(
     seconds since the Unix epoch.
     """
 
-    warehouse_info: FulfillmentLabelsWarehouseInfo | None = msgspec.field(
-        default=None, name="warehouseInfo"
-    )
+    warehouse_info: Warehouse | None = msgspec.field(default=None, name="warehouseInfo")
     """Warehouse the package ships from."""
 
     tracking_info_list: list[FulfillmentLabelsTrackingInfo] | None = msgspec.field(
@@ -439,37 +432,14 @@ class FulfillmentScanformsResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """Scan forms, each with its packages."""
 
 
-class FulfillmentShipmentConfirmOrderSendInfoParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Order lines packed in this package. (``sendRequestList[].orderSendInfoList[]`` of
-    ``bg.logistics.shipment.confirm`` params.)
-    """
-
-    quantity: int
-    """Units of the line in this package."""
-
-    order_sn: str = msgspec.field(name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str = msgspec.field(name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Temu goods (product listing) ID."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Temu SKU ID of the item."""
-
-
 class FulfillmentShipmentConfirmSendRequestParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Packages to ship, one entry per package. (``sendRequestList[]`` of
     ``bg.logistics.shipment.confirm`` params.)
     """
 
-    order_send_info_list: Sequence[
-        FulfillmentShipmentConfirmOrderSendInfoParam | Mapping[str, Any]
-    ] = msgspec.field(name="orderSendInfoList")
+    order_send_info_list: Sequence[OrderSendInfo | Mapping[str, Any]] = msgspec.field(
+        name="orderSendInfoList"
+    )
     """Order lines packed in this package."""
 
     carrier_id: str = msgspec.field(name="carrierId")
@@ -477,29 +447,6 @@ class FulfillmentShipmentConfirmSendRequestParam(msgspec.Struct, kw_only=True, o
 
     tracking_number: str = msgspec.field(name="trackingNumber")
     """Tracking number of the package."""
-
-
-class FulfillmentShipmentConfirmV2OrderSendInfoParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Order lines packed in this package. (``sendRequestList[].orderSendInfoList[]`` of
-    ``bg.logistics.shipment.v2.confirm`` params.)
-    """
-
-    quantity: int
-    """Units of the line in this package."""
-
-    order_sn: str = msgspec.field(name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str = msgspec.field(name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Temu goods (product listing) ID."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentConfirmV2SubSendRequestParam(
@@ -527,9 +474,9 @@ class FulfillmentShipmentConfirmV2SendRequestParam(
     ``bg.logistics.shipment.v2.confirm`` params.)
     """
 
-    order_send_info_list: Sequence[
-        FulfillmentShipmentConfirmV2OrderSendInfoParam | Mapping[str, Any]
-    ] = msgspec.field(name="orderSendInfoList")
+    order_send_info_list: Sequence[OrderSendInfo | Mapping[str, Any]] = msgspec.field(
+        name="orderSendInfoList"
+    )
     """Order lines packed in this package."""
 
     self_shipping_warehouse_id: str = msgspec.field(name="selfShippingWarehouseId")
@@ -573,27 +520,6 @@ class FulfillmentShipmentConfirmV2Result(
 
     warning_message: list[str] | None = msgspec.field(default=None, name="warningMessage")
     """Non-blocking warnings about the request."""
-
-
-class FulfillmentShipmentCreateInterlineShipCompanyParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Carrier and channel of each leg of an interline (multi-leg) shipment.
-    (``sendRequestList[].interlineShipCompanyList[]`` of ``bg.logistics.shipment.create``
-    params.)
-    """
-
-    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
-    """Logistics type code of this leg."""
-
-    ship_stage_type: str = msgspec.field(name="shipStageType")
-    """Which leg of the interline shipment this is (e.g. first or last mile)."""
-
-    ship_company_id: int = msgspec.field(name="shipCompanyId")
-    """Carrier (shipping company) ID of this leg."""
-
-    channel_id: int = msgspec.field(name="channelId")
-    """Logistics channel ID of this leg."""
 
 
 class FulfillmentShipmentCreateOrderSendInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -654,9 +580,9 @@ class FulfillmentShipmentCreateSendSubRequestParam(
     otherwise two decimals.
     """
 
-    interline_ship_company_list: (
-        Sequence[FulfillmentShipmentCreateInterlineShipCompanyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="interlineShipCompanyList")
+    )
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int = msgspec.field(name="shipCompanyId")
@@ -744,9 +670,9 @@ class FulfillmentShipmentCreateSendRequestParam(msgspec.Struct, kw_only=True, om
     otherwise two decimals.
     """
 
-    interline_ship_company_list: (
-        Sequence[FulfillmentShipmentCreateInterlineShipCompanyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="interlineShipCompanyList")
+    )
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int = msgspec.field(name="shipCompanyId")
@@ -1144,27 +1070,6 @@ class FulfillmentShipmentSubConfirmSendSubRequestParam(
     """Tracking number of the sub-package."""
 
 
-class FulfillmentShipmentUpdateInterlineShipCompanyParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Carrier and channel of each leg of an interline (multi-leg) shipment.
-    (``retrySendPackageRequestList[].retrySendSubRequestList[].interlineShipCompanyList[]``
-    of ``bg.logistics.shipment.update`` params.)
-    """
-
-    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
-    """Logistics type code of this leg."""
-
-    ship_stage_type: str = msgspec.field(name="shipStageType")
-    """Which leg of the interline shipment this is (e.g. first or last mile)."""
-
-    ship_company_id: int = msgspec.field(name="shipCompanyId")
-    """Carrier (shipping company) ID of this leg."""
-
-    channel_id: int = msgspec.field(name="channelId")
-    """Logistics channel ID of this leg."""
-
-
 class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -1206,9 +1111,9 @@ class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     otherwise two decimals.
     """
 
-    interline_ship_company_list: (
-        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="interlineShipCompanyList")
+    )
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
@@ -1242,28 +1147,6 @@ class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     """Offset of the USPS mailing date from the label date; some USPS channels refuse 0 (unit
     inferred: days). Unit: days.
     """
-
-
-class FulfillmentShipmentUpdateOrderSendInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Order lines in the package; send them when they change.
-    (``retrySendPackageRequestList[].orderSendInfoList[]`` of
-    ``bg.logistics.shipment.update`` params.)
-    """
-
-    quantity: int
-    """Units of the line in this package."""
-
-    order_sn: str = msgspec.field(name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str = msgspec.field(name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Temu goods (product listing) ID."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Temu SKU ID of the item."""
 
 
 class FulfillmentShipmentUpdateRetrySendPackageRequestParam(
@@ -1316,9 +1199,9 @@ class FulfillmentShipmentUpdateRetrySendPackageRequestParam(
     ) = msgspec.field(default=None, name="retrySendSubRequestList")
     """Sub-packages to retry when the package was split."""
 
-    interline_ship_company_list: (
-        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="interlineShipCompanyList")
+    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="interlineShipCompanyList")
+    )
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
@@ -1330,9 +1213,9 @@ class FulfillmentShipmentUpdateRetrySendPackageRequestParam(
     warehouse_id: str = msgspec.field(name="warehouseId")
     """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
 
-    order_send_info_list: (
-        Sequence[FulfillmentShipmentUpdateOrderSendInfoParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="orderSendInfoList")
+    order_send_info_list: Sequence[OrderSendInfo | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="orderSendInfoList"
+    )
     """Order lines in the package; send them when they change."""
 
     width: str
@@ -1480,24 +1363,6 @@ class FulfillmentShipmentV2Result(msgspec.Struct, kw_only=True, omit_defaults=Tr
     """Shipments of the order line, one entry per main package."""
 
 
-class FulfillmentShippedPackageConfirmPackageDetailParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Order lines in the package; quantities must match its content.
-    (``packageSendInfoList[].packageDetail[]`` of ``bg.logistics.shipped.package.confirm``
-    params.)
-    """
-
-    order_sn: str = msgspec.field(name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str = msgspec.field(name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    quantity: int
-    """Units of the line in the package."""
-
-
 class FulfillmentShippedPackageConfirmPackageSendInfoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -1511,9 +1376,9 @@ class FulfillmentShippedPackageConfirmPackageSendInfoParam(
     tracking_number: str = msgspec.field(name="trackingNumber")
     """Tracking number of the package; must belong to it."""
 
-    package_detail: Sequence[
-        FulfillmentShippedPackageConfirmPackageDetailParam | Mapping[str, Any]
-    ] = msgspec.field(name="packageDetail")
+    package_detail: Sequence[OrderQuantity | Mapping[str, Any]] = msgspec.field(
+        name="packageDetail"
+    )
     """Order lines in the package; quantities must match its content."""
 
 
@@ -1544,54 +1409,6 @@ class FulfillmentShippedPackageConfirmResult(
     """Warnings per package."""
 
 
-class FulfillmentUnshippedPackagesShippableOrder(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Lines in the package that can still ship.
-    (``unshippedPackage[].packageDetail.shippableOrders[]`` of the
-    ``bg.order.unshipped.package.get`` result.)
-    """
-
-    semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
-    """Identifier of the order line in the semi-managed model."""
-
-    quantity: int | None = None
-    """Units of the line that can ship."""
-
-    order_sn: str | None = msgspec.field(default=None, name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    mall_id: int | None = msgspec.field(default=None, name="mallId")
-    """ID of the Temu store (mall)."""
-
-
-class FulfillmentUnshippedPackagesCanceledOrder(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Lines in the package that were cancelled and must not ship.
-    (``unshippedPackage[].packageDetail.canceledOrders[]`` of the
-    ``bg.order.unshipped.package.get`` result.)
-    """
-
-    semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
-    """Identifier of the order line in the semi-managed model."""
-
-    quantity: int | None = None
-    """Units of the line that were cancelled."""
-
-    order_sn: str | None = msgspec.field(default=None, name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    mall_id: int | None = msgspec.field(default=None, name="mallId")
-    """ID of the Temu store (mall)."""
-
-
 class FulfillmentUnshippedPackagesPackageDetail(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
@@ -1599,14 +1416,12 @@ class FulfillmentUnshippedPackagesPackageDetail(
     ``bg.order.unshipped.package.get`` result.)
     """
 
-    shippable_orders: list[FulfillmentUnshippedPackagesShippableOrder] | None = msgspec.field(
+    shippable_orders: list[PackageOrder] | None = msgspec.field(
         default=None, name="shippableOrders"
     )
     """Lines in the package that can still ship."""
 
-    canceled_orders: list[FulfillmentUnshippedPackagesCanceledOrder] | None = msgspec.field(
-        default=None, name="canceledOrders"
-    )
+    canceled_orders: list[PackageOrder] | None = msgspec.field(default=None, name="canceledOrders")
     """Lines in the package that were cancelled and must not ship."""
 
 
@@ -1661,18 +1476,32 @@ class FulfillmentUnshippedPackagesResult(
 
 
 _RENAMED: dict[str, type] = {
-    "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
-    "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
+    "FulfillmentLabelsWarehouseInfo": Warehouse,
+    "FulfillmentShipmentConfirmOrderSendInfoParam": OrderSendInfo,
+    "FulfillmentShipmentConfirmV2OrderSendInfoParam": OrderSendInfo,
+    "FulfillmentShipmentCreateInterlineShipCompanyParam": InterlineShipCompany,
+    "FulfillmentShipmentUpdateInterlineShipCompanyParam": InterlineShipCompany,
+    "FulfillmentShipmentUpdateOrderSendInfoParam": OrderSendInfo,
+    "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": InterlineShipCompany,
+    "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam": InterlineShipCompany,
+    "FulfillmentShippedPackageConfirmPackageDetailParam": OrderQuantity,
+    "FulfillmentUnshippedPackagesCanceledOrder": PackageOrder,
+    "FulfillmentUnshippedPackagesShippableOrder": PackageOrder,
 }
 """Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
 
 if TYPE_CHECKING:
-    FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam = (
-        FulfillmentShipmentUpdateInterlineShipCompanyParam
-    )
-    FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam = (
-        FulfillmentShipmentUpdateInterlineShipCompanyParam
-    )
+    FulfillmentLabelsWarehouseInfo = Warehouse
+    FulfillmentShipmentConfirmOrderSendInfoParam = OrderSendInfo
+    FulfillmentShipmentConfirmV2OrderSendInfoParam = OrderSendInfo
+    FulfillmentShipmentCreateInterlineShipCompanyParam = InterlineShipCompany
+    FulfillmentShipmentUpdateInterlineShipCompanyParam = InterlineShipCompany
+    FulfillmentShipmentUpdateOrderSendInfoParam = OrderSendInfo
+    FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam = InterlineShipCompany
+    FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam = InterlineShipCompany
+    FulfillmentShippedPackageConfirmPackageDetailParam = OrderQuantity
+    FulfillmentUnshippedPackagesCanceledOrder = PackageOrder
+    FulfillmentUnshippedPackagesShippableOrder = PackageOrder
 
 
 def __getattr__(name: str) -> object:

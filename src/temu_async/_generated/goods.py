@@ -7,62 +7,65 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import (
+    CertFile,
+    ComplianceProperty,
+    ComplianceRep,
+    ComplianceRepInfo,
+    DecimalMoney,
+    ExtraTemplate,
+    ExtraTemplateDetail,
+    GoodsBasic,
+    GoodsGallery,
+    GoodsOriginInfo,
+    GoodsProperty,
+    GoodsPropertyValue,
+    GoodsServicePromise,
+    GoodsTrademark,
+    GoodsWarning,
+    GuideFileInfo,
+    IdName,
+    IdValue,
+    ImageUrl,
+    InputText,
+    MultiplePackage,
+    PageTokens,
+    PropertyAdditionalInfo,
+    PropertyValueParent,
+    ReferenceGoods,
+    SecondHand,
+    SecondHandLevel,
+    ShowCondition,
+    SiteGoods,
+    SizeChart,
+    SizeChartList,
+    SizeChartMeta,
+    SizeChartMetaParam,
+    SizeChartRecord,
+    SizeSpecElement,
+    SizeSpecRecord,
+    SkuSpecList,
+    SkuSpecs,
+    SpecRef,
+    Stock,
+    TaxCodeInfo,
+    TemplatePropertyValue,
+    ValueUnit,
+    VehiclePropertyRelation,
+    Video,
+    VideoUrl,
+    Volume,
+    Weight,
+)
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
-
-
-class GoodsAddDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
-    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.add`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded description video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsAddCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
-    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.add`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded carousel video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsAddGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Images and videos of the goods; image order is the order Temu displays.
-    (``goodsBasic.goodsGallery`` of ``bg.local.goods.add`` params.)
-    """
-
-    detail_video: GoodsAddDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="detailVideo"
-    )
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
-
-    goods_carousel_image: Sequence[str] | None = msgspec.field(
-        default=None, name="goodsCarouselImage"
-    )
-    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
-
-    carousel_video: GoodsAddCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="carouselVideo"
-    )
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
-
-    detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
-    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
 class GoodsAddGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -86,7 +89,7 @@ class GoodsAddGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     most 100 characters.
     """
 
-    goods_gallery: GoodsAddGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
+    goods_gallery: GoodsGallery | Mapping[str, Any] | None = msgspec.field(
         default=None, name="goodsGallery"
     )
     """Images and videos of the goods; image order is the order Temu displays."""
@@ -114,96 +117,6 @@ class GoodsAddGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaul
     """
 
 
-class GoodsAddGoodsPropertyGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Attribute values of the goods, one entry per chosen value, keyed by template property
-    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.add`` params.)
-    """
-
-    vid: int | None = None
-    """Id of the chosen attribute value (from the category template); needed unless the value
-    is custom.
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Specification (variant value) id, e.g. one colour or size, from the template or
-    bg.local.goods.spec.id.get.
-    """
-
-    img_url: str | None = msgspec.field(default=None, name="imgUrl")
-    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
-
-    note: str | None = None
-    """Free-text note attached to this attribute value."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
-
-    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
-    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
-
-    group_id: int | None = msgspec.field(default=None, name="groupId")
-    """Id of the attribute value group this value belongs to."""
-
-    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
-    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
-
-    template_pid: int | None = msgspec.field(default=None, name="templatePid")
-    """Id of the property inside the category's attribute template."""
-
-    number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
-    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
-
-    value: str | None = None
-    """Attribute value text as shown to buyers."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property id: the platform-wide id of the attribute, stable across templates."""
-
-
-class GoodsAddGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Attribute values of the goods (normal and variant), filled from the category template.
-    (``goodsProperty`` of ``bg.local.goods.add`` params.)
-    """
-
-    goods_properties: (
-        Sequence[GoodsAddGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="goodsProperties")
-    """Attribute values of the goods, one entry per chosen value, keyed by template property
-    ids.
-    """
-
-
-class GoodsAddGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Country or region of origin of the goods, with proof images where required.
-    (``goodsOriginInfo`` of ``bg.local.goods.add`` params.)
-    """
-
-    agree_default_origin_region: bool | None = msgspec.field(
-        default=None, name="agreeDefaultOriginRegion"
-    )
-    """true lets Temu fill the origin from the manufacturer's or business address on file;
-    false (default) uses the values sent.
-    """
-
-    origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
-    """Country or region of origin (first level), e.g. Mainland China."""
-
-    proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
-    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
-    first).
-    """
-
-    label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
-        default=None, name="labelManufacturerProofImageUrls"
-    )
-    """Close-up photos of the manufacturer label (at most 5)."""
-
-    origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
-    """Province or second-level region of origin; required when the first level is Mainland
-    China.
-    """
-
-
 class GoodsAddAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Certificate or authorisation codes typed by the seller.
     (``certificationInfo.certificateInfo.certificateDetailList[].authCodes[]`` of
@@ -212,38 +125,6 @@ class GoodsAddAuthCodeParam(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     auth_code: str | None = msgspec.field(default=None, name="authCode")
     """Certificate or authorisation code (English letters and digits, at most 120 characters)."""
-
-
-class GoodsAddCertFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Certificate files uploaded for this type (at most 6).
-    (``certificationInfo.certificateInfo.certificateDetailList[].certFiles[]`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name shown for the document (English letters and digits, at most 200 characters)."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """Temu URL of the uploaded certificate file (upload type 4, qualification document)."""
-
-    language: str | None = None
-    """Language code of the certificate document."""
-
-
-class GoodsAddInspectReportFileParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Test or inspection report files uploaded for this type (at most 6).
-    (``certificationInfo.certificateInfo.certificateDetailList[].inspectReportFiles[]`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    """File name shown for the document (English letters and digits, at most 200 characters)."""
-
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    """Temu URL of the uploaded report file (upload type 4, qualification document)."""
-
-    language: str | None = None
-    """Language code of the report document."""
 
 
 class GoodsAddCertificateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -263,13 +144,13 @@ class GoodsAddCertificateDetailParam(msgspec.Struct, kw_only=True, omit_defaults
     skip: bool | None = None
     """True to leave this certificate out for now (it must be supplied before sale)."""
 
-    cert_files: Sequence[GoodsAddCertFileParam | Mapping[str, Any]] | None = msgspec.field(
+    cert_files: Sequence[CertFile | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="certFiles"
     )
     """Certificate files uploaded for this type (at most 6)."""
 
-    inspect_report_files: Sequence[GoodsAddInspectReportFileParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="inspectReportFiles")
+    inspect_report_files: Sequence[CertFile | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="inspectReportFiles"
     )
     """Test or inspection report files uploaded for this type (at most 6)."""
 
@@ -289,79 +170,6 @@ class GoodsAddCertificateInfoParam(msgspec.Struct, kw_only=True, omit_defaults=T
     """One entry per required certificate type with its files, reports and codes."""
 
 
-class GoodsAddInputTextParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Answers for the SKUs named by specIdList.
-    (``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[].inputTextList[]``
-    of ``bg.local.goods.add`` params.)
-    """
-
-    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
-    """Typed answers for these SKUs, keyed by reference property id."""
-
-    properties: Mapping[str, Any] | None = None
-    """Chosen values for these SKUs: reference property id mapped to value ids."""
-
-
-class GoodsAddCompliancePropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """SKU-level compliance answers, for templates that apply per SKU.
-    (``certificationInfo.extraTemplate.extraTemplateDetailList[].compliancePropertyList[]``
-    of ``bg.local.goods.add`` params.)
-    """
-
-    spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
-    """Spec value ids identifying the SKUs these answers apply to."""
-
-    input_text_list: Sequence[GoodsAddInputTextParam | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="inputTextList"
-    )
-    """Answers for the SKUs named by specIdList."""
-
-
-class GoodsAddExtraTemplateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per extra compliance template filled in.
-    (``certificationInfo.extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.add``
-    params.)
-    """
-
-    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
-    """Typed answers of a goods-level template, keyed by reference property id."""
-
-    compliance_property_list: (
-        Sequence[GoodsAddCompliancePropertyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="compliancePropertyList")
-    """SKU-level compliance answers, for templates that apply per SKU."""
-
-    template_id: int | None = msgspec.field(default=None, name="templateId")
-    """Id of the compliance template being answered, from
-    bg.local.goods.compliance.extra.template.get.
-    """
-
-    properties: Mapping[str, Any] | None = None
-    """Chosen values of a goods-level template: reference property id mapped to value ids."""
-
-
-class GoodsAddExtraTemplateParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Extra compliance (governance) attributes from
-    bg.local.goods.compliance.extra.template.get. (``certificationInfo.extraTemplate`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    extra_template_detail_list: (
-        Sequence[GoodsAddExtraTemplateDetailParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="extraTemplateDetailList")
-    """One entry per extra compliance template filled in."""
-
-
-class GoodsAddImageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Photos uploaded for these SKUs, each a Temu-hosted image URL.
-    (``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[].imageList[]``
-    of ``bg.local.goods.add`` params.)
-    """
-
-    image_url: str | None = msgspec.field(default=None, name="imageUrl")
-    """Temu URL of an uploaded actual photo (1:1 recommended, at least 800 px, at most 3 MB)."""
-
-
 class GoodsAddSkuPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Photos for a group of SKUs (or for all when sameSku is true).
     (``certificationInfo.actualPhoto.actualPhotoInfoList[].skuPhotoInfoList[]`` of
@@ -371,7 +179,7 @@ class GoodsAddSkuPhotoInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True
     spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
     """Spec value ids identifying the SKUs these photos show."""
 
-    image_list: Sequence[GoodsAddImageParam | Mapping[str, Any]] | None = msgspec.field(
+    image_list: Sequence[ImageUrl | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="imageList"
     )
     """Photos uploaded for these SKUs, each a Temu-hosted image URL."""
@@ -409,34 +217,6 @@ class GoodsAddActualPhotoParam(msgspec.Struct, kw_only=True, omit_defaults=True)
     """True to leave the actual photos out for now (they must be supplied before sale)."""
 
 
-class GoodsAddRepDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Representatives grouped by representative type, each with the ids of approved
-    representatives. (``certificationInfo.repInfo.repDetailList[]`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
-    """Representative type from bg.local.goods.compliance.info.fill.list.query (e.g. 4 Korea
-    A/S, 5 Turkey).
-    """
-
-    rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
-    """Ids of the approved representatives of that type."""
-
-
-class GoodsAddRepInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Local representatives of the goods (e.g. Korea A/S or Turkey representative) registered
-    in Seller Center. (``certificationInfo.repInfo`` of ``bg.local.goods.add`` params.)
-    """
-
-    rep_detail_list: Sequence[GoodsAddRepDetailParam | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="repDetailList"
-    )
-    """Representatives grouped by representative type, each with the ids of approved
-    representatives.
-    """
-
-
 class GoodsAddCertificationInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Safety and compliance data: certificates, extra templates, actual photos and
     representatives; may be completed after listing. (``certificationInfo`` of
@@ -450,7 +230,7 @@ class GoodsAddCertificationInfoParam(msgspec.Struct, kw_only=True, omit_defaults
     bg.local.goods.compliance.rules.get.
     """
 
-    extra_template: GoodsAddExtraTemplateParam | Mapping[str, Any] | None = msgspec.field(
+    extra_template: ExtraTemplate | Mapping[str, Any] | None = msgspec.field(
         default=None, name="extraTemplate"
     )
     """Extra compliance (governance) attributes from
@@ -462,228 +242,12 @@ class GoodsAddCertificationInfoParam(msgspec.Struct, kw_only=True, omit_defaults
     )
     """Real photos of the goods or its labels, when compliance rules ask for them."""
 
-    rep_info: GoodsAddRepInfoParam | Mapping[str, Any] | None = msgspec.field(
+    rep_info: ComplianceRepInfo | Mapping[str, Any] | None = msgspec.field(
         default=None, name="repInfo"
     )
     """Local representatives of the goods (e.g. Korea A/S or Turkey representative) registered
     in Seller Center.
     """
-
-
-class GoodsAddGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
-        default=None, name="lang2GuideFileUrl"
-    )
-    """Map from language code to the URL of the PDF manual in that language; English is
-    mandatory.
-    """
-
-
-class GoodsAddValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Cells of one size-chart row, each naming its column id and value.
-    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    value: str | None = None
-    """Cell value for this column, e.g. XS or 86."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the column this cell belongs to (a group or element id)."""
-
-
-class GoodsAddRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the size chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.add``
-    params.)
-    """
-
-    values: Sequence[GoodsAddValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsAddBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the body-measurement chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.add``
-    params.)
-    """
-
-    values: Sequence[GoodsAddValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsAddGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size-system columns of the chart, e.g. Size or a country's size code.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.add``
-    params.)
-    """
-
-    name: str | None = None
-    """Name of the size-system column, e.g. Size or a country's size code."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
-
-
-class GoodsAddElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Measurement columns of the chart, e.g. Chest or Length.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of ``bg.local.goods.add``
-    params.)
-    """
-
-    name: str | None = None
-    """Name of the measurement column, e.g. Chest or Length."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
-
-
-class GoodsAddMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the garment size chart: size groups and measurement elements.
-    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.add`` params.)
-    """
-
-    groups: Sequence[GoodsAddGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsAddElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsAddBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the body-measurement chart: size groups and body elements.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.add`` params.)
-    """
-
-    groups: Sequence[GoodsAddGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsAddElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsAddGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per size chart; a set (e.g. top and bottom) has several.
-    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.add`` params.)
-    """
-
-    class_id: int | None = msgspec.field(default=None, name="classId")
-    """Id of the size-chart class (the kind of size chart, from
-    bg.local.goods.size.element.get).
-    """
-
-    records: Sequence[GoodsAddRecordParam | Mapping[str, Any]] | None = None
-    """Rows of the size chart, one per size."""
-
-    body_records: Sequence[GoodsAddBodyRecordParam | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="bodyRecords"
-    )
-    """Rows of the body-measurement chart, one per size."""
-
-    meta: GoodsAddMetaParam | Mapping[str, Any] | None = None
-    """Column definitions of the garment size chart: size groups and measurement elements."""
-
-    body_meta: GoodsAddBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="bodyMeta"
-    )
-    """Column definitions of the body-measurement chart: size groups and body elements."""
-
-
-class GoodsAddGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    goods_size_chart_list: Sequence[GoodsAddGoodsSizeChartParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="goodsSizeChartList")
-    )
-    """One entry per size chart; a set (e.g. top and bottom) has several."""
-
-
-class GoodsAddMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
-    (``skuList[].multiplePackage`` of ``bg.local.goods.add`` params.)
-    """
-
-    origin_net_content_number: str | None = msgspec.field(
-        default=None, name="originNetContentNumber"
-    )
-    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
-    to 3 decimals.
-    """
-
-    number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
-    """Number of pieces in the pack; 1 (the default) for a single product."""
-
-    individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
-    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
-
-    net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
-    """Unit of the net content (weight, volume, length or area), a code from
-    temu.local.goods.sku.net.content.unit.query.
-    """
-
-    sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
-    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
-
-    mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
-    """Kind of mixed set, only for mixed sets of different products or of different
-    specifications.
-    """
-
-    piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
-    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
-
-    origin_total_net_content_number: str | None = msgspec.field(
-        default=None, name="originTotalNetContentNumber"
-    )
-    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
-
-
-class GoodsAddReferencePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Price of the same item on another channel, used as a reference.
-    (``skuList[].referencePrice`` of ``bg.local.goods.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
-class GoodsAddListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Recommended retail (strike-through) price; at least the base price.
-    (``skuList[].price.listPrice`` of ``bg.local.goods.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
-class GoodsAddBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base price the seller sells at; settlement with the seller is computed from it.
-    (``skuList[].price.basePrice`` of ``bg.local.goods.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
 
 
 class GoodsAddPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -696,12 +260,12 @@ class GoodsAddPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     required.
     """
 
-    list_price: GoodsAddListPriceParam | Mapping[str, Any] | None = msgspec.field(
+    list_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
     """Recommended retail (strike-through) price; at least the base price."""
 
-    base_price: GoodsAddBasePriceParam | Mapping[str, Any] = msgspec.field(name="basePrice")
+    base_price: DecimalMoney | Mapping[str, Any] = msgspec.field(name="basePrice")
     """Base price the seller sells at; settlement with the seller is computed from it."""
 
 
@@ -719,7 +283,7 @@ class GoodsAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
     """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
 
-    multiple_package: GoodsAddMultiplePackageParam | Mapping[str, Any] | None = msgspec.field(
+    multiple_package: MultiplePackage | Mapping[str, Any] | None = msgspec.field(
         default=None, name="multiplePackage"
     )
     """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
@@ -741,7 +305,7 @@ class GoodsAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     spec_id_list: Sequence[int] = msgspec.field(name="specIdList")
     """Spec value ids that make up this SKU's variant (one per variant dimension)."""
 
-    reference_price: GoodsAddReferencePriceParam | Mapping[str, Any] | None = msgspec.field(
+    reference_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="referencePrice"
     )
     """Price of the same item on another channel, used as a reference."""
@@ -769,104 +333,6 @@ class GoodsAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Package height of the SKU, in the unit volumeUnit gives."""
 
 
-class GoodsAddGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
-    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
-    Center first.
-    """
-
-    no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
-    """True when the goods has no brand or trademark (default false)."""
-
-    brand_id: int | None = msgspec.field(default=None, name="brandId")
-    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
-    Seller Center first.
-    """
-
-
-class GoodsAddTaxCodeInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Tax classification of the goods; carries the item tax code from
-    bg.local.goods.tax.code.get. (``taxCodeInfo`` of ``bg.local.goods.add`` params.)
-    """
-
-    item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
-    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
-
-
-class GoodsAddGoodsVehiclePropertyRelationParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Compatible vehicles of the goods, picked from a vehicle library.
-    (``goodsVehiclePropertyRelation`` of ``bg.local.goods.add`` params.)
-    """
-
-    relation_type: int | None = msgspec.field(default=None, name="relationType")
-    """Kind of related-property library; 1 is the compatible-vehicle library."""
-
-    relation_id: int | None = msgspec.field(default=None, name="relationId")
-    """Id of the compatible-vehicle library (it differs by country and category)."""
-
-    leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
-        default=None, name="leafPropertyValueDependencyIdList"
-    )
-    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
-
-
-class GoodsAddSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
-    ``bg.local.goods.add`` params.)
-    """
-
-    business_scope: int | None = msgspec.field(default=None, name="businessScope")
-    """Kind of used item: 0 regular (default), 1 collectible, 2 luxury; decides the allowed
-    level values.
-    """
-
-    second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
-    """true for a second-hand item; only shops registered as second-hand stores may send it."""
-
-    level: int | None = None
-    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
-    luxury items.
-    """
-
-    ins_name: str | None = msgspec.field(default=None, name="insName")
-    """Grading institution of a collectible (PSA, BGS, SGC or CGC); use instead of level, with
-    grade.
-    """
-
-    grade: str | None = None
-    """Grade the institution in insName gave the collectible, e.g. 1 to 10 (half steps for BGS,
-    SGC, CGC).
-    """
-
-
-class GoodsAddReferenceGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Where the same goods is already sold (channel and shop link), for reference.
-    (``referenceGoods`` of ``bg.local.goods.add`` params.)
-    """
-
-    reference_channel: str | None = msgspec.field(default=None, name="referenceChannel")
-    """Name of the other sales channel where the same goods is already sold."""
-
-    reference_mall_link: str | None = msgspec.field(default=None, name="referenceMallLink")
-    """Link to the seller's shop on the other sales channel."""
-
-
-class GoodsAddSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
-    the ``bg.local.goods.add`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
 class GoodsAddSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
     ``bg.local.goods.add`` result.)
@@ -878,17 +344,8 @@ class GoodsAddSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
     """Seller's SKU code of the SKU."""
 
-    spec_list: list[GoodsAddSpec] | None = msgspec.field(default=None, name="specList")
+    spec_list: list[SpecRef] | None = msgspec.field(default=None, name="specList")
     """Spec values (variant dimension and value) of the SKU."""
-
-
-class GoodsAddWarning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Non-blocking warnings about the submitted goods. (``warnings[]`` of the
-    ``bg.local.goods.add`` result.)
-    """
-
-    message: str | None = None
-    """Text of one warning: something Temu accepted but advises the seller to fix."""
 
 
 class GoodsAddResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -905,7 +362,7 @@ class GoodsAddResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     sku_info_list: list[GoodsAddSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
-    warnings: list[GoodsAddWarning] | None = None
+    warnings: list[GoodsWarning] | None = None
     """Non-blocking warnings about the submitted goods."""
 
 
@@ -1075,20 +532,6 @@ class GoodsAddV2GoodsSizeParam(msgspec.Struct, kw_only=True, omit_defaults=True)
     """
 
 
-class GoodsAddV2ReferencePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Price of the same item on another channel, used as a reference.
-    (``skuList[].referencePrice`` of ``temu.local.goods.v2.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
 class GoodsAddV2SpecDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Variant values of the SKU: preset specId, or parentSpecId with custom specName, per
     variationType. (``skuList[].specDetails[]`` of ``temu.local.goods.v2.add`` params.)
@@ -1104,45 +547,17 @@ class GoodsAddV2SpecDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True
     """Custom spec value typed by the seller, where the dimension allows custom values."""
 
 
-class GoodsAddV2ListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Recommended retail (strike-through) price; at least the base price.
-    (``skuList[].price.listPrice`` of ``temu.local.goods.v2.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
-class GoodsAddV2BasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base price the seller sells at; settlement with the seller is computed from it.
-    (``skuList[].price.basePrice`` of ``temu.local.goods.v2.add`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
 class GoodsAddV2PriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Prices of the SKU: base price, optional list price and whether a list price is given.
     (``skuList[].price`` of ``temu.local.goods.v2.add`` params.)
     """
 
-    list_price: GoodsAddV2ListPriceParam | Mapping[str, Any] | None = msgspec.field(
+    list_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
     """Recommended retail (strike-through) price; at least the base price."""
 
-    base_price: GoodsAddV2BasePriceParam | Mapping[str, Any] = msgspec.field(name="basePrice")
+    base_price: DecimalMoney | Mapping[str, Any] = msgspec.field(name="basePrice")
     """Base price the seller sells at; settlement with the seller is computed from it."""
 
 
@@ -1178,7 +593,7 @@ class GoodsAddV2SkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     bar_code_type: int | None = msgspec.field(default=None, name="barCodeType")
     """Barcode kind: 1 EAN, 2 UPC, 3 ISBN (required for books), 4 GTIN-14."""
 
-    reference_price: GoodsAddV2ReferencePriceParam | Mapping[str, Any] | None = msgspec.field(
+    reference_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="referencePrice"
     )
     """Price of the same item on another channel, used as a reference."""
@@ -1208,18 +623,6 @@ class GoodsAddV2SkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Link to the same product on another platform, which Temu may use when reviewing the
     listing.
     """
-
-
-class GoodsAddV2ReferenceGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Where the same goods is already sold (channel and shop link), for reference.
-    (``referenceGoods`` of ``temu.local.goods.v2.add`` params.)
-    """
-
-    reference_channel: str | None = msgspec.field(default=None, name="referenceChannel")
-    """Name of the other sales channel where the same goods is already sold."""
-
-    reference_mall_link: str | None = msgspec.field(default=None, name="referenceMallLink")
-    """Link to the seller's shop on the other sales channel."""
 
 
 class GoodsAddV2Spec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1252,15 +655,6 @@ class GoodsAddV2SkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """Seller's SKU code of the SKU."""
 
 
-class GoodsAddV2Warning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Non-blocking warnings about the submitted goods. (``warnings[]`` of the
-    ``temu.local.goods.v2.add`` result.)
-    """
-
-    message: str | None = None
-    """Text of one warning: something Temu accepted but advises the seller to fix."""
-
-
 class GoodsAddV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.local.goods.v2.add``: Create a new goods (second version of the
     listing call).
@@ -1275,7 +669,7 @@ class GoodsAddV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     sku_info_list: list[GoodsAddV2SkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
-    warnings: list[GoodsAddV2Warning] | None = None
+    warnings: list[GoodsWarning] | None = None
     """Non-blocking warnings about the submitted goods."""
 
 
@@ -1561,89 +955,22 @@ class GoodsDeleteResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """Why the deletion failed, when it did."""
 
 
-class GoodsDetailSourceSiteInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Site and goods id the goods was copied from, for goods shared across sites.
-    (``sourceSiteInfo`` of the ``bg.local.goods.detail.query`` result.)
-    """
-
-    site_id: int | None = msgspec.field(default=None, name="siteId")
-    """Id of the Temu site (regional storefront) the goods lives on."""
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Goods id on the source site."""
-
-
-class GoodsDetailTargetSiteInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Sites the goods was copied to, with the goods id on each. (``targetSiteInfo[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    site_id: int | None = msgspec.field(default=None, name="siteId")
-    """Id of the Temu site (regional storefront) the goods lives on."""
-
-    goods_id: int | None = msgspec.field(default=None, name="goodsId")
-    """Goods id on the target site."""
-
-
-class GoodsDetailDetailVideo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Videos shown in the description area, with id and URL. (``goodsGallery.detailVideo[]``
-    of the ``bg.local.goods.detail.query`` result.)
-    """
-
-    vid: str | None = None
-    """Id of the description video, as used by bg.local.goods.videocoverimage.get."""
-
-    url: str | None = None
-    """Temu-hosted URL of the description video file."""
-
-
-class GoodsDetailCarouselVideo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Videos shown at the top of the carousel, with id and URL.
-    (``goodsGallery.carouselVideo[]`` of the ``bg.local.goods.detail.query`` result.)
-    """
-
-    vid: str | None = None
-    """Id of the carousel video, as used by bg.local.goods.videocoverimage.get."""
-
-    url: str | None = None
-    """Temu-hosted URL of the carousel video file."""
-
-
 class GoodsDetailGoodsGallery(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Images and videos of the goods, in display order. (``goodsGallery`` of the
     ``bg.local.goods.detail.query`` result.)
     """
 
-    detail_video: list[GoodsDetailDetailVideo] | None = msgspec.field(
-        default=None, name="detailVideo"
-    )
+    detail_video: list[VideoUrl] | None = msgspec.field(default=None, name="detailVideo")
     """Videos shown in the description area, with id and URL."""
 
     goods_carousel_image: list[str] | None = msgspec.field(default=None, name="goodsCarouselImage")
     """Carousel (main gallery) image URLs, in display order."""
 
-    carousel_video: list[GoodsDetailCarouselVideo] | None = msgspec.field(
-        default=None, name="carouselVideo"
-    )
+    carousel_video: list[VideoUrl] | None = msgspec.field(default=None, name="carouselVideo")
     """Videos shown at the top of the carousel, with id and URL."""
 
     detail_image: list[str] | None = msgspec.field(default=None, name="detailImage")
     """Detail-page image URLs, in display order."""
-
-
-class GoodsDetailGoodsServicePromise(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping promise: freight template, fulfilment mode and handling time.
-    (``goodsServicePromise`` of the ``bg.local.goods.detail.query`` result.)
-    """
-
-    cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
-    """Shipping (freight) template id of the goods."""
-
-    fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
-    """How orders are shipped; 1 means the seller ships them."""
-
-    shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
-    """Handling time in days from receiving an order until it ships. Unit: days."""
 
 
 class GoodsDetailGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1720,91 +1047,6 @@ class GoodsDetailGoodsTrademark(msgspec.Struct, kw_only=True, omit_defaults=True
     """Id of the brand the trademark belongs to."""
 
 
-class GoodsDetailValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Cells of one size-chart row, each naming its column id and value.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[].values[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    name: str | None = None
-    """Cell value (text) for that column."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the column this cell belongs to (a group or element id)."""
-
-
-class GoodsDetailRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Rows of the size chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.records[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    values: list[GoodsDetailValue] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsDetailBodyRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Rows of the body-measurement chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyRecords[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    values: list[GoodsDetailValue] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsDetailGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Size-system columns of the chart, e.g. Size or a country's size code.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.groups[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    name: str | None = None
-    """Name of the size-system column, e.g. Size or a country's size code."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
-
-
-class GoodsDetailElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Measurement columns of the chart, e.g. Chest or Length.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta.elements[]`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    name: str | None = None
-    """Name of the measurement column, e.g. Chest or Length."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
-
-
-class GoodsDetailMeta(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Column definitions of the garment size chart: size groups and measurement elements.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.meta`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    groups: list[GoodsDetailGroup] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: list[GoodsDetailElement] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsDetailBodyMeta(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Column definitions of the body-measurement chart: size groups and body elements.
-    (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo.bodyMeta`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    groups: list[GoodsDetailGroup] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: list[GoodsDetailElement] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
 class GoodsDetailSizeSpecInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """One size chart: its class, column definitions and rows.
     (``goodsSizeChartList.goodsSizeChartList[].sizeSpecInfo`` of the
@@ -1816,18 +1058,16 @@ class GoodsDetailSizeSpecInfo(msgspec.Struct, kw_only=True, omit_defaults=True, 
     bg.local.goods.size.element.get).
     """
 
-    records: list[GoodsDetailRecord] | None = None
+    records: list[SizeSpecRecord] | None = None
     """Rows of the size chart, one per size."""
 
-    body_records: list[GoodsDetailBodyRecord] | None = msgspec.field(
-        default=None, name="bodyRecords"
-    )
+    body_records: list[SizeSpecRecord] | None = msgspec.field(default=None, name="bodyRecords")
     """Rows of the body-measurement chart, one per size."""
 
-    meta: GoodsDetailMeta | None = None
+    meta: SizeChartMeta | None = None
     """Column definitions of the garment size chart: size groups and measurement elements."""
 
-    body_meta: GoodsDetailBodyMeta | None = msgspec.field(default=None, name="bodyMeta")
+    body_meta: SizeChartMeta | None = msgspec.field(default=None, name="bodyMeta")
     """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
@@ -1864,27 +1104,6 @@ class GoodsDetailGoodsOriginInfo(msgspec.Struct, kw_only=True, omit_defaults=Tru
 
     origin_region_name2: str | None = msgspec.field(default=None, name="originRegionName2")
     """Province or second-level region of origin."""
-
-
-class GoodsDetailSecondHand(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Used-goods data: kind of item, condition or grading. (``secondHand`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    business_scope: int | None = msgspec.field(default=None, name="businessScope")
-    """Kind of used item: 0 regular, 1 collectible, 2 luxury."""
-
-    second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
-    """Whether the goods is listed as second-hand."""
-
-    level: int | None = None
-    """Condition code of the used item (1-5 regular, 21-27 collectibles, 41-44 luxury)."""
-
-    ins_name: str | None = msgspec.field(default=None, name="insName")
-    """Grading institution of a collectible, e.g. PSA."""
-
-    grade: str | None = None
-    """Grade given by the grading institution."""
 
 
 class GoodsDetailMultiplePackage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1927,75 +1146,16 @@ class GoodsDetailMultiplePackage(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
-class GoodsDetailWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package weight of the SKU with its unit. (``skuList[].productExpressInfo.weightInfo`` of
-    the ``bg.local.goods.detail.query`` result.)
-    """
-
-    weight: str | None = None
-    """Package weight, in the given unit."""
-
-    unit: str | None = None
-    """Unit of the package weight, e.g. g or lb."""
-
-
-class GoodsDetailVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package length, width and height of the SKU with their unit.
-    (``skuList[].productExpressInfo.volumeInfo`` of the ``bg.local.goods.detail.query``
-    result.)
-    """
-
-    length: str | None = None
-    """Package length, in the unit given beside it."""
-
-    width: str | None = None
-    """Package width, in the unit given beside it."""
-
-    unit: str | None = None
-    """Length unit of the dimensions, e.g. cm."""
-
-    height: str | None = None
-    """Package height, in the unit given beside it."""
-
-
 class GoodsDetailProductExpressInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Package weight and dimensions of the SKU used for shipping.
     (``skuList[].productExpressInfo`` of the ``bg.local.goods.detail.query`` result.)
     """
 
-    weight_info: GoodsDetailWeightInfo | None = msgspec.field(default=None, name="weightInfo")
+    weight_info: Weight | None = msgspec.field(default=None, name="weightInfo")
     """Package weight of the SKU with its unit."""
 
-    volume_info: GoodsDetailVolumeInfo | None = msgspec.field(default=None, name="volumeInfo")
+    volume_info: Volume | None = msgspec.field(default=None, name="volumeInfo")
     """Package length, width and height of the SKU with their unit."""
-
-
-class GoodsDetailRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Price the SKU sells at, with its currency. (``skuList[].retailPrice`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    amount: str | None = None
-    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
-    major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """Currency code of the selling price, e.g. USD."""
-
-
-class GoodsDetailListPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """List (strike-through) price of the SKU. (``skuList[].listPrice`` of the
-    ``bg.local.goods.detail.query`` result.)
-    """
-
-    amount: str | None = None
-    """List price as a decimal string in the currency's major unit. Unit: the currency's major
-    unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """Currency code of the list price, e.g. USD."""
 
 
 class GoodsDetailSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2028,7 +1188,7 @@ class GoodsDetailSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     external_product_id: str | None = msgspec.field(default=None, name="externalProductId")
     """External product identifier, e.g. a UPC or EAN."""
 
-    retail_price: GoodsDetailRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    retail_price: DecimalMoney | None = msgspec.field(default=None, name="retailPrice")
     """Price the SKU sells at, with its currency."""
 
     reference_link: str | None = msgspec.field(default=None, name="referenceLink")
@@ -2037,7 +1197,7 @@ class GoodsDetailSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """Temu SKU id of this variant."""
 
-    list_price: GoodsDetailListPrice | None = msgspec.field(default=None, name="listPrice")
+    list_price: DecimalMoney | None = msgspec.field(default=None, name="listPrice")
     """List (strike-through) price of the SKU."""
 
 
@@ -2072,14 +1232,10 @@ class GoodsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     empty)), 2 (customised goods), 3 (made-to-order goods))
     """
 
-    source_site_info: GoodsDetailSourceSiteInfo | None = msgspec.field(
-        default=None, name="sourceSiteInfo"
-    )
+    source_site_info: SiteGoods | None = msgspec.field(default=None, name="sourceSiteInfo")
     """Site and goods id the goods was copied from, for goods shared across sites."""
 
-    target_site_info: list[GoodsDetailTargetSiteInfo] | None = msgspec.field(
-        default=None, name="targetSiteInfo"
-    )
+    target_site_info: list[SiteGoods] | None = msgspec.field(default=None, name="targetSiteInfo")
     """Sites the goods was copied to, with the goods id on each."""
 
     goods_gallery: GoodsDetailGoodsGallery | None = msgspec.field(default=None, name="goodsGallery")
@@ -2091,7 +1247,7 @@ class GoodsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     out_goods_sn: str | None = msgspec.field(default=None, name="outGoodsSn")
     """Seller's own goods code (contribution SKU) set on the goods."""
 
-    goods_service_promise: GoodsDetailGoodsServicePromise | None = msgspec.field(
+    goods_service_promise: GoodsServicePromise | None = msgspec.field(
         default=None, name="goodsServicePromise"
     )
     """Shipping promise: freight template, fulfilment mode and handling time."""
@@ -2119,7 +1275,7 @@ class GoodsDetailResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     )
     """Declared country and region of origin of the goods."""
 
-    second_hand: GoodsDetailSecondHand | None = msgspec.field(default=None, name="secondHand")
+    second_hand: SecondHand | None = msgspec.field(default=None, name="secondHand")
     """Used-goods data: kind of item, condition or grading."""
 
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
@@ -2216,61 +1372,6 @@ class GoodsImageUploadV2Result(msgspec.Struct, kw_only=True, omit_defaults=True,
     """Processed images, each with a Temu-hosted URL usable in listings."""
 
 
-class GoodsListSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU.
-    (``goodsList[].skuInfoList[].specList[]`` of the ``bg.local.goods.list.query`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
-class GoodsListSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """SKUs of the goods with their ids, codes and spec values. (``goodsList[].skuInfoList[]``
-    of the ``bg.local.goods.list.query`` result.)
-    """
-
-    spec_list: list[GoodsListSpec] | None = msgspec.field(default=None, name="specList")
-    """Spec values (variant dimension and value) of the SKU."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Temu SKU id of this variant of the goods."""
-
-    sku_sn: str | None = msgspec.field(default=None, name="skuSn")
-    """Seller's own SKU code of the SKU."""
-
-
-class GoodsListListPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """List (strike-through) price of the goods. (``goodsList[].listPrice`` of the
-    ``bg.local.goods.list.query`` result.)
-    """
-
-    amount: str | None = None
-    """List price as a decimal string in the currency's major unit. Unit: the currency's major
-    unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """Currency code of the list price, e.g. USD."""
-
-
-class GoodsListRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Price the goods sells at, with its currency. (``goodsList[].retailPrice`` of the
-    ``bg.local.goods.list.query`` result.)
-    """
-
-    amount: str | None = None
-    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
-    major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """Currency code of the selling price, e.g. USD."""
-
-
 class GoodsListGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Goods on this page, each with ids, prices, status and SKUs. (``goodsList[]`` of the
     ``bg.local.goods.list.query`` result.)
@@ -2302,7 +1403,7 @@ class GoodsListGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     thumb_url: str | None = msgspec.field(default=None, name="thumbUrl")
     """URL of the goods' thumbnail image."""
 
-    sku_info_list: list[GoodsListSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    sku_info_list: list[SkuSpecList] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
     spec_name: str | None = msgspec.field(default=None, name="specName")
@@ -2319,10 +1420,10 @@ class GoodsListGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     (probably minor units).
     """
 
-    list_price: GoodsListListPrice | None = msgspec.field(default=None, name="listPrice")
+    list_price: DecimalMoney | None = msgspec.field(default=None, name="listPrice")
     """List (strike-through) price of the goods."""
 
-    retail_price: GoodsListRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    retail_price: DecimalMoney | None = msgspec.field(default=None, name="retailPrice")
     """Price the goods sells at, with its currency."""
 
     out_sku_sn_list: list[str] | None = msgspec.field(default=None, name="outSkuSnList")
@@ -2382,34 +1483,6 @@ class GoodsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     """Total number of matching items across all pages."""
 
 
-class GoodsListRetrieveSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU.
-    (``goodsList[].skuInfoList[].specList[]`` of the ``temu.local.goods.list.retrieve``
-    result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
-class GoodsListRetrieveSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """SKUs of the goods with their ids, codes and spec values. (``goodsList[].skuInfoList[]``
-    of the ``temu.local.goods.list.retrieve`` result.)
-    """
-
-    spec_list: list[GoodsListRetrieveSpec] | None = msgspec.field(default=None, name="specList")
-    """Spec values (variant dimension and value) of the SKU."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Temu SKU id of this variant of the goods."""
-
-    sku_sn: str | None = msgspec.field(default=None, name="skuSn")
-    """Seller's own SKU code of the SKU."""
-
-
 class GoodsListRetrieveGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Goods on this page, each with ids, prices, status and SKUs. (``goodsList[]`` of the
     ``temu.local.goods.list.retrieve`` result.)
@@ -2440,9 +1513,7 @@ class GoodsListRetrieveGoods(msgspec.Struct, kw_only=True, omit_defaults=True, g
     Unit: milliseconds since the Unix epoch.
     """
 
-    sku_info_list: list[GoodsListRetrieveSkuInfo] | None = msgspec.field(
-        default=None, name="skuInfoList"
-    )
+    sku_info_list: list[SkuSpecList] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
     cat_id: str | None = msgspec.field(default=None, name="catId")
@@ -2473,18 +1544,6 @@ class GoodsListRetrieveGoods(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """Goods title shown to buyers on the goods page."""
 
 
-class GoodsListRetrievePagination(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Cursors for the next and previous pages of the result. (``pagination`` of the
-    ``temu.local.goods.list.retrieve`` result.)
-    """
-
-    next_token: str | None = msgspec.field(default=None, name="nextToken")
-    """Cursor for the next page; empty on the last page."""
-
-    previous_token: str | None = msgspec.field(default=None, name="previousToken")
-    """Cursor for the previous page; empty on the first page."""
-
-
 class GoodsListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.local.goods.list.retrieve``: Search the shop's goods with
     cursor-style filters.
@@ -2496,7 +1555,7 @@ class GoodsListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=True, 
     total: int | None = None
     """Total number of matching items across all pages."""
 
-    pagination: GoodsListRetrievePagination | None = None
+    pagination: PageTokens | None = None
     """Cursors for the next and previous pages of the result."""
 
 
@@ -2608,73 +1667,6 @@ class GoodsOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """One result per submitted code, in request order."""
 
 
-class GoodsPartialUpdateDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
-    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded description video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsPartialUpdateCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
-    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded carousel video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsPartialUpdateGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Images and videos of the goods; image order is the order Temu displays.
-    (``goodsBasic.goodsGallery`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    detail_video: GoodsPartialUpdateDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="detailVideo"
-    )
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
-
-    goods_carousel_image: Sequence[str] | None = msgspec.field(
-        default=None, name="goodsCarouselImage"
-    )
-    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
-
-    carousel_video: GoodsPartialUpdateCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="carouselVideo"
-    )
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
-
-    detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
-    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
-
-
-class GoodsPartialUpdateGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Basic information to change: title, gallery and US origin claim (other blocks sit beside
-    it). (``goodsBasic`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    import_designation: str | None = msgspec.field(default=None, name="importDesignation")
-    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
-    in the USA or Imported.
-    """
-
-    goods_name: str | None = msgspec.field(default=None, name="goodsName")
-    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
-
-    goods_gallery: GoodsPartialUpdateGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="goodsGallery"
-    )
-    """Images and videos of the goods; image order is the order Temu displays."""
-
-
 class GoodsPartialUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Shipping promise of the goods: freight template, fulfilment mode and handling time.
     (``goodsServicePromise`` of ``bg.local.goods.partial.update`` params.)
@@ -2694,62 +1686,14 @@ class GoodsPartialUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, o
     """
 
 
-class GoodsPartialUpdateGoodsPropertyGoodsPropertyParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Attribute values of the goods, one entry per chosen value, keyed by template property
-    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    vid: int | None = None
-    """Id of the chosen attribute value (from the category template); needed unless the value
-    is custom.
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Specification (variant value) id, e.g. one colour or size, from the template or
-    bg.local.goods.spec.id.get.
-    """
-
-    img_url: str | None = msgspec.field(default=None, name="imgUrl")
-    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
-
-    note: str | None = None
-    """Free-text note attached to this attribute value."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
-
-    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
-    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
-
-    group_id: int | None = msgspec.field(default=None, name="groupId")
-    """Id of the attribute value group this value belongs to."""
-
-    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
-    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
-
-    template_pid: int | None = msgspec.field(default=None, name="templatePid")
-    """Id of the property inside the category's attribute template."""
-
-    number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
-    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
-
-    value: str | None = None
-    """Attribute value text as shown to buyers."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property id: the platform-wide id of the attribute, stable across templates."""
-
-
 class GoodsPartialUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Attribute values to change, filled from the category template. (``goodsProperty`` of
     ``bg.local.goods.partial.update`` params.)
     """
 
-    goods_properties: (
-        Sequence[GoodsPartialUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="goodsProperties")
+    goods_properties: Sequence[GoodsPropertyValue | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="goodsProperties"
+    )
     """Attribute values of the goods, one entry per chosen value, keyed by template property
     ids.
     """
@@ -2846,211 +1790,6 @@ class GoodsPartialUpdateGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_
     """
 
 
-class GoodsPartialUpdateGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
-        default=None, name="lang2GuideFileUrl"
-    )
-    """Map from language code to the URL of the PDF manual in that language; English is
-    mandatory.
-    """
-
-
-class GoodsPartialUpdateValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Cells of one size-chart row, each naming its column id and value.
-    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    value: str | None = None
-    """Cell value for this column, e.g. XS or 86."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the column this cell belongs to (a group or element id)."""
-
-
-class GoodsPartialUpdateRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the size chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    values: Sequence[GoodsPartialUpdateValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsPartialUpdateBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the body-measurement chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    values: Sequence[GoodsPartialUpdateValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsPartialUpdateGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size-system columns of the chart, e.g. Size or a country's size code.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    name: str | None = None
-    """Name of the size-system column, e.g. Size or a country's size code."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
-
-
-class GoodsPartialUpdateElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Measurement columns of the chart, e.g. Chest or Length.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    name: str | None = None
-    """Name of the measurement column, e.g. Chest or Length."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
-
-
-class GoodsPartialUpdateMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the garment size chart: size groups and measurement elements.
-    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.partial.update``
-    params.)
-    """
-
-    groups: Sequence[GoodsPartialUpdateGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsPartialUpdateElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsPartialUpdateBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the body-measurement chart: size groups and body elements.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    groups: Sequence[GoodsPartialUpdateGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsPartialUpdateElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsPartialUpdateGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per size chart; a set (e.g. top and bottom) has several.
-    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.partial.update``
-    params.)
-    """
-
-    class_id: int | None = msgspec.field(default=None, name="classId")
-    """Id of the size-chart class (the kind of size chart, from
-    bg.local.goods.size.element.get).
-    """
-
-    records: Sequence[GoodsPartialUpdateRecordParam | Mapping[str, Any]] | None = None
-    """Rows of the size chart, one per size."""
-
-    body_records: Sequence[GoodsPartialUpdateBodyRecordParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="bodyRecords")
-    )
-    """Rows of the body-measurement chart, one per size."""
-
-    meta: GoodsPartialUpdateMetaParam | Mapping[str, Any] | None = None
-    """Column definitions of the garment size chart: size groups and measurement elements."""
-
-    body_meta: GoodsPartialUpdateBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="bodyMeta"
-    )
-    """Column definitions of the body-measurement chart: size groups and body elements."""
-
-
-class GoodsPartialUpdateGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    goods_size_chart_list: (
-        Sequence[GoodsPartialUpdateGoodsSizeChartParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="goodsSizeChartList")
-    """One entry per size chart; a set (e.g. top and bottom) has several."""
-
-
-class GoodsPartialUpdateMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
-    (``skuList[].multiplePackage`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    origin_net_content_number: str | None = msgspec.field(
-        default=None, name="originNetContentNumber"
-    )
-    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
-    to 3 decimals.
-    """
-
-    number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
-    """Number of pieces in the pack; 1 (the default) for a single product."""
-
-    individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
-    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
-
-    net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
-    """Unit of the net content (weight, volume, length or area), a code from
-    temu.local.goods.sku.net.content.unit.query.
-    """
-
-    sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
-    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
-
-    mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
-    """Kind of mixed set, only for mixed sets of different products or of different
-    specifications.
-    """
-
-    piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
-    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
-
-    origin_total_net_content_number: str | None = msgspec.field(
-        default=None, name="originTotalNetContentNumber"
-    )
-    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
-
-
-class GoodsPartialUpdateListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """List (strike-through) price; must be higher than the base price.
-    (``skuList[].listPrice`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
-class GoodsPartialUpdateBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base price of a new SKU; not accepted when changing an existing SKU.
-    (``skuList[].basePrice`` of ``bg.local.goods.partial.update`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
 class GoodsPartialUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """SKUs to change (with skuId) or add (without skuId); others stay as they are.
     (``skuList[]`` of ``bg.local.goods.partial.update`` params.)
@@ -3070,8 +1809,8 @@ class GoodsPartialUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=Tru
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
     """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
 
-    multiple_package: GoodsPartialUpdateMultiplePackageParam | Mapping[str, Any] | None = (
-        msgspec.field(default=None, name="multiplePackage")
+    multiple_package: MultiplePackage | Mapping[str, Any] | None = msgspec.field(
+        default=None, name="multiplePackage"
     )
     """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
 
@@ -3108,12 +1847,12 @@ class GoodsPartialUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=Tru
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """SKU to change; leave out to add a new SKU."""
 
-    list_price: GoodsPartialUpdateListPriceParam | Mapping[str, Any] | None = msgspec.field(
+    list_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
     """List (strike-through) price; must be higher than the base price."""
 
-    base_price: GoodsPartialUpdateBasePriceParam | Mapping[str, Any] | None = msgspec.field(
+    base_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="basePrice"
     )
     """Base price of a new SKU; not accepted when changing an existing SKU."""
@@ -3123,25 +1862,6 @@ class GoodsPartialUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=Tru
 
     height: str
     """Package height of the SKU, in the unit volumeUnit gives."""
-
-
-class GoodsPartialUpdateGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
-    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
-    Center first.
-    """
-
-    no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
-    """True when the goods has no brand or trademark (default false)."""
-
-    brand_id: int | None = msgspec.field(default=None, name="brandId")
-    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
-    Seller Center first.
-    """
 
 
 class GoodsPartialUpdateGoodsVehiclePropertyRelationParam(
@@ -3166,30 +1886,6 @@ class GoodsPartialUpdateGoodsVehiclePropertyRelationParam(
     """K-type numbers of the compatible vehicles (the European vehicle type code)."""
 
 
-class GoodsPartialUpdateSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
-    ``bg.local.goods.partial.update`` params.)
-    """
-
-    level: int | None = None
-    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
-    luxury items.
-    """
-
-    second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
-    """true for a second-hand item; only shops registered as second-hand stores may send it."""
-
-
-class GoodsPartialUpdateTaxCodeInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Tax classification of the goods; carries the item tax code from
-    bg.local.goods.tax.code.get. (``taxCodeInfo`` of ``bg.local.goods.partial.update``
-    params.)
-    """
-
-    item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
-    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
-
-
 class GoodsPartialUpdateGoodsAssociationInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Goods linked to this goods (EU). (``goodsAssociationInfo`` of
     ``bg.local.goods.partial.update`` params.)
@@ -3199,33 +1895,6 @@ class GoodsPartialUpdateGoodsAssociationInfoParam(msgspec.Struct, kw_only=True, 
         default=None, name="noChargerGoodsList"
     )
     """Ids of the same goods sold without a charger (EU charger rules)."""
-
-
-class GoodsPartialUpdateSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
-    the ``bg.local.goods.partial.update`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
-class GoodsPartialUpdateSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
-    ``bg.local.goods.partial.update`` result.)
-    """
-
-    spec_list: list[GoodsPartialUpdateSpec] | None = msgspec.field(default=None, name="specList")
-    """Spec values (variant dimension and value) of the SKU."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Id of this SKU of the edited goods (new SKUs get fresh ids)."""
-
-    out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
-    """Seller's SKU code of the SKU."""
 
 
 class GoodsPartialUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -3239,9 +1908,7 @@ class GoodsPartialUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     product_type: int | None = msgspec.field(default=None, name="productType")
     """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
 
-    sku_info_list: list[GoodsPartialUpdateSkuInfo] | None = msgspec.field(
-        default=None, name="skuInfoList"
-    )
+    sku_info_list: list[SkuSpecs] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
 
@@ -3561,31 +2228,6 @@ class GoodsSaleStatusSetResult(msgspec.Struct, kw_only=True, omit_defaults=True,
     """Whether the sale status was changed."""
 
 
-class GoodsSizeElementSizeSpecElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Measurement columns the size chart may or must have.
-    (``sizeSpecElementRule.setElementList[].sizeSpecElementList[]`` of the
-    ``bg.local.goods.size.element.get`` result.)
-    """
-
-    element_id: int | None = msgspec.field(default=None, name="elementId")
-    """Column id; send it as the id of a cell."""
-
-    description: str | None = None
-    """How to measure the value of this column."""
-
-    type_: str | None = msgspec.field(default=None, name="type")
-    """Value type of this column (e.g. number or text)."""
-
-    necessary: bool | None = None
-    """Whether the column must be filled."""
-
-    value: str | None = None
-    """Example or default value of the column."""
-
-    element_name: str | None = msgspec.field(default=None, name="elementName")
-    """Display name of the measurement column, e.g. Chest."""
-
-
 class GoodsSizeElementSetElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Size-chart rules per part of a set (e.g. top and bottom).
     (``sizeSpecElementRule.setElementList[]`` of the ``bg.local.goods.size.element.get``
@@ -3613,7 +2255,7 @@ class GoodsSizeElementSetElement(msgspec.Struct, kw_only=True, omit_defaults=Tru
     local_code_name: str | None = msgspec.field(default=None, name="localCodeName")
     """Name of the local size system."""
 
-    size_spec_element_list: list[GoodsSizeElementSizeSpecElement] | None = msgspec.field(
+    size_spec_element_list: list[SizeSpecElement] | None = msgspec.field(
         default=None, name="sizeSpecElementList"
     )
     """Measurement columns the size chart may or must have."""
@@ -3660,7 +2302,7 @@ class GoodsSizeElementSizeSpecElementRule(
     local_code_name: str | None = msgspec.field(default=None, name="localCodeName")
     """Name of the local size system."""
 
-    size_spec_element_list: list[GoodsSizeElementSizeSpecElement] | None = msgspec.field(
+    size_spec_element_list: list[SizeSpecElement] | None = msgspec.field(
         default=None, name="sizeSpecElementList"
     )
     """Measurement columns the size chart may or must have."""
@@ -3675,62 +2317,6 @@ class GoodsSizeElementResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
         default=None, name="sizeSpecElementRule"
     )
     """Size-chart requirements of the category: class, columns and whether a chart is needed."""
-
-
-class GoodsSkuListRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Price the SKU sells at, with its currency. (``skuList[].retailPrice`` of the
-    ``bg.local.goods.sku.list.query`` result.)
-    """
-
-    amount: str | None = None
-    """Selling price as a decimal string in the currency's major unit. Unit: the currency's
-    major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """Currency code of the selling price, e.g. USD."""
-
-
-class GoodsSkuListVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package length, width and height of the SKU with their unit. (``skuList[].volumeInfo``
-    of the ``bg.local.goods.sku.list.query`` result.)
-    """
-
-    length: str | None = None
-    """Package length, in the unit given beside it."""
-
-    width: str | None = None
-    """Package width, in the unit given beside it."""
-
-    unit: str | None = None
-    """Length unit of the dimensions, e.g. cm."""
-
-    height: str | None = None
-    """Package height, in the unit given beside it."""
-
-
-class GoodsSkuListWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package weight of the SKU with its unit. (``skuList[].weightInfo`` of the
-    ``bg.local.goods.sku.list.query`` result.)
-    """
-
-    weight: str | None = None
-    """Package weight, in the given unit."""
-
-    unit: str | None = None
-    """Unit of the package weight, e.g. g or lb."""
-
-
-class GoodsSkuListSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU. (``skuList[].specList[]`` of the
-    ``bg.local.goods.sku.list.query`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU, e.g. one colour."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
 
 
 class GoodsSkuListSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -3764,7 +2350,7 @@ class GoodsSkuListSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     major unit (e.g. dollars).
     """
 
-    retail_price: GoodsSkuListRetailPrice | None = msgspec.field(default=None, name="retailPrice")
+    retail_price: DecimalMoney | None = msgspec.field(default=None, name="retailPrice")
     """Price the SKU sells at, with its currency."""
 
     crt_time: int | None = msgspec.field(default=None, name="crtTime")
@@ -3789,16 +2375,16 @@ class GoodsSkuListSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     milliseconds). Unit: milliseconds since the Unix epoch.
     """
 
-    volume_info: GoodsSkuListVolumeInfo | None = msgspec.field(default=None, name="volumeInfo")
+    volume_info: Volume | None = msgspec.field(default=None, name="volumeInfo")
     """Package length, width and height of the SKU with their unit."""
 
-    weight_info: GoodsSkuListWeightInfo | None = msgspec.field(default=None, name="weightInfo")
+    weight_info: Weight | None = msgspec.field(default=None, name="weightInfo")
     """Package weight of the SKU with its unit."""
 
     sku_show_sub_status4_vo: int | None = msgspec.field(default=None, name="skuShowSubStatus4VO")
     """SKU sub-status shown in Seller Center (newer field)."""
 
-    spec_list: list[GoodsSkuListSpec] | None = msgspec.field(default=None, name="specList")
+    spec_list: list[SpecRef] | None = msgspec.field(default=None, name="specList")
     """Spec values (variant dimension and value) of the SKU."""
 
     low_traffic_tag: int | None = msgspec.field(default=None, name="lowTrafficTag")
@@ -3827,60 +2413,6 @@ class GoodsSkuListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     """SKUs on this page, each with goods, codes, status and package data."""
 
 
-class GoodsSkuListRetrievePagination(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Cursors for the next and previous pages of the result. (``pagination`` of the
-    ``temu.local.sku.list.retrieve`` result.)
-    """
-
-    next_token: str | None = msgspec.field(default=None, name="nextToken")
-    """Cursor for the next page; empty on the last page."""
-
-    previous_token: str | None = msgspec.field(default=None, name="previousToken")
-    """Cursor for the previous page; empty on the first page."""
-
-
-class GoodsSkuListRetrieveSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU. (``skuList[].specList[]`` of the
-    ``temu.local.sku.list.retrieve`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU, e.g. one colour."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
-class GoodsSkuListRetrieveVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package length, width and height of the SKU with their unit. (``skuList[].volumeInfo``
-    of the ``temu.local.sku.list.retrieve`` result.)
-    """
-
-    length: str | None = None
-    """Package length, in the unit given beside it."""
-
-    width: str | None = None
-    """Package width, in the unit given beside it."""
-
-    unit: str | None = None
-    """Length unit of the dimensions, e.g. cm."""
-
-    height: str | None = None
-    """Package height, in the unit given beside it."""
-
-
-class GoodsSkuListRetrieveWeightInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Package weight of the SKU with its unit. (``skuList[].weightInfo`` of the
-    ``temu.local.sku.list.retrieve`` result.)
-    """
-
-    weight: str | None = None
-    """Package weight, in the given unit."""
-
-    unit: str | None = None
-    """Unit of the package weight, e.g. g or lb."""
-
-
 class GoodsSkuListRetrieveSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """SKUs on this page, each with goods, codes, status and package data. (``skuList[]`` of
     the ``temu.local.sku.list.retrieve`` result.)
@@ -3892,7 +2424,7 @@ class GoodsSkuListRetrieveSku(msgspec.Struct, kw_only=True, omit_defaults=True, 
     sku_status: str | None = msgspec.field(default=None, name="skuStatus")
     """SKU state, e.g. ACTIVE or INACTIVE."""
 
-    spec_list: list[GoodsSkuListRetrieveSpec] | None = msgspec.field(default=None, name="specList")
+    spec_list: list[SpecRef] | None = msgspec.field(default=None, name="specList")
     """Spec values (variant dimension and value) of the SKU."""
 
     cat_type: int | None = msgspec.field(default=None, name="catType")
@@ -3921,14 +2453,10 @@ class GoodsSkuListRetrieveSku(msgspec.Struct, kw_only=True, omit_defaults=True, 
     sku_sub_status: str | None = msgspec.field(default=None, name="skuSubStatus")
     """Finer SKU state under skuStatus, as text."""
 
-    volume_info: GoodsSkuListRetrieveVolumeInfo | None = msgspec.field(
-        default=None, name="volumeInfo"
-    )
+    volume_info: Volume | None = msgspec.field(default=None, name="volumeInfo")
     """Package length, width and height of the SKU with their unit."""
 
-    weight_info: GoodsSkuListRetrieveWeightInfo | None = msgspec.field(
-        default=None, name="weightInfo"
-    )
+    weight_info: Weight | None = msgspec.field(default=None, name="weightInfo")
     """Package weight of the SKU with its unit."""
 
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
@@ -3955,7 +2483,7 @@ class GoodsSkuListRetrieveResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     total: int | None = None
     """Total number of matching items across all pages."""
 
-    pagination: GoodsSkuListRetrievePagination | None = None
+    pagination: PageTokens | None = None
     """Cursors for the next and previous pages of the result."""
 
     sku_list: list[GoodsSkuListRetrieveSku] | None = msgspec.field(default=None, name="skuList")
@@ -4039,32 +2567,6 @@ class GoodsSkuOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """One result per submitted code, in request order."""
 
 
-class GoodsSkuStockSelfOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Ordinary (on-hand) stock the seller holds for the SKU.
-    (``stockList[].skuStockInfoList[].selfOrdinaryStock`` of the
-    ``temu.local.goods.sku.stock.query`` result.)
-    """
-
-    stock: int | None = None
-    """Quantity of ordinary stock the seller holds."""
-
-    stock_type: int | None = msgspec.field(default=None, name="stockType")
-    """Stock kind of this block (0 own ordinary)."""
-
-
-class GoodsSkuStockCertOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Ordinary stock of the SKU held in certified storage.
-    (``stockList[].skuStockInfoList[].certOrdinaryStock`` of the
-    ``temu.local.goods.sku.stock.query`` result.)
-    """
-
-    stock: int | None = None
-    """Quantity of ordinary stock in certified storage."""
-
-    stock_type: int | None = msgspec.field(default=None, name="stockType")
-    """Stock kind of this block (2 certified ordinary)."""
-
-
 class GoodsSkuStockSelfPreSaleStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Pre-sale stock the seller offers before goods are on hand.
     (``stockList[].skuStockInfoList[].selfPreSaleStock`` of the
@@ -4099,14 +2601,10 @@ class GoodsSkuStockSkuStockInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
     """Seller's own SKU code of the SKU."""
 
-    self_ordinary_stock: GoodsSkuStockSelfOrdinaryStock | None = msgspec.field(
-        default=None, name="selfOrdinaryStock"
-    )
+    self_ordinary_stock: Stock | None = msgspec.field(default=None, name="selfOrdinaryStock")
     """Ordinary (on-hand) stock the seller holds for the SKU."""
 
-    cert_ordinary_stock: GoodsSkuStockCertOrdinaryStock | None = msgspec.field(
-        default=None, name="certOrdinaryStock"
-    )
+    cert_ordinary_stock: Stock | None = msgspec.field(default=None, name="certOrdinaryStock")
     """Ordinary stock of the SKU held in certified storage."""
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
@@ -4293,119 +2791,6 @@ class GoodsTemplateGoodsBrandPropertyParam(msgspec.Struct, kw_only=True, omit_de
     """Reference property id of the brand attribute."""
 
 
-class GoodsTemplateTemplatePropertyValueParent(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """For child attributes: which of its values appear for which chosen parent values.
-    (``templateInfo.goodsProperties[].templatePropertyValueParentList[]`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    vids: list[int] | None = None
-    """Value ids of this attribute offered when a listed parent value is chosen."""
-
-    parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
-    """Parent attribute value ids that unlock the values in vids."""
-
-
-class GoodsTemplateSubGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Sub-group this value belongs to (e.g. a size system).
-    (``templateInfo.goodsProperties[].values[].subGroup`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    name: str | None = None
-    """Display name of the value's sub-group, e.g. a size system."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the sub-group (e.g. a size system) the value belongs to."""
-
-
-class GoodsTemplateAdditionalInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Extra requirements tied to choosing this value.
-    (``templateInfo.goodsProperties[].values[].additionalInfo`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    need_isbn: bool | None = msgspec.field(default=None, name="needIsbn")
-    """Whether choosing this value requires an ISBN."""
-
-
-class GoodsTemplateGroup(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Group this value belongs to, e.g. a family of colours.
-    (``templateInfo.goodsProperties[].values[].group`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    name: str | None = None
-    """Display name of the value's group."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the group (e.g. a colour family) the value belongs to."""
-
-
-class GoodsTemplateValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Values allowed for the attribute, each with its id and grouping.
-    (``templateInfo.goodsProperties[].values[]`` of the ``bg.local.goods.template.get``
-    result.)
-    """
-
-    vid: int | None = None
-    """Value id to send back as vid."""
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of this value, for variant attributes."""
-
-    sub_group: GoodsTemplateSubGroup | None = msgspec.field(default=None, name="subGroup")
-    """Sub-group this value belongs to (e.g. a size system)."""
-
-    parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
-    """Parent value ids under which this value may be chosen."""
-
-    brand_id: int | None = msgspec.field(default=None, name="brandId")
-    """Brand id tied to this value, for brand attributes."""
-
-    additional_info: GoodsTemplateAdditionalInfo | None = msgspec.field(
-        default=None, name="additionalInfo"
-    )
-    """Extra requirements tied to choosing this value."""
-
-    extend_info: str | None = msgspec.field(default=None, name="extendInfo")
-    """Extra data about this value, as text."""
-
-    value: str | None = None
-    """Value text as shown to buyers."""
-
-    group: GoodsTemplateGroup | None = None
-    """Group this value belongs to, e.g. a family of colours."""
-
-
-class GoodsTemplateShowCondition(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """When the parent has a typed value (controlType 0): which parent values make this child
-    appear. (``templateInfo.goodsProperties[].showCondition[]`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    parent_ref_pid: int | None = msgspec.field(default=None, name="parentRefPid")
-    """Reference property id of the parent attribute."""
-
-    parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
-    """Parent value ids that make this child attribute appear."""
-
-
-class GoodsTemplateValueUnit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit.
-    (``templateInfo.goodsProperties[].valueUnitList[]`` of the
-    ``bg.local.goods.template.get`` result.)
-    """
-
-    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
-    """Unit text to send as valueUnit, e.g. cm."""
-
-    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
-    """Unit id to send as valueUnitId."""
-
-
 class GoodsTemplateGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Attributes of the category; isSale tells variant attributes from normal ones.
     (``templateInfo.goodsProperties[]`` of the ``bg.local.goods.template.get`` result.)
@@ -4414,12 +2799,12 @@ class GoodsTemplateGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=Tru
     number_input_title: str | None = msgspec.field(default=None, name="numberInputTitle")
     """Label shown next to the number box of a numeric-input attribute."""
 
-    template_property_value_parent_list: list[GoodsTemplateTemplatePropertyValueParent] | None = (
-        msgspec.field(default=None, name="templatePropertyValueParentList")
+    template_property_value_parent_list: list[PropertyValueParent] | None = msgspec.field(
+        default=None, name="templatePropertyValueParentList"
     )
     """For child attributes: which of its values appear for which chosen parent values."""
 
-    values: list[GoodsTemplateValue] | None = None
+    values: list[TemplatePropertyValue] | None = None
     """Values allowed for the attribute, each with its id and grouping."""
 
     reference_type: int | None = msgspec.field(default=None, name="referenceType")
@@ -4480,9 +2865,7 @@ class GoodsTemplateGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=Tru
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
     """Decimal places allowed in a numeric value."""
 
-    show_condition: list[GoodsTemplateShowCondition] | None = msgspec.field(
-        default=None, name="showCondition"
-    )
+    show_condition: list[ShowCondition] | None = msgspec.field(default=None, name="showCondition")
     """When the parent has a typed value (controlType 0): which parent values make this child
     appear.
     """
@@ -4492,9 +2875,7 @@ class GoodsTemplateGoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=Tru
     month range, 16 typed and picked, 19 either.
     """
 
-    value_unit_list: list[GoodsTemplateValueUnit] | None = msgspec.field(
-        default=None, name="valueUnitList"
-    )
+    value_unit_list: list[ValueUnit] | None = msgspec.field(default=None, name="valueUnitList")
     """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit."""
 
     name: str | None = None
@@ -4515,12 +2896,12 @@ class GoodsTemplateGoodsSpecProperty(msgspec.Struct, kw_only=True, omit_defaults
     number_input_title: str | None = msgspec.field(default=None, name="numberInputTitle")
     """Label shown next to the number box of a numeric-input attribute."""
 
-    template_property_value_parent_list: list[GoodsTemplateTemplatePropertyValueParent] | None = (
-        msgspec.field(default=None, name="templatePropertyValueParentList")
+    template_property_value_parent_list: list[PropertyValueParent] | None = msgspec.field(
+        default=None, name="templatePropertyValueParentList"
     )
     """For child attributes: which of its values appear for which chosen parent values."""
 
-    values: list[GoodsTemplateValue] | None = None
+    values: list[TemplatePropertyValue] | None = None
     """Allowed values of the variant attribute."""
 
     reference_type: int | None = msgspec.field(default=None, name="referenceType")
@@ -4576,9 +2957,7 @@ class GoodsTemplateGoodsSpecProperty(msgspec.Struct, kw_only=True, omit_defaults
     value_precision: int | None = msgspec.field(default=None, name="valuePrecision")
     """Decimal places allowed in a numeric value."""
 
-    show_condition: list[GoodsTemplateShowCondition] | None = msgspec.field(
-        default=None, name="showCondition"
-    )
+    show_condition: list[ShowCondition] | None = msgspec.field(default=None, name="showCondition")
     """When the parent has a typed value (controlType 0): which parent values make this child
     appear.
     """
@@ -4588,9 +2967,7 @@ class GoodsTemplateGoodsSpecProperty(msgspec.Struct, kw_only=True, omit_defaults
     month range, 16 typed and picked, 19 either.
     """
 
-    value_unit_list: list[GoodsTemplateValueUnit] | None = msgspec.field(
-        default=None, name="valueUnitList"
-    )
+    value_unit_list: list[ValueUnit] | None = msgspec.field(default=None, name="valueUnitList")
     """Units the attribute accepts; send the chosen one as valueUnitId and valueUnit."""
 
     name: str | None = None
@@ -4664,383 +3041,6 @@ class GoodsTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
 
-class GoodsUpdateDetailVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better.
-    (``goodsBasic.goodsGallery.detailVideo`` of ``bg.local.goods.update`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded description video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsUpdateCarouselVideoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better.
-    (``goodsBasic.goodsGallery.carouselVideo`` of ``bg.local.goods.update`` params.)
-    """
-
-    vid: str | None = None
-    """Id of the uploaded carousel video (from the gallery upload)."""
-
-    video_url: str | None = msgspec.field(default=None, name="videoUrl")
-    """Temu-hosted URL of the uploaded video file."""
-
-
-class GoodsUpdateGoodsGalleryParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Images and videos of the goods; image order is the order Temu displays.
-    (``goodsBasic.goodsGallery`` of ``bg.local.goods.update`` params.)
-    """
-
-    detail_video: GoodsUpdateDetailVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="detailVideo"
-    )
-    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
-
-    goods_carousel_image: Sequence[str] | None = msgspec.field(
-        default=None, name="goodsCarouselImage"
-    )
-    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
-
-    carousel_video: GoodsUpdateCarouselVideoParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="carouselVideo"
-    )
-    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
-
-    detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
-    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
-
-
-class GoodsUpdateGoodsBasicParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Basic information: title, gallery and US origin claim (other blocks sit beside it).
-    (``goodsBasic`` of ``bg.local.goods.update`` params.)
-    """
-
-    import_designation: str | None = msgspec.field(default=None, name="importDesignation")
-    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
-    in the USA or Imported.
-    """
-
-    goods_name: str | None = msgspec.field(default=None, name="goodsName")
-    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
-
-    goods_gallery: GoodsUpdateGoodsGalleryParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="goodsGallery"
-    )
-    """Images and videos of the goods; image order is the order Temu displays."""
-
-
-class GoodsUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Shipping promise of the goods: freight template, fulfilment mode and handling time.
-    (``goodsServicePromise`` of ``bg.local.goods.update`` params.)
-    """
-
-    cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
-    """Id of the seller's shipping (freight) template, from bg.freight.template.list.query."""
-
-    fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
-    """How orders are shipped; 1 means the seller ships them (self-fulfilment)."""
-
-    shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
-    """Handling time in days from receiving an order until it can ship (usually 1 or 2). Unit:
-    days.
-    """
-
-
-class GoodsUpdateGoodsPropertyGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Attribute values of the goods, one entry per chosen value, keyed by template property
-    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.update`` params.)
-    """
-
-    vid: int | None = None
-    """Id of the chosen attribute value (from the category template); needed unless the value
-    is custom.
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Specification (variant value) id, e.g. one colour or size, from the template or
-    bg.local.goods.spec.id.get.
-    """
-
-    img_url: str | None = msgspec.field(default=None, name="imgUrl")
-    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
-
-    note: str | None = None
-    """Free-text note attached to this attribute value."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
-
-    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
-    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
-
-    group_id: int | None = msgspec.field(default=None, name="groupId")
-    """Id of the attribute value group this value belongs to."""
-
-    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
-    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
-
-    template_pid: int | None = msgspec.field(default=None, name="templatePid")
-    """Id of the property inside the category's attribute template."""
-
-    number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
-    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
-
-    value: str | None = None
-    """Attribute value text as shown to buyers."""
-
-    ref_pid: int | None = msgspec.field(default=None, name="refPid")
-    """Reference property id: the platform-wide id of the attribute, stable across templates."""
-
-
-class GoodsUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Complete attribute values of the goods, filled from the category template.
-    (``goodsProperty`` of ``bg.local.goods.update`` params.)
-    """
-
-    goods_properties: (
-        Sequence[GoodsUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
-    ) = msgspec.field(default=None, name="goodsProperties")
-    """Attribute values of the goods, one entry per chosen value, keyed by template property
-    ids.
-    """
-
-
-class GoodsUpdateGoodsOriginInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Country or region of origin of the goods, with proof images where required.
-    (``goodsOriginInfo`` of ``bg.local.goods.update`` params.)
-    """
-
-    agree_default_origin_region: bool | None = msgspec.field(
-        default=None, name="agreeDefaultOriginRegion"
-    )
-    """true lets Temu fill the origin from the manufacturer's or business address on file;
-    false (default) uses the values sent.
-    """
-
-    origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
-    """Country or region of origin (first level), e.g. Mainland China."""
-
-    proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
-    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
-    first).
-    """
-
-    label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
-        default=None, name="labelManufacturerProofImageUrls"
-    )
-    """Close-up photos of the manufacturer label (at most 5)."""
-
-    origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
-    """Province or second-level region of origin; required when the first level is Mainland
-    China.
-    """
-
-
-class GoodsUpdateGuideFileInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Product manuals or instructions in PDF, one per language. (``guideFileInfo`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
-        default=None, name="lang2GuideFileUrl"
-    )
-    """Map from language code to the URL of the PDF manual in that language; English is
-    mandatory.
-    """
-
-
-class GoodsUpdateValueParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Cells of one size-chart row, each naming its column id and value.
-    (``goodsSizeChartList.goodsSizeChartList[].records[].values[]`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    value: str | None = None
-    """Cell value for this column, e.g. XS or 86."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the column this cell belongs to (a group or element id)."""
-
-
-class GoodsUpdateRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the size chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].records[]`` of ``bg.local.goods.update``
-    params.)
-    """
-
-    values: Sequence[GoodsUpdateValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsUpdateBodyRecordParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Rows of the body-measurement chart, one per size.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyRecords[]`` of ``bg.local.goods.update``
-    params.)
-    """
-
-    values: Sequence[GoodsUpdateValueParam | Mapping[str, Any]] | None = None
-    """Cells of one size-chart row, each naming its column id and value."""
-
-
-class GoodsUpdateGroupParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size-system columns of the chart, e.g. Size or a country's size code.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.groups[]`` of ``bg.local.goods.update``
-    params.)
-    """
-
-    name: str | None = None
-    """Name of the size-system column, e.g. Size or a country's size code."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the size-system column (e.g. 1 for Size), used as the id of row cells."""
-
-
-class GoodsUpdateElementParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Measurement columns of the chart, e.g. Chest or Length.
-    (``goodsSizeChartList.goodsSizeChartList[].meta.elements[]`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    name: str | None = None
-    """Name of the measurement column, e.g. Chest or Length."""
-
-    id_: int | None = msgspec.field(default=None, name="id")
-    """Id of the measurement column (elementId from bg.local.goods.size.element.get)."""
-
-
-class GoodsUpdateMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the garment size chart: size groups and measurement elements.
-    (``goodsSizeChartList.goodsSizeChartList[].meta`` of ``bg.local.goods.update`` params.)
-    """
-
-    groups: Sequence[GoodsUpdateGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsUpdateElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsUpdateBodyMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Column definitions of the body-measurement chart: size groups and body elements.
-    (``goodsSizeChartList.goodsSizeChartList[].bodyMeta`` of ``bg.local.goods.update``
-    params.)
-    """
-
-    groups: Sequence[GoodsUpdateGroupParam | Mapping[str, Any]] | None = None
-    """Size-system columns of the chart, e.g. Size or a country's size code."""
-
-    elements: Sequence[GoodsUpdateElementParam | Mapping[str, Any]] | None = None
-    """Measurement columns of the chart, e.g. Chest or Length."""
-
-
-class GoodsUpdateGoodsSizeChartParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry per size chart; a set (e.g. top and bottom) has several.
-    (``goodsSizeChartList.goodsSizeChartList[]`` of ``bg.local.goods.update`` params.)
-    """
-
-    class_id: int | None = msgspec.field(default=None, name="classId")
-    """Id of the size-chart class (the kind of size chart, from
-    bg.local.goods.size.element.get).
-    """
-
-    records: Sequence[GoodsUpdateRecordParam | Mapping[str, Any]] | None = None
-    """Rows of the size chart, one per size."""
-
-    body_records: Sequence[GoodsUpdateBodyRecordParam | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="bodyRecords"
-    )
-    """Rows of the body-measurement chart, one per size."""
-
-    meta: GoodsUpdateMetaParam | Mapping[str, Any] | None = None
-    """Column definitions of the garment size chart: size groups and measurement elements."""
-
-    body_meta: GoodsUpdateBodyMetaParam | Mapping[str, Any] | None = msgspec.field(
-        default=None, name="bodyMeta"
-    )
-    """Column definitions of the body-measurement chart: size groups and body elements."""
-
-
-class GoodsUpdateGoodsSizeChartListParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Size charts of the goods; sets may carry several charts. (``goodsSizeChartList`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    goods_size_chart_list: Sequence[GoodsUpdateGoodsSizeChartParam | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="goodsSizeChartList")
-    )
-    """One entry per size chart; a set (e.g. top and bottom) has several."""
-
-
-class GoodsUpdateMultiplePackageParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content.
-    (``skuList[].multiplePackage`` of ``bg.local.goods.update`` params.)
-    """
-
-    origin_net_content_number: str | None = msgspec.field(
-        default=None, name="originNetContentNumber"
-    )
-    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
-    to 3 decimals.
-    """
-
-    number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
-    """Number of pieces in the pack; 1 (the default) for a single product."""
-
-    individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
-    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
-
-    net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
-    """Unit of the net content (weight, volume, length or area), a code from
-    temu.local.goods.sku.net.content.unit.query.
-    """
-
-    sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
-    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
-
-    mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
-    """Kind of mixed set, only for mixed sets of different products or of different
-    specifications.
-    """
-
-    piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
-    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
-
-    origin_total_net_content_number: str | None = msgspec.field(
-        default=None, name="originTotalNetContentNumber"
-    )
-    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
-
-
-class GoodsUpdateListPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """List (strike-through) price; must be higher than the base price.
-    (``skuList[].listPrice`` of ``bg.local.goods.update`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
-class GoodsUpdateBasePriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base price of a new SKU, which settlement with the seller is based on.
-    (``skuList[].basePrice`` of ``bg.local.goods.update`` params.)
-    """
-
-    amount: str | None = None
-    """Price as a decimal string in the currency's major unit, e.g. "19.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD; must be the site's currency."""
-
-
 class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Complete list of the goods' SKUs after the edit. (``skuList[]`` of
     ``bg.local.goods.update`` params.)
@@ -5060,7 +3060,7 @@ class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     external_product_type: int | None = msgspec.field(default=None, name="externalProductType")
     """Kind of barcode in externalProductId: 1 EAN, 2 UPC, 3 ISBN, 4 GTIN-14."""
 
-    multiple_package: GoodsUpdateMultiplePackageParam | Mapping[str, Any] | None = msgspec.field(
+    multiple_package: MultiplePackage | Mapping[str, Any] | None = msgspec.field(
         default=None, name="multiplePackage"
     )
     """Pack composition of the SKU: single item, multi-piece set or mixed set, and net content."""
@@ -5098,12 +3098,12 @@ class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """SKU to keep and change; leave out for a new SKU."""
 
-    list_price: GoodsUpdateListPriceParam | Mapping[str, Any] | None = msgspec.field(
+    list_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="listPrice"
     )
     """List (strike-through) price; must be higher than the base price."""
 
-    base_price: GoodsUpdateBasePriceParam | Mapping[str, Any] | None = msgspec.field(
+    base_price: DecimalMoney | Mapping[str, Any] | None = msgspec.field(
         default=None, name="basePrice"
     )
     """Base price of a new SKU, which settlement with the seller is based on."""
@@ -5115,85 +3115,6 @@ class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Package height of the SKU, in the unit volumeUnit gives."""
 
 
-class GoodsUpdateGoodsTrademarkParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Brand and trademark the goods is sold under. (``goodsTrademark`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
-    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
-    Center first.
-    """
-
-    no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
-    """True when the goods has no brand or trademark (default false)."""
-
-    brand_id: int | None = msgspec.field(default=None, name="brandId")
-    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
-    Seller Center first.
-    """
-
-
-class GoodsUpdateGoodsVehiclePropertyRelationParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """Compatible vehicles of the goods, picked from a vehicle library.
-    (``goodsVehiclePropertyRelation`` of ``bg.local.goods.update`` params.)
-    """
-
-    relation_type: int | None = msgspec.field(default=None, name="relationType")
-    """Kind of related-property library; 1 is the compatible-vehicle library."""
-
-    relation_id: int | None = msgspec.field(default=None, name="relationId")
-    """Id of the compatible-vehicle library (it differs by country and category)."""
-
-    leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
-        default=None, name="leafPropertyValueDependencyIdList"
-    )
-    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
-
-
-class GoodsUpdateSecondHandParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Second-hand (used) condition of the goods, for used-goods shops. (``secondHand`` of
-    ``bg.local.goods.update`` params.)
-    """
-
-    level: int | None = None
-    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
-    luxury items.
-    """
-
-    second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
-    """true for a second-hand item; only shops registered as second-hand stores may send it."""
-
-
-class GoodsUpdateSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Spec values (variant dimension and value) of the SKU. (``skuInfoList[].specList[]`` of
-    the ``bg.local.goods.update`` result.)
-    """
-
-    spec_id: int | None = msgspec.field(default=None, name="specId")
-    """Spec value id of the SKU."""
-
-    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
-    """Spec dimension id of that value."""
-
-
-class GoodsUpdateSkuInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """SKUs of the goods with their ids, codes and spec values. (``skuInfoList[]`` of the
-    ``bg.local.goods.update`` result.)
-    """
-
-    spec_list: list[GoodsUpdateSpec] | None = msgspec.field(default=None, name="specList")
-    """Spec values (variant dimension and value) of the SKU."""
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """Id of this SKU of the edited goods (new SKUs get fresh ids)."""
-
-    out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
-    """Seller's SKU code of the SKU."""
-
-
 class GoodsUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.local.goods.update``: Replace all editable properties of a goods."""
 
@@ -5203,7 +3124,7 @@ class GoodsUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     product_type: int | None = msgspec.field(default=None, name="productType")
     """Goods kind: 1 normal, 2 customised, 3 made-to-order."""
 
-    sku_info_list: list[GoodsUpdateSkuInfo] | None = msgspec.field(default=None, name="skuInfoList")
+    sku_info_list: list[SkuSpecs] | None = msgspec.field(default=None, name="skuInfoList")
     """SKUs of the goods with their ids, codes and spec values."""
 
 
@@ -5276,6 +3197,291 @@ class GoodsVideoCoverImageResult(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """Video id mapped to its details; coverImage holds the cover image URL."""
 
 
+_RENAMED: dict[str, type] = {
+    "GoodsAddBasePriceParam": DecimalMoney,
+    "GoodsAddBodyMetaParam": SizeChartMetaParam,
+    "GoodsAddBodyRecordParam": SizeChartRecord,
+    "GoodsAddCarouselVideoParam": Video,
+    "GoodsAddCertFileParam": CertFile,
+    "GoodsAddCompliancePropertyParam": ComplianceProperty,
+    "GoodsAddDetailVideoParam": Video,
+    "GoodsAddElementParam": IdName,
+    "GoodsAddExtraTemplateDetailParam": ExtraTemplateDetail,
+    "GoodsAddExtraTemplateParam": ExtraTemplate,
+    "GoodsAddGoodsGalleryParam": GoodsGallery,
+    "GoodsAddGoodsOriginInfoParam": GoodsOriginInfo,
+    "GoodsAddGoodsPropertyGoodsPropertyParam": GoodsPropertyValue,
+    "GoodsAddGoodsPropertyParam": GoodsProperty,
+    "GoodsAddGoodsSizeChartListParam": SizeChartList,
+    "GoodsAddGoodsSizeChartParam": SizeChart,
+    "GoodsAddGoodsTrademarkParam": GoodsTrademark,
+    "GoodsAddGoodsVehiclePropertyRelationParam": VehiclePropertyRelation,
+    "GoodsAddGroupParam": IdName,
+    "GoodsAddGuideFileInfoParam": GuideFileInfo,
+    "GoodsAddImageParam": ImageUrl,
+    "GoodsAddInputTextParam": InputText,
+    "GoodsAddInspectReportFileParam": CertFile,
+    "GoodsAddListPriceParam": DecimalMoney,
+    "GoodsAddMetaParam": SizeChartMetaParam,
+    "GoodsAddMultiplePackageParam": MultiplePackage,
+    "GoodsAddRecordParam": SizeChartRecord,
+    "GoodsAddReferenceGoodsParam": ReferenceGoods,
+    "GoodsAddReferencePriceParam": DecimalMoney,
+    "GoodsAddRepDetailParam": ComplianceRep,
+    "GoodsAddRepInfoParam": ComplianceRepInfo,
+    "GoodsAddSecondHandParam": SecondHand,
+    "GoodsAddSpec": SpecRef,
+    "GoodsAddTaxCodeInfoParam": TaxCodeInfo,
+    "GoodsAddV2BasePriceParam": DecimalMoney,
+    "GoodsAddV2ListPriceParam": DecimalMoney,
+    "GoodsAddV2ReferenceGoodsParam": ReferenceGoods,
+    "GoodsAddV2ReferencePriceParam": DecimalMoney,
+    "GoodsAddV2Warning": GoodsWarning,
+    "GoodsAddValueParam": IdValue,
+    "GoodsAddWarning": GoodsWarning,
+    "GoodsDetailBodyMeta": SizeChartMeta,
+    "GoodsDetailBodyRecord": SizeSpecRecord,
+    "GoodsDetailCarouselVideo": VideoUrl,
+    "GoodsDetailDetailVideo": VideoUrl,
+    "GoodsDetailElement": IdName,
+    "GoodsDetailGoodsServicePromise": GoodsServicePromise,
+    "GoodsDetailGroup": IdName,
+    "GoodsDetailListPrice": DecimalMoney,
+    "GoodsDetailMeta": SizeChartMeta,
+    "GoodsDetailRecord": SizeSpecRecord,
+    "GoodsDetailRetailPrice": DecimalMoney,
+    "GoodsDetailSecondHand": SecondHand,
+    "GoodsDetailSourceSiteInfo": SiteGoods,
+    "GoodsDetailTargetSiteInfo": SiteGoods,
+    "GoodsDetailValue": IdName,
+    "GoodsDetailVolumeInfo": Volume,
+    "GoodsDetailWeightInfo": Weight,
+    "GoodsListListPrice": DecimalMoney,
+    "GoodsListRetailPrice": DecimalMoney,
+    "GoodsListRetrievePagination": PageTokens,
+    "GoodsListRetrieveSkuInfo": SkuSpecList,
+    "GoodsListRetrieveSpec": SpecRef,
+    "GoodsListSkuInfo": SkuSpecList,
+    "GoodsListSpec": SpecRef,
+    "GoodsPartialUpdateBasePriceParam": DecimalMoney,
+    "GoodsPartialUpdateBodyMetaParam": SizeChartMetaParam,
+    "GoodsPartialUpdateBodyRecordParam": SizeChartRecord,
+    "GoodsPartialUpdateCarouselVideoParam": Video,
+    "GoodsPartialUpdateDetailVideoParam": Video,
+    "GoodsPartialUpdateElementParam": IdName,
+    "GoodsPartialUpdateGoodsBasicParam": GoodsBasic,
+    "GoodsPartialUpdateGoodsGalleryParam": GoodsGallery,
+    "GoodsPartialUpdateGoodsPropertyGoodsPropertyParam": GoodsPropertyValue,
+    "GoodsPartialUpdateGoodsSizeChartListParam": SizeChartList,
+    "GoodsPartialUpdateGoodsSizeChartParam": SizeChart,
+    "GoodsPartialUpdateGoodsTrademarkParam": GoodsTrademark,
+    "GoodsPartialUpdateGroupParam": IdName,
+    "GoodsPartialUpdateGuideFileInfoParam": GuideFileInfo,
+    "GoodsPartialUpdateListPriceParam": DecimalMoney,
+    "GoodsPartialUpdateMetaParam": SizeChartMetaParam,
+    "GoodsPartialUpdateMultiplePackageParam": MultiplePackage,
+    "GoodsPartialUpdateRecordParam": SizeChartRecord,
+    "GoodsPartialUpdateSecondHandParam": SecondHandLevel,
+    "GoodsPartialUpdateSkuInfo": SkuSpecs,
+    "GoodsPartialUpdateSpec": SpecRef,
+    "GoodsPartialUpdateTaxCodeInfoParam": TaxCodeInfo,
+    "GoodsPartialUpdateValueParam": IdValue,
+    "GoodsSizeElementSizeSpecElement": SizeSpecElement,
+    "GoodsSkuListRetailPrice": DecimalMoney,
+    "GoodsSkuListRetrievePagination": PageTokens,
+    "GoodsSkuListRetrieveSpec": SpecRef,
+    "GoodsSkuListRetrieveVolumeInfo": Volume,
+    "GoodsSkuListRetrieveWeightInfo": Weight,
+    "GoodsSkuListSpec": SpecRef,
+    "GoodsSkuListVolumeInfo": Volume,
+    "GoodsSkuListWeightInfo": Weight,
+    "GoodsSkuStockCertOrdinaryStock": Stock,
+    "GoodsSkuStockSelfOrdinaryStock": Stock,
+    "GoodsTemplateAdditionalInfo": PropertyAdditionalInfo,
+    "GoodsTemplateGroup": IdName,
+    "GoodsTemplateShowCondition": ShowCondition,
+    "GoodsTemplateSubGroup": IdName,
+    "GoodsTemplateTemplatePropertyValueParent": PropertyValueParent,
+    "GoodsTemplateValue": TemplatePropertyValue,
+    "GoodsTemplateValueUnit": ValueUnit,
+    "GoodsUpdateBasePriceParam": DecimalMoney,
+    "GoodsUpdateBodyMetaParam": SizeChartMetaParam,
+    "GoodsUpdateBodyRecordParam": SizeChartRecord,
+    "GoodsUpdateCarouselVideoParam": Video,
+    "GoodsUpdateDetailVideoParam": Video,
+    "GoodsUpdateElementParam": IdName,
+    "GoodsUpdateGoodsBasicParam": GoodsBasic,
+    "GoodsUpdateGoodsGalleryParam": GoodsGallery,
+    "GoodsUpdateGoodsOriginInfoParam": GoodsOriginInfo,
+    "GoodsUpdateGoodsPropertyGoodsPropertyParam": GoodsPropertyValue,
+    "GoodsUpdateGoodsPropertyParam": GoodsProperty,
+    "GoodsUpdateGoodsServicePromiseParam": GoodsServicePromise,
+    "GoodsUpdateGoodsSizeChartListParam": SizeChartList,
+    "GoodsUpdateGoodsSizeChartParam": SizeChart,
+    "GoodsUpdateGoodsTrademarkParam": GoodsTrademark,
+    "GoodsUpdateGoodsVehiclePropertyRelationParam": VehiclePropertyRelation,
+    "GoodsUpdateGroupParam": IdName,
+    "GoodsUpdateGuideFileInfoParam": GuideFileInfo,
+    "GoodsUpdateListPriceParam": DecimalMoney,
+    "GoodsUpdateMetaParam": SizeChartMetaParam,
+    "GoodsUpdateMultiplePackageParam": MultiplePackage,
+    "GoodsUpdateRecordParam": SizeChartRecord,
+    "GoodsUpdateSecondHandParam": SecondHandLevel,
+    "GoodsUpdateSkuInfo": SkuSpecs,
+    "GoodsUpdateSpec": SpecRef,
+    "GoodsUpdateValueParam": IdValue,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    GoodsAddBasePriceParam = DecimalMoney
+    GoodsAddBodyMetaParam = SizeChartMetaParam
+    GoodsAddBodyRecordParam = SizeChartRecord
+    GoodsAddCarouselVideoParam = Video
+    GoodsAddCertFileParam = CertFile
+    GoodsAddCompliancePropertyParam = ComplianceProperty
+    GoodsAddDetailVideoParam = Video
+    GoodsAddElementParam = IdName
+    GoodsAddExtraTemplateDetailParam = ExtraTemplateDetail
+    GoodsAddExtraTemplateParam = ExtraTemplate
+    GoodsAddGoodsGalleryParam = GoodsGallery
+    GoodsAddGoodsOriginInfoParam = GoodsOriginInfo
+    GoodsAddGoodsPropertyGoodsPropertyParam = GoodsPropertyValue
+    GoodsAddGoodsPropertyParam = GoodsProperty
+    GoodsAddGoodsSizeChartListParam = SizeChartList
+    GoodsAddGoodsSizeChartParam = SizeChart
+    GoodsAddGoodsTrademarkParam = GoodsTrademark
+    GoodsAddGoodsVehiclePropertyRelationParam = VehiclePropertyRelation
+    GoodsAddGroupParam = IdName
+    GoodsAddGuideFileInfoParam = GuideFileInfo
+    GoodsAddImageParam = ImageUrl
+    GoodsAddInputTextParam = InputText
+    GoodsAddInspectReportFileParam = CertFile
+    GoodsAddListPriceParam = DecimalMoney
+    GoodsAddMetaParam = SizeChartMetaParam
+    GoodsAddMultiplePackageParam = MultiplePackage
+    GoodsAddRecordParam = SizeChartRecord
+    GoodsAddReferenceGoodsParam = ReferenceGoods
+    GoodsAddReferencePriceParam = DecimalMoney
+    GoodsAddRepDetailParam = ComplianceRep
+    GoodsAddRepInfoParam = ComplianceRepInfo
+    GoodsAddSecondHandParam = SecondHand
+    GoodsAddSpec = SpecRef
+    GoodsAddTaxCodeInfoParam = TaxCodeInfo
+    GoodsAddV2BasePriceParam = DecimalMoney
+    GoodsAddV2ListPriceParam = DecimalMoney
+    GoodsAddV2ReferenceGoodsParam = ReferenceGoods
+    GoodsAddV2ReferencePriceParam = DecimalMoney
+    GoodsAddV2Warning = GoodsWarning
+    GoodsAddValueParam = IdValue
+    GoodsAddWarning = GoodsWarning
+    GoodsDetailBodyMeta = SizeChartMeta
+    GoodsDetailBodyRecord = SizeSpecRecord
+    GoodsDetailCarouselVideo = VideoUrl
+    GoodsDetailDetailVideo = VideoUrl
+    GoodsDetailElement = IdName
+    GoodsDetailGoodsServicePromise = GoodsServicePromise
+    GoodsDetailGroup = IdName
+    GoodsDetailListPrice = DecimalMoney
+    GoodsDetailMeta = SizeChartMeta
+    GoodsDetailRecord = SizeSpecRecord
+    GoodsDetailRetailPrice = DecimalMoney
+    GoodsDetailSecondHand = SecondHand
+    GoodsDetailSourceSiteInfo = SiteGoods
+    GoodsDetailTargetSiteInfo = SiteGoods
+    GoodsDetailValue = IdName
+    GoodsDetailVolumeInfo = Volume
+    GoodsDetailWeightInfo = Weight
+    GoodsListListPrice = DecimalMoney
+    GoodsListRetailPrice = DecimalMoney
+    GoodsListRetrievePagination = PageTokens
+    GoodsListRetrieveSkuInfo = SkuSpecList
+    GoodsListRetrieveSpec = SpecRef
+    GoodsListSkuInfo = SkuSpecList
+    GoodsListSpec = SpecRef
+    GoodsPartialUpdateBasePriceParam = DecimalMoney
+    GoodsPartialUpdateBodyMetaParam = SizeChartMetaParam
+    GoodsPartialUpdateBodyRecordParam = SizeChartRecord
+    GoodsPartialUpdateCarouselVideoParam = Video
+    GoodsPartialUpdateDetailVideoParam = Video
+    GoodsPartialUpdateElementParam = IdName
+    GoodsPartialUpdateGoodsBasicParam = GoodsBasic
+    GoodsPartialUpdateGoodsGalleryParam = GoodsGallery
+    GoodsPartialUpdateGoodsPropertyGoodsPropertyParam = GoodsPropertyValue
+    GoodsPartialUpdateGoodsSizeChartListParam = SizeChartList
+    GoodsPartialUpdateGoodsSizeChartParam = SizeChart
+    GoodsPartialUpdateGoodsTrademarkParam = GoodsTrademark
+    GoodsPartialUpdateGroupParam = IdName
+    GoodsPartialUpdateGuideFileInfoParam = GuideFileInfo
+    GoodsPartialUpdateListPriceParam = DecimalMoney
+    GoodsPartialUpdateMetaParam = SizeChartMetaParam
+    GoodsPartialUpdateMultiplePackageParam = MultiplePackage
+    GoodsPartialUpdateRecordParam = SizeChartRecord
+    GoodsPartialUpdateSecondHandParam = SecondHandLevel
+    GoodsPartialUpdateSkuInfo = SkuSpecs
+    GoodsPartialUpdateSpec = SpecRef
+    GoodsPartialUpdateTaxCodeInfoParam = TaxCodeInfo
+    GoodsPartialUpdateValueParam = IdValue
+    GoodsSizeElementSizeSpecElement = SizeSpecElement
+    GoodsSkuListRetailPrice = DecimalMoney
+    GoodsSkuListRetrievePagination = PageTokens
+    GoodsSkuListRetrieveSpec = SpecRef
+    GoodsSkuListRetrieveVolumeInfo = Volume
+    GoodsSkuListRetrieveWeightInfo = Weight
+    GoodsSkuListSpec = SpecRef
+    GoodsSkuListVolumeInfo = Volume
+    GoodsSkuListWeightInfo = Weight
+    GoodsSkuStockCertOrdinaryStock = Stock
+    GoodsSkuStockSelfOrdinaryStock = Stock
+    GoodsTemplateAdditionalInfo = PropertyAdditionalInfo
+    GoodsTemplateGroup = IdName
+    GoodsTemplateShowCondition = ShowCondition
+    GoodsTemplateSubGroup = IdName
+    GoodsTemplateTemplatePropertyValueParent = PropertyValueParent
+    GoodsTemplateValue = TemplatePropertyValue
+    GoodsTemplateValueUnit = ValueUnit
+    GoodsUpdateBasePriceParam = DecimalMoney
+    GoodsUpdateBodyMetaParam = SizeChartMetaParam
+    GoodsUpdateBodyRecordParam = SizeChartRecord
+    GoodsUpdateCarouselVideoParam = Video
+    GoodsUpdateDetailVideoParam = Video
+    GoodsUpdateElementParam = IdName
+    GoodsUpdateGoodsBasicParam = GoodsBasic
+    GoodsUpdateGoodsGalleryParam = GoodsGallery
+    GoodsUpdateGoodsOriginInfoParam = GoodsOriginInfo
+    GoodsUpdateGoodsPropertyGoodsPropertyParam = GoodsPropertyValue
+    GoodsUpdateGoodsPropertyParam = GoodsProperty
+    GoodsUpdateGoodsServicePromiseParam = GoodsServicePromise
+    GoodsUpdateGoodsSizeChartListParam = SizeChartList
+    GoodsUpdateGoodsSizeChartParam = SizeChart
+    GoodsUpdateGoodsTrademarkParam = GoodsTrademark
+    GoodsUpdateGoodsVehiclePropertyRelationParam = VehiclePropertyRelation
+    GoodsUpdateGroupParam = IdName
+    GoodsUpdateGuideFileInfoParam = GuideFileInfo
+    GoodsUpdateListPriceParam = DecimalMoney
+    GoodsUpdateMetaParam = SizeChartMetaParam
+    GoodsUpdateMultiplePackageParam = MultiplePackage
+    GoodsUpdateRecordParam = SizeChartRecord
+    GoodsUpdateSecondHandParam = SecondHandLevel
+    GoodsUpdateSkuInfo = SkuSpecs
+    GoodsUpdateSpec = SpecRef
+    GoodsUpdateValueParam = IdValue
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
+
+
 class GoodsGroup(Group):
     """The ``goods`` group of API types: ``shop.goods.<method>(...)``.
 
@@ -5299,22 +3505,20 @@ class GoodsGroup(Group):
         *,
         goods_basic: GoodsAddGoodsBasicParam | Mapping[str, Any],
         goods_service_promise: GoodsAddGoodsServicePromiseParam | Mapping[str, Any],
-        goods_property: GoodsAddGoodsPropertyParam | Mapping[str, Any],
-        goods_origin_info: GoodsAddGoodsOriginInfoParam | Mapping[str, Any] | None = None,
+        goods_property: GoodsProperty | Mapping[str, Any],
+        goods_origin_info: GoodsOriginInfo | Mapping[str, Any] | None = None,
         bullet_points: Sequence[str] | None = None,
         goods_desc: str | None = None,
         certification_info: GoodsAddCertificationInfoParam | Mapping[str, Any] | None = None,
-        guide_file_info: GoodsAddGuideFileInfoParam | Mapping[str, Any] | None = None,
-        goods_size_chart_list: GoodsAddGoodsSizeChartListParam | Mapping[str, Any] | None = None,
+        guide_file_info: GuideFileInfo | Mapping[str, Any] | None = None,
+        goods_size_chart_list: SizeChartList | Mapping[str, Any] | None = None,
         goods_size_image: Sequence[str] | None = None,
         sku_list: Sequence[GoodsAddSkuParam | Mapping[str, Any]],
-        goods_trademark: GoodsAddGoodsTrademarkParam | Mapping[str, Any] | None = None,
-        tax_code_info: GoodsAddTaxCodeInfoParam | Mapping[str, Any] | None = None,
-        goods_vehicle_property_relation: GoodsAddGoodsVehiclePropertyRelationParam
-        | Mapping[str, Any]
-        | None = None,
-        second_hand: GoodsAddSecondHandParam | Mapping[str, Any] | None = None,
-        reference_goods: GoodsAddReferenceGoodsParam | Mapping[str, Any] | None = None,
+        goods_trademark: GoodsTrademark | Mapping[str, Any] | None = None,
+        tax_code_info: TaxCodeInfo | Mapping[str, Any] | None = None,
+        goods_vehicle_property_relation: VehiclePropertyRelation | Mapping[str, Any] | None = None,
+        second_hand: SecondHand | Mapping[str, Any] | None = None,
+        reference_goods: ReferenceGoods | Mapping[str, Any] | None = None,
         save_mode: int | None = None,
         options: CallOptions | None = None,
     ) -> GoodsAddResult:
@@ -5337,12 +3541,12 @@ class GoodsGroup(Group):
             goods_service_promise: ``goodsServicePromise`` (object, required). Shipping promise
                 of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsAddGoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (object, required). Attribute values of the goods
-                (normal and variant), filled from the category template. Pass
-                GoodsAddGoodsPropertyParam objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
-                origin of the goods, with proof images where required. Pass
-                GoodsAddGoodsOriginInfoParam objects or plain dicts with wire names.
+            goods_property: ``goodsProperty`` (GoodsProperty, required). Attribute values of the
+                goods (normal and variant), filled from the category template. Pass GoodsProperty
+                objects or plain dicts with wire names.
+            goods_origin_info: ``goodsOriginInfo`` (GoodsOriginInfo, optional). Country or
+                region of origin of the goods, with proof images where required. Pass
+                GoodsOriginInfo objects or plain dicts with wire names.
             bullet_points: ``bulletPoints`` (list[string], optional). Selling points shown as a
                 bullet list on the goods page.
             goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
@@ -5351,32 +3555,32 @@ class GoodsGroup(Group):
                 data: certificates, extra templates, actual photos and representatives; may be
                 completed after listing. Pass GoodsAddCertificationInfoParam objects or plain dicts
                 with wire names.
-            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
-                instructions in PDF, one per language. Pass GoodsAddGuideFileInfoParam objects or
-                plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
-                goods; sets may carry several charts. Pass GoodsAddGoodsSizeChartListParam objects
-                or plain dicts with wire names.
+            guide_file_info: ``guideFileInfo`` (GuideFileInfo, optional). Product manuals or
+                instructions in PDF, one per language. Pass GuideFileInfo objects or plain dicts
+                with wire names.
+            goods_size_chart_list: ``goodsSizeChartList`` (SizeChartList, optional). Size charts
+                of the goods; sets may carry several charts. Pass SizeChartList objects or plain
+                dicts with wire names.
             goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
                 images, uploaded to Temu first; an alternative or addition to a structured chart.
             sku_list: ``skuList`` (list[object], required). SKUs (variants) of the goods with
                 price, stock, size, weight and images. Pass GoodsAddSkuParam objects or plain dicts
                 with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
-                goods is sold under. Pass GoodsAddGoodsTrademarkParam objects or plain dicts with
-                wire names.
-            tax_code_info: ``taxCodeInfo`` (object, optional). Tax classification of the goods;
-                carries the item tax code from bg.local.goods.tax.code.get. Pass
-                GoodsAddTaxCodeInfoParam objects or plain dicts with wire names.
-            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
-                optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
-                GoodsAddGoodsVehiclePropertyRelationParam objects or plain dicts with wire names.
-            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
-                goods, for used-goods shops. Pass GoodsAddSecondHandParam objects or plain dicts
-                with wire names.
-            reference_goods: ``referenceGoods`` (object, optional). Where the same goods is
-                already sold (channel and shop link), for reference. Pass
-                GoodsAddReferenceGoodsParam objects or plain dicts with wire names.
+            goods_trademark: ``goodsTrademark`` (GoodsTrademark, optional). Brand and trademark
+                the goods is sold under. Pass GoodsTrademark objects or plain dicts with wire names.
+            tax_code_info: ``taxCodeInfo`` (TaxCodeInfo, optional). Tax classification of the
+                goods; carries the item tax code from bg.local.goods.tax.code.get. Pass TaxCodeInfo
+                objects or plain dicts with wire names.
+            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation``
+                (VehiclePropertyRelation, optional). Compatible vehicles of the goods, picked from a
+                vehicle library. Pass VehiclePropertyRelation objects or plain dicts with wire
+                names.
+            second_hand: ``secondHand`` (SecondHand, optional). Second-hand (used) condition of
+                the goods, for used-goods shops. Pass SecondHand objects or plain dicts with wire
+                names.
+            reference_goods: ``referenceGoods`` (ReferenceGoods, optional). Where the same goods
+                is already sold (channel and shop link), for reference. Pass ReferenceGoods objects
+                or plain dicts with wire names.
             save_mode: ``saveMode`` (integer, optional). Publish mode: 1 submit for review, 2
                 save as draft.
             options: per-call overrides (timeout, retries, rate-limit wait).
@@ -5737,7 +3941,7 @@ class GoodsGroup(Group):
         goods_origin_info: GoodsAddV2GoodsOriginInfoParam | Mapping[str, Any] | None = None,
         goods_size: GoodsAddV2GoodsSizeParam | Mapping[str, Any] | None = None,
         sku_list: Sequence[GoodsAddV2SkuParam | Mapping[str, Any]],
-        reference_goods: GoodsAddV2ReferenceGoodsParam | Mapping[str, Any] | None = None,
+        reference_goods: ReferenceGoods | Mapping[str, Any] | None = None,
         options: CallOptions | None = None,
     ) -> GoodsAddV2Result:
         """Create a new goods (second version of the listing call).
@@ -5768,9 +3972,9 @@ class GoodsGroup(Group):
             sku_list: ``skuList`` (list[object], required). SKUs (variants) of the goods with
                 price, stock, size, weight and images. Pass GoodsAddV2SkuParam objects or plain
                 dicts with wire names.
-            reference_goods: ``referenceGoods`` (object, optional). Where the same goods is
-                already sold (channel and shop link), for reference. Pass
-                GoodsAddV2ReferenceGoodsParam objects or plain dicts with wire names.
+            reference_goods: ``referenceGoods`` (ReferenceGoods, optional). Where the same goods
+                is already sold (channel and shop link), for reference. Pass ReferenceGoods objects
+                or plain dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:
@@ -6871,7 +5075,7 @@ class GoodsGroup(Group):
         *,
         language: str | None = None,
         goods_id: int,
-        goods_basic: GoodsPartialUpdateGoodsBasicParam | Mapping[str, Any] | None = None,
+        goods_basic: GoodsBasic | Mapping[str, Any] | None = None,
         goods_service_promise: GoodsPartialUpdateGoodsServicePromiseParam
         | Mapping[str, Any]
         | None = None,
@@ -6879,20 +5083,18 @@ class GoodsGroup(Group):
         goods_origin_info: GoodsPartialUpdateGoodsOriginInfoParam | Mapping[str, Any] | None = None,
         bullet_points: Sequence[str] | None = None,
         goods_desc: str | None = None,
-        guide_file_info: GoodsPartialUpdateGuideFileInfoParam | Mapping[str, Any] | None = None,
-        goods_size_chart_list: GoodsPartialUpdateGoodsSizeChartListParam
-        | Mapping[str, Any]
-        | None = None,
+        guide_file_info: GuideFileInfo | Mapping[str, Any] | None = None,
+        goods_size_chart_list: SizeChartList | Mapping[str, Any] | None = None,
         goods_size_image: Sequence[str] | None = None,
         sku_list: Sequence[GoodsPartialUpdateSkuParam | Mapping[str, Any]] | None = None,
-        goods_trademark: GoodsPartialUpdateGoodsTrademarkParam | Mapping[str, Any] | None = None,
+        goods_trademark: GoodsTrademark | Mapping[str, Any] | None = None,
         goods_vehicle_property_relation: GoodsPartialUpdateGoodsVehiclePropertyRelationParam
         | Mapping[str, Any]
         | None = None,
-        second_hand: GoodsPartialUpdateSecondHandParam | Mapping[str, Any] | None = None,
+        second_hand: SecondHandLevel | Mapping[str, Any] | None = None,
         modify_id: str | None = None,
         save_mode: Literal[1, 2] | None = None,
-        tax_code_info: GoodsPartialUpdateTaxCodeInfoParam | Mapping[str, Any] | None = None,
+        tax_code_info: TaxCodeInfo | Mapping[str, Any] | None = None,
         goods_association_info: GoodsPartialUpdateGoodsAssociationInfoParam
         | Mapping[str, Any]
         | None = None,
@@ -6913,9 +5115,9 @@ class GoodsGroup(Group):
         Args:
             language: ``language`` (string, optional). Language of the texts submitted, e.g. en.
             goods_id: ``goodsId`` (long, required). Temu goods id of the goods to edit.
-            goods_basic: ``goodsBasic`` (object, optional). Basic information to change: title,
-                gallery and US origin claim (other blocks sit beside it). Pass
-                GoodsPartialUpdateGoodsBasicParam objects or plain dicts with wire names.
+            goods_basic: ``goodsBasic`` (GoodsBasic, optional). Basic information to change:
+                title, gallery and US origin claim (other blocks sit beside it). Pass GoodsBasic
+                objects or plain dicts with wire names.
             goods_service_promise: ``goodsServicePromise`` (object, optional). Shipping promise
                 of the goods: freight template, fulfilment mode and handling time. Pass
                 GoodsPartialUpdateGoodsServicePromiseParam objects or plain dicts with wire names.
@@ -6929,34 +5131,33 @@ class GoodsGroup(Group):
                 bullet list on the goods page.
             goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
                 its detail page.
-            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
-                instructions in PDF, one per language. Pass GoodsPartialUpdateGuideFileInfoParam
-                objects or plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
-                goods; sets may carry several charts. Pass GoodsPartialUpdateGoodsSizeChartListParam
-                objects or plain dicts with wire names.
+            guide_file_info: ``guideFileInfo`` (GuideFileInfo, optional). Product manuals or
+                instructions in PDF, one per language. Pass GuideFileInfo objects or plain dicts
+                with wire names.
+            goods_size_chart_list: ``goodsSizeChartList`` (SizeChartList, optional). Size charts
+                of the goods; sets may carry several charts. Pass SizeChartList objects or plain
+                dicts with wire names.
             goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
                 images, uploaded to Temu first; an alternative or addition to a structured chart.
             sku_list: ``skuList`` (list[object], optional). SKUs to change (with skuId) or add
                 (without skuId); others stay as they are. Pass GoodsPartialUpdateSkuParam objects or
                 plain dicts with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
-                goods is sold under. Pass GoodsPartialUpdateGoodsTrademarkParam objects or plain
-                dicts with wire names.
+            goods_trademark: ``goodsTrademark`` (GoodsTrademark, optional). Brand and trademark
+                the goods is sold under. Pass GoodsTrademark objects or plain dicts with wire names.
             goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
                 optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
                 GoodsPartialUpdateGoodsVehiclePropertyRelationParam objects or plain dicts with wire
                 names.
-            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
-                goods, for used-goods shops. Pass GoodsPartialUpdateSecondHandParam objects or plain
+            second_hand: ``secondHand`` (SecondHandLevel, optional). Second-hand (used)
+                condition of the goods, for used-goods shops. Pass SecondHandLevel objects or plain
                 dicts with wire names.
             modify_id: ``modifyId`` (string, optional). Id of this edit, unique per goods; use
                 it later to look up the review result.
             save_mode: ``saveMode`` (integer, optional). Publish mode: 1 submit for review, 2
                 save as draft. One of 1 (submit the edit for review), 2 (keep the edit as a draft).
-            tax_code_info: ``taxCodeInfo`` (object, optional). Tax classification of the goods;
-                carries the item tax code from bg.local.goods.tax.code.get. Pass
-                GoodsPartialUpdateTaxCodeInfoParam objects or plain dicts with wire names.
+            tax_code_info: ``taxCodeInfo`` (TaxCodeInfo, optional). Tax classification of the
+                goods; carries the item tax code from bg.local.goods.tax.code.get. Pass TaxCodeInfo
+                objects or plain dicts with wire names.
             goods_association_info: ``goodsAssociationInfo`` (object, optional). Goods linked to
                 this goods (EU). Pass GoodsPartialUpdateGoodsAssociationInfoParam objects or plain
                 dicts with wire names.
@@ -8276,23 +6477,19 @@ class GoodsGroup(Group):
         *,
         language: str | None = None,
         goods_id: int,
-        goods_basic: GoodsUpdateGoodsBasicParam | Mapping[str, Any] | None = None,
-        goods_service_promise: GoodsUpdateGoodsServicePromiseParam
-        | Mapping[str, Any]
-        | None = None,
-        goods_property: GoodsUpdateGoodsPropertyParam | Mapping[str, Any] | None = None,
-        goods_origin_info: GoodsUpdateGoodsOriginInfoParam | Mapping[str, Any] | None = None,
+        goods_basic: GoodsBasic | Mapping[str, Any] | None = None,
+        goods_service_promise: GoodsServicePromise | Mapping[str, Any] | None = None,
+        goods_property: GoodsProperty | Mapping[str, Any] | None = None,
+        goods_origin_info: GoodsOriginInfo | Mapping[str, Any] | None = None,
         bullet_points: Sequence[str] | None = None,
         goods_desc: str | None = None,
-        guide_file_info: GoodsUpdateGuideFileInfoParam | Mapping[str, Any] | None = None,
-        goods_size_chart_list: GoodsUpdateGoodsSizeChartListParam | Mapping[str, Any] | None = None,
+        guide_file_info: GuideFileInfo | Mapping[str, Any] | None = None,
+        goods_size_chart_list: SizeChartList | Mapping[str, Any] | None = None,
         goods_size_image: Sequence[str] | None = None,
         sku_list: Sequence[GoodsUpdateSkuParam | Mapping[str, Any]],
-        goods_trademark: GoodsUpdateGoodsTrademarkParam | Mapping[str, Any] | None = None,
-        goods_vehicle_property_relation: GoodsUpdateGoodsVehiclePropertyRelationParam
-        | Mapping[str, Any]
-        | None = None,
-        second_hand: GoodsUpdateSecondHandParam | Mapping[str, Any] | None = None,
+        goods_trademark: GoodsTrademark | Mapping[str, Any] | None = None,
+        goods_vehicle_property_relation: VehiclePropertyRelation | Mapping[str, Any] | None = None,
+        second_hand: SecondHandLevel | Mapping[str, Any] | None = None,
         modify_id: str | None = None,
         options: CallOptions | None = None,
     ) -> GoodsUpdateResult:
@@ -8309,41 +6506,41 @@ class GoodsGroup(Group):
             language: ``language`` (string, optional). Language of the texts submitted, e.g. en.
             goods_id: ``goodsId`` (long, required). Temu goods id of the goods whose data is
                 replaced.
-            goods_basic: ``goodsBasic`` (object, optional). Basic information: title, gallery
-                and US origin claim (other blocks sit beside it). Pass GoodsUpdateGoodsBasicParam
-                objects or plain dicts with wire names.
-            goods_service_promise: ``goodsServicePromise`` (object, optional). Shipping promise
-                of the goods: freight template, fulfilment mode and handling time. Pass
-                GoodsUpdateGoodsServicePromiseParam objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (object, optional). Complete attribute values of
-                the goods, filled from the category template. Pass GoodsUpdateGoodsPropertyParam
-                objects or plain dicts with wire names.
-            goods_origin_info: ``goodsOriginInfo`` (object, optional). Country or region of
-                origin of the goods, with proof images where required. Pass
-                GoodsUpdateGoodsOriginInfoParam objects or plain dicts with wire names.
+            goods_basic: ``goodsBasic`` (GoodsBasic, optional). Basic information: title,
+                gallery and US origin claim (other blocks sit beside it). Pass GoodsBasic objects or
+                plain dicts with wire names.
+            goods_service_promise: ``goodsServicePromise`` (GoodsServicePromise, optional).
+                Shipping promise of the goods: freight template, fulfilment mode and handling time.
+                Pass GoodsServicePromise objects or plain dicts with wire names.
+            goods_property: ``goodsProperty`` (GoodsProperty, optional). Complete attribute
+                values of the goods, filled from the category template. Pass GoodsProperty objects
+                or plain dicts with wire names.
+            goods_origin_info: ``goodsOriginInfo`` (GoodsOriginInfo, optional). Country or
+                region of origin of the goods, with proof images where required. Pass
+                GoodsOriginInfo objects or plain dicts with wire names.
             bullet_points: ``bulletPoints`` (list[string], optional). Selling points shown as a
                 bullet list on the goods page.
             goods_desc: ``goodsDesc`` (string, optional). Long description of the goods shown on
                 its detail page.
-            guide_file_info: ``guideFileInfo`` (object, optional). Product manuals or
-                instructions in PDF, one per language. Pass GoodsUpdateGuideFileInfoParam objects or
-                plain dicts with wire names.
-            goods_size_chart_list: ``goodsSizeChartList`` (object, optional). Size charts of the
-                goods; sets may carry several charts. Pass GoodsUpdateGoodsSizeChartListParam
-                objects or plain dicts with wire names.
+            guide_file_info: ``guideFileInfo`` (GuideFileInfo, optional). Product manuals or
+                instructions in PDF, one per language. Pass GuideFileInfo objects or plain dicts
+                with wire names.
+            goods_size_chart_list: ``goodsSizeChartList`` (SizeChartList, optional). Size charts
+                of the goods; sets may carry several charts. Pass SizeChartList objects or plain
+                dicts with wire names.
             goods_size_image: ``goodsSizeImage`` (list[string], optional). URLs of size-chart
                 images, uploaded to Temu first; an alternative or addition to a structured chart.
             sku_list: ``skuList`` (list[object], required). Complete list of the goods' SKUs
                 after the edit. Pass GoodsUpdateSkuParam objects or plain dicts with wire names.
-            goods_trademark: ``goodsTrademark`` (object, optional). Brand and trademark the
-                goods is sold under. Pass GoodsUpdateGoodsTrademarkParam objects or plain dicts with
-                wire names.
-            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation`` (object,
-                optional). Compatible vehicles of the goods, picked from a vehicle library. Pass
-                GoodsUpdateGoodsVehiclePropertyRelationParam objects or plain dicts with wire names.
-            second_hand: ``secondHand`` (object, optional). Second-hand (used) condition of the
-                goods, for used-goods shops. Pass GoodsUpdateSecondHandParam objects or plain dicts
-                with wire names.
+            goods_trademark: ``goodsTrademark`` (GoodsTrademark, optional). Brand and trademark
+                the goods is sold under. Pass GoodsTrademark objects or plain dicts with wire names.
+            goods_vehicle_property_relation: ``goodsVehiclePropertyRelation``
+                (VehiclePropertyRelation, optional). Compatible vehicles of the goods, picked from a
+                vehicle library. Pass VehiclePropertyRelation objects or plain dicts with wire
+                names.
+            second_hand: ``secondHand`` (SecondHandLevel, optional). Second-hand (used)
+                condition of the goods, for used-goods shops. Pass SecondHandLevel objects or plain
+                dicts with wire names.
             modify_id: ``modifyId`` (string, optional). Id of this edit, unique per goods; use
                 it later to look up the review result.
             options: per-call overrides (timeout, retries, rate-limit wait).

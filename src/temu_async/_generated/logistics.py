@@ -7,11 +7,13 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from temu_async._generated.shapes import InterlineChannel, OrderQuantity
 from temu_async.group import Group
 from temu_async.options import CallOptions
 
@@ -97,21 +99,6 @@ class LogisticsShipLogisticsTypesResult(msgspec.Struct, kw_only=True, omit_defau
     """Logistics types available for online shipping, with their carriers."""
 
 
-class LogisticsShippingServicesShipOrderInfoParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Order lines in the package, with quantities. (``shipOrderInfoList[]`` of
-    ``bg.logistics.shippingservices.get`` params.)
-    """
-
-    order_sn: str = msgspec.field(name="orderSn")
-    """Order line number (sub-order) inside the parent order."""
-
-    parent_order_sn: str = msgspec.field(name="parentOrderSn")
-    """Parent order number (PO), the order as the buyer placed it."""
-
-    quantity: int
-    """Units of the line in the package."""
-
-
 class LogisticsShippingServicesAvailablePickupTimeSlot(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
@@ -129,29 +116,6 @@ class LogisticsShippingServicesAvailablePickupTimeSlot(
     """End of a bookable pickup window (unit inferred from the example). Unit: seconds since
     the Unix epoch.
     """
-
-
-class LogisticsShippingServicesInterlineChannelInfo(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Legs of the interline channel. (``onlineChannelDtoList[].interlineChannelInfoList[]`` of
-    the ``bg.logistics.shippingservices.get`` result.)
-    """
-
-    ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
-    """Which leg of the interline shipment this is (e.g. first or last mile)."""
-
-    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
-    """Logistics type code of this leg."""
-
-    shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
-    """Carrier name of this leg."""
-
-    channel_id: int | None = msgspec.field(default=None, name="channelId")
-    """Logistics channel ID."""
-
-    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
-    """Carrier (shipping company) ID of this leg."""
 
 
 class LogisticsShippingServicesOnlineChannelDto(
@@ -192,8 +156,8 @@ class LogisticsShippingServicesOnlineChannelDto(
     )
     """Whether the channel supports interline (multi-leg) shipping."""
 
-    interline_channel_info_list: list[LogisticsShippingServicesInterlineChannelInfo] | None = (
-        msgspec.field(default=None, name="interlineChannelInfoList")
+    interline_channel_info_list: list[InterlineChannel] | None = msgspec.field(
+        default=None, name="interlineChannelInfoList"
     )
     """Legs of the interline channel."""
 
@@ -221,30 +185,6 @@ class LogisticsShippingServicesOnlineChannelDto(
         default=None, name="isNoContactDeliveryChannel"
     )
     """Whether the channel delivers without contact (not described by the references)."""
-
-
-class LogisticsShippingServicesUnavailableInterlineChannel(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Interline legs that cannot be used.
-    (``unavailableChannelDtoList[].unavailableInterlineChannelList[]`` of the
-    ``bg.logistics.shippingservices.get`` result.)
-    """
-
-    ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
-    """Which leg of the interline shipment this is (e.g. first or last mile)."""
-
-    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
-    """Logistics type code of this leg."""
-
-    shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
-    """Carrier name of this leg."""
-
-    channel_id: int | None = msgspec.field(default=None, name="channelId")
-    """Logistics channel ID."""
-
-    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
-    """Carrier (shipping company) ID of this leg."""
 
 
 class LogisticsShippingServicesUnavailableChannelDto(
@@ -277,9 +217,9 @@ class LogisticsShippingServicesUnavailableChannelDto(
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
     """Shipping company (carrier) ID."""
 
-    unavailable_interline_channel_list: (
-        list[LogisticsShippingServicesUnavailableInterlineChannel] | None
-    ) = msgspec.field(default=None, name="unavailableInterlineChannelList")
+    unavailable_interline_channel_list: list[InterlineChannel] | None = msgspec.field(
+        default=None, name="unavailableInterlineChannelList"
+    )
     """Interline legs that cannot be used."""
 
 
@@ -389,6 +329,33 @@ class LogisticsWarehousesResult(msgspec.Struct, kw_only=True, omit_defaults=True
 
 
 LogisticsCompaniesResult = list[LogisticsCompaniesItem]
+
+
+_RENAMED: dict[str, type] = {
+    "LogisticsShippingServicesInterlineChannelInfo": InterlineChannel,
+    "LogisticsShippingServicesShipOrderInfoParam": OrderQuantity,
+    "LogisticsShippingServicesUnavailableInterlineChannel": InterlineChannel,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    LogisticsShippingServicesInterlineChannelInfo = InterlineChannel
+    LogisticsShippingServicesShipOrderInfoParam = OrderQuantity
+    LogisticsShippingServicesUnavailableInterlineChannel = InterlineChannel
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class LogisticsGroup(Group):
@@ -540,10 +507,7 @@ class LogisticsGroup(Group):
         *,
         warehouse_id: str,
         order_sn_list: Sequence[str] | None = None,
-        ship_order_info_list: Sequence[
-            LogisticsShippingServicesShipOrderInfoParam | Mapping[str, Any]
-        ]
-        | None = None,
+        ship_order_info_list: Sequence[OrderQuantity | Mapping[str, Any]] | None = None,
         weight: str,
         weight_unit: str,
         extend_weight: str | None = None,
@@ -564,9 +528,9 @@ class LogisticsGroup(Group):
         Args:
             warehouse_id: ``warehouseId`` (string, required). Warehouse the package ships from.
             order_sn_list: ``orderSnList`` (list[string], optional). Order lines in the package.
-            ship_order_info_list: ``shipOrderInfoList`` (list[object], optional). Order lines in
-                the package, with quantities. Pass LogisticsShippingServicesShipOrderInfoParam
-                objects or plain dicts with wire names.
+            ship_order_info_list: ``shipOrderInfoList`` (list[OrderQuantity], optional). Order
+                lines in the package, with quantities. Pass OrderQuantity objects or plain dicts
+                with wire names.
             weight: ``weight`` (string, required). Package weight; whole pounds for US local
                 orders (the ounces go in extendWeight), otherwise two decimals.
             weight_unit: ``weightUnit`` (string, required). Unit of weight: lb in the US, kg

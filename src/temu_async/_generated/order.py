@@ -13,275 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import AddressExtra, Money, OrderLabel, OrderProduct
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
-
-
-class OrderAmountBasePriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base (supply) price total before discounts (the promotional base price when one
-    applies): currency code and amount in minor units. (``parentOrderMap.basePriceTotal`` of
-    the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base (supply) price total before discounts (the
-    promotional base price when one applies).
-    """
-
-    amount: int | None = None
-    """Base (supply) price total before discounts (the promotional base price when one
-    applies), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit
-    (e.g. cents).
-    """
-
-
-class OrderAmountShippingAmountTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping fee total: currency code and amount in minor units.
-    (``parentOrderMap.shippingAmountTotal`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping fee total."""
-
-    amount: int | None = None
-    """Shipping fee total, in the currency's minor unit (e.g. cents). Unit: the currency's
-    minor unit (e.g. cents).
-    """
-
-
-class OrderAmountTaxTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax the customer paid, computed on the real price: currency code and amount in minor
-    units. (``parentOrderMap.taxTotal`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax the customer paid, computed on the real price."""
-
-    amount: int | None = None
-    """Tax the customer paid, computed on the real price, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountDiscountFromSeller(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Discount funded by the seller: currency code and amount in minor units.
-    (``parentOrderMap.discountFromSeller`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the discount funded by the seller."""
-
-    amount: int | None = None
-    """Discount funded by the seller, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountDiscountFromTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Discount funded by Temu: currency code and amount in minor units.
-    (``parentOrderMap.discountFromTEMU`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the discount funded by Temu."""
-
-    amount: int | None = None
-    """Discount funded by Temu, in the currency's minor unit (e.g. cents). Unit: the currency's
-    minor unit (e.g. cents).
-    """
-
-
-class OrderAmountRefundsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Total refunded on the order: currency code and amount in minor units.
-    (``parentOrderMap.refundsTotal`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total refunded on the order."""
-
-    amount: int | None = None
-    """Total refunded on the order, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountEstimatedRevenueDeduction(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Estimated deduction from the seller's revenue: currency code and amount in minor units.
-    (``parentOrderMap.estimatedRevenueDeduction`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the estimated deduction from the seller's revenue."""
-
-    amount: int | None = None
-    """Estimated deduction from the seller's revenue, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountEstimatedRevenue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
-    fee): currency code and amount in minor units. (``parentOrderMap.estimatedRevenue`` of
-    the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the seller's estimated revenue (base price plus shipping,
-    less deductions, plus signature fee).
-    """
-
-    amount: int | None = None
-    """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
-    fee), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g.
-    cents).
-    """
-
-
-class OrderAmountRetailPriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Retail (promotional sale) price total of the products: currency code and amount in minor
-    units. (``parentOrderMap.retailPriceTotal`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail (promotional sale) price total of the products."""
-
-    amount: int | None = None
-    """Retail (promotional sale) price total of the products, in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountCustomerPaid(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Total the customer paid for the order: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total the customer paid for the order."""
-
-    amount: int | None = None
-    """Total the customer paid for the order, in the currency's minor unit (e.g. cents). Unit:
-    the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountTotalDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Total discount (Temu-funded plus seller-funded): currency code and amount in minor
-    units. (``parentOrderMap.totalDiscount`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total discount (Temu-funded plus seller-funded)."""
-
-    amount: int | None = None
-    """Total discount (Temu-funded plus seller-funded), in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountShipTaxAmount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax charged on shipping: currency code and amount in minor units.
-    (``parentOrderMap.shipTaxAmount`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax charged on shipping."""
-
-    amount: int | None = None
-    """Tax charged on shipping, in the currency's minor unit (e.g. cents). Unit: the currency's
-    minor unit (e.g. cents).
-    """
-
-
-class OrderAmountShipAmountTotalTaxIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping fee total, including tax: currency code and amount in minor units.
-    (``parentOrderMap.shipAmountTotalTaxIncl`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping fee total, including tax."""
-
-    amount: int | None = None
-    """Shipping fee total, including tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountRetailPriceTotalTaxIncl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price total, including tax: currency code and amount in minor units.
-    (``parentOrderMap.retailPriceTotalTaxIncl`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price total, including tax."""
-
-    amount: int | None = None
-    """Retail price total, including tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountProductTaxAmount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax charged on the products: currency code and amount in minor units.
-    (``parentOrderMap.productTaxAmount`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax charged on the products."""
-
-    amount: int | None = None
-    """Tax charged on the products, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountTemuTaxTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax total borne by Temu: currency code and amount in minor units.
-    (``parentOrderMap.temuTaxTotal`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax total borne by Temu."""
-
-    amount: int | None = None
-    """Tax total borne by Temu, in the currency's minor unit (e.g. cents). Unit: the currency's
-    minor unit (e.g. cents).
-    """
-
-
-class OrderAmountTaxTotalAfterDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax total after discounts: currency code and amount in minor units.
-    (``parentOrderMap.taxTotalAfterDiscount`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax total after discounts."""
-
-    amount: int | None = None
-    """Tax total after discounts, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountRetailPriceTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price total, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.retailPriceTotalTaxExcl`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price total, excluding tax."""
-
-    amount: int | None = None
-    """Retail price total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
 
 
 class OrderAmountParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -292,61 +27,47 @@ class OrderAmountParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
     """Parent order number (PO), the order as the buyer placed it."""
 
-    base_price_total: OrderAmountBasePriceTotal | None = msgspec.field(
-        default=None, name="basePriceTotal"
-    )
+    base_price_total: Money | None = msgspec.field(default=None, name="basePriceTotal")
     """Base (supply) price total before discounts (the promotional base price when one
     applies): currency code and amount in minor units.
     """
 
-    shipping_amount_total: OrderAmountShippingAmountTotal | None = msgspec.field(
-        default=None, name="shippingAmountTotal"
-    )
+    shipping_amount_total: Money | None = msgspec.field(default=None, name="shippingAmountTotal")
     """Shipping fee total: currency code and amount in minor units."""
 
-    tax_total: OrderAmountTaxTotal | None = msgspec.field(default=None, name="taxTotal")
+    tax_total: Money | None = msgspec.field(default=None, name="taxTotal")
     """Tax the customer paid, computed on the real price: currency code and amount in minor
     units.
     """
 
-    discount_from_seller: OrderAmountDiscountFromSeller | None = msgspec.field(
-        default=None, name="discountFromSeller"
-    )
+    discount_from_seller: Money | None = msgspec.field(default=None, name="discountFromSeller")
     """Discount funded by the seller: currency code and amount in minor units."""
 
-    discount_from_temu: OrderAmountDiscountFromTemu | None = msgspec.field(
-        default=None, name="discountFromTEMU"
-    )
+    discount_from_temu: Money | None = msgspec.field(default=None, name="discountFromTEMU")
     """Discount funded by Temu: currency code and amount in minor units."""
 
-    refunds_total: OrderAmountRefundsTotal | None = msgspec.field(default=None, name="refundsTotal")
+    refunds_total: Money | None = msgspec.field(default=None, name="refundsTotal")
     """Total refunded on the order: currency code and amount in minor units."""
 
-    estimated_revenue_deduction: OrderAmountEstimatedRevenueDeduction | None = msgspec.field(
+    estimated_revenue_deduction: Money | None = msgspec.field(
         default=None, name="estimatedRevenueDeduction"
     )
     """Estimated deduction from the seller's revenue: currency code and amount in minor units."""
 
-    estimated_revenue: OrderAmountEstimatedRevenue | None = msgspec.field(
-        default=None, name="estimatedRevenue"
-    )
+    estimated_revenue: Money | None = msgspec.field(default=None, name="estimatedRevenue")
     """Seller's estimated revenue (base price plus shipping, less deductions, plus signature
     fee): currency code and amount in minor units.
     """
 
-    retail_price_total: OrderAmountRetailPriceTotal | None = msgspec.field(
-        default=None, name="retailPriceTotal"
-    )
+    retail_price_total: Money | None = msgspec.field(default=None, name="retailPriceTotal")
     """Retail (promotional sale) price total of the products: currency code and amount in minor
     units.
     """
 
-    customer_paid: OrderAmountCustomerPaid | None = msgspec.field(default=None, name="customerPaid")
+    customer_paid: Money | None = msgspec.field(default=None, name="customerPaid")
     """Total the customer paid for the order: currency code and amount in minor units."""
 
-    total_discount: OrderAmountTotalDiscount | None = msgspec.field(
-        default=None, name="totalDiscount"
-    )
+    total_discount: Money | None = msgspec.field(default=None, name="totalDiscount")
     """Total discount (Temu-funded plus seller-funded): currency code and amount in minor
     units.
     """
@@ -356,110 +77,34 @@ class OrderAmountParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True
     and amount in minor units.
     """
 
-    ship_tax_amount: OrderAmountShipTaxAmount | None = msgspec.field(
-        default=None, name="shipTaxAmount"
-    )
+    ship_tax_amount: Money | None = msgspec.field(default=None, name="shipTaxAmount")
     """Tax charged on shipping: currency code and amount in minor units."""
 
-    ship_amount_total_tax_incl: OrderAmountShipAmountTotalTaxIncl | None = msgspec.field(
+    ship_amount_total_tax_incl: Money | None = msgspec.field(
         default=None, name="shipAmountTotalTaxIncl"
     )
     """Shipping fee total, including tax: currency code and amount in minor units."""
 
-    retail_price_total_tax_incl: OrderAmountRetailPriceTotalTaxIncl | None = msgspec.field(
+    retail_price_total_tax_incl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
     """Retail price total, including tax: currency code and amount in minor units."""
 
-    product_tax_amount: OrderAmountProductTaxAmount | None = msgspec.field(
-        default=None, name="productTaxAmount"
-    )
+    product_tax_amount: Money | None = msgspec.field(default=None, name="productTaxAmount")
     """Tax charged on the products: currency code and amount in minor units."""
 
-    temu_tax_total: OrderAmountTemuTaxTotal | None = msgspec.field(
-        default=None, name="temuTaxTotal"
-    )
+    temu_tax_total: Money | None = msgspec.field(default=None, name="temuTaxTotal")
     """Tax total borne by Temu: currency code and amount in minor units."""
 
-    tax_total_after_discount: OrderAmountTaxTotalAfterDiscount | None = msgspec.field(
+    tax_total_after_discount: Money | None = msgspec.field(
         default=None, name="taxTotalAfterDiscount"
     )
     """Tax total after discounts: currency code and amount in minor units."""
 
-    retail_price_total_tax_excl: OrderAmountRetailPriceTotalTaxExcl | None = msgspec.field(
+    retail_price_total_tax_excl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
     """Retail price total, excluding tax: currency code and amount in minor units."""
-
-
-class OrderAmountBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base (supply) price of this order line: currency code and amount in minor units.
-    (``orderList[].basePrice`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base (supply) price of this order line."""
-
-    amount: int | None = None
-    """Base (supply) price of this order line, in the currency's minor unit (e.g. cents). Unit:
-    the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountUnitBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base (supply) price of one unit: currency code and amount in minor units.
-    (``orderList[].unitBasePrice`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base (supply) price of one unit."""
-
-    amount: int | None = None
-    """Base (supply) price of one unit, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountUnitRetailPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Retail price of one unit: currency code and amount in minor units.
-    (``orderList[].unitRetailPrice`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price of one unit."""
-
-    amount: int | None = None
-    """Retail price of one unit, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountUnitRetailPriceVatIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Retail price of one unit, including VAT: currency code and amount in minor units.
-    (``orderList[].unitRetailPriceVatIncl`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price of one unit, including VAT."""
-
-    amount: int | None = None
-    """Retail price of one unit, including VAT, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountUnitRetailPriceVatExcl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Retail price of one unit, excluding VAT: currency code and amount in minor units.
-    (``orderList[].unitRetailPriceVatExcl`` of the ``bg.order.amount.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price of one unit, excluding VAT."""
-
-    amount: int | None = None
-    """Retail price of one unit, excluding VAT, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
 
 
 class OrderAmountOrder(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -468,61 +113,49 @@ class OrderAmountOrder(msgspec.Struct, kw_only=True, omit_defaults=True):
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
     """Order line number (sub-order) inside the parent order."""
 
-    base_price: OrderAmountBasePrice | None = msgspec.field(default=None, name="basePrice")
+    base_price: Money | None = msgspec.field(default=None, name="basePrice")
     """Base (supply) price of this order line: currency code and amount in minor units."""
 
-    unit_base_price: OrderAmountUnitBasePrice | None = msgspec.field(
-        default=None, name="unitBasePrice"
-    )
+    unit_base_price: Money | None = msgspec.field(default=None, name="unitBasePrice")
     """Base (supply) price of one unit: currency code and amount in minor units."""
 
     quantity: int | None = None
     """Units originally ordered on the line."""
 
-    unit_retail_price: OrderAmountUnitRetailPrice | None = msgspec.field(
-        default=None, name="unitRetailPrice"
-    )
+    unit_retail_price: Money | None = msgspec.field(default=None, name="unitRetailPrice")
     """Retail price of one unit: currency code and amount in minor units."""
 
-    discount_from_seller: OrderAmountDiscountFromSeller | None = msgspec.field(
-        default=None, name="discountFromSeller"
-    )
+    discount_from_seller: Money | None = msgspec.field(default=None, name="discountFromSeller")
     """Discount funded by the seller: currency code and amount in minor units."""
 
-    discount_from_temu: OrderAmountDiscountFromTemu | None = msgspec.field(
-        default=None, name="discountFromTEMU"
-    )
+    discount_from_temu: Money | None = msgspec.field(default=None, name="discountFromTEMU")
     """Discount funded by Temu: currency code and amount in minor units."""
 
     ship_amount_total: dict[str, Any] | None = msgspec.field(default=None, name="shipAmountTotal")
     """Shipping fee total of this product line: currency code and amount in minor units."""
 
-    ship_tax_amount: OrderAmountShipTaxAmount | None = msgspec.field(
-        default=None, name="shipTaxAmount"
-    )
+    ship_tax_amount: Money | None = msgspec.field(default=None, name="shipTaxAmount")
     """Tax charged on shipping: currency code and amount in minor units."""
 
-    ship_amount_total_tax_incl: OrderAmountShipAmountTotalTaxIncl | None = msgspec.field(
+    ship_amount_total_tax_incl: Money | None = msgspec.field(
         default=None, name="shipAmountTotalTaxIncl"
     )
     """Shipping fee total, including tax: currency code and amount in minor units."""
 
-    retail_price_total_tax_incl: OrderAmountRetailPriceTotalTaxIncl | None = msgspec.field(
+    retail_price_total_tax_incl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
     """Retail price total, including tax: currency code and amount in minor units."""
 
-    unit_retail_price_vat_incl: OrderAmountUnitRetailPriceVatIncl | None = msgspec.field(
+    unit_retail_price_vat_incl: Money | None = msgspec.field(
         default=None, name="unitRetailPriceVatIncl"
     )
     """Retail price of one unit, including VAT: currency code and amount in minor units."""
 
-    product_tax_amount: OrderAmountProductTaxAmount | None = msgspec.field(
-        default=None, name="productTaxAmount"
-    )
+    product_tax_amount: Money | None = msgspec.field(default=None, name="productTaxAmount")
     """Tax charged on the products: currency code and amount in minor units."""
 
-    unit_retail_price_vat_excl: OrderAmountUnitRetailPriceVatExcl | None = msgspec.field(
+    unit_retail_price_vat_excl: Money | None = msgspec.field(
         default=None, name="unitRetailPriceVatExcl"
     )
     """Retail price of one unit, excluding VAT: currency code and amount in minor units."""
@@ -551,681 +184,100 @@ class OrderAmountResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """Warnings, e.g. that some amounts are still being calculated."""
 
 
-class OrderAmountV2ProductTax(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
-    minor units. (``parentOrderMap.salesProceeds.productTax`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the product tax (customer-paid part plus Temu-subsidised
-    part).
-    """
-
-    amount: int | None = None
-    """Product tax (customer-paid part plus Temu-subsidised part), in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ProductTaxCustomerDiscounted(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Product tax paid by the customer after discounts: currency code and amount in minor
-    units. (``parentOrderMap.salesProceeds.productTaxCustomerDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the product tax paid by the customer after discounts."""
-
-    amount: int | None = None
-    """Product tax paid by the customer after discounts, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxCustomerDiscounted(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping tax paid by the customer after discounts: currency code and amount in minor
-    units. (``parentOrderMap.salesProceeds.shippingTaxCustomerDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping tax paid by the customer after discounts."""
-
-    amount: int | None = None
-    """Shipping tax paid by the customer after discounts, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2BasePriceSellerDiscount(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Base price discount funded by the seller's own promotions: currency code and amount in
-    minor units. (``parentOrderMap.salesProceeds.basePriceSellerDiscount`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base price discount funded by the seller's own
-    promotions.
-    """
-
-    amount: int | None = None
-    """Base price discount funded by the seller's own promotions, in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTotalTaxExcl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping total, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.shippingTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping total, excluding tax."""
-
-    amount: int | None = None
-    """Shipping total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2BasePriceOff(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base price reduction from personalised and cross-store cumulative discounts: currency
-    code and amount in minor units. (``parentOrderMap.salesProceeds.basePriceOff`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base price reduction from personalised and cross-store
-    cumulative discounts.
-    """
-
-    amount: int | None = None
-    """Base price reduction from personalised and cross-store cumulative discounts, in the
-    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2BasePriceDiscountedTotal(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Base price total after seller discount and price-off reductions: currency code and
-    amount in minor units. (``parentOrderMap.salesProceeds.basePriceDiscountedTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base price total after seller discount and price-off
-    reductions.
-    """
-
-    amount: int | None = None
-    """Base price total after seller discount and price-off reductions, in the currency's minor
-    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2EstimatedSettlementTotal(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Estimated total the seller will be settled (the statement is authoritative): currency
-    code and amount in minor units.
-    (``parentOrderMap.salesProceeds.estimatedSettlementTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the estimated total the seller will be settled (the
-    statement is authoritative).
-    """
-
-    amount: int | None = None
-    """Estimated total the seller will be settled (the statement is authoritative), in the
-    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTax(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax on shipping: currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.shippingTax`` of the ``temu.order.amount.v2.query``
-    result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax on shipping."""
-
-    amount: int | None = None
-    """Tax on shipping, in the currency's minor unit (e.g. cents). Unit: the currency's minor
-    unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ProductTaxTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product tax subsidised by Temu: currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.productTaxTemu`` of the ``temu.order.amount.v2.query``
-    result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the product tax subsidised by Temu."""
-
-    amount: int | None = None
-    """Product tax subsidised by Temu, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxTemu(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
-    amount in minor units. (``parentOrderMap.salesProceeds.shippingTaxTemu`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping tax subsidised by Temu (zero without platform
-    free shipping).
-    """
-
-    amount: int | None = None
-    """Shipping tax subsidised by Temu (zero without platform free shipping), in the currency's
-    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingCustomerTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping paid by the customer, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.shippingCustomerTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping paid by the customer, excluding tax."""
-
-    amount: int | None = None
-    """Shipping paid by the customer, excluding tax, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2EstimatedDeduction(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Estimated deduction, derived from the customer's refunds: currency code and amount in
-    minor units. (``parentOrderMap.salesProceeds.estimatedDeduction`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the estimated deduction, derived from the customer's
-    refunds.
-    """
-
-    amount: int | None = None
-    """Estimated deduction, derived from the customer's refunds, in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2BasePriceTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base (supply) price total before discounts (the promotional base price when one
-    applies): currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.basePriceTotal`` of the ``temu.order.amount.v2.query``
-    result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base (supply) price total before discounts (the
-    promotional base price when one applies).
-    """
-
-    amount: int | None = None
-    """Base (supply) price total before discounts (the promotional base price when one
-    applies), in the currency's minor unit (e.g. cents). Unit: the currency's minor unit
-    (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTemuDiscountTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Temu's discount on shipping, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.salesProceeds.shippingTemuDiscountTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the Temu's discount on shipping, excluding tax."""
-
-    amount: int | None = None
-    """Temu's discount on shipping, excluding tax, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTemuTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
-    code and amount in minor units.
-    (``parentOrderMap.salesProceeds.shippingTemuTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping paid by Temu, excluding tax (zero without
-    platform free shipping).
-    """
-
-    amount: int | None = None
-    """Shipping paid by Temu, excluding tax (zero without platform free shipping), in the
-    currency's minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2TaxTemuDiscount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
-    minor units. (``parentOrderMap.salesProceeds.taxTemuDiscount`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax on Temu's discount (Japan and South Korea sites
-    only).
-    """
-
-    amount: int | None = None
-    """Tax on Temu's discount (Japan and South Korea sites only), in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
 class OrderAmountV2SalesProceeds(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """What the seller receives for the order, broken down by amount.
     (``parentOrderMap.salesProceeds`` of the ``temu.order.amount.v2.query`` result.)
     """
 
-    product_tax: OrderAmountV2ProductTax | None = msgspec.field(default=None, name="productTax")
+    product_tax: Money | None = msgspec.field(default=None, name="productTax")
     """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
     minor units.
     """
 
-    product_tax_customer_discounted: OrderAmountV2ProductTaxCustomerDiscounted | None = (
-        msgspec.field(default=None, name="productTaxCustomerDiscounted")
+    product_tax_customer_discounted: Money | None = msgspec.field(
+        default=None, name="productTaxCustomerDiscounted"
     )
     """Product tax paid by the customer after discounts: currency code and amount in minor
     units.
     """
 
-    shipping_tax_customer_discounted: OrderAmountV2ShippingTaxCustomerDiscounted | None = (
-        msgspec.field(default=None, name="shippingTaxCustomerDiscounted")
+    shipping_tax_customer_discounted: Money | None = msgspec.field(
+        default=None, name="shippingTaxCustomerDiscounted"
     )
     """Shipping tax paid by the customer after discounts: currency code and amount in minor
     units.
     """
 
-    base_price_seller_discount: OrderAmountV2BasePriceSellerDiscount | None = msgspec.field(
+    base_price_seller_discount: Money | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
     """Base price discount funded by the seller's own promotions: currency code and amount in
     minor units.
     """
 
-    shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
-        default=None, name="shippingTotalTaxExcl"
-    )
+    shipping_total_tax_excl: Money | None = msgspec.field(default=None, name="shippingTotalTaxExcl")
     """Shipping total, excluding tax: currency code and amount in minor units."""
 
-    base_price_off: OrderAmountV2BasePriceOff | None = msgspec.field(
-        default=None, name="basePriceOff"
-    )
+    base_price_off: Money | None = msgspec.field(default=None, name="basePriceOff")
     """Base price reduction from personalised and cross-store cumulative discounts: currency
     code and amount in minor units.
     """
 
-    base_price_discounted_total: OrderAmountV2BasePriceDiscountedTotal | None = msgspec.field(
+    base_price_discounted_total: Money | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
     """Base price total after seller discount and price-off reductions: currency code and
     amount in minor units.
     """
 
-    estimated_settlement_total: OrderAmountV2EstimatedSettlementTotal | None = msgspec.field(
+    estimated_settlement_total: Money | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
     """Estimated total the seller will be settled (the statement is authoritative): currency
     code and amount in minor units.
     """
 
-    shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    shipping_tax: Money | None = msgspec.field(default=None, name="shippingTax")
     """Tax on shipping: currency code and amount in minor units."""
 
-    product_tax_temu: OrderAmountV2ProductTaxTemu | None = msgspec.field(
-        default=None, name="productTaxTemu"
-    )
+    product_tax_temu: Money | None = msgspec.field(default=None, name="productTaxTemu")
     """Product tax subsidised by Temu: currency code and amount in minor units."""
 
-    shipping_tax_temu: OrderAmountV2ShippingTaxTemu | None = msgspec.field(
-        default=None, name="shippingTaxTemu"
-    )
+    shipping_tax_temu: Money | None = msgspec.field(default=None, name="shippingTaxTemu")
     """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
     amount in minor units.
     """
 
-    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    shipping_customer_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingCustomerTotalTaxExcl"
     )
     """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
 
-    estimated_deduction: OrderAmountV2EstimatedDeduction | None = msgspec.field(
-        default=None, name="estimatedDeduction"
-    )
+    estimated_deduction: Money | None = msgspec.field(default=None, name="estimatedDeduction")
     """Estimated deduction, derived from the customer's refunds: currency code and amount in
     minor units.
     """
 
-    base_price_total: OrderAmountV2BasePriceTotal | None = msgspec.field(
-        default=None, name="basePriceTotal"
-    )
+    base_price_total: Money | None = msgspec.field(default=None, name="basePriceTotal")
     """Base (supply) price total before discounts (the promotional base price when one
     applies): currency code and amount in minor units.
     """
 
-    shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
+    shipping_temu_discount_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingTemuDiscountTotalTaxExcl"
     )
     """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
 
-    shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
+    shipping_temu_total_tax_excl: Money | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
     """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
     code and amount in minor units.
     """
 
-    tax_temu_discount: OrderAmountV2TaxTemuDiscount | None = msgspec.field(
-        default=None, name="taxTemuDiscount"
-    )
+    tax_temu_discount: Money | None = msgspec.field(default=None, name="taxTemuDiscount")
     """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
     minor units.
-    """
-
-
-class OrderAmountV2RetailPriceDiscountedTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Discounted retail price total, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.retailPriceDiscountedTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the discounted retail price total, excluding tax."""
-
-    amount: int | None = None
-    """Discounted retail price total, excluding tax, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ProductRefundsTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Total refunded to the customer for products: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.productRefundsTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total refunded to the customer for products."""
-
-    amount: int | None = None
-    """Total refunded to the customer for products, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2RetailPriceTemuDiscountTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Temu discount contained in the retail price, excluding tax: currency code and amount in
-    minor units. (``parentOrderMap.customerPaid.retailPriceTemuDiscountTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the Temu discount contained in the retail price, excluding
-    tax.
-    """
-
-    amount: int | None = None
-    """Temu discount contained in the retail price, excluding tax, in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2RetailPriceSellerDiscountTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Seller discount contained in the retail price, excluding tax: currency code and amount
-    in minor units. (``parentOrderMap.customerPaid.retailPriceSellerDiscountTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the seller discount contained in the retail price, excluding
-    tax.
-    """
-
-    amount: int | None = None
-    """Seller discount contained in the retail price, excluding tax, in the currency's minor
-    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2RetailPriceTotalTaxIncl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price total, including tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.retailPriceTotalTaxIncl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price total, including tax."""
-
-    amount: int | None = None
-    """Retail price total, including tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingDiscountedTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping total after discounts, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.shippingDiscountedTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping total after discounts, excluding tax."""
-
-    amount: int | None = None
-    """Shipping total after discounts, excluding tax, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxTemuDiscount(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Temu discount on the shipping tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.shippingTaxTemuDiscount`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the Temu discount on the shipping tax."""
-
-    amount: int | None = None
-    """Temu discount on the shipping tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2CustomerPaidTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Total the customer actually paid, net of refunds: currency code and amount in minor
-    units. (``parentOrderMap.customerPaid.customerPaidTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total the customer actually paid, net of refunds."""
-
-    amount: int | None = None
-    """Total the customer actually paid, net of refunds, in the currency's minor unit (e.g.
-    cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2RetailPriceTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price total, excluding tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.retailPriceTotalTaxExcl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price total, excluding tax."""
-
-    amount: int | None = None
-    """Retail price total, excluding tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxDiscounted(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping tax after discounts: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.shippingTaxDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping tax after discounts."""
-
-    amount: int | None = None
-    """Shipping tax after discounts, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ProductTaxDiscounted(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product tax after discounts: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.productTaxDiscounted`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the product tax after discounts."""
-
-    amount: int | None = None
-    """Product tax after discounts, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTotalTaxIncl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping total, including tax: currency code and amount in minor units.
-    (``parentOrderMap.customerPaid.shippingTotalTaxIncl`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping total, including tax."""
-
-    amount: int | None = None
-    """Shipping total, including tax, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxCustomerTotal(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping tax after discounts (shipping tax less Temu's subsidy): currency code and
-    amount in minor units. (``parentOrderMap.customerPaid.shippingTaxCustomerTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping tax after discounts (shipping tax less Temu's
-    subsidy).
-    """
-
-    amount: int | None = None
-    """Shipping tax after discounts (shipping tax less Temu's subsidy), in the currency's minor
-    unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2RetailPriceCustomerTotalTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price total after seller and Temu discounts, excluding tax: currency code and
-    amount in minor units. (``parentOrderMap.customerPaid.retailPriceCustomerTotalTaxExcl``
-    of the ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price total after seller and Temu discounts,
-    excluding tax.
-    """
-
-    amount: int | None = None
-    """Retail price total after seller and Temu discounts, excluding tax, in the currency's
-    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ProductTaxCustomerTotal(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Product tax the customer actually paid after discounts: currency code and amount in
-    minor units. (``parentOrderMap.customerPaid.productTaxCustomerTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the product tax the customer actually paid after discounts."""
-
-    amount: int | None = None
-    """Product tax the customer actually paid after discounts, in the currency's minor unit
-    (e.g. cents). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2ShippingTaxTemuTotal(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
-    amount in minor units. (``parentOrderMap.customerPaid.shippingTaxTemuTotal`` of the
-    ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping tax subsidised by Temu (zero without platform
-    free shipping).
-    """
-
-    amount: int | None = None
-    """Shipping tax subsidised by Temu (zero without platform free shipping), in the currency's
-    minor unit (e.g. cents). Unit: the currency's minor unit (e.g. cents).
     """
 
 
@@ -1234,121 +286,109 @@ class OrderAmountV2CustomerPaid(msgspec.Struct, kw_only=True, omit_defaults=True
     (``parentOrderMap.customerPaid`` of the ``temu.order.amount.v2.query`` result.)
     """
 
-    retail_price_discounted_total_tax_excl: (
-        OrderAmountV2RetailPriceDiscountedTotalTaxExcl | None
-    ) = msgspec.field(default=None, name="retailPriceDiscountedTotalTaxExcl")
+    retail_price_discounted_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceDiscountedTotalTaxExcl"
+    )
     """Discounted retail price total, excluding tax: currency code and amount in minor units."""
 
-    product_refunds_total: OrderAmountV2ProductRefundsTotal | None = msgspec.field(
-        default=None, name="productRefundsTotal"
-    )
+    product_refunds_total: Money | None = msgspec.field(default=None, name="productRefundsTotal")
     """Total refunded to the customer for products: currency code and amount in minor units."""
 
-    retail_price_temu_discount_tax_excl: OrderAmountV2RetailPriceTemuDiscountTaxExcl | None = (
-        msgspec.field(default=None, name="retailPriceTemuDiscountTaxExcl")
+    retail_price_temu_discount_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceTemuDiscountTaxExcl"
     )
     """Temu discount contained in the retail price, excluding tax: currency code and amount in
     minor units.
     """
 
-    retail_price_seller_discount_tax_excl: OrderAmountV2RetailPriceSellerDiscountTaxExcl | None = (
-        msgspec.field(default=None, name="retailPriceSellerDiscountTaxExcl")
+    retail_price_seller_discount_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceSellerDiscountTaxExcl"
     )
     """Seller discount contained in the retail price, excluding tax: currency code and amount
     in minor units.
     """
 
-    retail_price_total_tax_incl: OrderAmountV2RetailPriceTotalTaxIncl | None = msgspec.field(
+    retail_price_total_tax_incl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
     """Retail price total, including tax: currency code and amount in minor units."""
 
-    shipping_discounted_total_tax_excl: OrderAmountV2ShippingDiscountedTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingDiscountedTotalTaxExcl")
+    shipping_discounted_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingDiscountedTotalTaxExcl"
     )
     """Shipping total after discounts, excluding tax: currency code and amount in minor units."""
 
-    shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
-        default=None, name="shippingTotalTaxExcl"
-    )
+    shipping_total_tax_excl: Money | None = msgspec.field(default=None, name="shippingTotalTaxExcl")
     """Shipping total, excluding tax: currency code and amount in minor units."""
 
-    shipping_tax_temu_discount: OrderAmountV2ShippingTaxTemuDiscount | None = msgspec.field(
+    shipping_tax_temu_discount: Money | None = msgspec.field(
         default=None, name="shippingTaxTemuDiscount"
     )
     """Temu discount on the shipping tax: currency code and amount in minor units."""
 
-    shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    shipping_tax: Money | None = msgspec.field(default=None, name="shippingTax")
     """Tax on shipping: currency code and amount in minor units."""
 
-    customer_paid_total: OrderAmountV2CustomerPaidTotal | None = msgspec.field(
-        default=None, name="customerPaidTotal"
-    )
+    customer_paid_total: Money | None = msgspec.field(default=None, name="customerPaidTotal")
     """Total the customer actually paid, net of refunds: currency code and amount in minor
     units.
     """
 
-    retail_price_total_tax_excl: OrderAmountV2RetailPriceTotalTaxExcl | None = msgspec.field(
+    retail_price_total_tax_excl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
     """Retail price total, excluding tax: currency code and amount in minor units."""
 
-    shipping_tax_discounted: OrderAmountV2ShippingTaxDiscounted | None = msgspec.field(
+    shipping_tax_discounted: Money | None = msgspec.field(
         default=None, name="shippingTaxDiscounted"
     )
     """Shipping tax after discounts: currency code and amount in minor units."""
 
-    product_tax_discounted: OrderAmountV2ProductTaxDiscounted | None = msgspec.field(
-        default=None, name="productTaxDiscounted"
-    )
+    product_tax_discounted: Money | None = msgspec.field(default=None, name="productTaxDiscounted")
     """Product tax after discounts: currency code and amount in minor units."""
 
-    shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
+    shipping_temu_discount_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingTemuDiscountTotalTaxExcl"
     )
     """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
 
-    shipping_total_tax_incl: OrderAmountV2ShippingTotalTaxIncl | None = msgspec.field(
-        default=None, name="shippingTotalTaxIncl"
-    )
+    shipping_total_tax_incl: Money | None = msgspec.field(default=None, name="shippingTotalTaxIncl")
     """Shipping total, including tax: currency code and amount in minor units."""
 
-    shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
+    shipping_temu_total_tax_excl: Money | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
     """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
     code and amount in minor units.
     """
 
-    shipping_tax_customer_total: OrderAmountV2ShippingTaxCustomerTotal | None = msgspec.field(
+    shipping_tax_customer_total: Money | None = msgspec.field(
         default=None, name="shippingTaxCustomerTotal"
     )
     """Shipping tax after discounts (shipping tax less Temu's subsidy): currency code and
     amount in minor units.
     """
 
-    retail_price_customer_total_tax_excl: OrderAmountV2RetailPriceCustomerTotalTaxExcl | None = (
-        msgspec.field(default=None, name="retailPriceCustomerTotalTaxExcl")
+    retail_price_customer_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceCustomerTotalTaxExcl"
     )
     """Retail price total after seller and Temu discounts, excluding tax: currency code and
     amount in minor units.
     """
 
-    product_tax_customer_total: OrderAmountV2ProductTaxCustomerTotal | None = msgspec.field(
+    product_tax_customer_total: Money | None = msgspec.field(
         default=None, name="productTaxCustomerTotal"
     )
     """Product tax the customer actually paid after discounts: currency code and amount in
     minor units.
     """
 
-    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    shipping_customer_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingCustomerTotalTaxExcl"
     )
     """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
 
-    shipping_tax_temu_total: OrderAmountV2ShippingTaxTemuTotal | None = msgspec.field(
-        default=None, name="shippingTaxTemuTotal"
-    )
+    shipping_tax_temu_total: Money | None = msgspec.field(default=None, name="shippingTaxTemuTotal")
     """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
     amount in minor units.
     """
@@ -1373,52 +413,6 @@ class OrderAmountV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=Tr
     """What the customer paid for the order, broken down by amount."""
 
 
-class OrderAmountV2UnitRetailPriceTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price of one unit, excluding tax: currency code and amount in minor units.
-    (``orderList[].unitRetailPriceTaxExcl`` of the ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price of one unit, excluding tax."""
-
-    amount: int | None = None
-    """Retail price of one unit, excluding tax, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2UnitRetailPriceTaxIncl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price of one unit, including tax: currency code and amount in minor units.
-    (``orderList[].unitRetailPriceTaxIncl`` of the ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price of one unit, including tax."""
-
-    amount: int | None = None
-    """Retail price of one unit, including tax, in the currency's minor unit (e.g. cents).
-    Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class OrderAmountV2UnitBasePrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Base (supply) price of one unit: currency code and amount in minor units.
-    (``orderList[].unitBasePrice`` of the ``temu.order.amount.v2.query`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the base (supply) price of one unit."""
-
-    amount: int | None = None
-    """Base (supply) price of one unit, in the currency's minor unit (e.g. cents). Unit: the
-    currency's minor unit (e.g. cents).
-    """
-
-
 class OrderAmountV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Amounts of each order line, with tax-exclusive and tax-inclusive figures.
     (``orderList[]`` of the ``temu.order.amount.v2.query`` result.)
@@ -1436,149 +430,131 @@ class OrderAmountV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     ship_tax_rate: float | None = msgspec.field(default=None, name="shipTaxRate")
     """Tax rate applied to shipping."""
 
-    product_tax: OrderAmountV2ProductTax | None = msgspec.field(default=None, name="productTax")
+    product_tax: Money | None = msgspec.field(default=None, name="productTax")
     """Product tax (customer-paid part plus Temu-subsidised part): currency code and amount in
     minor units.
     """
 
-    product_tax_customer_discounted: OrderAmountV2ProductTaxCustomerDiscounted | None = (
-        msgspec.field(default=None, name="productTaxCustomerDiscounted")
+    product_tax_customer_discounted: Money | None = msgspec.field(
+        default=None, name="productTaxCustomerDiscounted"
     )
     """Product tax paid by the customer after discounts: currency code and amount in minor
     units.
     """
 
-    shipping_tax_customer_discounted: OrderAmountV2ShippingTaxCustomerDiscounted | None = (
-        msgspec.field(default=None, name="shippingTaxCustomerDiscounted")
+    shipping_tax_customer_discounted: Money | None = msgspec.field(
+        default=None, name="shippingTaxCustomerDiscounted"
     )
     """Shipping tax paid by the customer after discounts: currency code and amount in minor
     units.
     """
 
-    retail_price_total_tax_incl: OrderAmountV2RetailPriceTotalTaxIncl | None = msgspec.field(
+    retail_price_total_tax_incl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxIncl"
     )
     """Retail price total, including tax: currency code and amount in minor units."""
 
-    base_price_seller_discount: OrderAmountV2BasePriceSellerDiscount | None = msgspec.field(
+    base_price_seller_discount: Money | None = msgspec.field(
         default=None, name="basePriceSellerDiscount"
     )
     """Base price discount funded by the seller's own promotions: currency code and amount in
     minor units.
     """
 
-    shipping_total_tax_excl: OrderAmountV2ShippingTotalTaxExcl | None = msgspec.field(
-        default=None, name="shippingTotalTaxExcl"
-    )
+    shipping_total_tax_excl: Money | None = msgspec.field(default=None, name="shippingTotalTaxExcl")
     """Shipping total, excluding tax: currency code and amount in minor units."""
 
-    base_price_off: OrderAmountV2BasePriceOff | None = msgspec.field(
-        default=None, name="basePriceOff"
-    )
+    base_price_off: Money | None = msgspec.field(default=None, name="basePriceOff")
     """Base price reduction from personalised and cross-store cumulative discounts: currency
     code and amount in minor units.
     """
 
-    estimated_settlement_total: OrderAmountV2EstimatedSettlementTotal | None = msgspec.field(
+    estimated_settlement_total: Money | None = msgspec.field(
         default=None, name="estimatedSettlementTotal"
     )
     """Estimated total the seller will be settled (the statement is authoritative): currency
     code and amount in minor units.
     """
 
-    shipping_tax: OrderAmountV2ShippingTax | None = msgspec.field(default=None, name="shippingTax")
+    shipping_tax: Money | None = msgspec.field(default=None, name="shippingTax")
     """Tax on shipping: currency code and amount in minor units."""
 
-    product_tax_temu: OrderAmountV2ProductTaxTemu | None = msgspec.field(
-        default=None, name="productTaxTemu"
-    )
+    product_tax_temu: Money | None = msgspec.field(default=None, name="productTaxTemu")
     """Product tax subsidised by Temu: currency code and amount in minor units."""
 
-    shipping_customer_total_tax_excl: OrderAmountV2ShippingCustomerTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingCustomerTotalTaxExcl")
+    shipping_customer_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingCustomerTotalTaxExcl"
     )
     """Shipping paid by the customer, excluding tax: currency code and amount in minor units."""
 
-    unit_retail_price_tax_excl: OrderAmountV2UnitRetailPriceTaxExcl | None = msgspec.field(
+    unit_retail_price_tax_excl: Money | None = msgspec.field(
         default=None, name="unitRetailPriceTaxExcl"
     )
     """Retail price of one unit, excluding tax: currency code and amount in minor units."""
 
-    shipping_temu_discount_total_tax_excl: OrderAmountV2ShippingTemuDiscountTotalTaxExcl | None = (
-        msgspec.field(default=None, name="shippingTemuDiscountTotalTaxExcl")
+    shipping_temu_discount_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="shippingTemuDiscountTotalTaxExcl"
     )
     """Temu's discount on shipping, excluding tax: currency code and amount in minor units."""
 
-    shipping_total_tax_incl: OrderAmountV2ShippingTotalTaxIncl | None = msgspec.field(
-        default=None, name="shippingTotalTaxIncl"
-    )
+    shipping_total_tax_incl: Money | None = msgspec.field(default=None, name="shippingTotalTaxIncl")
     """Shipping total, including tax: currency code and amount in minor units."""
 
-    retail_price_discounted_total_tax_excl: (
-        OrderAmountV2RetailPriceDiscountedTotalTaxExcl | None
-    ) = msgspec.field(default=None, name="retailPriceDiscountedTotalTaxExcl")
+    retail_price_discounted_total_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceDiscountedTotalTaxExcl"
+    )
     """Discounted retail price total, excluding tax: currency code and amount in minor units."""
 
-    retail_price_temu_discount_tax_excl: OrderAmountV2RetailPriceTemuDiscountTaxExcl | None = (
-        msgspec.field(default=None, name="retailPriceTemuDiscountTaxExcl")
+    retail_price_temu_discount_tax_excl: Money | None = msgspec.field(
+        default=None, name="retailPriceTemuDiscountTaxExcl"
     )
     """Temu discount contained in the retail price, excluding tax: currency code and amount in
     minor units.
     """
 
-    unit_retail_price_tax_incl: OrderAmountV2UnitRetailPriceTaxIncl | None = msgspec.field(
+    unit_retail_price_tax_incl: Money | None = msgspec.field(
         default=None, name="unitRetailPriceTaxIncl"
     )
     """Retail price of one unit, including tax: currency code and amount in minor units."""
 
-    base_price_discounted_total: OrderAmountV2BasePriceDiscountedTotal | None = msgspec.field(
+    base_price_discounted_total: Money | None = msgspec.field(
         default=None, name="basePriceDiscountedTotal"
     )
     """Base price total after seller discount and price-off reductions: currency code and
     amount in minor units.
     """
 
-    unit_base_price: OrderAmountV2UnitBasePrice | None = msgspec.field(
-        default=None, name="unitBasePrice"
-    )
+    unit_base_price: Money | None = msgspec.field(default=None, name="unitBasePrice")
     """Base (supply) price of one unit: currency code and amount in minor units."""
 
-    shipping_tax_temu: OrderAmountV2ShippingTaxTemu | None = msgspec.field(
-        default=None, name="shippingTaxTemu"
-    )
+    shipping_tax_temu: Money | None = msgspec.field(default=None, name="shippingTaxTemu")
     """Shipping tax subsidised by Temu (zero without platform free shipping): currency code and
     amount in minor units.
     """
 
-    retail_price_total_tax_excl: OrderAmountV2RetailPriceTotalTaxExcl | None = msgspec.field(
+    retail_price_total_tax_excl: Money | None = msgspec.field(
         default=None, name="retailPriceTotalTaxExcl"
     )
     """Retail price total, excluding tax: currency code and amount in minor units."""
 
-    estimated_deduction: OrderAmountV2EstimatedDeduction | None = msgspec.field(
-        default=None, name="estimatedDeduction"
-    )
+    estimated_deduction: Money | None = msgspec.field(default=None, name="estimatedDeduction")
     """Estimated deduction, derived from the customer's refunds: currency code and amount in
     minor units.
     """
 
-    base_price_total: OrderAmountV2BasePriceTotal | None = msgspec.field(
-        default=None, name="basePriceTotal"
-    )
+    base_price_total: Money | None = msgspec.field(default=None, name="basePriceTotal")
     """Base (supply) price total before discounts (the promotional base price when one
     applies): currency code and amount in minor units.
     """
 
-    shipping_temu_total_tax_excl: OrderAmountV2ShippingTemuTotalTaxExcl | None = msgspec.field(
+    shipping_temu_total_tax_excl: Money | None = msgspec.field(
         default=None, name="shippingTemuTotalTaxExcl"
     )
     """Shipping paid by Temu, excluding tax (zero without platform free shipping): currency
     code and amount in minor units.
     """
 
-    tax_temu_discount: OrderAmountV2TaxTemuDiscount | None = msgspec.field(
-        default=None, name="taxTemuDiscount"
-    )
+    tax_temu_discount: Money | None = msgspec.field(default=None, name="taxTemuDiscount")
     """Tax on Temu's discount (Japan and South Korea sites only): currency code and amount in
     minor units.
     """
@@ -2079,31 +1055,6 @@ class OrderCustomizationItem(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """Customisation content as SVG files."""
 
 
-class OrderDecryptShippingInfoAddressExtra(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Extra address details such as the name split into parts. (``addressExtra`` of the
-    ``bg.order.decryptshippinginfo.get`` result.)
-    """
-
-    first_name: str | None = msgspec.field(default=None, name="firstName")
-    """Recipient's first (given) name."""
-
-    last_name: str | None = msgspec.field(default=None, name="lastName")
-    """Recipient's last (family) name."""
-
-    additional_first_name: str | None = msgspec.field(default=None, name="additionalFirstName")
-    """Recipient's additional first name."""
-
-    additional_last_name: str | None = msgspec.field(default=None, name="additionalLastName")
-    """Recipient's additional last name."""
-
-    contactless_drop_point: str | None = msgspec.field(default=None, name="contactlessDropPoint")
-    """Where the carrier may leave the parcel without contact (not described by the
-    references).
-    """
-
-
 class OrderDecryptShippingInfoResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.order.decryptshippinginfo.get``: Read an order's full, unmasked
     shipping address.
@@ -2151,9 +1102,7 @@ class OrderDecryptShippingInfoResult(msgspec.Struct, kw_only=True, omit_defaults
     address_line_all: str | None = msgspec.field(default=None, name="addressLineAll")
     """All address lines joined together."""
 
-    address_extra: OrderDecryptShippingInfoAddressExtra | None = msgspec.field(
-        default=None, name="addressExtra"
-    )
+    address_extra: AddressExtra | None = msgspec.field(default=None, name="addressExtra")
     """Extra address details such as the name split into parts."""
 
     tax_code: str | None = msgspec.field(default=None, name="taxCode")
@@ -2327,24 +1276,6 @@ class OrderDetailV2OrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, 
     """
 
 
-class OrderDetailV2Product(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product SKUs behind the line (semi-managed sellers only). (``orderList[].productList[]``
-    of the ``bg.order.detail.v2.get`` result.)
-    """
-
-    product_id: int | None = msgspec.field(default=None, name="productId")
-    """Product ID (semi-managed sellers)."""
-
-    product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
-    """Product SKU ID of the item."""
-
-    sold_factor: int | None = msgspec.field(default=None, name="soldFactor")
-    """How many items one sold product unit stands for."""
-
-    ext_code: str | None = msgspec.field(default=None, name="extCode")
-    """Seller's own item code (external SKU code)."""
-
-
 class OrderDetailV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The order lines (sub-orders) of the parent order. (``orderList[]`` of the
     ``bg.order.detail.v2.get`` result.)
@@ -2423,9 +1354,7 @@ class OrderDetailV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     original_goods_name: str | None = msgspec.field(default=None, name="originalGoodsName")
     """Product name as the seller listed it (orders confirmed within the last six months)."""
 
-    product_list: list[OrderDetailV2Product] | None = msgspec.field(
-        default=None, name="productList"
-    )
+    product_list: list[OrderProduct] | None = msgspec.field(default=None, name="productList")
     """Product SKUs behind the line (semi-managed sellers only)."""
 
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
@@ -2503,19 +1432,6 @@ class OrderDetailV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """The order lines (sub-orders) of the parent order."""
 
 
-class OrderListV2ParentOrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Status labels on the parent order, each with a name and a yes/no value.
-    (``pageItems[].parentOrderMap.parentOrderLabel[]`` of the ``bg.order.list.v2.get``
-    result.)
-    """
-
-    name: str | None = None
-    """Label name (e.g. customized_products, pre_sale_order)."""
-
-    value: int | None = None
-    """Whether the label applies: 1 yes, 0 no."""
-
-
 class OrderListV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The parent order's details. (``pageItems[].parentOrderMap`` of the
     ``bg.order.list.v2.get`` result.)
@@ -2557,7 +1473,7 @@ class OrderListV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True
     region_id: int | None = msgspec.field(default=None, name="regionId")
     """Temu region (country) ID, e.g. 211 for the USA."""
 
-    parent_order_label: list[OrderListV2ParentOrderLabel] | None = msgspec.field(
+    parent_order_label: list[OrderLabel] | None = msgspec.field(
         default=None, name="parentOrderLabel"
     )
     """Status labels on the parent order, each with a name and a yes/no value."""
@@ -2598,36 +1514,6 @@ class OrderListV2ParentOrderMap(msgspec.Struct, kw_only=True, omit_defaults=True
 
     parent_confirm_time: int | None = msgspec.field(default=None, name="parentConfirmTime")
     """When the parent order was confirmed. Unit: seconds since the Unix epoch."""
-
-
-class OrderListV2Product(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product SKUs behind the line (semi-managed sellers only).
-    (``pageItems[].orderList[].productList[]`` of the ``bg.order.list.v2.get`` result.)
-    """
-
-    product_id: int | None = msgspec.field(default=None, name="productId")
-    """Product ID (semi-managed sellers)."""
-
-    product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
-    """Product SKU ID of the item."""
-
-    sold_factor: int | None = msgspec.field(default=None, name="soldFactor")
-    """How many items one sold product unit stands for."""
-
-    ext_code: str | None = msgspec.field(default=None, name="extCode")
-    """Seller's own item code (external SKU code)."""
-
-
-class OrderListV2OrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Labels on this order line, each with a name and a yes/no value.
-    (``pageItems[].orderList[].orderLabel[]`` of the ``bg.order.list.v2.get`` result.)
-    """
-
-    name: str | None = None
-    """Label name (e.g. customized_products, pre_sale_order)."""
-
-    value: int | None = None
-    """Whether the label applies: 1 yes, 0 no."""
 
 
 class OrderListV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2680,7 +1566,7 @@ class OrderListV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     original_goods_name: str | None = msgspec.field(default=None, name="originalGoodsName")
     """Product name as the seller listed it (orders confirmed within the last six months)."""
 
-    product_list: list[OrderListV2Product] | None = msgspec.field(default=None, name="productList")
+    product_list: list[OrderProduct] | None = msgspec.field(default=None, name="productList")
     """Product SKUs behind the line (semi-managed sellers only)."""
 
     package_abnormal_type_list: list[str] | None = msgspec.field(
@@ -2693,7 +1579,7 @@ class OrderListV2Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     (signed for but not received))
     """
 
-    order_label: list[OrderListV2OrderLabel] | None = msgspec.field(default=None, name="orderLabel")
+    order_label: list[OrderLabel] | None = msgspec.field(default=None, name="orderLabel")
     """Labels on this order line, each with a name and a yes/no value."""
 
     fulfillment_warning: list[str] | None = msgspec.field(default=None, name="fulfillmentWarning")
@@ -2801,29 +1687,6 @@ class OrderShippingInfoV2Warning(msgspec.Struct, kw_only=True, omit_defaults=Tru
     """
 
 
-class OrderShippingInfoV2AddressExtra(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Extra address details such as the name split into parts. (``addressExtra`` of the
-    ``bg.order.shippinginfo.v2.get`` result.)
-    """
-
-    first_name: str | None = msgspec.field(default=None, name="firstName")
-    """Recipient's first (given) name."""
-
-    last_name: str | None = msgspec.field(default=None, name="lastName")
-    """Recipient's last (family) name."""
-
-    additional_first_name: str | None = msgspec.field(default=None, name="additionalFirstName")
-    """Recipient's additional first name."""
-
-    additional_last_name: str | None = msgspec.field(default=None, name="additionalLastName")
-    """Recipient's additional last name."""
-
-    contactless_drop_point: str | None = msgspec.field(default=None, name="contactlessDropPoint")
-    """Where the carrier may leave the parcel without contact (not described by the
-    references).
-    """
-
-
 class OrderShippingInfoV2Result(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.order.shippinginfo.v2.get``: Read the (masked) shipping address of a
     parent order.
@@ -2877,9 +1740,7 @@ class OrderShippingInfoV2Result(msgspec.Struct, kw_only=True, omit_defaults=True
     warning: OrderShippingInfoV2Warning | None = None
     """Whether and why Temu withholds the address."""
 
-    address_extra: OrderShippingInfoV2AddressExtra | None = msgspec.field(
-        default=None, name="addressExtra"
-    )
+    address_extra: AddressExtra | None = msgspec.field(default=None, name="addressExtra")
     """Extra address details such as the name split into parts."""
 
     tax_code_type: int | None = msgspec.field(default=None, name="taxCodeType")
@@ -2936,20 +1797,146 @@ OrderCustomizationResult = list[OrderCustomizationItem]
 
 
 _RENAMED: dict[str, type] = {
-    "OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
-    "OrderAmountV2OrderShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
-    "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl": OrderAmountV2ShippingCustomerTotalTaxExcl,
+    "OrderAmountBasePrice": Money,
+    "OrderAmountBasePriceTotal": Money,
+    "OrderAmountCustomerPaid": Money,
+    "OrderAmountDiscountFromSeller": Money,
+    "OrderAmountDiscountFromTemu": Money,
+    "OrderAmountEstimatedRevenue": Money,
+    "OrderAmountEstimatedRevenueDeduction": Money,
+    "OrderAmountProductTaxAmount": Money,
+    "OrderAmountRefundsTotal": Money,
+    "OrderAmountRetailPriceTotal": Money,
+    "OrderAmountRetailPriceTotalTaxExcl": Money,
+    "OrderAmountRetailPriceTotalTaxIncl": Money,
+    "OrderAmountShipAmountTotalTaxIncl": Money,
+    "OrderAmountShipTaxAmount": Money,
+    "OrderAmountShippingAmountTotal": Money,
+    "OrderAmountTaxTotal": Money,
+    "OrderAmountTaxTotalAfterDiscount": Money,
+    "OrderAmountTemuTaxTotal": Money,
+    "OrderAmountTotalDiscount": Money,
+    "OrderAmountUnitBasePrice": Money,
+    "OrderAmountUnitRetailPrice": Money,
+    "OrderAmountUnitRetailPriceVatExcl": Money,
+    "OrderAmountUnitRetailPriceVatIncl": Money,
+    "OrderAmountV2BasePriceDiscountedTotal": Money,
+    "OrderAmountV2BasePriceOff": Money,
+    "OrderAmountV2BasePriceSellerDiscount": Money,
+    "OrderAmountV2BasePriceTotal": Money,
+    "OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl": Money,
+    "OrderAmountV2CustomerPaidTotal": Money,
+    "OrderAmountV2EstimatedDeduction": Money,
+    "OrderAmountV2EstimatedSettlementTotal": Money,
+    "OrderAmountV2OrderShippingCustomerTotalTaxExcl": Money,
+    "OrderAmountV2ProductRefundsTotal": Money,
+    "OrderAmountV2ProductTax": Money,
+    "OrderAmountV2ProductTaxCustomerDiscounted": Money,
+    "OrderAmountV2ProductTaxCustomerTotal": Money,
+    "OrderAmountV2ProductTaxDiscounted": Money,
+    "OrderAmountV2ProductTaxTemu": Money,
+    "OrderAmountV2RetailPriceCustomerTotalTaxExcl": Money,
+    "OrderAmountV2RetailPriceDiscountedTotalTaxExcl": Money,
+    "OrderAmountV2RetailPriceSellerDiscountTaxExcl": Money,
+    "OrderAmountV2RetailPriceTemuDiscountTaxExcl": Money,
+    "OrderAmountV2RetailPriceTotalTaxExcl": Money,
+    "OrderAmountV2RetailPriceTotalTaxIncl": Money,
+    "OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl": Money,
+    "OrderAmountV2ShippingCustomerTotalTaxExcl": Money,
+    "OrderAmountV2ShippingDiscountedTotalTaxExcl": Money,
+    "OrderAmountV2ShippingTax": Money,
+    "OrderAmountV2ShippingTaxCustomerDiscounted": Money,
+    "OrderAmountV2ShippingTaxCustomerTotal": Money,
+    "OrderAmountV2ShippingTaxDiscounted": Money,
+    "OrderAmountV2ShippingTaxTemu": Money,
+    "OrderAmountV2ShippingTaxTemuDiscount": Money,
+    "OrderAmountV2ShippingTaxTemuTotal": Money,
+    "OrderAmountV2ShippingTemuDiscountTotalTaxExcl": Money,
+    "OrderAmountV2ShippingTemuTotalTaxExcl": Money,
+    "OrderAmountV2ShippingTotalTaxExcl": Money,
+    "OrderAmountV2ShippingTotalTaxIncl": Money,
+    "OrderAmountV2TaxTemuDiscount": Money,
+    "OrderAmountV2UnitBasePrice": Money,
+    "OrderAmountV2UnitRetailPriceTaxExcl": Money,
+    "OrderAmountV2UnitRetailPriceTaxIncl": Money,
+    "OrderDecryptShippingInfoAddressExtra": AddressExtra,
+    "OrderDetailV2Product": OrderProduct,
+    "OrderListV2OrderLabel": OrderLabel,
+    "OrderListV2ParentOrderLabel": OrderLabel,
+    "OrderListV2Product": OrderProduct,
+    "OrderShippingInfoV2AddressExtra": AddressExtra,
 }
 """Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
 
 if TYPE_CHECKING:
-    OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl = (
-        OrderAmountV2ShippingCustomerTotalTaxExcl
-    )
-    OrderAmountV2OrderShippingCustomerTotalTaxExcl = OrderAmountV2ShippingCustomerTotalTaxExcl
-    OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl = (
-        OrderAmountV2ShippingCustomerTotalTaxExcl
-    )
+    OrderAmountBasePrice = Money
+    OrderAmountBasePriceTotal = Money
+    OrderAmountCustomerPaid = Money
+    OrderAmountDiscountFromSeller = Money
+    OrderAmountDiscountFromTemu = Money
+    OrderAmountEstimatedRevenue = Money
+    OrderAmountEstimatedRevenueDeduction = Money
+    OrderAmountProductTaxAmount = Money
+    OrderAmountRefundsTotal = Money
+    OrderAmountRetailPriceTotal = Money
+    OrderAmountRetailPriceTotalTaxExcl = Money
+    OrderAmountRetailPriceTotalTaxIncl = Money
+    OrderAmountShipAmountTotalTaxIncl = Money
+    OrderAmountShipTaxAmount = Money
+    OrderAmountShippingAmountTotal = Money
+    OrderAmountTaxTotal = Money
+    OrderAmountTaxTotalAfterDiscount = Money
+    OrderAmountTemuTaxTotal = Money
+    OrderAmountTotalDiscount = Money
+    OrderAmountUnitBasePrice = Money
+    OrderAmountUnitRetailPrice = Money
+    OrderAmountUnitRetailPriceVatExcl = Money
+    OrderAmountUnitRetailPriceVatIncl = Money
+    OrderAmountV2BasePriceDiscountedTotal = Money
+    OrderAmountV2BasePriceOff = Money
+    OrderAmountV2BasePriceSellerDiscount = Money
+    OrderAmountV2BasePriceTotal = Money
+    OrderAmountV2CustomerPaidShippingCustomerTotalTaxExcl = Money
+    OrderAmountV2CustomerPaidTotal = Money
+    OrderAmountV2EstimatedDeduction = Money
+    OrderAmountV2EstimatedSettlementTotal = Money
+    OrderAmountV2OrderShippingCustomerTotalTaxExcl = Money
+    OrderAmountV2ProductRefundsTotal = Money
+    OrderAmountV2ProductTax = Money
+    OrderAmountV2ProductTaxCustomerDiscounted = Money
+    OrderAmountV2ProductTaxCustomerTotal = Money
+    OrderAmountV2ProductTaxDiscounted = Money
+    OrderAmountV2ProductTaxTemu = Money
+    OrderAmountV2RetailPriceCustomerTotalTaxExcl = Money
+    OrderAmountV2RetailPriceDiscountedTotalTaxExcl = Money
+    OrderAmountV2RetailPriceSellerDiscountTaxExcl = Money
+    OrderAmountV2RetailPriceTemuDiscountTaxExcl = Money
+    OrderAmountV2RetailPriceTotalTaxExcl = Money
+    OrderAmountV2RetailPriceTotalTaxIncl = Money
+    OrderAmountV2SalesProceedsShippingCustomerTotalTaxExcl = Money
+    OrderAmountV2ShippingCustomerTotalTaxExcl = Money
+    OrderAmountV2ShippingDiscountedTotalTaxExcl = Money
+    OrderAmountV2ShippingTax = Money
+    OrderAmountV2ShippingTaxCustomerDiscounted = Money
+    OrderAmountV2ShippingTaxCustomerTotal = Money
+    OrderAmountV2ShippingTaxDiscounted = Money
+    OrderAmountV2ShippingTaxTemu = Money
+    OrderAmountV2ShippingTaxTemuDiscount = Money
+    OrderAmountV2ShippingTaxTemuTotal = Money
+    OrderAmountV2ShippingTemuDiscountTotalTaxExcl = Money
+    OrderAmountV2ShippingTemuTotalTaxExcl = Money
+    OrderAmountV2ShippingTotalTaxExcl = Money
+    OrderAmountV2ShippingTotalTaxIncl = Money
+    OrderAmountV2TaxTemuDiscount = Money
+    OrderAmountV2UnitBasePrice = Money
+    OrderAmountV2UnitRetailPriceTaxExcl = Money
+    OrderAmountV2UnitRetailPriceTaxIncl = Money
+    OrderDecryptShippingInfoAddressExtra = AddressExtra
+    OrderDetailV2Product = OrderProduct
+    OrderListV2OrderLabel = OrderLabel
+    OrderListV2ParentOrderLabel = OrderLabel
+    OrderListV2Product = OrderProduct
+    OrderShippingInfoV2AddressExtra = AddressExtra
 
 
 def __getattr__(name: str) -> object:

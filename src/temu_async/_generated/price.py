@@ -7,11 +7,13 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import DecimalMoney
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
@@ -73,23 +75,6 @@ class PriceBasePriceRecommendProductDimensionsInfoParam(
     """Height, with two decimals, in dimensionUnit."""
 
 
-class PriceBasePriceRecommendExternPlatformPriceInfoParam(
-    msgspec.Struct, kw_only=True, omit_defaults=True
-):
-    """The SKU's selling price on other sales channels.
-    (``supplierPriceEstimateQry.supplierPriceEstimateSkuQryList[].externPlatformPriceInfo``
-    of ``temu.local.goods.baseprice.recommend`` params.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PriceBasePriceRecommendSupplierPriceEstimateSkuQryParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -106,9 +91,9 @@ class PriceBasePriceRecommendSupplierPriceEstimateSkuQryParam(
     spec_id_list: Sequence[int] = msgspec.field(name="specIdList")
     """Spec IDs that identify the SKU."""
 
-    extern_platform_price_info: (
-        PriceBasePriceRecommendExternPlatformPriceInfoParam | Mapping[str, Any]
-    ) = msgspec.field(name="externPlatformPriceInfo")
+    extern_platform_price_info: DecimalMoney | Mapping[str, Any] = msgspec.field(
+        name="externPlatformPriceInfo"
+    )
     """The SKU's selling price on other sales channels."""
 
 
@@ -135,40 +120,6 @@ class PriceBasePriceRecommendSupplierPriceEstimateQryParam(
     """One entry per SKU (spec combination) to estimate a base price for."""
 
 
-class PriceBasePriceRecommendRecommendBasePriceInfo(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Base price Temu suggests for the SKU.
-    (``supplierPriceEstimateInfo.skuEstimateInfoList[].recommendBasePriceInfo`` of the
-    ``temu.local.goods.baseprice.recommend`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
-class PriceBasePriceRecommendExternPlatformPriceInfo(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """The other-channel selling price that was sent for the SKU.
-    (``supplierPriceEstimateInfo.skuEstimateInfoList[].externPlatformPriceInfo`` of the
-    ``temu.local.goods.baseprice.recommend`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PriceBasePriceRecommendSkuEstimateInfo(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
@@ -176,7 +127,7 @@ class PriceBasePriceRecommendSkuEstimateInfo(
     the ``temu.local.goods.baseprice.recommend`` result.)
     """
 
-    recommend_base_price_info: PriceBasePriceRecommendRecommendBasePriceInfo | None = msgspec.field(
+    recommend_base_price_info: DecimalMoney | None = msgspec.field(
         default=None, name="recommendBasePriceInfo"
     )
     """Base price Temu suggests for the SKU."""
@@ -184,8 +135,8 @@ class PriceBasePriceRecommendSkuEstimateInfo(
     spec_id_list: list[int] | None = msgspec.field(default=None, name="specIdList")
     """Spec IDs that identify the SKU."""
 
-    extern_platform_price_info: PriceBasePriceRecommendExternPlatformPriceInfo | None = (
-        msgspec.field(default=None, name="externPlatformPriceInfo")
+    extern_platform_price_info: DecimalMoney | None = msgspec.field(
+        default=None, name="externPlatformPriceInfo"
     )
     """The other-channel selling price that was sent for the SKU."""
 
@@ -214,21 +165,6 @@ class PriceBasePriceRecommendResult(msgspec.Struct, kw_only=True, omit_defaults=
     """Suggested base prices for the SKUs asked about."""
 
 
-class PriceChangeSkuPriceNewSupplierPriceParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """New base (supplier) price of the SKU.
-    (``changeSkuPriceDTOList[].skuChangePriceBaseDTOList[].newSupplierPrice`` of
-    ``bg.local.goods.priceorder.change.sku.price`` params.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -239,9 +175,7 @@ class PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
     sku_id: int = msgspec.field(name="skuId")
     """SKU whose price to change."""
 
-    new_supplier_price: PriceChangeSkuPriceNewSupplierPriceParam | Mapping[str, Any] = (
-        msgspec.field(name="newSupplierPrice")
-    )
+    new_supplier_price: DecimalMoney | Mapping[str, Any] = msgspec.field(name="newSupplierPrice")
     """New base (supplier) price of the SKU."""
 
 
@@ -295,68 +229,6 @@ class PriceChangeSkuPriceResult(msgspec.Struct, kw_only=True, omit_defaults=True
     """Price orders the accepted changes created."""
 
 
-class PricePriceOrdersSourceSupplierPrice(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Base price before this price order. (``priceAuditList[].sourceSupplierPrice`` of the
-    ``bg.local.goods.priceorder.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
-class PricePriceOrdersTargetSupplierPrice(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """New base price the price order proposes. (``priceAuditList[].targetSupplierPrice`` of
-    the ``bg.local.goods.priceorder.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
-class PricePriceOrdersSuggestSupplierPrice(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Reference base price Temu suggests. (``priceAuditList[].suggestSupplierPrice`` of the
-    ``bg.local.goods.priceorder.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
-class PricePriceOrdersSupplierPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Final base price once the order is settled. (``priceAuditList[].supplierPrice`` of the
-    ``bg.local.goods.priceorder.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PricePriceOrdersPriceAudit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Price orders (offers) on this page. (``priceAuditList[]`` of the
     ``bg.local.goods.priceorder.query`` result.)
@@ -393,24 +265,22 @@ class PricePriceOrdersPriceAudit(msgspec.Struct, kw_only=True, omit_defaults=Tru
     price_commit_version: int | None = msgspec.field(default=None, name="priceCommitVersion")
     """Version of the price submission; send it back with priceCommitId."""
 
-    source_supplier_price: PricePriceOrdersSourceSupplierPrice | None = msgspec.field(
+    source_supplier_price: DecimalMoney | None = msgspec.field(
         default=None, name="sourceSupplierPrice"
     )
     """Base price before this price order."""
 
-    target_supplier_price: PricePriceOrdersTargetSupplierPrice | None = msgspec.field(
+    target_supplier_price: DecimalMoney | None = msgspec.field(
         default=None, name="targetSupplierPrice"
     )
     """New base price the price order proposes."""
 
-    suggest_supplier_price: PricePriceOrdersSuggestSupplierPrice | None = msgspec.field(
+    suggest_supplier_price: DecimalMoney | None = msgspec.field(
         default=None, name="suggestSupplierPrice"
     )
     """Reference base price Temu suggests."""
 
-    supplier_price: PricePriceOrdersSupplierPrice | None = msgspec.field(
-        default=None, name="supplierPrice"
-    )
+    supplier_price: DecimalMoney | None = msgspec.field(default=None, name="supplierPrice")
     """Final base price once the order is settled."""
 
     reason: str | None = None
@@ -437,23 +307,6 @@ class PricePriceOrdersResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """Price orders (offers) on this page."""
 
 
-class PriceRecommendedPricesRecommendedSupplyPrice(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Supply price Temu recommends; send it as newSupplierPrice to change the price.
-    (``goodsList[].skuList[].recommendedSupplyPrice`` of the
-    ``temu.local.goods.recommendedprice.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PriceRecommendedPricesSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Recommended price per SKU of the goods. (``goodsList[].skuList[]`` of the
     ``temu.local.goods.recommendedprice.query`` result.)
@@ -462,7 +315,7 @@ class PriceRecommendedPricesSku(msgspec.Struct, kw_only=True, omit_defaults=True
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """ID of the SKU this entry is about."""
 
-    recommended_supply_price: PriceRecommendedPricesRecommendedSupplyPrice | None = msgspec.field(
+    recommended_supply_price: DecimalMoney | None = msgspec.field(
         default=None, name="recommendedSupplyPrice"
     )
     """Supply price Temu recommends; send it as newSupplierPrice to change the price."""
@@ -503,21 +356,6 @@ class PriceSkuPricesQuerySupplierPriceBaseParam(msgspec.Struct, kw_only=True, om
     """SKU IDs of that goods."""
 
 
-class PriceSkuPricesSupplierPrice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Current base (supplier) price of the SKU.
-    (``openapiGoodsSupplierPriceDTOList[].openapiSkuSupplierPriceDTOList[].supplierPrice``
-    of the ``bg.local.goods.sku.list.price.query`` result.)
-    """
-
-    amount: str | None = None
-    """Amount as a decimal string in the currency's major unit, e.g. "12.99". Unit: the
-    currency's major unit (e.g. dollars).
-    """
-
-    currency: str | None = None
-    """ISO 4217 currency code of the amount, e.g. USD."""
-
-
 class PriceSkuPricesOpenapiSkuSupplierPriceDto(
     msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
@@ -529,9 +367,7 @@ class PriceSkuPricesOpenapiSkuSupplierPriceDto(
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """ID of the SKU this entry is about."""
 
-    supplier_price: PriceSkuPricesSupplierPrice | None = msgspec.field(
-        default=None, name="supplierPrice"
-    )
+    supplier_price: DecimalMoney | None = msgspec.field(default=None, name="supplierPrice")
     """Current base (supplier) price of the SKU."""
 
 
@@ -560,6 +396,47 @@ class PriceSkuPricesResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
         list[PriceSkuPricesOpenapiGoodsSupplierPriceDto] | None
     ) = msgspec.field(default=None, name="openapiGoodsSupplierPriceDTOList")
     """Current base prices per goods."""
+
+
+_RENAMED: dict[str, type] = {
+    "PriceBasePriceRecommendExternPlatformPriceInfo": DecimalMoney,
+    "PriceBasePriceRecommendExternPlatformPriceInfoParam": DecimalMoney,
+    "PriceBasePriceRecommendRecommendBasePriceInfo": DecimalMoney,
+    "PriceChangeSkuPriceNewSupplierPriceParam": DecimalMoney,
+    "PricePriceOrdersSourceSupplierPrice": DecimalMoney,
+    "PricePriceOrdersSuggestSupplierPrice": DecimalMoney,
+    "PricePriceOrdersSupplierPrice": DecimalMoney,
+    "PricePriceOrdersTargetSupplierPrice": DecimalMoney,
+    "PriceRecommendedPricesRecommendedSupplyPrice": DecimalMoney,
+    "PriceSkuPricesSupplierPrice": DecimalMoney,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    PriceBasePriceRecommendExternPlatformPriceInfo = DecimalMoney
+    PriceBasePriceRecommendExternPlatformPriceInfoParam = DecimalMoney
+    PriceBasePriceRecommendRecommendBasePriceInfo = DecimalMoney
+    PriceChangeSkuPriceNewSupplierPriceParam = DecimalMoney
+    PricePriceOrdersSourceSupplierPrice = DecimalMoney
+    PricePriceOrdersSuggestSupplierPrice = DecimalMoney
+    PricePriceOrdersSupplierPrice = DecimalMoney
+    PricePriceOrdersTargetSupplierPrice = DecimalMoney
+    PriceRecommendedPricesRecommendedSupplyPrice = DecimalMoney
+    PriceSkuPricesSupplierPrice = DecimalMoney
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class PriceGroup(Group):

@@ -7,11 +7,13 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import ActivitySku
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
@@ -97,20 +99,6 @@ class PromotionActivityGoodsActivityInfo(
     """Whether the shop has enrolled goods in the activity."""
 
 
-class PromotionActivityGoodsSku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Enrolled SKUs and their activity prices. (``goodsList[].skuList[]`` of the
-    ``bg.promotion.activity.goods.query`` result.)
-    """
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """ID of the SKU this entry is about."""
-
-    activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
-    """Activity base (supplier) price of the SKU, in the currency's minor unit, e.g. cents
-    (inferred from the example 1899). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
 class PromotionActivityGoodsGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Goods of the shop enrolled in the activity. (``goodsList[]`` of the
     ``bg.promotion.activity.goods.query`` result.)
@@ -127,7 +115,7 @@ class PromotionActivityGoodsGoods(msgspec.Struct, kw_only=True, omit_defaults=Tr
     )
     """Activity stock not yet sold."""
 
-    sku_list: list[PromotionActivityGoodsSku] | None = msgspec.field(default=None, name="skuList")
+    sku_list: list[ActivitySku] | None = msgspec.field(default=None, name="skuList")
     """Enrolled SKUs and their activity prices."""
 
 
@@ -148,34 +136,6 @@ class PromotionActivityGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=T
         default=None, name="goodsList"
     )
     """Goods of the shop enrolled in the activity."""
-
-
-class PromotionActivityGoodsUpdateUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """SKUs and their new activity prices, for operateType 10. (``updateSkuList[]`` of
-    ``bg.promotion.activity.goods.update`` params.)
-    """
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """SKU whose activity price to change."""
-
-    activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
-    """New activity base price of the SKU, in the currency's minor unit, e.g. cents (inferred
-    from the example 1899). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
-class PromotionActivityGoodsUpdateAddSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """SKUs to add to the activity with their prices, for operateType 40. (``addSkuList[]`` of
-    ``bg.promotion.activity.goods.update`` params.)
-    """
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """SKU of the goods to add to the activity."""
-
-    activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
-    """Activity base price of the added SKU, in the currency's minor unit, e.g. cents (inferred
-    from the example 1899). Unit: the currency's minor unit (e.g. cents).
-    """
 
 
 class PromotionActivityGoodsUpdateResult(
@@ -290,20 +250,6 @@ class PromotionCandidateGoodsResult(msgspec.Struct, kw_only=True, omit_defaults=
     """Goods of the shop that could join the activity."""
 
 
-class PromotionEnrollEnrollSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """SKUs to enrol and their activity prices. (``enrollGoods.enrollSkuList[]`` of
-    ``bg.promotion.activity.goods.enroll`` params.)
-    """
-
-    sku_id: int | None = msgspec.field(default=None, name="skuId")
-    """SKU of the goods to enrol in the activity."""
-
-    activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
-    """Activity base price of the SKU, in the currency's minor unit, e.g. cents (inferred from
-    the example 1899). Unit: the currency's minor unit (e.g. cents).
-    """
-
-
 class PromotionEnrollEnrollGoodsParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The goods to enrol, its activity stock and SKU prices. (``enrollGoods`` of
     ``bg.promotion.activity.goods.enroll`` params.)
@@ -314,9 +260,7 @@ class PromotionEnrollEnrollGoodsParam(msgspec.Struct, kw_only=True, omit_default
     characters)
     """
 
-    enroll_sku_list: Sequence[PromotionEnrollEnrollSkuParam | Mapping[str, Any]] = msgspec.field(
-        name="enrollSkuList"
-    )
+    enroll_sku_list: Sequence[ActivitySku | Mapping[str, Any]] = msgspec.field(name="enrollSkuList")
     """SKUs to enrol and their activity prices."""
 
     activity_quantity: int = msgspec.field(name="activityQuantity")
@@ -365,6 +309,35 @@ class PromotionOperationResultsItem(msgspec.Struct, kw_only=True, omit_defaults=
 
 
 PromotionOperationResultsResult = list[PromotionOperationResultsItem]
+
+
+_RENAMED: dict[str, type] = {
+    "PromotionActivityGoodsSku": ActivitySku,
+    "PromotionActivityGoodsUpdateAddSkuParam": ActivitySku,
+    "PromotionActivityGoodsUpdateUpdateSkuParam": ActivitySku,
+    "PromotionEnrollEnrollSkuParam": ActivitySku,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    PromotionActivityGoodsSku = ActivitySku
+    PromotionActivityGoodsUpdateAddSkuParam = ActivitySku
+    PromotionActivityGoodsUpdateUpdateSkuParam = ActivitySku
+    PromotionEnrollEnrollSkuParam = ActivitySku
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class PromotionGroup(Group):
@@ -525,10 +498,8 @@ class PromotionGroup(Group):
         activity_quantity: int | None = None,
         goods_id: int,
         operate_type: Literal[10, 20, 30, 40],
-        update_sku_list: Sequence[PromotionActivityGoodsUpdateUpdateSkuParam | Mapping[str, Any]]
-        | None = None,
-        add_sku_list: Sequence[PromotionActivityGoodsUpdateAddSkuParam | Mapping[str, Any]]
-        | None = None,
+        update_sku_list: Sequence[ActivitySku | Mapping[str, Any]] | None = None,
+        add_sku_list: Sequence[ActivitySku | Mapping[str, Any]] | None = None,
         options: CallOptions | None = None,
     ) -> PromotionActivityGoodsUpdateResult:
         """Change the price or stock of goods inside a promotion activity.
@@ -552,12 +523,12 @@ class PromotionGroup(Group):
                 updateSkuList only), 20 (raise the activity stock; send activityQuantity only), 30
                 (withdraw the goods from the activity; send nothing else), 40 (add SKUs to the
                 activity; send addSkuList).
-            update_sku_list: ``updateSkuList`` (list[object], optional). SKUs and their new
-                activity prices, for operateType 10. Pass PromotionActivityGoodsUpdateUpdateSkuParam
-                objects or plain dicts with wire names.
-            add_sku_list: ``addSkuList`` (list[object], optional). SKUs to add to the activity
-                with their prices, for operateType 40. Pass PromotionActivityGoodsUpdateAddSkuParam
-                objects or plain dicts with wire names.
+            update_sku_list: ``updateSkuList`` (list[ActivitySku], optional). SKUs and their new
+                activity prices, for operateType 10. Pass ActivitySku objects or plain dicts with
+                wire names.
+            add_sku_list: ``addSkuList`` (list[ActivitySku], optional). SKUs to add to the
+                activity with their prices, for operateType 40. Pass ActivitySku objects or plain
+                dicts with wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

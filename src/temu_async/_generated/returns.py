@@ -7,27 +7,16 @@ plain dict with wire names. Result Structs mirror the ``result`` tree; every fie
 optional because the server leaves fields out, and unknown fields are ignored.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from temu_async._generated.shapes import AfterSalesProduct, FloatMoney, Warehouse
 from temu_async.group import Group
 from temu_async.options import CallOptions
 from temu_async.pagination import paginated
-
-
-class ReturnsCancelListProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product SKUs behind the line (semi-managed sellers only).
-    (``data[].afterSalesInfoList[].productList[]`` of the ``bg.aftersales.cancel.list.get``
-    result.)
-    """
-
-    product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
-    """Product SKU ID of the item."""
-
-    ext_code: str | None = msgspec.field(default=None, name="extCode")
-    """Seller's own item code (external SKU code)."""
 
 
 class ReturnsCancelListAfterSalesInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -53,9 +42,7 @@ class ReturnsCancelListAfterSalesInfo(msgspec.Struct, kw_only=True, omit_default
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
     """Temu goods (product listing) ID."""
 
-    product_list: list[ReturnsCancelListProduct] | None = msgspec.field(
-        default=None, name="productList"
-    )
+    product_list: list[AfterSalesProduct] | None = msgspec.field(default=None, name="productList")
     """Product SKUs behind the line (semi-managed sellers only)."""
 
     create_at_millis: int | None = msgspec.field(default=None, name="createAtMillis")
@@ -123,18 +110,6 @@ class ReturnsCarriersResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc
     """Carriers available for returns from that region."""
 
 
-class ReturnsListProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product SKUs behind the line (semi-managed sellers only). (``data[].productList[]`` of
-    the ``bg.aftersales.aftersales.list.get`` result.)
-    """
-
-    product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
-    """Product SKU ID of the item."""
-
-    ext_code: str | None = msgspec.field(default=None, name="extCode")
-    """Seller's own item code (external SKU code)."""
-
-
 class ReturnsListData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """After-sales lines on this page. (``data[]`` of the ``bg.aftersales.aftersales.list.get``
     result.)
@@ -160,7 +135,7 @@ class ReturnsListData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """Temu SKU ID of the item."""
 
-    product_list: list[ReturnsListProduct] | None = msgspec.field(default=None, name="productList")
+    product_list: list[AfterSalesProduct] | None = msgspec.field(default=None, name="productList")
     """Product SKUs behind the line (semi-managed sellers only)."""
 
     after_sales_status: int | None = msgspec.field(default=None, name="afterSalesStatus")
@@ -185,133 +160,34 @@ class ReturnsListResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     """After-sales lines on this page."""
 
 
-class ReturnsParentDetailDiscountFromSellerRefund(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Seller-funded discount given back in the refund: currency code and amount.
-    (``refundSummary.discountFromSellerRefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the seller-funded discount given back in the refund."""
-
-    amount: float | None = None
-    """Seller-funded discount given back in the refund; the references do not say whether in
-    minor or major units.
-    """
-
-
-class ReturnsParentDetailDiscountFromTemuRefund(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Temu-funded discount given back in the refund: currency code and amount.
-    (``refundSummary.discountFromTEMURefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the Temu-funded discount given back in the refund."""
-
-    amount: float | None = None
-    """Temu-funded discount given back in the refund; the references do not say whether in
-    minor or major units.
-    """
-
-
-class ReturnsParentDetailBuyerTotalRefund(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Total refunded to the buyer: currency code and amount.
-    (``refundSummary.buyerTotalRefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the total refunded to the buyer."""
-
-    amount: float | None = None
-    """Total refunded to the buyer; the references do not say whether in minor or major units."""
-
-
-class ReturnsParentDetailShippingAmountRefundTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Shipping fee refunded, excluding tax: currency code and amount.
-    (``refundSummary.shippingAmountRefundTaxExcl`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the shipping fee refunded, excluding tax."""
-
-    amount: float | None = None
-    """Shipping fee refunded, excluding tax; the references do not say whether in minor or
-    major units.
-    """
-
-
-class ReturnsParentDetailTaxTotalRefund(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Tax refunded: currency code and amount. (``refundSummary.taxTotalRefund`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the tax refunded."""
-
-    amount: float | None = None
-    """Tax refunded; the references do not say whether in minor or major units."""
-
-
-class ReturnsParentDetailRetailPriceRefundTaxExcl(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Retail price refunded, excluding tax: currency code and amount.
-    (``refundSummary.retailPriceRefundTaxExcl`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the retail price refunded, excluding tax."""
-
-    amount: float | None = None
-    """Retail price refunded, excluding tax; the references do not say whether in minor or
-    major units.
-    """
-
-
 class ReturnsParentDetailRefundSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Total refund of the case (currency and amount) with its breakdown by component.
     (``refundSummary`` of the ``temu.aftersales.parentaftersales.detail.get`` result.)
     """
 
-    discount_from_seller_refund: ReturnsParentDetailDiscountFromSellerRefund | None = msgspec.field(
+    discount_from_seller_refund: FloatMoney | None = msgspec.field(
         default=None, name="discountFromSellerRefund"
     )
     """Seller-funded discount given back in the refund: currency code and amount."""
 
-    discount_from_temu_refund: ReturnsParentDetailDiscountFromTemuRefund | None = msgspec.field(
+    discount_from_temu_refund: FloatMoney | None = msgspec.field(
         default=None, name="discountFromTEMURefund"
     )
     """Temu-funded discount given back in the refund: currency code and amount."""
 
-    buyer_total_refund: ReturnsParentDetailBuyerTotalRefund | None = msgspec.field(
-        default=None, name="buyerTotalRefund"
-    )
+    buyer_total_refund: FloatMoney | None = msgspec.field(default=None, name="buyerTotalRefund")
     """Total refunded to the buyer: currency code and amount."""
 
-    shipping_amount_refund_tax_excl: ReturnsParentDetailShippingAmountRefundTaxExcl | None = (
-        msgspec.field(default=None, name="shippingAmountRefundTaxExcl")
+    shipping_amount_refund_tax_excl: FloatMoney | None = msgspec.field(
+        default=None, name="shippingAmountRefundTaxExcl"
     )
     """Shipping fee refunded, excluding tax: currency code and amount."""
 
-    tax_total_refund: ReturnsParentDetailTaxTotalRefund | None = msgspec.field(
-        default=None, name="taxTotalRefund"
-    )
+    tax_total_refund: FloatMoney | None = msgspec.field(default=None, name="taxTotalRefund")
     """Tax refunded: currency code and amount."""
 
-    retail_price_refund_tax_excl: ReturnsParentDetailRetailPriceRefundTaxExcl | None = (
-        msgspec.field(default=None, name="retailPriceRefundTaxExcl")
+    retail_price_refund_tax_excl: FloatMoney | None = msgspec.field(
+        default=None, name="retailPriceRefundTaxExcl"
     )
     """Retail price refunded, excluding tax: currency code and amount."""
 
@@ -322,35 +198,6 @@ class ReturnsParentDetailRefundSummary(msgspec.Struct, kw_only=True, omit_defaul
     """Total refund of this after-sales case; the references do not say whether in minor or
     major units.
     """
-
-
-class ReturnsParentDetailApplyRefundAmount(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Refund amount the buyer asked for on this line: currency code and amount.
-    (``afterSalesList[].applyRefundAmount`` of the
-    ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    currency: str | None = None
-    """Currency code (e.g. USD) of the refund amount the buyer asked for on this line."""
-
-    amount: float | None = None
-    """Refund amount the buyer asked for on this line; the references do not say whether in
-    minor or major units.
-    """
-
-
-class ReturnsParentDetailProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Product SKUs behind the line. (``afterSalesList[].afterSalesGoodsInfo.productList[]`` of
-    the ``temu.aftersales.parentaftersales.detail.get`` result.)
-    """
-
-    product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
-    """Product SKU ID of the item."""
-
-    ext_code: str | None = msgspec.field(default=None, name="extCode")
-    """Seller's own item code (external SKU code)."""
 
 
 class ReturnsParentDetailAfterSalesGoodsInfo(
@@ -369,9 +216,7 @@ class ReturnsParentDetailAfterSalesGoodsInfo(
     sku_id: int | None = msgspec.field(default=None, name="skuId")
     """Temu SKU ID of the item."""
 
-    product_list: list[ReturnsParentDetailProduct] | None = msgspec.field(
-        default=None, name="productList"
-    )
+    product_list: list[AfterSalesProduct] | None = msgspec.field(default=None, name="productList")
     """Product SKUs behind the line."""
 
 
@@ -391,9 +236,7 @@ class ReturnsParentDetailAfterSales(msgspec.Struct, kw_only=True, omit_defaults=
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
     """Order line number (sub-order) inside the parent order."""
 
-    apply_refund_amount: ReturnsParentDetailApplyRefundAmount | None = msgspec.field(
-        default=None, name="applyRefundAmount"
-    )
+    apply_refund_amount: FloatMoney | None = msgspec.field(default=None, name="applyRefundAmount")
     """Refund amount the buyer asked for on this line: currency code and amount."""
 
     after_sales_reason_desc: str | None = msgspec.field(default=None, name="afterSalesReasonDesc")
@@ -608,20 +451,6 @@ class ReturnsReturnLabelPrepareUserSelectedPickUpTime(
     """End of the pickup window. Unit: milliseconds since the Unix epoch."""
 
 
-class ReturnsReturnLabelPrepareAvailableReturnWarehouse(
-    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
-):
-    """Seller warehouses the return can go to. (``availableReturnWarehouseList[]`` of the
-    ``temu.aftersales.returnlabel.prepare.get`` result.)
-    """
-
-    warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
-    """ID of a seller warehouse the return can go to."""
-
-    warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
-    """Name of that warehouse."""
-
-
 class ReturnsReturnLabelPrepareResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``temu.aftersales.returnlabel.prepare.get``: Read what is needed to
     prepare a return label.
@@ -635,9 +464,9 @@ class ReturnsReturnLabelPrepareResult(msgspec.Struct, kw_only=True, omit_default
     ) = msgspec.field(default=None, name="userSelectedPickUpTimeList")
     """Pickup windows the buyer chose."""
 
-    available_return_warehouse_list: (
-        list[ReturnsReturnLabelPrepareAvailableReturnWarehouse] | None
-    ) = msgspec.field(default=None, name="availableReturnWarehouseList")
+    available_return_warehouse_list: list[Warehouse] | None = msgspec.field(
+        default=None, name="availableReturnWarehouseList"
+    )
     """Seller warehouses the return can go to."""
 
     merchant_latest_pick_up_time: int | None = msgspec.field(
@@ -678,6 +507,49 @@ class ReturnsUploadReturnLabelReturnLabelDtoParam(msgspec.Struct, kw_only=True, 
 
     tracking_number: str | None = msgspec.field(default=None, name="trackingNumber")
     """Tracking number of the return label."""
+
+
+_RENAMED: dict[str, type] = {
+    "ReturnsCancelListProduct": AfterSalesProduct,
+    "ReturnsListProduct": AfterSalesProduct,
+    "ReturnsParentDetailApplyRefundAmount": FloatMoney,
+    "ReturnsParentDetailBuyerTotalRefund": FloatMoney,
+    "ReturnsParentDetailDiscountFromSellerRefund": FloatMoney,
+    "ReturnsParentDetailDiscountFromTemuRefund": FloatMoney,
+    "ReturnsParentDetailProduct": AfterSalesProduct,
+    "ReturnsParentDetailRetailPriceRefundTaxExcl": FloatMoney,
+    "ReturnsParentDetailShippingAmountRefundTaxExcl": FloatMoney,
+    "ReturnsParentDetailTaxTotalRefund": FloatMoney,
+    "ReturnsReturnLabelPrepareAvailableReturnWarehouse": Warehouse,
+}
+"""Struct names of earlier releases -> the Struct they are now (deprecated aliases)."""
+
+if TYPE_CHECKING:
+    ReturnsCancelListProduct = AfterSalesProduct
+    ReturnsListProduct = AfterSalesProduct
+    ReturnsParentDetailApplyRefundAmount = FloatMoney
+    ReturnsParentDetailBuyerTotalRefund = FloatMoney
+    ReturnsParentDetailDiscountFromSellerRefund = FloatMoney
+    ReturnsParentDetailDiscountFromTemuRefund = FloatMoney
+    ReturnsParentDetailProduct = AfterSalesProduct
+    ReturnsParentDetailRetailPriceRefundTaxExcl = FloatMoney
+    ReturnsParentDetailShippingAmountRefundTaxExcl = FloatMoney
+    ReturnsParentDetailTaxTotalRefund = FloatMoney
+    ReturnsReturnLabelPrepareAvailableReturnWarehouse = Warehouse
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: an old name still imports, with a warning, until 0.3.0.
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated and goes away in 0.3.0: it is now "
+        f"temu_async.types.{new.__name__} (one Struct for one structure)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 class ReturnsGroup(Group):

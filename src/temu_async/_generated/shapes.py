@@ -7,6 +7,7 @@ serves every group. Result Structs have optional fields (the server may leave an
 ``...Param`` variants are for request params and check required fields.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -19,14 +20,18 @@ class Money(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Currency code (ISO 4217, e.g. USD)."""
 
     amount: int | None = None
-    """The amount as an integer, in the unit the type's docs give."""
+    """The amount as an integer, in the unit the type's docs give. Unit: the currency's minor
+    unit (e.g. cents).
+    """
 
 
 class DecimalMoney(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """An amount written as decimal text, with its currency."""
 
     amount: str | None = None
-    """The amount as decimal text (e.g. "12.99")."""
+    """The amount as decimal text (e.g. "12.99"). Unit: the currency's major unit (e.g.
+    dollars).
+    """
 
     currency: str | None = None
     """Currency code (ISO 4217, e.g. USD)."""
@@ -75,7 +80,7 @@ class IdName(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The id."""
 
 
-class IdValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class IdValue(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An entry with its id and value (a size-chart cell, for instance)."""
 
     value: str | None = None
@@ -95,10 +100,20 @@ class SizeChartMeta(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The elements."""
 
 
-class SizeChartRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class SizeChartMetaParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The groups and elements a size chart is laid out by."""
+
+    groups: Sequence[IdName | Mapping[str, Any]] | None = None
+    """The groups."""
+
+    elements: Sequence[IdName | Mapping[str, Any]] | None = None
+    """The elements."""
+
+
+class SizeChartRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One row of a size chart."""
 
-    values: list[IdValue] | None = None
+    values: Sequence[IdValue | Mapping[str, Any]] | None = None
     """The row's cells."""
 
 
@@ -112,7 +127,7 @@ class SpecRef(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The id of the spec it belongs to."""
 
 
-class Video(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class Video(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A video of a product gallery."""
 
     vid: str | None = None
@@ -122,11 +137,16 @@ class Video(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Where the video is."""
 
 
-class ComplianceRep(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ComplianceRep(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A compliance representative of a given type, by id."""
 
     compliance_rep_type: int | None = msgspec.field(default=None, name="complianceRepType")
-    rep_id_list: list[int] | None = msgspec.field(default=None, name="repIdList")
+    """Kind of responsible person (e.g. 2 EU responsible person, 3 manufacturer, 4 after-sales
+    representative).
+    """
+
+    rep_id_list: Sequence[int] | None = msgspec.field(default=None, name="repIdList")
+    """IDs of the responsible persons of that kind."""
 
 
 class GoodsServicePromise(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -135,185 +155,379 @@ class GoodsServicePromise(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
     cost_template_id: str | None = msgspec.field(default=None, name="costTemplateId")
+    """Shipping (freight) template id of the goods."""
+
     fulfillment_type: int | None = msgspec.field(default=None, name="fulfillmentType")
+    """How orders are shipped; 1 means the seller ships them."""
+
     shipment_limit_day: int | None = msgspec.field(default=None, name="shipmentLimitDay")
+    """Handling time in days from receiving an order until it ships. Unit: days."""
 
 
-class CertUploadFile(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class CertUploadFile(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A file uploaded for a product certificate, with its validity."""
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
+    """File name of the document."""
+
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """URL of the uploaded document (from bg.arbok.open.upload.uploadFile)."""
+
     show_customer: bool | None = msgspec.field(default=None, name="showCustomer")
+    """Whether shoppers may see this document."""
+
     expire_time: int | None = msgspec.field(default=None, name="expireTime")
+    """When the document expires, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
+
     auth_code: str | None = msgspec.field(default=None, name="authCode")
+    """Certificate or registration number printed on the document."""
+
     effective_time: int | None = msgspec.field(default=None, name="effectiveTime")
+    """When the document takes effect, in milliseconds since the epoch (unit inferred: the
+    references show no real example). Unit: milliseconds since the Unix epoch.
+    """
 
 
 class ActivitySku(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A SKU in a promotion activity with its activity supply price."""
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """ID of the SKU this entry is about."""
+
     activity_supplier_price: int | None = msgspec.field(default=None, name="activitySupplierPrice")
+    """Activity base (supplier) price of the SKU, in the currency's minor unit, e.g. cents
+    (inferred from the example 1899). Unit: the currency's minor unit (e.g. cents).
+    """
 
 
-class PropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class PropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A property value of a compliance template, by property and value id."""
 
     vid: int | None = None
+    """Property value ID chosen (0 when the value is typed in)."""
+
     pid: int | None = None
+    """Property ID (pid), as the category template gives it."""
+
     value: str | None = None
+    """Typed-in value, for input-type properties."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property ID (refPid), as the category template gives it."""
 
 
-class SizeChart(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class SizeChart(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A size chart: its class, rows and layout, for the product and the body."""
 
     class_id: int | None = msgspec.field(default=None, name="classId")
-    records: list[SizeChartRecord] | None = None
-    body_records: list[SizeChartRecord] | None = msgspec.field(default=None, name="bodyRecords")
-    meta: SizeChartMeta | None = None
-    body_meta: SizeChartMeta | None = msgspec.field(default=None, name="bodyMeta")
+    """Id of the size-chart class (the kind of size chart, from
+    bg.local.goods.size.element.get).
+    """
+
+    records: Sequence[SizeChartRecord | Mapping[str, Any]] | None = None
+    """Rows of the size chart, one per size."""
+
+    body_records: Sequence[SizeChartRecord | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="bodyRecords"
+    )
+    """Rows of the body-measurement chart, one per size."""
+
+    meta: SizeChartMetaParam | Mapping[str, Any] | None = None
+    """Column definitions of the garment size chart: size groups and measurement elements."""
+
+    body_meta: SizeChartMetaParam | Mapping[str, Any] | None = msgspec.field(
+        default=None, name="bodyMeta"
+    )
+    """Column definitions of the body-measurement chart: size groups and body elements."""
 
 
 class AdReportTotals(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The all-time totals of an ads report, one figure per metric."""
 
     clk_cnt_all: MetricValue | None = msgspec.field(default=None, name="clkCntAll")
+    """The click count, across the whole queried period, wrapped as {val}."""
+
     order_pay_cnt_all: MetricValue | None = msgspec.field(default=None, name="orderPayCntAll")
+    """The paid order count, across the whole queried period, wrapped as {val}."""
+
     ad_spend_all: MetricValue | None = msgspec.field(default=None, name="adSpendAll")
+    """The ad spend, across the whole queried period, wrapped as {val}."""
+
     acos_all: MetricValue | None = msgspec.field(default=None, name="acosAll")
+    """The advertising cost of sales (ACOS), across the whole queried period, wrapped as {val}."""
+
     ctr_all: MetricValue | None = msgspec.field(default=None, name="ctrAll")
+    """The click-through rate, across the whole queried period, wrapped as {val}."""
+
     impr_cnt_all: MetricValue | None = msgspec.field(default=None, name="imprCntAll")
+    """The impression count, across the whole queried period, wrapped as {val}."""
+
     order_pay_amt_all: MetricValue | None = msgspec.field(default=None, name="orderPayAmtAll")
+    """The paid order amount, across the whole queried period, wrapped as {val}."""
+
     cart_cnt_all: MetricValue | None = msgspec.field(default=None, name="cartCntAll")
+    """The add-to-cart count, across the whole queried period, wrapped as {val}."""
+
     roas_all: MetricValue | None = msgspec.field(default=None, name="roasAll")
+    """The return on ad spend (ROAS), across the whole queried period, wrapped as {val}."""
 
 
 class AdReportSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The metrics of an ads report, each split as the report splits it."""
 
     ctr: AdMetric | None = None
+    """The click-through rate, broken down into total, ad, netTotal and netAd values."""
+
     cart_cnt: AdMetric | None = msgspec.field(default=None, name="cartCnt")
+    """The add-to-cart count, broken down into total, ad, netTotal and netAd values."""
+
     clk_cnt: AdMetric | None = msgspec.field(default=None, name="clkCnt")
+    """The click count, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_amt: AdMetric | None = msgspec.field(default=None, name="orderPayAmt")
+    """The paid order amount, broken down into total, ad, netTotal and netAd values."""
+
     spend: AdMetric | None = None
+    """The ad spend, broken down into total, ad, netTotal and netAd values."""
+
     order_pay_cnt: AdMetric | None = msgspec.field(default=None, name="orderPayCnt")
+    """The paid order count, broken down into total, ad, netTotal and netAd values."""
+
     roas: AdMetric | None = None
+    """The return on ad spend (ROAS), broken down into total, ad, netTotal and netAd values."""
+
     acos: AdMetric | None = None
+    """The advertising cost of sales (ACOS), broken down into total, ad, netTotal and netAd
+    values.
+    """
+
     transaction_cost: AdMetric | None = msgspec.field(default=None, name="transactionCost")
+    """The transaction cost (ad spend per paid order), broken down into total, ad, netTotal and
+    netAd values.
+    """
+
     goods_num: AdMetric | None = msgspec.field(default=None, name="goodsNum")
+    """The goods number (not defined further in the references; likely items sold), broken down
+    into total, ad, netTotal and netAd values.
+    """
+
     impr_cnt: AdMetric | None = msgspec.field(default=None, name="imprCnt")
+    """The impression count, broken down into total, ad, netTotal and netAd values."""
+
     cvr: AdMetric | None = None
+    """The conversion rate, broken down into total, ad, netTotal and netAd values."""
 
 
-class GoodsGallery(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsGallery(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A product's images and videos."""
 
-    detail_video: Video | None = msgspec.field(default=None, name="detailVideo")
-    goods_carousel_image: list[str] | None = msgspec.field(default=None, name="goodsCarouselImage")
-    carousel_video: Video | None = msgspec.field(default=None, name="carouselVideo")
-    detail_image: list[str] | None = msgspec.field(default=None, name="detailImage")
+    detail_video: Video | Mapping[str, Any] | None = msgspec.field(default=None, name="detailVideo")
+    """Video in the description area: one, up to 180 s, 300 MB, 720p or better."""
+
+    goods_carousel_image: Sequence[str] | None = msgspec.field(
+        default=None, name="goodsCarouselImage"
+    )
+    """URLs of the carousel (main gallery) images, uploaded to Temu first."""
+
+    carousel_video: Video | Mapping[str, Any] | None = msgspec.field(
+        default=None, name="carouselVideo"
+    )
+    """Video at the top of the carousel: one, up to 60 s, 100 MB, 720p or better."""
+
+    detail_image: Sequence[str] | None = msgspec.field(default=None, name="detailImage")
+    """URLs of detail-page images: up to 49, JPEG/PNG, at least 480x480 px and 3 MB at most."""
 
 
-class SizeChartList(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class SizeChartList(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The size charts of a product."""
 
-    goods_size_chart_list: list[SizeChart] | None = msgspec.field(
+    goods_size_chart_list: Sequence[SizeChart | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="goodsSizeChartList"
     )
+    """One entry per size chart; a set (e.g. top and bottom) has several."""
 
 
 class GuideFileInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The product guide files, by language."""
 
-    lang2_guide_file_url: dict[str, Any] | None = msgspec.field(
+    lang2_guide_file_url: Mapping[str, Any] | None = msgspec.field(
         default=None, name="lang2GuideFileUrl"
     )
+    """Map from language code to the URL of the PDF manual in that language; English is
+    mandatory.
+    """
 
 
 class Volume(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Package dimensions, as text, with their unit."""
 
     length: str | None = None
+    """Package length, in the unit given beside it."""
+
     width: str | None = None
+    """Package width, in the unit given beside it."""
+
     unit: str | None = None
+    """Length unit of the dimensions, e.g. cm."""
+
     height: str | None = None
+    """Package height, in the unit given beside it."""
 
 
-class MultiplePackage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class MultiplePackage(msgspec.Struct, kw_only=True, omit_defaults=True):
     """How a SKU is packed: pieces, net content and set type."""
 
     origin_net_content_number: str | None = msgspec.field(
         default=None, name="originNetContentNumber"
     )
+    """Net content per piece in that unit (e.g. 0.5 for 0.5 kg), used to show a unit price; up
+    to 3 decimals.
+    """
+
     number_of_pieces: int | None = msgspec.field(default=None, name="numberOfPieces")
+    """Number of pieces in the pack; 1 (the default) for a single product."""
+
     individually_packed: int | None = msgspec.field(default=None, name="individuallyPacked")
+    """1 if each piece of the pack is wrapped separately, 0 if not; set for pack kinds 2 and 3."""
+
     net_content_unit_code: int | None = msgspec.field(default=None, name="netContentUnitCode")
+    """Unit of the net content (weight, volume, length or area), a code from
+    temu.local.goods.sku.net.content.unit.query.
+    """
+
     sku_classification: int | None = msgspec.field(default=None, name="skuClassification")
+    """Pack kind of the SKU: 1 single product, 2 multi-piece set, 3 mixed set."""
+
     mixed_set_type: int | None = msgspec.field(default=None, name="mixedSetType")
+    """Kind of mixed set, only for mixed sets of different products or of different
+    specifications.
+    """
+
     piece_unit_code: int | None = msgspec.field(default=None, name="pieceUnitCode")
+    """Unit the pieces are counted in: 1 piece, 2 pair, 3 bag."""
+
     origin_total_net_content_number: str | None = msgspec.field(
         default=None, name="originTotalNetContentNumber"
     )
+    """Total net content of a mixed set in that unit (0 to 10000), used to show a unit price."""
 
 
 class AfterSalesProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A product of an after-sales case, by SKU id."""
 
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
-class OrderSendInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class OrderSendInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An order line and the quantity shipped in one package."""
 
-    quantity: int | None = None
-    order_sn: str | None = msgspec.field(default=None, name="orderSn")
-    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    quantity: int
+    """Units of the line in this package."""
+
+    order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
+    parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Temu goods (product listing) ID."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU ID of the item."""
 
 
-class InterlineShipCompany(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class InterlineShipCompany(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A carrier for one stage of an interline shipment."""
 
-    ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
-    ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
-    ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
-    channel_id: int | None = msgspec.field(default=None, name="channelId")
+    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
+    ship_stage_type: str = msgspec.field(name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
+    ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
+
+    channel_id: int = msgspec.field(name="channelId")
+    """Logistics channel ID of this leg."""
 
 
-class GoodsTrademark(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsTrademark(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The trademark or brand of a product, or that it has none."""
 
     trademark_id: int | None = msgspec.field(default=None, name="trademarkId")
+    """Trademark id from temu.local.goods.brand.trademark.V2.get; it must be approved in Seller
+    Center first.
+    """
+
     no_trademark: bool | None = msgspec.field(default=None, name="noTrademark")
+    """True when the goods has no brand or trademark (default false)."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id from temu.local.goods.brand.trademark.V2.get; the brand must be approved in
+    Seller Center first.
+    """
 
 
-class GoodsPropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsPropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One property value of a product (spec, unit, image, note)."""
 
     vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
     img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
     note: str | None = None
+    """Free-text note attached to this attribute value."""
+
     parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
     group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
     template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
     number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
     value: str | None = None
+    """Attribute value text as shown to buyers."""
+
     ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
 
 
 class Weight(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A weight, as text, with its unit."""
 
     weight: str | None = None
+    """Package weight, in the given unit."""
+
     unit: str | None = None
+    """Unit of the package weight, e.g. g or lb."""
 
 
 class PromotionActivity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -330,323 +544,526 @@ class PromotionActivity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
     is_joined_activity: bool | None = msgspec.field(default=None, name="isJoinedActivity")
 
 
-class GoodsOriginInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsOriginInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Where a product comes from, with proof images."""
 
     agree_default_origin_region: bool | None = msgspec.field(
         default=None, name="agreeDefaultOriginRegion"
     )
+    """true lets Temu fill the origin from the manufacturer's or business address on file;
+    false (default) uses the values sent.
+    """
+
     origin_region1: str | None = msgspec.field(default=None, name="originRegion1")
-    proof_image_urls: list[str] | None = msgspec.field(default=None, name="proofImageUrls")
-    label_manufacturer_proof_image_urls: list[str] | None = msgspec.field(
+    """Country or region of origin (first level), e.g. Mainland China."""
+
+    proof_image_urls: Sequence[str] | None = msgspec.field(default=None, name="proofImageUrls")
+    """Photos of the origin label on the goods (JPG or PNG, at most 3 MB, uploaded to Temu
+    first).
+    """
+
+    label_manufacturer_proof_image_urls: Sequence[str] | None = msgspec.field(
         default=None, name="labelManufacturerProofImageUrls"
     )
+    """Close-up photos of the manufacturer label (at most 5)."""
+
     origin_region2: str | None = msgspec.field(default=None, name="originRegion2")
+    """Province or second-level region of origin; required when the first level is Mainland
+    China.
+    """
 
 
 class SecondHand(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Second-hand details of a product."""
 
     business_scope: int | None = msgspec.field(default=None, name="businessScope")
+    """Kind of used item: 0 regular (default), 1 collectible, 2 luxury; decides the allowed
+    level values.
+    """
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """true for a second-hand item; only shops registered as second-hand stores may send it."""
+
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     ins_name: str | None = msgspec.field(default=None, name="insName")
+    """Grading institution of a collectible (PSA, BGS, SGC or CGC); use instead of level, with
+    grade.
+    """
+
     grade: str | None = None
+    """Grade the institution in insName gave the collectible, e.g. 1 to 10 (half steps for BGS,
+    SGC, CGC).
+    """
 
 
 class SizeSpecElement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """One element a size spec may hold, and whether it is needed."""
 
     element_id: int | None = msgspec.field(default=None, name="elementId")
+    """Column id; send it as the id of a cell."""
+
     description: str | None = None
+    """How to measure the value of this column."""
+
     type_: str | None = msgspec.field(default=None, name="type")
+    """Value type of this column (e.g. number or text)."""
+
     necessary: bool | None = None
+    """Whether the column must be filled."""
+
     value: str | None = None
+    """Example or default value of the column."""
+
     element_name: str | None = msgspec.field(default=None, name="elementName")
+    """Display name of the measurement column, e.g. Chest."""
 
 
 class AuthEventCode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A webhook event the token may receive, and its permission status."""
 
     event_code: str | None = msgspec.field(default=None, name="eventCode")
+    """Code of a webhook event, e.g. bg_order_status_change_event."""
+
     permits_status: int | None = msgspec.field(default=None, name="permitsStatus")
+    """Permission state of the event for this shop (values not documented)."""
 
 
-class ComplianceFile(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ComplianceFile(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A certificate or report file, by name and address."""
+
+    file_name: str = msgspec.field(name="fileName")
+    """File name (up to 200 characters). (at most 200 characters)"""
+
+    file_url: str = msgspec.field(name="fileUrl")
+    """URL of the uploaded file."""
+
+    language: str | None = None
+    """Language the document is written in, as a language code."""
+
+
+class CertFile(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A certificate or report file, by name and address."""
 
     file_name: str | None = msgspec.field(default=None, name="fileName")
-    """At most 200 characters."""
+    """File name shown for the document (English letters and digits, at most 200 characters)."""
 
     file_url: str | None = msgspec.field(default=None, name="fileUrl")
+    """Temu URL of the uploaded certificate file (upload type 4, qualification document)."""
+
     language: str | None = None
-
-
-class CertFile(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """A certificate or report file, by name and address."""
-
-    file_name: str | None = msgspec.field(default=None, name="fileName")
-    file_url: str | None = msgspec.field(default=None, name="fileUrl")
-    language: str | None = None
+    """Language code of the certificate document."""
 
 
 class AddressExtra(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Extra parts of a shipping address (split names, drop point)."""
 
     first_name: str | None = msgspec.field(default=None, name="firstName")
+    """Recipient's first (given) name."""
+
     last_name: str | None = msgspec.field(default=None, name="lastName")
+    """Recipient's last (family) name."""
+
     additional_first_name: str | None = msgspec.field(default=None, name="additionalFirstName")
+    """Recipient's additional first name."""
+
     additional_last_name: str | None = msgspec.field(default=None, name="additionalLastName")
+    """Recipient's additional last name."""
+
     contactless_drop_point: str | None = msgspec.field(default=None, name="contactlessDropPoint")
+    """Where the carrier may leave the parcel without contact (not described by the
+    references).
+    """
 
 
 class AdGoodsOutcome(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Whether a product's ad was set up, and why not."""
 
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods the failure is about."""
+
     reason: str | None = None
+    """Why the ad could not be created."""
+
     success: bool | None = None
+    """Whether the ad was created for this goods."""
 
 
-class GoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsProperty(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The property values of a product."""
 
-    goods_properties: list[GoodsPropertyValue] | None = msgspec.field(
+    goods_properties: Sequence[GoodsPropertyValue | Mapping[str, Any]] | None = msgspec.field(
         default=None, name="goodsProperties"
     )
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids.
+    """
 
 
-class ImageUrl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ImageUrl(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An image, by its address."""
 
     image_url: str | None = msgspec.field(default=None, name="imageUrl")
+    """URL of an uploaded photo."""
 
 
-class GoodsBasic(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class GoodsBasic(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A product's name, import designation and gallery."""
 
     import_designation: str | None = msgspec.field(default=None, name="importDesignation")
+    """US-only origin claim: Imported, Made in the USA, Made in the USA and Imported, or Made
+    in the USA or Imported.
+    """
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
-    goods_gallery: GoodsGallery | None = msgspec.field(default=None, name="goodsGallery")
+    """Goods title shown to buyers (English letters, digits and symbols; up to 500 characters)."""
+
+    goods_gallery: GoodsGallery | Mapping[str, Any] | None = msgspec.field(
+        default=None, name="goodsGallery"
+    )
+    """Images and videos of the goods; image order is the order Temu displays."""
 
 
 class InputText(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Free text entered for a compliance property."""
 
-    input_text: dict[str, Any] | None = msgspec.field(default=None, name="inputText")
-    properties: dict[str, Any] | None = None
+    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID."""
+
+    properties: Mapping[str, Any] | None = None
+    """Chosen value IDs keyed by property ID."""
 
 
-class TaxCodeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class TaxCodeInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A product's tax code."""
 
     item_tax_code: str | None = msgspec.field(default=None, name="itemTaxCode")
+    """Item tax code of the goods, from bg.local.goods.tax.code.get."""
 
 
-class SecondHandLevel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class SecondHandLevel(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Whether a product is second-hand, and its level."""
 
     level: int | None = None
+    """Condition code: 1-5 regular items (like new to open box), 21-27 collectibles, 41-44
+    luxury items.
+    """
+
     second_hand_goods: bool | None = msgspec.field(default=None, name="secondHandGoods")
+    """true for a second-hand item; only shops registered as second-hand stores may send it."""
 
 
 class GoodsWarning(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A warning about a product that was still saved."""
 
     message: str | None = None
+    """Text of one warning: something Temu accepted but advises the seller to fix."""
 
 
 class OrderLabel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A label on an order, by name and value."""
 
     name: str | None = None
+    """Label name (e.g. customized_products, pre_sale_order)."""
+
     value: int | None = None
+    """Whether the label applies: 1 yes, 0 no."""
 
 
 class PropertyAdditionalInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """What else a property value needs."""
 
     need_isbn: bool | None = msgspec.field(default=None, name="needIsbn")
+    """Whether choosing this value requires an ISBN."""
 
 
 class PageTokens(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Tokens to the next and previous page of a token-paged list."""
 
     next_token: str | None = msgspec.field(default=None, name="nextToken")
+    """Cursor for the next page; empty on the last page."""
+
     previous_token: str | None = msgspec.field(default=None, name="previousToken")
+    """Cursor for the previous page; empty on the first page."""
 
 
-class OrderQuantity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class OrderQuantity(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An order line and a quantity of it."""
 
-    order_sn: str | None = msgspec.field(default=None, name="orderSn")
-    parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
-    quantity: int | None = None
+    order_sn: str = msgspec.field(name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
+    parent_order_sn: str = msgspec.field(name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
+    quantity: int
+    """Units of the line in the package."""
 
 
 class ShowCondition(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The parent property values under which a property shows."""
 
     parent_ref_pid: int | None = msgspec.field(default=None, name="parentRefPid")
+    """Referenced ID of the parent attribute."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent values that make the attribute appear."""
 
 
 class OrderProduct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A product of an order line."""
 
     product_id: int | None = msgspec.field(default=None, name="productId")
+    """Product ID (semi-managed sellers)."""
+
     product_sku_id: int | None = msgspec.field(default=None, name="productSkuId")
+    """Product SKU ID of the item."""
+
     sold_factor: int | None = msgspec.field(default=None, name="soldFactor")
+    """How many items one sold product unit stands for."""
+
     ext_code: str | None = msgspec.field(default=None, name="extCode")
+    """Seller's own item code (external SKU code)."""
 
 
-class ReferenceGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ReferenceGoods(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Where the same product is sold elsewhere."""
 
     reference_channel: str | None = msgspec.field(default=None, name="referenceChannel")
+    """Name of the other sales channel where the same goods is already sold."""
+
     reference_mall_link: str | None = msgspec.field(default=None, name="referenceMallLink")
+    """Link to the seller's shop on the other sales channel."""
 
 
-class VehiclePropertyRelation(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class VehiclePropertyRelation(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The vehicles a part fits, by property relation."""
 
     relation_type: int | None = msgspec.field(default=None, name="relationType")
+    """Kind of related-property library; 1 is the compatible-vehicle library."""
+
     relation_id: int | None = msgspec.field(default=None, name="relationId")
-    leaf_property_value_dependency_id_list: list[int] | None = msgspec.field(
+    """Id of the compatible-vehicle library (it differs by country and category)."""
+
+    leaf_property_value_dependency_id_list: Sequence[int] | None = msgspec.field(
         default=None, name="leafPropertyValueDependencyIdList"
     )
+    """Dependency ids of the chosen last-level vehicle values (e.g. engine or trim)."""
 
 
-class ComplianceRepInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ComplianceRepInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The compliance representatives of a product."""
 
-    rep_detail_list: list[ComplianceRep] | None = msgspec.field(default=None, name="repDetailList")
+    rep_detail_list: Sequence[ComplianceRep | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="repDetailList"
+    )
+    """One entry per responsible-person kind."""
 
 
 class PackageOrder(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """An order line in a package."""
 
     semi_unique_id: str | None = msgspec.field(default=None, name="semiUniqueId")
+    """Identifier of the order line in the semi-managed model."""
+
     quantity: int | None = None
+    """Units of the line that can ship."""
+
     order_sn: str | None = msgspec.field(default=None, name="orderSn")
+    """Order line number (sub-order) inside the parent order."""
+
     parent_order_sn: str | None = msgspec.field(default=None, name="parentOrderSn")
+    """Parent order number (PO), the order as the buyer placed it."""
+
     mall_id: int | None = msgspec.field(default=None, name="mallId")
+    """ID of the Temu store (mall)."""
 
 
 class InterlineChannel(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A shipping channel for one stage of an interline shipment."""
 
     ship_stage_type: str | None = msgspec.field(default=None, name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
     ship_logistics_type: str | None = msgspec.field(default=None, name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
     shipping_company_name: str | None = msgspec.field(default=None, name="shippingCompanyName")
+    """Carrier name of this leg."""
+
     channel_id: int | None = msgspec.field(default=None, name="channelId")
+    """Logistics channel ID."""
+
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
 
 
 class SiteGoods(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A product on one site."""
 
     site_id: int | None = msgspec.field(default=None, name="siteId")
+    """Id of the Temu site (regional storefront) the goods lives on."""
+
     goods_id: int | None = msgspec.field(default=None, name="goodsId")
+    """Goods id on the source site."""
 
 
-class ComplianceProperty(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ComplianceProperty(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Compliance text for a set of specs."""
 
-    spec_id_list: list[int] | None = msgspec.field(default=None, name="specIdList")
-    input_text_list: list[InputText] | None = msgspec.field(default=None, name="inputTextList")
+    spec_id_list: Sequence[int] | None = msgspec.field(default=None, name="specIdList")
+    """Spec IDs of the SKUs the values apply to."""
+
+    input_text_list: Sequence[InputText | Mapping[str, Any]] | None = msgspec.field(
+        default=None, name="inputTextList"
+    )
+    """Property values that apply to those SKUs."""
 
 
 class SkuSpecs(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A SKU, its seller code and spec values."""
 
     spec_list: list[SpecRef] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Id of this SKU of the edited goods (new SKUs get fresh ids)."""
+
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
+    """Seller's SKU code of the SKU."""
 
 
 class SkuSpecList(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A SKU, its code and spec values."""
 
     spec_list: list[SpecRef] | None = msgspec.field(default=None, name="specList")
+    """Spec values (variant dimension and value) of the SKU."""
+
     sku_id: int | None = msgspec.field(default=None, name="skuId")
+    """Temu SKU id of this variant of the goods."""
+
     sku_sn: str | None = msgspec.field(default=None, name="skuSn")
+    """Seller's own SKU code of the SKU."""
 
 
 class Stock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A stock figure of one kind."""
 
     stock: int | None = None
+    """Quantity of ordinary stock the seller holds."""
+
     stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (0 own ordinary)."""
 
 
 class ValueUnit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A unit a property value may take."""
 
     value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text to send as valueUnit, e.g. cm."""
+
     value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Unit id to send as valueUnitId."""
 
 
 class SizeSpecRecord(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """One row of a size spec."""
 
     values: list[IdName] | None = None
+    """Cells of one size-chart row, each naming its column id and value."""
 
 
 class TemplatePropertyValue(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A value a template property may take."""
 
     vid: int | None = None
+    """Value id to send back as vid."""
+
     spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Spec value id of this value, for variant attributes."""
+
     sub_group: IdName | None = msgspec.field(default=None, name="subGroup")
+    """Sub-group this value belongs to (e.g. a size system)."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent value ids under which this value may be chosen."""
+
     brand_id: int | None = msgspec.field(default=None, name="brandId")
+    """Brand id tied to this value, for brand attributes."""
+
     additional_info: PropertyAdditionalInfo | None = msgspec.field(
         default=None, name="additionalInfo"
     )
+    """Extra requirements tied to choosing this value."""
+
     extend_info: str | None = msgspec.field(default=None, name="extendInfo")
+    """Extra data about this value, as text."""
+
     value: str | None = None
+    """Value text as shown to buyers."""
+
     group: IdName | None = None
+    """Group this value belongs to, e.g. a family of colours."""
 
 
 class VideoUrl(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A video of a product, by id and address."""
 
     vid: str | None = None
+    """Id of the description video, as used by bg.local.goods.videocoverimage.get."""
+
     url: str | None = None
+    """Temu-hosted URL of the description video file."""
 
 
 class PropertyValueParent(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Values of a property and the parent values they need."""
 
     vids: list[int] | None = None
+    """Value ids of this attribute offered when a listed parent value is chosen."""
+
     parent_vids: list[int] | None = msgspec.field(default=None, name="parentVids")
+    """Parent attribute value ids that unlock the values in vids."""
 
 
 class Warehouse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A warehouse, by id and name."""
 
     warehouse_id: str | None = msgspec.field(default=None, name="warehouseId")
+    """ID of the seller's shipping warehouse, from bg.logistics.warehouse.list.get."""
+
     warehouse_name: str | None = msgspec.field(default=None, name="warehouseName")
+    """Name of the warehouse."""
 
 
 class ExtraTemplateDetail(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One filled-in compliance template."""
 
-    input_text: dict[str, Any] | None = msgspec.field(default=None, name="inputText")
-    compliance_property_list: list[ComplianceProperty] | None = msgspec.field(
-        default=None, name="compliancePropertyList"
+    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID, each as {name} or {multiLineInputs}."""
+
+    compliance_property_list: Sequence[ComplianceProperty | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="compliancePropertyList")
     )
+    """Per-SKU values, for templates filled at SKU level."""
+
     template_id: int | None = msgspec.field(default=None, name="templateId")
-    properties: dict[str, Any] | None = None
+    """Template ID, from bg.local.goods.compliance.extra.template.get."""
+
+    properties: Mapping[str, Any] | None = None
+    """Chosen value IDs keyed by property ID (for choose-type controls)."""
 
 
-class ExtraTemplate(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class ExtraTemplate(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The compliance templates filled in for a product."""
 
-    extra_template_detail_list: list[ExtraTemplateDetail] | None = msgspec.field(
-        default=None, name="extraTemplateDetailList"
+    extra_template_detail_list: Sequence[ExtraTemplateDetail | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="extraTemplateDetailList")
     )
+    """One entry per governance-attribute template."""
 
 
 __all__: list[str] = [
@@ -704,6 +1121,7 @@ __all__: list[str] = [
     "SizeChart",
     "SizeChartList",
     "SizeChartMeta",
+    "SizeChartMetaParam",
     "SizeChartRecord",
     "SizeSpecElement",
     "SizeSpecRecord",
