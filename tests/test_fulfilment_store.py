@@ -10,24 +10,33 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from temu_async.fulfilment import FulfilmentRecord, FulfilmentStore, SqliteFulfilmentStore
 
-Factory = Callable[[Path], Awaitable[FulfilmentStore]]
+Factory = Callable[[Any], Awaitable[FulfilmentStore]]
 
 
 async def _sqlite(tmp: Path) -> FulfilmentStore:
     return SqliteFulfilmentStore(tmp / "nested" / "f.sqlite")
 
 
-STORES: dict[str, Factory] = {"sqlite": _sqlite}
+async def _postgres(url: str) -> FulfilmentStore:
+    from temu_async.fulfilment.postgres_store import PostgresFulfilmentStore
+
+    return await PostgresFulfilmentStore.open(url)
+
+
+STORES: dict[str, Factory] = {"sqlite": _sqlite, "postgres": _postgres}
 
 
 @pytest.fixture(params=sorted(STORES))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FulfilmentStore]:
-    made = await STORES[request.param](tmp_path)
+    # A file-backed store gets the test's directory, a server-backed one a fresh database.
+    where = request.getfixturevalue("postgres_url") if request.param == "postgres" else tmp_path
+    made = await STORES[request.param](where)
     yield made
     await made.close()
 

@@ -337,3 +337,24 @@ async def test_given_policy_and_fastest_reach_the_purchase(tmp_path: Path) -> No
         )
         assert dict(channels) == {sns[0]: 410003, sns[1]: 410002}
         await store.close()
+
+
+async def test_labels_on_postgresql_are_bought_once_and_a_rerun_buys_nothing(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    from temu_async.fulfilment.postgres_store import PostgresFulfilmentStore
+
+    async with Sandbox(label_config(label_delay=1)) as sb:
+        sns = unshipped(sb, 10)
+        creds = sb.credentials
+        store = await PostgresFulfilmentStore.open(postgres_url)
+        async with TemuApp(creds.app_key, creds.app_secret, base_url=sb.url) as app:
+            shop = app.shop(creds.shops[0].access_token)
+            rows = await buy_labels(shop, store, sns, tmp_path / "labels", fast())
+            again = await buy_labels(shop, store, sns, tmp_path / "labels", fast())
+        await store.close()
+        assert Counter(r.outcome for r in rows) == {"downloaded": 10}
+        assert [r.outcome for r in again] == ["downloaded"] * 10
+        assert sb.counters.requests_by_type["bg.logistics.shipment.create"] == 10
+        for sn in child_sns(sb, sns):
+            assert sb.world.labels.create_requests[sn] == 1

@@ -20,39 +20,15 @@ from temu_async.sync.write_log import PriceWrite
 pg = pytest.importorskip("asyncpg")
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    from postgres_server import running_postgres
-
-    with running_postgres() as server:
-        yield server.url
-
-
-_counter = iter(range(10**6))
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "sqlite":
         with SqliteStore(tmp_path / "store.sqlite") as s:
             yield s
         return
-    import asyncio
-
-    import asyncpg
-
     from temu_async.sync.postgres_store import PostgresStore
 
-    base = request.getfixturevalue("postgres_url")
-    db = f"contract_{next(_counter)}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(base)
-        await conn.execute(f"CREATE DATABASE {db}")
-        await conn.close()
-
-    asyncio.run(create())
-    with PostgresStore(base.rsplit("/", 1)[0] + "/" + db) as s:
+    with PostgresStore(request.getfixturevalue("postgres_url")) as s:
         yield s
 
 
@@ -125,12 +101,9 @@ def test_an_older_schema_upgrades_in_place_and_keeps_its_rows(postgres_url: str)
     from temu_async.sync.postgres_schema import SCHEMA_VERSION, migrate
     from temu_async.sync.postgres_store import PostgresStore
 
-    url = postgres_url.rsplit("/", 1)[0] + "/migrations"
+    url = postgres_url
 
     async def make_v1() -> None:
-        admin = await asyncpg.connect(postgres_url)
-        await admin.execute("CREATE DATABASE migrations")
-        await admin.close()
         conn = await asyncpg.connect(url)
         assert await migrate(conn, target=1) == 0
         await conn.execute(
@@ -182,21 +155,10 @@ def test_postgres_refuses_a_write_planned_against_a_price_another_push_changed(
 ) -> None:
     # Two workers pushing the same CSV: the second plans from the old price, the first
     # applies; the second's intent must be refused rather than send the change again.
-    import asyncio
-
-    import asyncpg
 
     from temu_async.sync.postgres_store import PostgresStore
 
-    url = postgres_url.rsplit("/", 1)[0] + "/twopushes"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(postgres_url)
-        await conn.execute("CREATE DATABASE twopushes")
-        await conn.close()
-
-    asyncio.run(create())
-    with PostgresStore(url) as store:
+    with PostgresStore(postgres_url) as store:
         store.put_prices([PriceRow("a", 1, 2, "1.00", "USD")])
         [first] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "3.00", "USD")])
         store.settle_price_writes([(first, "applied", "ok")])

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from temu_async.cli.settings import ConfigError
 
 if TYPE_CHECKING:
+    from temu_async.fulfilment.store import FulfilmentStore
     from temu_async.sync.postgres_store import PostgresStore
     from temu_async.sync.sqlite_store import SqliteStore
 
-__all__ = ["is_postgres_url", "open_store"]
+__all__ = ["is_postgres_url", "open_fulfilment_store", "open_store"]
 
 
 def is_postgres_url(db: str) -> bool:
@@ -34,6 +35,17 @@ def open_store(args: argparse.Namespace) -> SqliteStore | PostgresStore:
     from temu_async.sync.sqlite_store import SqliteStore
 
     return SqliteStore(args.db, lock_wait=args.lock_wait)
+
+
+async def open_fulfilment_store(db: str) -> FulfilmentStore:
+    """Label and confirm state: a SQLite file, or PostgreSQL for several workers."""
+    if is_postgres_url(db):
+        from temu_async.fulfilment.postgres_store import PostgresFulfilmentStore
+
+        return await PostgresFulfilmentStore.open(db)
+    from temu_async.fulfilment.sqlite_store import SqliteFulfilmentStore
+
+    return SqliteFulfilmentStore(db)
 
 
 def where(args: argparse.Namespace) -> str:

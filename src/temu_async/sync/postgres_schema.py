@@ -111,6 +111,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE state IN ('sending', 'unknown');
         """,
     ),
+    (
+        4,
+        # Fulfilment state (temu_async.fulfilment.store): label packages and confirms.
+        """
+        CREATE TABLE fulfilment (
+            kind       TEXT NOT NULL,
+            shop       TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            phase      TEXT NOT NULL,
+            data_json  JSONB NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (kind, shop, key)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

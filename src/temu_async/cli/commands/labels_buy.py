@@ -14,11 +14,11 @@ from pathlib import Path
 from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.stores import open_fulfilment_store
 from temu_async.errors import ParamError
 from temu_async.fulfilment.labels import LabelOptions, buy_labels, check_order_sn
 from temu_async.fulfilment.policy import Cheapest, Fastest, Given, Parcel, ServicePolicy
 from temu_async.fulfilment.report import RowWriter, open_report, summary
-from temu_async.fulfilment.sqlite_store import SqliteFulfilmentStore
 
 DEFAULT_DB = "out/fulfilment.sqlite"
 
@@ -27,7 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--orders", metavar="SN,SN", help="parent order numbers, comma-separated")
     p.add_argument("--orders-file", metavar="FILE", help="parent order numbers, one per line")
     p.add_argument("--out", required=True, metavar="DIR", help="where the label files go")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"state file (default {DEFAULT_DB})")
+    p.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"state: a SQLite file or a postgresql://… URL (default {DEFAULT_DB})",
+    )
     p.add_argument(
         "--policy",
         default="cheapest",
@@ -117,7 +121,7 @@ async def run(args: argparse.Namespace) -> int:
             report = RowWriter(open_report(stack, args.report))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        store = SqliteFulfilmentStore(args.db)
+        store = await open_fulfilment_store(args.db)
         try:
             async with make_app(s, args) as app:
                 shop = one_shop(app, s, args.shop)

@@ -13,16 +13,20 @@ import sys
 from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.stores import open_fulfilment_store
 from temu_async.fulfilment.report import RowWriter, open_report, summary
 from temu_async.fulfilment.ship_csv import confirm_shipments, read_ship_csv
-from temu_async.fulfilment.sqlite_store import SqliteFulfilmentStore
 
 DEFAULT_DB = "out/fulfilment.sqlite"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", required=True, metavar="FILE", help="orders and tracking numbers")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"state file (default {DEFAULT_DB})")
+    p.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"state: a SQLite file or a postgresql://… URL (default {DEFAULT_DB})",
+    )
     p.add_argument("--report", metavar="FILE", help="per-row CSV report (default: stdout)")
     p.add_argument("--shop", metavar="NAME", help="which configured shop")
     p.add_argument("--token-env", metavar="VAR", help="read the access token from $VAR")
@@ -42,7 +46,7 @@ async def run(args: argparse.Namespace) -> int:
             report = RowWriter(open_report(stack, args.report))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        store = SqliteFulfilmentStore(args.db)
+        store = await open_fulfilment_store(args.db)
         try:
             async with make_app(s, args) as app:
                 shop = one_shop(app, s, args.shop)
