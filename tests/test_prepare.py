@@ -206,7 +206,7 @@ def test_call_options_accept_sound_values() -> None:
 async def test_per_call_overrides_are_validated_too() -> None:
     async with TemuApp("app-key", "app-secret", base_url="http://127.0.0.1:9/x") as app:
         shop = app.shop("token-abc")
-        with pytest.raises(ValueError, match="^timeout must"):
+        with pytest.raises(ValueError, match=r"^timeout must"):
             await shop.call("bg.any.type", timeout=math.nan)
         with pytest.raises(TypeError, match="unknown call option"):
             await shop.call("bg.any.type", timeot=1)
