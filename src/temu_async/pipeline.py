@@ -247,9 +247,11 @@ class Pipeline:
                 policy.limits(patient=opts.patient, max_retries=opts.max_retries),
                 self.codes,
             )
+            action = decision.action
+            if action is Action.RETRY and budget is not None:
+                budget.spend()  # before any await: the check above must still hold
             if decision.push_back:
                 await self.throttle.penalize(limits, policy.rate_limit_penalty)
-            action = decision.action
             if action is Action.RESYNC:
                 assert answer is not None and answer.server_time is not None
                 self.clock_offset = answer.server_time - time.time()
@@ -262,8 +264,6 @@ class Pipeline:
                 )
                 continue
             if action is Action.RETRY:
-                if budget is not None:
-                    budget.spend()
                 delay = policy.jitter(decision.delay_cap)
                 log.info(
                     "%s: %s; retry %d in %.2f s",
