@@ -222,3 +222,21 @@ async def test_a_type_under_a_rate_limit_outage_in_the_patient_profile_stops_at_
             await shop.call("bg.test.read", patient=True)
     assert quick == 2
     assert gw.count - quick > 5  # waited the rate limit out well past max_retries
+
+
+async def test_patient_reads_under_a_total_outage_stay_within_the_budget_too(gw: Gateway) -> None:
+    # Patience waits out a busy gateway, but every resend still spends the app's budget.
+    gw.plan = lambda n: code(4000000)
+    budget = RetryBudget()
+    patient = policy(
+        budget=budget, patient_max_wait=30.0, patient_max_delay=0.02, rate_limit_penalty=0.0
+    )
+    calls = 100
+    async with app_for(gw, retry=patient) as app:
+        shop = app.shop(TOKEN)
+        results = await asyncio.gather(
+            *(shop.call("bg.test.read", {"n": i}, patient=True) for i in range(calls)),
+            return_exceptions=True,
+        )
+    assert all("4000000" in str(r) for r in results)
+    assert calls < gw.count <= 1.2 * calls + budget.per_second * budget.window
