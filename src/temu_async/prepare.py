@@ -125,11 +125,13 @@ class _Rule:
         "min_items",
         "minimum",
         "plain",
+        "required",
         "shape",
     )
 
     def __init__(self, f: Field) -> None:
         self.kind = _KINDS[f.type]
+        self.required = f.required
         self.item_kind = _KINDS[f.items or "any"]
         self.enum: frozenset[Any] | None = frozenset(f.enum) if f.enum and f.enum_closed else None
         self.enum_text = (
@@ -297,6 +299,7 @@ def _object(shape: _Shape, value: Mapping[str, Any], allow_unknown: bool, depth:
     if depth >= MAX_DEPTH:
         raise _too_deep()
     by_name = shape.by_name
+    found = 0  # required fields present: counted here, so sound objects need no second pass
     for key, v in value.items():
         rule = by_name.get(key)
         if rule is None:
@@ -312,6 +315,8 @@ def _object(shape: _Shape, value: Mapping[str, Any], allow_unknown: bool, depth:
                 r.segments.append(key)
                 raise
         elif v is not None:
+            if rule.required:
+                found += 1
             if rule.plain:
                 t = type(v)
                 if t is str:
@@ -324,11 +329,12 @@ def _object(shape: _Shape, value: Mapping[str, Any], allow_unknown: bool, depth:
             except _Refused as r:
                 r.segments.append(key)
                 raise
-    for name in shape.required:
-        if value.get(name) is None:
-            refusal = _Refused("is required")
-            refusal.segments.append(name)
-            raise refusal
+    if found != len(shape.required):
+        for name in shape.required:
+            if value.get(name) is None:
+                refusal = _Refused("is required")
+                refusal.segments.append(name)
+                raise refusal
 
 
 def _unknown(key: str, shape: _Shape) -> _Refused:
