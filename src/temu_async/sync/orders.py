@@ -40,8 +40,8 @@ import msgspec
 from temu_async import catalogue
 from temu_async.client import ShopClient
 from temu_async.errors import BusinessError
+from temu_async.options import PATIENT
 from temu_async.sync.coverage import Coverage, Interval
-from temu_async.sync.patience import patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
 
@@ -374,10 +374,11 @@ class _ShopRun:
     # ---- one window -------------------------------------------------------------------
 
     async def _call(self, type_name: str, send: Callable[[], Awaitable[T]]) -> T:
-        """One read, within this shop's requests in flight (sent again if rate limited)."""
+        """One read, within this shop's requests in flight (``PATIENT``: a rate limit or a
+        busy gateway is waited out, not raised)."""
         async with self.sem:
             self.progress.requests += 1
-            return await patiently(send, self.name, type_name)
+            return await send()
 
     async def _list(self, w: _Window, page: int) -> tuple[list[OrderListV2PageItem], int | None]:
         result = await self._call(
@@ -388,6 +389,7 @@ class _ShopRun:
                 update_at_start=w.lo,
                 update_at_end=w.hi,
                 sortby="updateTime",
+                options=PATIENT,
                 **self.filters,
             ),
         )
@@ -517,13 +519,14 @@ class _ShopRun:
     async def _fill_detail(self, rec: OrderRecord) -> None:
         sn = rec.parent_order_sn
         rec.detail = await self._extra(
-            DETAIL_TYPE, lambda: self.shop.order.detail_v2(parent_order_sn=sn)
+            DETAIL_TYPE, lambda: self.shop.order.detail_v2(parent_order_sn=sn, options=PATIENT)
         )
 
     async def _fill_shipping(self, rec: OrderRecord) -> None:
         sn = rec.parent_order_sn
         rec.shipping = await self._extra(
-            SHIPPING_TYPE, lambda: self.shop.order.shipping_info_v2(parent_order_sn=sn)
+            SHIPPING_TYPE,
+            lambda: self.shop.order.shipping_info_v2(parent_order_sn=sn, options=PATIENT),
         )
 
     async def _extra(self, type_name: str, send: Callable[[], Awaitable[msgspec.Struct]]) -> Any:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from temu_async import catalogue
 from temu_async.client import ShopClient
-from temu_async.sync.patience import patiently
+from temu_async.options import PATIENT
 
 # The push lives in price_csv (reading), price_push (the write discipline) and
 # push_report (the per-row report); its names stay importable from here.
@@ -177,7 +177,7 @@ class PricePull:
         async def call(type_name: str, send: Callable[[], Awaitable[T]]) -> T:
             async with sem:
                 prog.requests += 1
-                return await patiently(send, shop.name, type_name)
+                return await send()
 
         goods: dict[int, _Goods] = {}
         for status in self.options.goods_status_filters:
@@ -199,7 +199,7 @@ class PricePull:
         async def chunk(part: list[PriceSkuPricesQuerySupplierPriceBaseParam]) -> None:
             result = await call(
                 SKU_PRICE_TYPE,
-                lambda: shop.price.sku_prices(query_supplier_price_base_list=part),
+                lambda: shop.price.sku_prices(query_supplier_price_base_list=part, options=PATIENT),
             )
             rows = list(_price_rows(shop.name, result, names))
             new, changed = self.store.put_prices(rows)
@@ -229,6 +229,7 @@ class PricePull:
                     page_size=size,
                     goods_search_type=1,
                     goods_status_filter_type=status,
+                    options=PATIENT,
                 ),
             )
 
