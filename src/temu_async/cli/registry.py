@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
         "send changed prices from a CSV (goodsId,skuId,price)",
     ),
     Command(("demo",), "demo", "sandbox + order sync + price pull"),
+    Command(("doctor",), "doctor", "check credentials, region, scopes, expiry, clock, Redis"),
     Command(("webhooks", "list"), "webhooks_list", "events in the webhook receiver's inbox"),
     Command(("webhooks", "replay"), "webhooks_replay", "run dead-letter events again"),
 )
