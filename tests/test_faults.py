@@ -54,7 +54,13 @@ GATEWAY_CODES = [
     ErrorCode(code=3000012, name="TIMESTAMP_EXPIRED", message="expired", category="timestamp"),
     ErrorCode(code=3000034, name="ACCESS_TOKEN_EXPIRED", message="expired", category="token"),
     ErrorCode(
-        code=4000000, name="SYSTEM_EXCEPTION", message="sys", category="system", retryable=True
+        code=4000000,
+        name="SYSTEM_EXCEPTION",
+        message="sys",
+        category="system",
+        retryable=True,
+        pushes_back=True,
+        may_have_run=True,
     ),
     ErrorCode(
         code=4000004,
@@ -62,6 +68,7 @@ GATEWAY_CODES = [
         message="rate",
         category="rate_limited",
         retryable=True,
+        pushes_back=True,
     ),
     ErrorCode(code=6000001, name="RPC_INTERFACE_NOT_FOUND", message="rpc", category="system"),
 ]

@@ -173,6 +173,12 @@ class ErrorCode(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
         "environment",
     ]
     retryable: bool = False
+    """A retry with backoff may succeed."""
+    pushes_back: bool = False
+    """The gateway is shedding load: push the whole app's rate budget back."""
+    may_have_run: bool = False
+    """The answer does not say whether the request ran (every other code is a refusal
+    made before anything ran). Read by :func:`temu_async.decide.decide`."""
     hint: str = ""
     """What the caller should do next, shown in the exception text."""
 
@@ -306,6 +312,9 @@ def problems(cat: Catalogue) -> list[str]:
             for path in (pg.items, pg.total):
                 if path is not None and not _path_exists(t.response, path):
                     out.append(f"{at}: paginate names result path {path!r} that the type lacks")
+    for e in cat.errors:
+        if (e.pushes_back or e.may_have_run) and e.category == "success":
+            out.append(f"errors: {e.code} is a success; it cannot push back or have run")
     codes = [e.code for e in cat.errors]
     if len(codes) != len(set(codes)):
         out.append("errors: a gateway code is listed twice")
