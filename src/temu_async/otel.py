@@ -21,7 +21,7 @@ signature: the events it is built from carry none.
 Metrics (meter ``temu_async``): ``temu.calls`` (by type and outcome), ``temu.errors``
 (by type, code and error class), ``temu.rate_limited`` (4000004 answers, retried or
 not), ``temu.retries`` (by type and reason), ``temu.throttle.wait`` (seconds a call
-waited for rate slots, a histogram) and ``temu.call.duration`` (seconds, a histogram).
+waited for rate slots, a histogram of the calls that had to wait) and ``temu.call.duration`` (seconds, a histogram).
 The shop is a span attribute only: as a metric attribute it would multiply the series
 by the number of shops.
 """
@@ -89,7 +89,7 @@ class TemuInstrumentation:
         self._throttle_wait = meter.create_histogram(
             "temu.throttle.wait",
             unit="s",
-            description="Seconds a call waited for rate slots (all its attempts)",
+            description="Seconds a call that had to wait spent waiting for rate slots",
         )
         self._duration = meter.create_histogram(
             "temu.call.duration", unit="s", description="Seconds from call to result or error"
@@ -163,15 +163,21 @@ class TemuInstrumentation:
         found[0].add_event("temu.retry", attributes)
 
     def _finished(self, e: CallFinished) -> None:
-        kind = {"temu.api_type": e.api_type}
-        self._calls.add(1, {**kind, "temu.outcome": e.outcome})
-        self._throttle_wait.record(e.throttle_wait, kind)
-        self._duration.record(e.duration, {**kind, "temu.outcome": e.outcome})
+        labels = {"temu.api_type": e.api_type, "temu.outcome": e.outcome}
+        self._calls.add(1, labels)
+        self._duration.record(e.duration, labels)
+        if e.throttle_wait > 0.0:
+            # Waits that happened: a call that found a free slot adds no point, and
+            # temu.calls says how many calls there were in all.
+            self._throttle_wait.record(e.throttle_wait, {"temu.api_type": e.api_type})
         if e.outcome != "ok":
-            labels: dict[str, str | int] = {**kind, "temu.error": e.error or e.outcome}
+            errors: dict[str, str | int] = {
+                "temu.api_type": e.api_type,
+                "temu.error": e.error or e.outcome,
+            }
             if e.code is not None:
-                labels["temu.error_code"] = e.code
-            self._errors.add(1, labels)
+                errors["temu.error_code"] = e.code
+            self._errors.add(1, errors)
         found = self._open.pop(e.call_id, None)
         if found is None:
             return
