@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import msgspec
 
+from temu_async.errors import OutcomeUnknown, TemuError
+
 if TYPE_CHECKING:
-    from temu_async.errors import TemuError
     from temu_async.transport import Answer
 
 __all__ = [
@@ -297,8 +298,6 @@ class CallWatch:
         )
 
     def finished(self, exc: BaseException | None) -> None:
-        from temu_async.errors import OutcomeUnknown, TemuError
-
         outcome: Literal["ok", "error", "unknown", "cancelled"] = "ok"
         code = self.code
         if exc is not None:
