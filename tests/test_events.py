@@ -227,5 +227,7 @@ async def test_removing_hooks_and_no_event_built_without_one(sb: Sandbox) -> Non
         assert "watch" in entered
         later = [e.call_id for e in seen if isinstance(e, ev.CallStarted)]
         assert later[-1] > first[-1]  # ids keep rising across hook changes
+        app.remove_hook(seen.append)  # a bound method removes by equality
+        assert app.pipeline.hooks is None
         with pytest.raises(TypeError):
             app.add_hook("not callable")  # type: ignore[arg-type]

@@ -217,3 +217,26 @@ async def test_uninstrument_and_no_double_instrumentation(
         await shop.call(READ)
     assert len(telemetry.finished()) == 1
     assert telemetry.total("temu.calls") == 1
+
+
+async def test_the_api_alone_records_nothing_and_breaks_nothing(sb: Sandbox) -> None:
+    # What an app gets with only the `otel` extra (opentelemetry-api) and no SDK set up.
+    from opentelemetry import metrics
+
+    seen: list[object] = []
+    async with _app(sb) as app:
+        hook = instrument(
+            app,
+            tracer_provider=trace.NoOpTracerProvider(),
+            meter_provider=metrics.NoOpMeterProvider(),
+        )
+        app.add_hook(seen.append)
+        shop = app.shop(sb.credentials.shops[0].access_token)
+        assert isinstance(await shop.call(READ), dict)
+        with pytest.raises(RateLimited):
+            sb.faults.set_default(FaultSpec(error_rates={4000004: 1.0}))
+            await shop.call(READ, max_retries=1)
+        assert not trace.get_current_span().get_span_context().is_valid
+        hook.uninstrument()
+        assert app.pipeline.hooks is not None and app.pipeline.hooks.callbacks == (seen.append,)
+    assert len(seen) > 0

@@ -185,7 +185,8 @@ class TemuApp:
         current = self._pipeline.hooks
         if current is None:
             return
-        callbacks = tuple(h for h in current.callbacks if h is not hook)
+        # Equality, not identity: ``obj.method`` is a new bound method at each access.
+        callbacks = tuple(h for h in current.callbacks if h != hook)
         self._pipeline.hooks = Hooks(callbacks) if callbacks else None
 
     @property
