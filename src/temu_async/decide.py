@@ -116,8 +116,9 @@ class Limits:
     max_delay: float
     max_total_wait: float
     patient: bool = False
-    """Busy outcomes are waited out up to ``max_total_wait`` (``max_retries`` does not
-    cut them short); other failures keep ``max_retries``."""
+    """Busy outcomes are waited out up to ``patient_max_wait`` (``max_retries`` does not
+    cut them short); other failures keep the usual numbers."""
+    patient_max_wait: float = 0.0
     patient_max_delay: float = 0.0
 
 
@@ -231,13 +232,13 @@ def decide(
     if m.retryable and repeatable and history.budget_left:
         if limits.patient and m.busy:
             max_retries = None  # bounded by the total wait alone
-            ceiling = limits.patient_max_delay
+            ceiling, total = limits.patient_max_delay, limits.patient_max_wait
         else:
             max_retries = limits.max_retries
-            ceiling = limits.max_delay
+            ceiling, total = limits.max_delay, limits.max_total_wait
         cap = min(ceiling, limits.base_delay * 2.0 ** min(history.retries, 32))
         if (max_retries is None or history.retries < max_retries) and (
-            history.elapsed + cap <= limits.max_total_wait
+            history.elapsed + cap <= total
         ):
             return Decision(Action.RETRY, push_back=push, delay_cap=cap)
     if not rules.idempotent and m.ran is Ran.MAYBE:

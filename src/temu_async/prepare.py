@@ -124,6 +124,7 @@ class _Rule:
         "maximum",
         "min_items",
         "minimum",
+        "plain",
         "shape",
     )
 
@@ -140,6 +141,14 @@ class _Rule:
         self.min_items = f.min_items
         self.max_items = f.max_items
         self.shape = _Shape(f.fields) if f.fields is not None else None
+        # A text or integer field with no rule beyond its type: the walk's fast path.
+        self.plain = (
+            self.kind in (_STR, _INT)
+            and self.enum is None
+            and f.minimum is None
+            and f.maximum is None
+            and f.max_length is None
+        )
 
 
 class _Shape:
@@ -303,6 +312,13 @@ def _object(shape: _Shape, value: Mapping[str, Any], allow_unknown: bool, depth:
                 r.segments.append(key)
                 raise
         elif v is not None:
+            if rule.plain:
+                t = type(v)
+                if t is str:
+                    if rule.kind == _STR:
+                        continue
+                elif t is int and rule.kind == _INT and _INT64_MIN <= v <= _INT64_MAX:
+                    continue
             try:
                 _value(rule, rule.kind, v, allow_unknown, depth + 1)
             except _Refused as r:

@@ -125,8 +125,9 @@ class RetryPolicy:
             max_retries=self.max_retries if max_retries is None else max_retries,
             base_delay=self.base_delay,
             max_delay=self.max_delay,
-            max_total_wait=self.patient_max_wait if patient else self.max_total_wait,
+            max_total_wait=self.max_total_wait,
             patient=patient,
+            patient_max_wait=self.patient_max_wait,
             patient_max_delay=self.patient_max_delay,
         )
 

@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 from temu_async.client import ShopClient
 from temu_async.errors import BusinessError
 from temu_async.sync.coverage import Coverage, Interval
-from temu_async.sync.patience import read_patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
 
@@ -335,7 +334,7 @@ class _ShopRun:
     async def _call(self, type_name: str, params: dict[str, Any]) -> Any:
         async with self.sem:
             self.progress.requests += 1
-            return await read_patiently(self.shop, type_name, params)
+            return await self.shop.call(type_name, params, patient=True)
 
     async def _list(self, w: _Window, page: int) -> tuple[list[Any], int | None]:
         params: dict[str, Any] = dict(self.opts.extra_params or {})

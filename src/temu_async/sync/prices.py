@@ -26,7 +26,6 @@ from typing import Any, TextIO
 from temu_async import catalogue
 from temu_async.client import ShopClient
 from temu_async.errors import OutcomeUnknown, TemuError
-from temu_async.sync.patience import read_patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.sqlite_store import PriceRow, SqliteStore
 
@@ -178,7 +177,7 @@ class PricePull:
         async def call(type_name: str, params: dict[str, Any]) -> Any:
             async with sem:
                 prog.requests += 1
-                return await read_patiently(shop, type_name, params)
+                return await shop.call(type_name, params, patient=True)
 
         goods: dict[int, _Goods] = {}
         for status in self.options.goods_status_filters:
