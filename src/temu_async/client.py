@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
@@ -25,6 +25,7 @@ import aiohttp
 
 from temu_async import catalogue as model
 from temu_async._generated.groups import Groups
+from temu_async.events import Hook, Hooks
 from temu_async.options import DEFAULT_OPTIONS, CallOptions
 from temu_async.pipeline import Pipeline
 from temu_async.prepare import MAX_BODY_BYTES
@@ -169,6 +170,27 @@ class TemuApp:
     def pipeline(self) -> Pipeline:
         """The request steps this app composed (prepare, admit, send, decode, decide)."""
         return self._pipeline
+
+    def add_hook(self, hook: Hook) -> Callable[[], None]:
+        """Call ``hook(event)`` for every event of every call (see :mod:`temu_async.events`).
+
+        Returns a function that removes it again. With no hook, no event is built.
+        """
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        current = self._pipeline.hooks
+        callbacks = (*(current.callbacks if current else ()), hook)
+        self._pipeline.hooks = Hooks(callbacks)
+        return lambda: self.remove_hook(hook)
+
+    def remove_hook(self, hook: Hook) -> None:
+        """Stop calling ``hook`` (a hook never added is ignored)."""
+        current = self._pipeline.hooks
+        if current is None:
+            return
+        # Equality, not identity: ``obj.method`` is a new bound method at each access.
+        callbacks = tuple(h for h in current.callbacks if h != hook)
+        self._pipeline.hooks = Hooks(callbacks) if callbacks else None
 
     @property
     def _conformed(self) -> set[str]:

@@ -48,6 +48,7 @@ from temu_async.wire import build_body
 
 if TYPE_CHECKING:
     from temu_async.catalogue import ErrorCode, TypeSpec
+    from temu_async.events import CallWatch, Hooks
     from temu_async.retry import RetryPolicy
     from temu_async.secret import Secret
     from temu_async.throttle import Limit, Throttle
@@ -97,6 +98,7 @@ class Pipeline:
         "clock_offset",
         "codes",
         "decoder",
+        "hooks",
         "max_body_bytes",
         "policy",
         "region",
@@ -137,6 +139,8 @@ class Pipeline:
         """Seconds to add to the local clock to match the gateway's (set on 3000011/12)."""
         self._entries: dict[str, TypeEntry] = {}
         self._warned: set[str] = set()
+        self.hooks: Hooks | None = None
+        """The app's event hooks (events.py); None when nobody listens."""
 
     # --- prepare ---------------------------------------------------------------------------
 
@@ -213,6 +217,30 @@ class Pipeline:
         options: CallOptions | None = None,
     ) -> Any:
         opts = DEFAULT_OPTIONS if options is None else options
+        hooks = self.hooks
+        # Events are built only when someone listens (events.py); otherwise each step
+        # pays one ``is None`` test.
+        watch = hooks.watch(type_name, tenant) if hooks is not None else None
+        try:
+            result = await self._run(type_name, params, token, tenant, result_type, opts, watch)
+        except BaseException as exc:
+            if watch is not None:
+                watch.finished(exc)
+            raise
+        if watch is not None:
+            watch.finished(None)
+        return result
+
+    async def _run(
+        self,
+        type_name: str,
+        params: Mapping[str, Any],
+        token: str,
+        tenant: str,
+        result_type: Any,
+        opts: CallOptions,
+        watch: CallWatch | None,
+    ) -> Any:
         entry, business = self.prepare(type_name, params, opts)
         limits = entry.limits
         policy = self.policy
@@ -223,16 +251,24 @@ class Pipeline:
         retries = 0
         resynced = False
         while True:
-            await self.throttle.acquire(limits, tenant, max_wait=opts.max_wait)
+            waited = await self.throttle.acquire(limits, tenant, max_wait=opts.max_wait)
             body = self.sign_body(type_name, token, business)
+            if watch is not None:
+                watch.sending(waited, len(body))
             answer: Answer | None = None
             try:
                 answer = await self.transport.post(body, timeout=opts.timeout)
-                return self.decoder.decode(
+                result = self.decoder.decode(
                     type_name, result_type, answer.status, answer.body, answer.content_type
                 )
             except TemuError as exc:
                 error = exc
+            else:
+                if watch is not None:
+                    watch.answered(answer)
+                return result
+            if watch is not None:
+                watch.failed_attempt(error, answer)
             # decide
             history = History(
                 retries=retries,
@@ -262,6 +298,8 @@ class Pipeline:
                     error.code,
                     self.clock_offset,
                 )
+                if watch is not None:
+                    watch.retrying(error, 0.0, "clock")
                 continue
             if action is Action.RETRY:
                 delay = policy.jitter(decision.delay_cap)
@@ -272,6 +310,8 @@ class Pipeline:
                     retries + 1,
                     delay,
                 )
+                if watch is not None:
+                    watch.retrying(error, delay, "retry")
                 retries += 1
                 await asyncio.sleep(delay)
                 continue

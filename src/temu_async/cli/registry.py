@@ -42,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("demo",), "demo", "sandbox + order sync + price pull"),
     Command(("labels", "buy"), "labels_buy", "buy and download shipping labels for orders"),
     Command(("ship",), "ship", "confirm self-shipped orders from a CSV of tracking numbers"),
+    Command(("doctor",), "doctor", "check credentials, region, scopes, expiry, clock, Redis"),
     Command(("webhooks", "list"), "webhooks_list", "events in the webhook receiver's inbox"),
     Command(("webhooks", "replay"), "webhooks_replay", "run dead-letter events again"),
 )
