@@ -148,7 +148,7 @@ class _Rule:
         plain = (
             self.enum is None and f.minimum is None and f.maximum is None and f.max_length is None
         )
-        self.fast: type | None = (
+        self.fast: Any = (
             (str if self.kind == _STR else int if self.kind == _INT else None) if plain else None
         )
 
