@@ -117,6 +117,7 @@ class _Rule:
     __slots__ = (
         "enum",
         "enum_text",
+        "fast",
         "item_kind",
         "kind",
         "max_items",
@@ -124,7 +125,6 @@ class _Rule:
         "maximum",
         "min_items",
         "minimum",
-        "plain",
         "required",
         "shape",
     )
@@ -143,13 +143,13 @@ class _Rule:
         self.min_items = f.min_items
         self.max_items = f.max_items
         self.shape = _Shape(f.fields) if f.fields is not None else None
-        # A text or integer field with no rule beyond its type: the walk's fast path.
-        self.plain = (
-            self.kind in (_STR, _INT)
-            and self.enum is None
-            and f.minimum is None
-            and f.maximum is None
-            and f.max_length is None
+        # A text or integer field with no rule beyond its type takes the walk's fast path:
+        # one type check (and the 64-bit range for an integer).
+        plain = (
+            self.enum is None and f.minimum is None and f.maximum is None and f.max_length is None
+        )
+        self.fast: Any = (
+            (str if self.kind == _STR else int if self.kind == _INT else None) if plain else None
         )
 
 
@@ -317,13 +317,9 @@ def _object(shape: _Shape, value: Mapping[str, Any], allow_unknown: bool, depth:
         elif v is not None:
             if rule.required:
                 found += 1
-            if rule.plain:
-                t = type(v)
-                if t is str:
-                    if rule.kind == _STR:
-                        continue
-                elif t is int and rule.kind == _INT and _INT64_MIN <= v <= _INT64_MAX:
-                    continue
+            fast = rule.fast
+            if type(v) is fast and (fast is str or _INT64_MIN <= v <= _INT64_MAX):
+                continue
             try:
                 _value(rule, rule.kind, v, allow_unknown, depth + 1)
             except _Refused as r:
