@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
@@ -26,7 +25,7 @@ import aiohttp
 from temu_async import catalogue as model
 from temu_async._generated.groups import Groups
 from temu_async.events import Hook, Hooks
-from temu_async.options import DEFAULT_OPTIONS, CallOptions
+from temu_async.options import DEFAULT_OPTIONS, CallOptions, check_seconds
 from temu_async.pipeline import Pipeline
 from temu_async.prepare import MAX_BODY_BYTES
 from temu_async.retry import RetryPolicy
@@ -55,19 +54,6 @@ def _require_credential(name: str, value: object) -> str:
     if not value.isprintable() or not value.isascii():
         raise ValueError(f"{name} must be printable ASCII")
     return value
-
-
-def _seconds(name: str, value: object, *, zero_ok: bool = False) -> float:
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value >= 0 if zero_ok else value > 0)
-    )
-    if not ok:
-        rule = ">= 0" if zero_ok else "> 0"
-        raise ValueError(f"{name} must be {rule} seconds (a finite number), got {value!r}")
-    return float(value)  # type: ignore[arg-type]
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -109,9 +95,9 @@ class TemuApp:
         self._secret = Secret(_require_credential("app_secret", app_secret))
         if region not in REGION_URLS:
             raise ValueError(f"region must be one of {sorted(REGION_URLS)}, got {region!r}")
-        timeout = _seconds("timeout", timeout)
-        connect_timeout = _seconds("connect_timeout", connect_timeout)
-        max_wait = _seconds("max_wait", max_wait, zero_ok=True)
+        timeout = check_seconds("timeout", timeout)
+        connect_timeout = check_seconds("connect_timeout", connect_timeout)
+        max_wait = check_seconds("max_wait", max_wait, zero_ok=True)
         if rate_limit is not None:
             _positive_int("rate_limit", rate_limit)
         _positive_int("connection_limit", connection_limit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_OPTIONS", "PATIENT", "CallOptions"]
+__all__ = ["DEFAULT_OPTIONS", "PATIENT", "CallOptions", "check_seconds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +31,9 @@ class CallOptions:
 
     def __post_init__(self) -> None:
         if self.timeout is not None:
-            _seconds("timeout", self.timeout, zero_ok=False)
+            check_seconds("timeout", self.timeout)
         if self.max_wait is not None:
-            _seconds("max_wait", self.max_wait, zero_ok=True)
+            check_seconds("max_wait", self.max_wait, zero_ok=True)
         if self.max_retries is not None and (
             not isinstance(self.max_retries, int)
             or isinstance(self.max_retries, bool)
@@ -45,7 +45,9 @@ class CallOptions:
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
 
-def _seconds(name: str, value: object, *, zero_ok: bool) -> None:
+def check_seconds(name: str, value: object, *, zero_ok: bool = False) -> float:
+    """``value`` as float seconds, or ValueError naming ``name`` (NaN, inf, bool, negative,
+    and zero unless ``zero_ok``). One rule for every duration the SDK takes."""
     ok = (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
@@ -55,6 +57,7 @@ def _seconds(name: str, value: object, *, zero_ok: bool) -> None:
     if not ok:
         rule = ">= 0" if zero_ok else "> 0"
         raise ValueError(f"{name} must be {rule} seconds (a finite number), got {value!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 DEFAULT_OPTIONS = CallOptions()

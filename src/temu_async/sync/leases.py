@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import socket
 import time
@@ -32,6 +31,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 
 from temu_async.client import ShopClient
+from temu_async.options import check_seconds
 from temu_async.sync.orders import OrderSync, OrderSyncOptions
 from temu_async.sync.postgres_store import PostgresStore
 from temu_async.sync.price_csv import PriceChange
@@ -46,17 +46,6 @@ log = logging.getLogger("temu_async.sync")
 def default_worker_id() -> str:
     """host:pid:random — unique across hosts and restarts, readable in the lease table."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _seconds(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be finite seconds > 0, got {value!r}")
-    return float(value)
 
 
 class LeasedOrderSync:
@@ -87,9 +76,9 @@ class LeasedOrderSync:
         self.store = store
         self.options = options or OrderSyncOptions()
         self.worker_id = worker_id or default_worker_id()
-        self.lease = _seconds("lease", lease)
-        self.fresh_within = _seconds("fresh_within", fresh_within)
-        self.poll = _seconds("poll", poll)
+        self.lease = check_seconds("lease", lease)
+        self.fresh_within = check_seconds("fresh_within", fresh_within)
+        self.poll = check_seconds("poll", poll)
         if max_shops is not None and (isinstance(max_shops, bool) or max_shops < 1):
             raise ValueError(f"max_shops must be >= 1, got {max_shops!r}")
         self.max_shops = max_shops or len(self.shops)
@@ -228,7 +217,7 @@ async def push_prices_leased(
     planned against a price that changed meanwhile).
     """
     owner = worker_id or default_worker_id()
-    ttl = _seconds("lease", lease)
+    ttl = check_seconds("lease", lease)
     by_shop: dict[str, list[PriceChange]] = {}
     for change in changes:
         by_shop.setdefault(change.shop, []).append(change)

@@ -27,7 +27,13 @@ import msgspec
 
 from temu_async.store_errors import StoreError
 from temu_async.sync.postgres_schema import migrate
-from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
+from temu_async.sync.records import (
+    CommitResult,
+    OrderRecord,
+    ShopState,
+    StoredVersion,
+    rows_to_write,
+)
 from temu_async.sync.sqlite_store import PriceRow
 from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
@@ -177,7 +183,6 @@ class PostgresStore:
     async def _commit(
         self, shop: str, batch: list[OrderRecord], state: ShopState, kind: str
     ) -> CommitResult:
-        result = CommitResult()
         now = int(time.time())
         async with self._pool.acquire() as conn, conn.transaction():
             owner = self._fences.get(shop)
@@ -193,7 +198,7 @@ class PostgresStore:
                         "nothing written"
                     )
             sns = list(dict.fromkeys(r.parent_order_sn for r in batch))
-            before: dict[str, Any] = {
+            stored = {
                 r[0]: r[1]
                 for r in await conn.fetch(
                     "SELECT parent_order_sn, update_time FROM orders"
@@ -202,35 +207,22 @@ class PostgresStore:
                     sns,
                 )
             }
-            rows = []
-            for rec in batch:
-                old = before.get(rec.parent_order_sn, ...)
-                if old is ...:
-                    result.new += 1
-                    result.fresh_sns.append(rec.parent_order_sn)
-                elif old is not None and rec.update_time is not None and rec.update_time < old:
-                    result.stale += 1
-                    continue
-                elif old == rec.update_time and old is not None:
-                    result.same += 1
-                else:
-                    result.changed += 1
-                    result.fresh_sns.append(rec.parent_order_sn)
-                rows.append(
-                    (
-                        shop,
-                        rec.parent_order_sn,
-                        rec.status,
-                        rec.update_time,
-                        rec.create_time,
-                        _json(rec.parent),
-                        _json(rec.children),
-                        _json(rec.detail),
-                        _json(rec.shipping),
-                        now,
-                    )
+            result, to_write = rows_to_write(batch, stored)
+            rows = [
+                (
+                    shop,
+                    rec.parent_order_sn,
+                    rec.status,
+                    rec.update_time,
+                    rec.create_time,
+                    _json(rec.parent),
+                    _json(rec.children),
+                    _json(rec.detail),
+                    _json(rec.shipping),
+                    now,
                 )
-                before[rec.parent_order_sn] = rec.update_time
+                for rec in to_write
+            ]
             if rows:
                 await conn.executemany(_UPSERT, rows)
             await conn.execute(

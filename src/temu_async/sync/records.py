@@ -15,7 +15,14 @@ import msgspec
 
 from temu_async.sync.coverage import Interval
 
-__all__ = ["CommitResult", "OrderRecord", "OrderSink", "ShopState", "StoredVersion"]
+__all__ = [
+    "CommitResult",
+    "OrderRecord",
+    "OrderSink",
+    "ShopState",
+    "StoredVersion",
+    "rows_to_write",
+]
 
 
 @dataclass
@@ -106,6 +113,39 @@ class CommitResult:
     @property
     def written(self) -> int:
         return self.new + self.changed
+
+
+def rows_to_write(
+    batch: Iterable[OrderRecord], stored: dict[str, int | None]
+) -> tuple[CommitResult, list[OrderRecord]]:
+    """The store-independent half of a commit: which records to write, and the counts.
+
+    ``stored`` maps the batch's parentOrderSns already in the store to their update time.
+    A record older than the stored version is not written (``stale``); the rest are new,
+    changed or the same version again. Later duplicates in the batch compare against the
+    earlier one. Every store applies this one rule, inside its own transaction.
+    """
+    result = CommitResult()
+    versions: dict[str, int | None] = dict(stored)
+    out: list[OrderRecord] = []
+    for rec in batch:
+        sn = rec.parent_order_sn
+        if sn not in versions:
+            result.new += 1
+            result.fresh_sns.append(sn)
+        else:
+            old = versions[sn]
+            if old is not None and rec.update_time is not None and rec.update_time < old:
+                result.stale += 1
+                continue
+            if old is not None and old == rec.update_time:
+                result.same += 1
+            else:
+                result.changed += 1
+                result.fresh_sns.append(sn)
+        out.append(rec)
+        versions[sn] = rec.update_time
+    return result, out
 
 
 class OrderSink(Protocol):

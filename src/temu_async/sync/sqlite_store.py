@@ -20,7 +20,13 @@ from typing import Any
 import msgspec
 
 from temu_async.store_errors import StoreError, StoreLocked
-from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
+from temu_async.sync.records import (
+    CommitResult,
+    OrderRecord,
+    ShopState,
+    StoredVersion,
+    rows_to_write,
+)
 from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
 __all__ = ["PriceRow", "SqliteStore"]
@@ -271,40 +277,25 @@ class SqliteStore:
         self, shop: str, records: Iterable[OrderRecord], state: ShopState, kind: str = _ORDERS
     ) -> CommitResult:
         batch = list(records)
-        result = CommitResult()
         now = int(time.time())
-        rows = []
         with self._tx() as cur:
-            before = self._versions_in(cur, shop, [r.parent_order_sn for r in batch])
-            for rec in batch:
-                old = before.get(rec.parent_order_sn, ...)
-                if old is ...:
-                    result.new += 1
-                    result.fresh_sns.append(rec.parent_order_sn)
-                elif old is not None and rec.update_time is not None and rec.update_time < old:
-                    result.stale += 1
-                    continue
-                elif old == rec.update_time and old is not None:
-                    result.same += 1
-                else:
-                    result.changed += 1
-                    result.fresh_sns.append(rec.parent_order_sn)
-                rows.append(
-                    (
-                        shop,
-                        rec.parent_order_sn,
-                        rec.status,
-                        rec.update_time,
-                        rec.create_time,
-                        _json(rec.parent),
-                        _json(rec.children),
-                        _json(rec.detail),
-                        _json(rec.shipping),
-                        now,
-                    )
+            stored = self._versions_in(cur, shop, [r.parent_order_sn for r in batch])
+            result, to_write = rows_to_write(batch, stored)
+            rows = [
+                (
+                    shop,
+                    rec.parent_order_sn,
+                    rec.status,
+                    rec.update_time,
+                    rec.create_time,
+                    _json(rec.parent),
+                    _json(rec.children),
+                    _json(rec.detail),
+                    _json(rec.shipping),
+                    now,
                 )
-                # Later duplicates in the same batch compare against this version.
-                before[rec.parent_order_sn] = rec.update_time
+                for rec in to_write
+            ]
             cur.executemany(_UPSERT, rows)
             cur.execute(
                 "INSERT INTO sync_state (kind, shop, state_json, updated_at) VALUES (?, ?, ?, ?)"

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from temu_async.options import check_seconds
 from temu_async.webhooks.inbox import InboxEvent, WebhookInbox
 
 __all__ = ["DEFAULT_RETRY_DELAYS", "OnStoredEvent", "WebhookProcessor"]
@@ -27,19 +27,6 @@ OnStoredEvent = Callable[[InboxEvent], Awaitable[None]]
 
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600)
 """Seconds before each retry of a failing callback: 7 runs over about 1.7 hours, then dead."""
-
-
-def _seconds(name: str, value: object, *, zero: bool = False) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-        or (value == 0 and not zero)
-    ):
-        rule = ">= 0" if zero else "> 0"
-        raise ValueError(f"{name} must be finite seconds {rule}, got {value!r}")
-    return float(value)
 
 
 class WebhookProcessor:
@@ -64,8 +51,10 @@ class WebhookProcessor:
             raise TypeError("on_event must be an async function taking an InboxEvent")
         if isinstance(retry_delays, (str, bytes)):
             raise ValueError("retry_delays must be a sequence of seconds")
-        self.retry_delays = tuple(_seconds("retry_delays", d, zero=True) for d in retry_delays)
-        self.lease = _seconds("lease", lease)
+        self.retry_delays = tuple(
+            check_seconds("retry_delays", d, zero_ok=True) for d in retry_delays
+        )
+        self.lease = check_seconds("lease", lease)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
         self.inbox = inbox
@@ -99,7 +88,7 @@ class WebhookProcessor:
     async def run(self, *, poll_interval: float = 1.0) -> None:
         """Process until cancelled: on :meth:`wake`, when a retry comes due, and every
         ``poll_interval`` seconds (for events another process stored)."""
-        poll = _seconds("poll_interval", poll_interval)
+        poll = check_seconds("poll_interval", poll_interval)
         while True:
             self._wake.clear()
             await self.run_once()

@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from temu_async.client import ShopClient
+from temu_async.options import check_seconds
 from temu_async.sync.orders import OrderSync, OrderSyncOptions
 from temu_async.sync.progress import SyncSummary
 from temu_async.sync.records import OrderSink
@@ -32,17 +32,6 @@ from temu_async.webhooks.inbox import InboxEvent
 __all__ = ["OrderReconciler"]
 
 log = logging.getLogger("temu_async.webhooks")
-
-
-def _positive(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be finite seconds >= 0, got {value!r}")
-    return float(value)
 
 
 class OrderReconciler:
@@ -64,10 +53,8 @@ class OrderReconciler:
     ) -> None:
         if not shops:
             raise ValueError("shops: give at least one {mallId: shop}")
-        self.debounce = _positive("debounce", debounce)
-        self.poll_every = _positive("poll_every", poll_every)
-        if self.poll_every == 0:
-            raise ValueError("poll_every must be > 0 seconds")
+        self.debounce = check_seconds("debounce", debounce, zero_ok=True)
+        self.poll_every = check_seconds("poll_every", poll_every)
         self.store = store
         self.options = options or OrderSyncOptions()
         self._clock = clock
