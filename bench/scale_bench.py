@@ -1,0 +1,329 @@
+"""Many apps in one process: N apps x 2 shops, each app limited to 20/s, 40 calls in flight.
+
+One client process drives N ``TemuApp``\\ s (distinct app_keys, 2 shops each, 40 calls in
+flight per app) against a lean gateway in ANOTHER process that counts strictly per
+app_key in a sliding 1-second window (the sandbox's ``SlidingWindow``) and answers
+4000004 beyond it. Reported per N: successful calls per second as a share of
+``N x 20``, the gateway's rejections (start-up included: the window counts from the
+first request), the most requests it admitted and saw arrive for one app_key in any
+1 s, and the client's garbage-collector time (total and the longest pause, from
+``gc.callbacks``), since a collection that stalls the loop is one way requests bunch.
+
+The gateway is deliberately small (aiohttp's low-level server, one msgspec decode of
+``app_key``, a canned answer after ``--latency-ms``): the client is what is measured,
+and a slow gateway would blur its arrival times with its own loop lag.
+
+Run: ``.venv/bin/python bench/scale_bench.py [--apps 10,100,200] [--duration 20]``.
+``--tls`` serves the gateway over TLS (self-signed, trusted by the client), so every
+app's first connections pay a handshake, as against the real gateway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LIMIT = 20
+SHOPS = 2
+IN_FLIGHT = 40
+LATENCY_MS = 100.0
+TYPE = "bg.logistics.companies.get"
+PARAMS = {"regionId": 211}
+APPS = (10, 100, 200)
+
+_OK = (
+    b'{"success":true,"errorCode":1000000,"errorMsg":"","requestId":"scale",'
+    b'"result":{"logisticsServiceProviderList":[]}}'
+)
+_LIMITED = (
+    b'{"success":false,"errorCode":4000004,"errorMsg":"RATE_LIMIT_EXCEED_EXCEPTION",'
+    b'"requestId":"scale-limited"}'
+)
+
+
+# --- the gateway (child process) ------------------------------------------------------------
+
+
+def _max_in_window(times: list[float], window: float = 1.0) -> int:
+    best = lo = 0
+    for hi, t in enumerate(times):  # arrival order is time order
+        while times[lo] <= t - window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+async def _gateway(rate: int, latency: float, certfile: str | None) -> None:
+    import msgspec
+    from aiohttp import web
+
+    from temu_async.sandbox.limiter import SlidingWindow
+
+    class Head(msgspec.Struct):
+        app_key: str = ""
+
+    decode = msgspec.json.Decoder(Head).decode
+    windows: dict[str, SlidingWindow] = {}
+    arrivals: dict[str, list[float]] = {}
+    admitted: dict[str, list[float]] = {}
+    rejected = [0]
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        if request.method == "GET":
+            return web.json_response(
+                {
+                    "received": sum(len(a) for a in arrivals.values()),
+                    "rejections": rejected[0],
+                    "max_in_window": max((_max_in_window(a) for a in admitted.values()), default=0),
+                    "max_arrivals_in_window": max(
+                        (_max_in_window(a) for a in arrivals.values()), default=0
+                    ),
+                }
+            )
+        if request.path == "/reset":
+            windows.clear()
+            arrivals.clear()
+            admitted.clear()
+            rejected[0] = 0
+            return web.json_response({"ok": True})
+        # Counted when the request is here, before its body is read, as a gateway would.
+        now = time.monotonic()
+        app_key = decode(await request.read()).app_key
+        window = windows.get(app_key)
+        if window is None:
+            window = windows[app_key] = SlidingWindow(rate)
+            arrivals[app_key] = []
+            admitted[app_key] = []
+        arrivals[app_key].append(now)
+        if window.has_room(now):
+            window.admit(now)
+            admitted[app_key].append(now)
+            body = _OK
+        else:
+            rejected[0] += 1
+            body = _LIMITED
+        if latency:
+            await asyncio.sleep(latency)
+        return web.Response(body=body, content_type="application/json")
+
+    context = None
+    if certfile is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile)
+    server = web.Server(handle, access_log=None)
+    loop = asyncio.get_running_loop()
+    listener = await loop.create_server(server, "127.0.0.1", 0, ssl=context, backlog=4096)
+    port = listener.sockets[0].getsockname()[1]
+    gc.collect()
+    gc.freeze()  # the imports' objects: full passes over them would stall this loop
+    scheme = "https" if context is not None else "http"
+    print(json.dumps({"url": f"{scheme}://127.0.0.1:{port}/openapi/router"}), flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)  # serve until the parent goes
+    listener.close()
+
+
+# --- the client (this process) --------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    apps: int
+    duration: float
+    ok: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    rejections: int = 0
+    received: int = 0
+    max_in_window: int = 0
+    max_arrivals_in_window: int = 0
+    gc_seconds: float = 0.0
+    gc_longest: float = 0.0
+    gc_full: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.ok / self.duration / (self.apps * LIMIT)
+
+
+class GCTimer:
+    """Time spent in the collector while installed (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.longest = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        self.total += took
+        self.longest = max(self.longest, took)
+        if info.get("generation") == 2:
+            self.full += 1
+
+    def __enter__(self) -> GCTimer:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: Any) -> None:
+    import aiohttp
+
+    from temu_async import TemuApp
+    from temu_async.errors import TemuError
+
+    clients = []
+    for i in range(apps):
+        session = None
+        if ssl_context is not None:
+            connector = aiohttp.TCPConnector(limit=100, ssl=ssl_context)
+            session = aiohttp.ClientSession(connector=connector)
+        clients.append(
+            TemuApp(
+                f"scale-app-{i:04d}",
+                f"scale-secret-{i:04d}-0123456789",
+                region="us",
+                base_url=url,
+                rate_limit=LIMIT,
+                session=session,
+            )
+        )
+
+    async def worker(shop: Any) -> None:
+        while True:
+            try:
+                await shop.call(TYPE, PARAMS)
+            except TemuError as exc:
+                kind = str(getattr(exc, "code", None) or type(exc).__name__)
+                run.errors[kind] = run.errors.get(kind, 0) + 1
+            else:
+                run.ok += 1
+
+    tasks = []
+    for app in clients:
+        shops = [app.shop(f"scale-token-{app.app_key}-{s}") for s in range(SHOPS)]
+        for n in range(IN_FLIGHT):
+            tasks.append(asyncio.create_task(worker(shops[n % SHOPS])))
+    await asyncio.sleep(duration)
+    counted = run.ok  # what finished within the duration
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    run.ok = counted
+    for app in clients:
+        session = app.transport._session if ssl_context is not None else None
+        await app.close()
+        if session is not None:
+            await session.close()
+
+
+def _self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
+    from temu_async.sandbox.tls import self_signed_cert
+
+    cert = self_signed_cert(directory)
+    context = ssl.create_default_context(cafile=str(cert.certfile))
+    return cert.certfile, context
+
+
+def measure(
+    apps: tuple[int, ...] = APPS, duration: float = 20.0, *, tls: bool = False
+) -> list[Run]:
+    import urllib.request
+
+    results = []
+    with contextlib.ExitStack() as stack:
+        certfile: Path | None = None
+        context: ssl.SSLContext | None = None
+        if tls:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            certfile, context = _self_signed(directory)
+        cmd = [sys.executable, __file__, "--serve", f"--latency-ms={LATENCY_MS}"]
+        if certfile is not None:
+            cmd.append(f"--certfile={certfile}")
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stack.callback(proc.wait, 15)
+        assert proc.stdin is not None and proc.stdout is not None
+        stack.callback(proc.stdin.close)
+        url = json.loads(proc.stdout.readline())["url"]
+        base = url.rsplit("/openapi", 1)[0]
+
+        def admin(path: str, method: str = "GET") -> dict[str, Any]:
+            req = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
+            with urllib.request.urlopen(req, timeout=30, context=context) as resp:
+                answer: dict[str, Any] = json.loads(resp.read())
+                return answer
+
+        for n in apps:
+            time.sleep(1.1)  # nothing of the last run left in any window
+            admin("/reset", "POST")
+            run = Run(n, duration)
+            gc.collect()
+            with GCTimer() as timer:
+                asyncio.run(_drive(url, n, duration, run, context))
+            run.gc_seconds, run.gc_longest, run.gc_full = timer.total, timer.longest, timer.full
+            seen = admin("/counters")
+            run.rejections = seen["rejections"]
+            run.received = seen["received"]
+            run.max_in_window = seen["max_in_window"]
+            run.max_arrivals_in_window = seen["max_arrivals_in_window"]
+            results.append(run)
+    return results
+
+
+def print_results(results: list[Run], tls: bool = False) -> None:
+    if not results:
+        return
+    print(
+        f"scale: N apps x {SHOPS} shops in one process, {LIMIT}/s per app, {IN_FLIGHT} in flight "
+        f"per app, {LATENCY_MS:.0f} ms latency, {results[0].duration:.0f} s"
+        + (", TLS" if tls else "")
+    )
+    print(
+        f"  {'apps':>5} {'÷ limit':>8} {'ok/s':>8} {'4000004':>8} {'max adm/1s':>10} "
+        f"{'max arr/1s':>10} {'gc s':>6} {'gc max ms':>9} {'full gc':>7}"
+    )
+    for r in results:
+        print(
+            f"  {r.apps:>5} {r.share:8.3f} {r.ok / r.duration:8.1f} {r.rejections:8d} "
+            f"{r.max_in_window:10d} {r.max_arrivals_in_window:10d} {r.gc_seconds:6.2f} "
+            f"{r.gc_longest * 1000:9.1f} {r.gc_full:7d}"
+        )
+        if r.errors:
+            print(f"        client errors: {r.errors}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", default=",".join(map(str, APPS)))
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per N")
+    parser.add_argument("--tls", action="store_true", help="serve the gateway over TLS")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-ms", type=float, default=LATENCY_MS, help=argparse.SUPPRESS)
+    parser.add_argument("--certfile", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_gateway(LIMIT, args.latency_ms / 1000, args.certfile))
+        return 0
+    apps = tuple(int(a) for a in args.apps.split(",") if a.strip())
+    print_results(measure(apps, args.duration, tls=args.tls), args.tls)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
