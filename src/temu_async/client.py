@@ -187,7 +187,7 @@ class TemuApp:
         if cached is None:
             cached = (self._app_limit,)
             if spec is not None and spec.rate_limit is not None:
-                own = Limit(f"{self.app_key}:{type_name}", spec.rate_limit.per_second)
+                own = Limit(self.app_key, spec.rate_limit.per_second, api_type=type_name)
                 cached = (self._app_limit, own)
             self._limits_cache[type_name] = cached
         return cached
@@ -357,12 +357,12 @@ class TemuApp:
         retries = 0
         resynced = False
         while True:
-            await self.throttle.acquire(limits, tenant, max_wait=opts.max_wait)
+            slot = await self.throttle.admit(limits, tenant, max_wait=opts.max_wait)
             body = self._body(type_name, token, business)
             sent_at = time.monotonic()
             answer: Answer | None = None
             try:
-                answer = await self.transport.post(body, timeout=opts.timeout)
+                answer = await self.transport.post(body, timeout=opts.timeout, slot=slot)
                 result = self._decode(answer, type_name, result_type)
                 log.debug(
                     "%s ok in %.0f ms (attempt %d)",
