@@ -143,17 +143,31 @@ if mode == 'reserve' then
     keep_until(KEYS[2 * i], at + hold + span)
   end
   return {1, wait}
-elseif mode == 'stamp' then
-  -- ARGV: mode, member, age (how long before this script the client wrote it), spans
-  local written = now - tonumber(ARGV[3])
-  for i = 1, #KEYS do
-    redis.call('ZADD', KEYS[i], string.format('%.0f', written), ARGV[2])
-    keep_until(KEYS[i], written + tonumber(ARGV[3 + i]))
+elseif mode == 'settle' then
+  -- Writes and releases of one app's slots. ARGV: mode, then one span per key, then
+  -- per slot: member, age (how long before this script the client wrote it; -1 for
+  -- a release), the number of its keys and their indexes in KEYS.
+  local i = 2 + #KEYS
+  while i <= #ARGV do
+    local member = ARGV[i]
+    local age = tonumber(ARGV[i + 1])
+    local n = tonumber(ARGV[i + 2])
+    for j = 1, n do
+      local key = KEYS[tonumber(ARGV[i + 2 + j])]
+      if age >= 0 then
+        redis.call('ZADD', key, string.format('%.0f', now - age), member)
+      else
+        redis.call('ZREM', key, member)
+      end
+    end
+    i = i + 3 + n
   end
-  return {1, 0}
-elseif mode == 'release' then
-  for i = 1, #KEYS do
-    redis.call('ZREM', KEYS[i], ARGV[2])
+  for k = 1, #KEYS do
+    -- Keep each log as long as its newest entry can matter (pending ones score latest).
+    local top = redis.call('ZRANGE', KEYS[k], -1, -1, 'WITHSCORES')
+    if top[2] then
+      redis.call('PEXPIRE', KEYS[k], ms_until(tonumber(top[2]) + tonumber(ARGV[1 + k])))
+    end
   end
   return {1, 0}
 elseif mode == 'penalize' then
@@ -338,6 +352,7 @@ class RedisWindow:
         """Stamps (with their local write time) and releases (time < 0) to send."""
         self._outbox_ready: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"RedisWindow(url={self.url!r}, on_unavailable={self.on_unavailable!r})"
@@ -405,10 +420,13 @@ class RedisWindow:
             return
         self._came_back()
 
+    async def flush(self) -> None:
+        """Send the writes and releases reported so far now (they go in the background)."""
+        await self._flush()
+
     async def close(self) -> None:
         if self._flusher is not None:
-            if self._outbox:
-                await self._flush()
+            await self._flush()
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
@@ -436,37 +454,40 @@ class RedisWindow:
             await self._flush()
 
     async def _flush(self) -> None:
-        batch, self._outbox = self._outbox, []
-        if not batch:
-            return
-        from redis.exceptions import NoScriptError
+        async with self._flushing:  # a flush() returns after any batch already on its way
+            batch, self._outbox = self._outbox, []
+            if batch:
+                await self._send(batch)
 
-        for attempt in range(2):
-            client: Any = self._client
-            pipe = client.pipeline(transaction=False)
-            now = time.monotonic()
-            for slot, written in batch:
-                logs = [self._limit_keys(limit)[1] for limit in slot.limits]
-                if written < 0:
-                    pipe.evalsha(_SCRIPT_SHA, len(logs), *logs, "release", slot.token)
-                    continue
-                # The age is measured before the script reads Redis's clock, so the
-                # stamp lands at or after the real write, never before it.
-                spans = [_micros(limit.period + self.margin) for limit in slot.limits]
-                age = max(0, math.floor((now - written) * 1_000_000))
-                pipe.evalsha(_SCRIPT_SHA, len(logs), *logs, "stamp", slot.token, age, *spans)
-            try:
-                await pipe.execute()
-                return
-            except NoScriptError:
-                if attempt:
-                    raise
-                await client.script_load(_SCRIPT)
-            except self._unavailable as exc:
-                # Lost stamps keep their slots pending until pending_ttl: slower, never
-                # over the limit. Reservations report the outage themselves.
-                log.debug("could not send %d rate-slot updates to Redis: %s", len(batch), exc)
-                return
+    async def _send(self, batch: list[tuple[Slot, float]]) -> None:
+        # One script per app_key (its keys share a Redis Cluster slot), all at once.
+        calls: dict[str, tuple[list[str], list[str | int], list[str | int]]] = {}
+        now = time.monotonic()
+        for slot, written in batch:
+            if not slot.limits:
+                continue
+            keys, spans, entries = calls.setdefault(slot.limits[0].app_key, ([], [], []))
+            # The age is measured before the script reads Redis's clock, so the stamp
+            # lands at or after the real write, never before it.
+            age = -1 if written < 0 else max(0, math.floor((now - written) * 1_000_000))
+            entries += [slot.token, age, len(slot.limits)]
+            for limit in slot.limits:
+                log_key = self._limit_keys(limit)[1]
+                if log_key not in keys:
+                    keys.append(log_key)
+                    spans.append(_micros(limit.period + self.margin))
+                entries.append(keys.index(log_key) + 1)
+        try:
+            await asyncio.gather(
+                *(
+                    self._run(keys, ["settle", *spans, *entries])
+                    for keys, spans, entries in calls.values()
+                )
+            )
+        except self._unavailable as exc:
+            # Lost updates keep their slots pending until pending_ttl: slower, never over
+            # the limit. Reservations report the outage themselves.
+            log.debug("could not send %d rate-slot updates to Redis: %s", len(batch), exc)
 
     # --- internals --------------------------------------------------------------------
 
