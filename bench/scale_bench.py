@@ -28,10 +28,8 @@ import json
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 LIMIT = 20
@@ -64,7 +62,7 @@ def _max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-async def _gateway(rate: int, latency: float, certfile: str | None) -> None:
+async def _gateway(rate: int, latency: float, tls: bool) -> None:
     import msgspec
     from aiohttp import web
 
@@ -118,9 +116,12 @@ async def _gateway(rate: int, latency: float, certfile: str | None) -> None:
         return web.Response(body=body, content_type="application/json")
 
     context = None
-    if certfile is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(certfile)
+    cert_pem = None
+    if tls:
+        from temu_async.sandbox.tls import self_signed
+
+        identity = self_signed()
+        context, cert_pem = identity.server_context(), identity.cert_pem.decode("ascii")
     server = web.Server(handle, access_log=None)
     loop = asyncio.get_running_loop()
     listener = await loop.create_server(server, "127.0.0.1", 0, ssl=context, backlog=4096)
@@ -128,7 +129,8 @@ async def _gateway(rate: int, latency: float, certfile: str | None) -> None:
     gc.collect()
     gc.freeze()  # the imports' objects: full passes over them would stall this loop
     scheme = "https" if context is not None else "http"
-    print(json.dumps({"url": f"{scheme}://127.0.0.1:{port}/openapi/router"}), flush=True)
+    url = f"{scheme}://127.0.0.1:{port}/openapi/router"
+    print(json.dumps({"url": url, "cert_pem": cert_pem}), flush=True)
     await loop.run_in_executor(None, sys.stdin.read)  # serve until the parent goes
     listener.close()
 
@@ -233,14 +235,6 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
             await session.close()
 
 
-def _self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
-    from temu_async.sandbox.tls import self_signed_cert
-
-    cert = self_signed_cert(directory)
-    context = ssl.create_default_context(cafile=str(cert.certfile))
-    return cert.certfile, context
-
-
 def measure(
     apps: tuple[int, ...] = APPS, duration: float = 20.0, *, tls: bool = False
 ) -> list[Run]:
@@ -248,23 +242,24 @@ def measure(
 
     results = []
     with contextlib.ExitStack() as stack:
-        certfile: Path | None = None
-        context: ssl.SSLContext | None = None
-        if tls:
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            certfile, context = _self_signed(directory)
         cmd = [sys.executable, __file__, "--serve", f"--latency-ms={LATENCY_MS}"]
-        if certfile is not None:
-            cmd.append(f"--certfile={certfile}")
+        if tls:
+            cmd.append("--tls")
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         stack.callback(proc.wait, 15)
         assert proc.stdin is not None and proc.stdout is not None
         stack.callback(proc.stdin.close)
-        url = json.loads(proc.stdout.readline())["url"]
+        first = json.loads(proc.stdout.readline())
+        url = first["url"]
+        context = None
+        if first["cert_pem"] is not None:
+            context = ssl.create_default_context(cadata=first["cert_pem"])
         base = url.rsplit("/openapi", 1)[0]
 
         def admin(path: str, method: str = "GET") -> dict[str, Any]:
-            req = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
+            req = urllib.request.Request(
+                base + path, method=method, data=b"" if method == "POST" else None
+            )
             with urllib.request.urlopen(req, timeout=30, context=context) as resp:
                 answer: dict[str, Any] = json.loads(resp.read())
                 return answer
@@ -315,10 +310,9 @@ def main() -> int:
     parser.add_argument("--tls", action="store_true", help="serve the gateway over TLS")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS, help=argparse.SUPPRESS)
-    parser.add_argument("--certfile", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(_gateway(LIMIT, args.latency_ms / 1000, args.certfile))
+        asyncio.run(_gateway(LIMIT, args.latency_ms / 1000, args.tls))
         return 0
     apps = tuple(int(a) for a in args.apps.split(",") if a.strip())
     print_results(measure(apps, args.duration, tls=args.tls), args.tls)
