@@ -7,7 +7,8 @@ app_key in a sliding 1-second window (the sandbox's ``SlidingWindow``) and answe
 ``N x 20``, the gateway's rejections (start-up included: the window counts from the
 first request), the most requests it admitted and saw arrive for one app_key in any
 1 s, and the client's garbage-collector time (total and the longest pause, from
-``gc.callbacks``), since a collection that stalls the loop is one way requests bunch.
+``gc.callbacks``), since a collection that stalls the loop is one way requests bunch,
+and the client's CPU time per successful call.
 
 The gateway is deliberately small (aiohttp's low-level server, one msgspec decode of
 ``app_key``, a canned answer after ``--latency-ms``): the client is what is measured,
@@ -75,14 +76,16 @@ async def _gateway(rate: int, latency: float, tls: bool) -> None:
     windows: dict[str, SlidingWindow] = {}
     arrivals: dict[str, list[float]] = {}
     admitted: dict[str, list[float]] = {}
-    rejected = [0]
+    rejected: list[float] = []
+    started = [0.0]
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         if request.method == "GET":
             return web.json_response(
                 {
                     "received": sum(len(a) for a in arrivals.values()),
-                    "rejections": rejected[0],
+                    "rejections": len(rejected),
+                    "rejected_at": [round(t - started[0], 3) for t in rejected],
                     "max_in_window": max((_max_in_window(a) for a in admitted.values()), default=0),
                     "max_arrivals_in_window": max(
                         (_max_in_window(a) for a in arrivals.values()), default=0
@@ -93,13 +96,15 @@ async def _gateway(rate: int, latency: float, tls: bool) -> None:
             windows.clear()
             arrivals.clear()
             admitted.clear()
-            rejected[0] = 0
+            rejected.clear()
             return web.json_response({"ok": True})
         # Counted when the request is here, before its body is read, as a gateway would.
         now = time.monotonic()
         app_key = decode(await request.read()).app_key
         window = windows.get(app_key)
         if window is None:
+            if not windows:
+                started[0] = now
             window = windows[app_key] = SlidingWindow(rate)
             arrivals[app_key] = []
             admitted[app_key] = []
@@ -109,7 +114,7 @@ async def _gateway(rate: int, latency: float, tls: bool) -> None:
             admitted[app_key].append(now)
             body = _OK
         else:
-            rejected[0] += 1
+            rejected.append(now)
             body = _LIMITED
         if latency:
             await asyncio.sleep(latency)
@@ -145,12 +150,20 @@ class Run:
     ok: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     rejections: int = 0
+    rejected_at: list[float] = field(default_factory=list)
+    """Seconds after the first request at which the gateway refused one."""
     received: int = 0
     max_in_window: int = 0
     max_arrivals_in_window: int = 0
     gc_seconds: float = 0.0
     gc_longest: float = 0.0
     gc_full: int = 0
+    cpu_seconds: float = 0.0
+    """CPU time of the client process during the run."""
+
+    @property
+    def cpu_per_call_us(self) -> float:
+        return self.cpu_seconds / max(1, self.ok) * 1e6
 
     @property
     def share(self) -> float:
@@ -158,21 +171,24 @@ class Run:
 
 
 class GCTimer:
-    """Time spent in the collector while installed (gc.callbacks)."""
+    """Time spent in the collector while installed (gc.callbacks): CPU time of this
+    thread in total (robust to a loaded machine), and the longest pause in wall time
+    (what the event loop, and every request waiting on it, saw)."""
 
     def __init__(self) -> None:
         self.total = 0.0
         self.longest = 0.0
         self.full = 0
-        self._started = 0.0
+        self._cpu = 0.0
+        self._wall = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._cpu = time.thread_time()
+            self._wall = time.perf_counter()
             return
-        took = time.perf_counter() - self._started
-        self.total += took
-        self.longest = max(self.longest, took)
+        self.total += time.thread_time() - self._cpu
+        self.longest = max(self.longest, time.perf_counter() - self._wall)
         if info.get("generation") == 2:
             self.full += 1
 
@@ -269,11 +285,14 @@ def measure(
             admin("/reset", "POST")
             run = Run(n, duration)
             gc.collect()
+            cpu = time.process_time()
             with GCTimer() as timer:
                 asyncio.run(_drive(url, n, duration, run, context))
+            run.cpu_seconds = time.process_time() - cpu
             run.gc_seconds, run.gc_longest, run.gc_full = timer.total, timer.longest, timer.full
             seen = admin("/counters")
             run.rejections = seen["rejections"]
+            run.rejected_at = seen["rejected_at"]
             run.received = seen["received"]
             run.max_in_window = seen["max_in_window"]
             run.max_arrivals_in_window = seen["max_arrivals_in_window"]
@@ -291,16 +310,19 @@ def print_results(results: list[Run], tls: bool = False) -> None:
     )
     print(
         f"  {'apps':>5} {'÷ limit':>8} {'ok/s':>8} {'4000004':>8} {'max adm/1s':>10} "
-        f"{'max arr/1s':>10} {'gc s':>6} {'gc max ms':>9} {'full gc':>7}"
+        f"{'max arr/1s':>10} {'gc s':>6} {'gc max ms':>9} {'full gc':>7} {'cpu µs/call':>11}"
     )
     for r in results:
         print(
             f"  {r.apps:>5} {r.share:8.3f} {r.ok / r.duration:8.1f} {r.rejections:8d} "
             f"{r.max_in_window:10d} {r.max_arrivals_in_window:10d} {r.gc_seconds:6.2f} "
-            f"{r.gc_longest * 1000:9.1f} {r.gc_full:7d}"
+            f"{r.gc_longest * 1000:9.1f} {r.gc_full:7d} {r.cpu_per_call_us:11.0f}"
         )
         if r.errors:
             print(f"        client errors: {r.errors}")
+        if r.rejected_at:
+            early = sum(1 for t in r.rejected_at if t < 2.0)
+            print(f"        rejections in the first 2 s: {early}; at {r.rejected_at[:12]} ...")
 
 
 def main() -> int:
