@@ -3,22 +3,26 @@
 The first connection of the app is slow to open (its name takes over a second to
 resolve, as a cold DNS cache or a slow handshake would). Requests admitted after it
 go out on other connections meanwhile; when the slow one finally leaves, the gateway
-must still never see more than the limit in any second.
+must still never see more than the limit in any second: with the in-process window
+and with the Redis one alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
+from redis_server import RedisServer, running_redis
 from tiny_gateway import TinyGateway
 from windows import max_in_window
 
 from temu_async import TemuApp
+from temu_async.throttle import RateBackend
 
 RATE = 5
 
@@ -51,9 +55,25 @@ class SlowFirstLookup(AbstractResolver):
         return None
 
 
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+def backend(request: pytest.FixtureRequest) -> RateBackend | None:
+    if request.param == "local":
+        return None  # the app's default LocalWindow
+    from temu_async.redis_throttle import RedisWindow
+
+    server: RedisServer = request.getfixturevalue("redis")
+    return RedisWindow(server.url, prefix=f"wire-{id(request)}")
+
+
 @pytest.mark.slow
 async def test_a_slow_connection_set_up_does_not_bunch_requests_at_the_gateway(
-    gateway: TinyGateway,
+    gateway: TinyGateway, backend: RateBackend | None
 ) -> None:
     port = gateway.url.split(":")[2].split("/")[0]
     resolver = SlowFirstLookup(delay=1.3)
@@ -65,6 +85,7 @@ async def test_a_slow_connection_set_up_does_not_bunch_requests_at_the_gateway(
             base_url=f"http://gateway.test:{port}/openapi/router",
             rate_limit=RATE,
             session=session,
+            throttle_backend=backend,
         )
         shop = app.shop("token-wire")
         results: list[Any] = await asyncio.gather(
