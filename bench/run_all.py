@@ -227,7 +227,16 @@ def _scale_block(quick: bool) -> Block:
         ("rejections (4000004), start-up included", *(str(r.rejections) for r in runs))
     )
     block.rows.append(
-        ("most admitted for one app in any 1 s", *(str(r.max_in_window) for r in runs))
+        (
+            "most written by the client, one app, any 1 s",
+            *(str(r.max_written_in_window) for r in runs),
+        )
+    )
+    block.rows.append(
+        (
+            "most arrived at the gateway, one app, any 1 s",
+            *(str(r.max_arrivals_in_window) for r in runs),
+        )
     )
     block.rows.append(("client GC time, total", *(f"{r.gc_seconds:.2f} s" for r in runs)))
     block.rows.append(("  longest GC pause", *(f"{r.gc_longest * 1000:.0f} ms" for r in runs)))

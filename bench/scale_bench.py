@@ -159,6 +159,8 @@ class Run:
     received: int = 0
     max_in_window: int = 0
     max_arrivals_in_window: int = 0
+    max_written_in_window: int = 0
+    """The most requests the client wrote for one app in any 1 s (its own count)."""
     gc_seconds: float = 0.0
     gc_longest: float = 0.0
     gc_full: int = 0
@@ -204,6 +206,24 @@ class GCTimer:
         gc.callbacks.remove(self)
 
 
+def _recording_window() -> Any:
+    """The client's own LocalWindow, also keeping every write time (the client's side of
+    the count: when the gateway refuses what the client never sent too fast, the bunching
+    happened on the way or in the gateway)."""
+    from temu_async.throttle import LocalWindow, Slot
+
+    class RecordingWindow(LocalWindow):
+        def __init__(self) -> None:
+            super().__init__()
+            self.written: list[float] = []
+
+        def stamp(self, slot: Slot) -> None:
+            super().stamp(slot)
+            self.written.append(time.monotonic())
+
+    return RecordingWindow()
+
+
 async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: Any) -> None:
     import aiohttp
 
@@ -211,7 +231,9 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
     from temu_async.errors import TemuError
 
     clients = []
+    windows = []
     for i in range(apps):
+        windows.append(_recording_window())
         session = None
         if ssl_context is not None:
             connector = aiohttp.TCPConnector(limit=100, ssl=ssl_context)
@@ -224,6 +246,7 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
                 base_url=url,
                 rate_limit=LIMIT,
                 session=session,
+                throttle_backend=windows[-1],
             )
         )
 
@@ -248,6 +271,7 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     run.ok = counted
+    run.max_written_in_window = max(_max_in_window(w.written) for w in windows)
     for app in clients:
         session = app.transport._session if ssl_context is not None else None
         await app.close()
@@ -314,12 +338,13 @@ def print_results(results: list[Run], tls: bool = False) -> None:
     )
     print(
         f"  {'apps':>5} {'÷ limit':>8} {'ok/s':>8} {'4000004':>8} {'max adm/1s':>10} "
-        f"{'max arr/1s':>10} {'gc s':>6} {'gc max ms':>9} {'full gc':>7} {'cpu µs/call':>11}"
+        f"{'max arr/1s':>10} {'max sent/1s':>11} {'gc s':>6} {'gc max ms':>9} {'full gc':>7} {'cpu µs/call':>11}"
     )
     for r in results:
         print(
             f"  {r.apps:>5} {r.share:8.3f} {r.ok / r.duration:8.1f} {r.rejections:8d} "
-            f"{r.max_in_window:10d} {r.max_arrivals_in_window:10d} {r.gc_seconds:6.2f} "
+            f"{r.max_in_window:10d} {r.max_arrivals_in_window:10d} {r.max_written_in_window:11d} "
+            f"{r.gc_seconds:6.2f} "
             f"{r.gc_longest * 1000:9.1f} {r.gc_full:7d} {r.cpu_per_call_us:11.0f}"
         )
         if r.errors:
