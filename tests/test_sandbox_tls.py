@@ -58,3 +58,20 @@ async def test_a_child_sandbox_serves_tls_and_hands_over_its_certificate() -> No
             assert await app.shop(info.shops[0].token).logistics.companies(region_id=211)
             await app.close()
         assert sb.counters()["received"] == 1
+
+
+async def test_the_sandbox_cli_prints_the_certificate_to_trust() -> None:
+    import argparse
+    import json
+
+    from temu_async.sandbox.cli import add_arguments, config_from_args, describe
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--tls", "--shops", "1", "--orders", "1"])
+    async with Sandbox(config_from_args(args)) as sb:
+        as_json = json.loads(describe(sb, as_json=True))
+        assert as_json["url"].startswith("https://")
+        assert sb.cert_pem is not None
+        assert as_json["cert_pem"] == sb.cert_pem.decode()
+        assert "BEGIN CERTIFICATE" in describe(sb)
