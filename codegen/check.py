@@ -17,9 +17,25 @@ import msgspec
 import yaml
 
 from codegen.load import SpecError, load_catalogue
-from temu_async.catalogue import Catalogue, TypeSpec, problems
+from codegen.units import missing_units
+from temu_async.catalogue import Catalogue, Field, TypeSpec, problems, walk
 
-__all__ = ["Coverage", "SourceIndex", "coverage", "load_sources", "run", "source_problems"]
+__all__ = [
+    "DESCRIBED_MIN",
+    "Coverage",
+    "Described",
+    "SourceIndex",
+    "coverage",
+    "described",
+    "load_sources",
+    "page_size_problems",
+    "run",
+    "source_problems",
+]
+
+# The share of params, and of result fields, that must carry a `summary` (every depth
+# counts). The one knob: raise it to 1.0 once every field is written.
+DESCRIBED_MIN = 0.98
 
 
 class SourceIndex(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -29,6 +45,8 @@ class SourceIndex(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     seed_detailed: list[str] = msgspec.field(default_factory=list)
     temu_docs: list[str] = msgspec.field(default_factory=list)
     linkfox: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    mentioned: dict[str, str] = msgspec.field(default_factory=dict)
+    """Names a reference page only mentions (README tables, guides) → one such page."""
 
 
 def load_sources(spec_dir: Path) -> SourceIndex | None:
@@ -54,6 +72,11 @@ def source_problems(cat: Catalogue, src: SourceIndex) -> list[str]:
         out.extend(
             f"{n}: named in {where} but missing from the catalogue" for n in names if n not in known
         )
+    out.extend(
+        f"{n}: mentioned in {page} but missing from the catalogue"
+        for n, page in src.mentioned.items()
+        if n not in known
+    )
     for name in src.seed_detailed:
         t = known.get(name)
         if t is not None and not t.documented:
@@ -115,6 +138,73 @@ def coverage(cat: Catalogue, src: SourceIndex | None) -> Coverage:
     return cov
 
 
+@dataclass
+class Tally:
+    fields: int = 0
+    described: int = 0
+
+    def add(self, fields: list[Field] | None) -> None:
+        for _path, f in walk(fields):
+            self.fields += 1
+            self.described += bool(f.summary.strip())
+
+    @property
+    def share(self) -> float:
+        return self.described / self.fields if self.fields else 1.0
+
+    def text(self) -> str:
+        return f"{self.described}/{self.fields} ({self.share:.1%})"
+
+
+@dataclass
+class Described:
+    """How many params and result fields (at every depth) carry a description."""
+
+    params: Tally = field(default_factory=Tally)
+    results: Tally = field(default_factory=Tally)
+    groups: dict[str, tuple[Tally, Tally]] = field(default_factory=dict)
+
+    def below(self, minimum: float = DESCRIBED_MIN) -> list[str]:
+        """Problem lines for the totals under ``minimum`` (with the groups that pull them down)."""
+        out = []
+        for what, total, pick in (
+            ("params", self.params, 0),
+            ("result fields", self.results, 1),
+        ):
+            if total.share >= minimum:
+                continue
+            weak = [
+                f"{g} {pair[pick].share:.0%}"
+                for g, pair in sorted(self.groups.items())
+                if pair[pick].share < minimum
+            ]
+            out.append(
+                f"descriptions: {total.text()} of {what} carry a summary, below "
+                f"{minimum:.0%} (groups below: {', '.join(weak)})"
+            )
+        return out
+
+
+def described(cat: Catalogue) -> Described:
+    out = Described()
+    for t in cat.types:
+        params, results = out.groups.setdefault(t.group, (Tally(), Tally()))
+        for tally in (params, out.params):
+            tally.add(t.params)
+        for tally in (results, out.results):
+            tally.add(t.response)
+    return out
+
+
+def _described_report(d: Described) -> str:
+    width = max((len(g) for g in d.groups), default=5)
+    lines = [f"descriptions (params | result fields, every depth; must reach {DESCRIBED_MIN:.0%})"]
+    for g, (p, r) in sorted(d.groups.items()):
+        lines.append(f"  {g:<{width}}  {p.text():>18} | {r.text():>18}")
+    lines.append(f"  {'total':<{width}}  {d.params.text():>18} | {d.results.text():>18}")
+    return "\n".join(lines)
+
+
 def _report(cov: Coverage) -> str:
     lines = [
         f"types total        {cov.total}",
@@ -133,8 +223,10 @@ def _report(cov: Coverage) -> str:
     return "\n".join(lines)
 
 
-def run(spec_dir: Path) -> int:
-    """Exit status 0 when the catalogue is sound and covers every reference type."""
+def run(spec_dir: Path, *, tables: bool = True) -> int:
+    """Exit status 0 when the catalogue is sound, covers every reference type, and is
+    described (:data:`DESCRIBED_MIN`, a unit on every time field). ``tables`` adds the
+    reference-table difference counts when ``../shared`` is checked out."""
     spec_dir = Path(spec_dir)
     try:
         cat = load_catalogue(spec_dir)
@@ -153,8 +245,15 @@ def run(spec_dir: Path) -> int:
         found.append(f"{spec_dir / 'sources.yaml'}: missing (python -m codegen.importer sources)")
     else:
         found.extend(source_problems(cat, src))
+    found.extend(page_size_problems(cat))
+    desc = described(cat)
+    found.extend(desc.below())
+    found.extend(missing_units(cat))
     print(f"catalogue {cat.version}")
     print(_report(coverage(cat, src)))
+    print(_described_report(desc))
+    if tables:
+        _table_report(cat)
     if found:
         print(f"\n{len(found)} problem(s):", file=sys.stderr)
         for line in found:
@@ -162,3 +261,39 @@ def run(spec_dir: Path) -> int:
         return 1
     print("\ncatalogue OK")
     return 0
+
+
+def page_size_problems(cat: Catalogue) -> list[str]:
+    """A paginated type's page-size param must carry its bounds, so a bad size (0, -5,
+    more than the type serves) is refused before anything is sent."""
+    out: list[str] = []
+    for t in cat.types:
+        if t.paginate is None:
+            continue
+        size = next((f for f in t.params if f.name == t.paginate.size), None)
+        if size is None:
+            continue  # problems() already names a paginate param the type lacks
+        if size.minimum is None or size.maximum is None:
+            out.append(f"{t.type}.params.{size.name}: a page size needs minimum and maximum")
+        elif size.maximum > t.paginate.max_size:
+            out.append(
+                f"{t.type}.params.{size.name}: maximum {size.maximum} is above the paginate "
+                f"max_size {t.paginate.max_size}"
+            )
+    return out
+
+
+def _table_report(cat: Catalogue) -> None:
+    """Counts of differences from each type's own reference table (never a failure)."""
+    from codegen.importer import LINKFOX
+
+    if not LINKFOX.is_dir():
+        return
+    from codegen.importer import read_sources
+    from codegen.reference_tables import summary, table_differences
+
+    diffs = table_differences(cat, read_sources())
+    print(
+        f"reference tables   {summary(diffs)} (report only; "
+        "python -m codegen.reference_tables lists them)"
+    )

@@ -33,6 +33,7 @@ from codegen.model import (
     type_text,
 )
 from codegen.naming import py_name
+from codegen.units import with_unit
 from temu_async.catalogue import Catalogue, Field, TypeSpec, problems
 
 __all__ = ["GENERATED_DIR", "HEADER_MARK", "render", "run"]
@@ -66,16 +67,15 @@ def _rows(fields: list[Field]) -> Iterator[dict[str, Any]]:
             py = py_name(f.name, used)
             used.add(py)
             rule = rule_text(f)
+            summary = with_unit(f)
             yield {
                 "py": py_prefix + py,
                 "wire": wire_prefix + f.name,
                 "type": type_text(f),
                 "required": f.required,
                 "rule": rule,
-                "summary": f.summary,
-                "summary_rule": f"{f.summary} ({rule})"
-                if f.summary and rule
-                else f.summary or rule,
+                "summary": summary,
+                "summary_rule": f"{summary} ({rule})" if summary and rule else summary or rule,
             }
             if f.fields:
                 mark = "[]." if f.type == "list" else "."

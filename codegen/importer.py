@@ -29,6 +29,7 @@ import yaml
 
 from codegen.load import SpecError, load_catalogue
 from codegen.reference_linkfox import LinkfoxPage, read_linkfox_page
+from codegen.reference_multi import is_multi_page, mentioned_names, read_multi_page
 from codegen.reference_seed import SeedType, read_seed
 from codegen.reference_temudocs import DocPage, read_doc_page
 from codegen.reference_tree import merge
@@ -58,6 +59,8 @@ REGIONS = ("us", "eu", "global")
 _GROUP_RULES: tuple[tuple[str, str], ...] = (
     ("bg.open.accesstoken.", "auth"),
     ("temu.local.mall.", "mall"),
+    ("bg.local.mall.", "mall"),
+    ("bg.local.goods.property.compliance.", "compliance"),
     ("bg.local.goods.priceorder.", "price"),
     ("temu.local.goods.priceorder.", "price"),
     ("bg.local.goods.sku.list.price.", "price"),
@@ -91,6 +94,13 @@ _GROUP_RULES: tuple[tuple[str, str], ...] = (
     ("temu.logistics.", "logistics"),
     ("temu.track.", "logistics"),
     ("bg.cooperativewarehouse.", "warehouse"),
+    ("temu.cooperativewarehouse.", "warehouse"),
+    ("bg.local.freight.", "logistics"),
+    # Cross-border (semi-managed) product types on the partner gateways.
+    ("temu.goods.", "cross_border"),
+    ("bg.goods.", "cross_border"),
+    ("bg.glo.goods.", "cross_border"),
+    ("bg.btg.goods.", "cross_border"),
     ("bg.aftersales.", "returns"),
     ("temu.aftersales.", "returns"),
     ("bg.promotion.", "promotion"),
@@ -114,6 +124,7 @@ _NOISE = {
     "tax": {"pay", "tax"},
     "flash": {"flash", "open"},
     "warehouse": {"cooperativewarehouse"},
+    "cross_border": {"goods", "glo", "btg"},
     "mall": {"mall"},
 }
 # A server message that asks for a later retry marks a transient code; one that asks the
@@ -178,6 +189,12 @@ def guess_paginate(params: list[Field], response: list[Field] | None) -> Paginat
     limit = names[size].maximum
     if limit is not None:
         pg.max_size = limit
+    # A page size is bounded either way (check-spec insists): at least 1, and the
+    # paginate default when the page names no maximum.
+    if names[size].minimum is None:
+        names[size].minimum = 1
+    if names[size].maximum is None:
+        names[size].maximum = pg.max_size
     return pg
 
 
@@ -287,15 +304,15 @@ def run(doc: Path, spec_dir: Path, *, group: str | None = None, write: bool = Fa
         return 2
     spec = draft_from_page(page, group)
     text = dump_types([spec])
-    print(text, end="")
-    if not write:
-        return 0
     try:
         known = load_catalogue(spec_dir).by_type()
     except SpecError as exc:
-        print(f"new-type: the catalogue does not load, fix it first: {exc}", file=sys.stderr)
-        return 2
+        if write:
+            print(f"new-type: the catalogue does not load, fix it first: {exc}", file=sys.stderr)
+            return 2
+        known = {}  # a draft to read needs no catalogue
     if spec.type in known:
+        # Said before any draft is printed: a page of YAML would hide it.
         where = known[spec.type].group
         print(
             f"new-type: {spec.type} is already in spec/types/{where}.yaml; "
@@ -303,6 +320,9 @@ def run(doc: Path, spec_dir: Path, *, group: str | None = None, write: bool = Fa
             file=sys.stderr,
         )
         return 1
+    print(text, end="")
+    if not write:
+        return 0
     clash = [t for t in known.values() if t.group == spec.group and t.method == spec.method]
     if clash:
         print(
@@ -337,8 +357,19 @@ class Sources:
     apis_json: set[str] = field(default_factory=set)
     docs: dict[str, DocPage] = field(default_factory=dict)
     linkfox: dict[str, list[LinkfoxPage]] = field(default_factory=dict)
+    mentioned: dict[str, set[str]] = field(default_factory=dict)
+    """Type names a page only mentions (README tables, guides, prose) → the pages."""
 
     def all_types(self) -> set[str]:
+        return (
+            self.seed_names
+            | self.apis_json
+            | set(self.docs)
+            | set(self.linkfox)
+            | set(self.mentioned)
+        )
+
+    def detailed_elsewhere(self) -> set[str]:
         return self.seed_names | self.apis_json | set(self.docs) | set(self.linkfox)
 
     def regions(self, name: str) -> list[str]:
@@ -372,7 +403,32 @@ def read_sources(
             continue
         lf = read_linkfox_page(path)
         src.linkfox.setdefault(lf.type, []).append(lf)
+    # Topic pages that detail several types each (the cross-border product pages).
+    for path in sorted(linkfox.glob("skills/*/references/*.md")):
+        if is_multi_page(path.read_text(encoding="utf-8")):
+            for lf in read_multi_page(path):
+                src.linkfox.setdefault(lf.type, []).append(lf)
+    _collect_mentions(src, linkfox, "linkfox-temu")
+    _collect_mentions(src, temu_docs, "temu-docs")
     return src
+
+
+def _collect_mentions(src: Sources, root: Path, label: str) -> None:
+    """Backticked type names on any page of ``root`` that no reference details.
+
+    A name that is a dotted prefix of a known type is a fragment of prose
+    (`` `bg.local.goods.spec.id`.get``), not a type of its own.
+    """
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.md")):
+        for name in mentioned_names(path.read_text(encoding="utf-8")):
+            found.setdefault(name, set()).add(f"{label}/{path.relative_to(root)}")
+    known = src.detailed_elsewhere()
+    everything = known | set(found)
+    for name, pages in found.items():
+        if name in known or any(other.startswith(name + ".") for other in everything):
+            continue
+        src.mentioned.setdefault(name, set()).update(pages)
 
 
 def sources_yaml(src: Sources) -> str:
@@ -382,11 +438,14 @@ def sources_yaml(src: Sources) -> str:
         "seed_detailed": sorted(src.seed),
         "temu_docs": sorted(src.apis_json | set(src.docs)),
         "linkfox": {name: src.regions(name) for name in sorted(src.linkfox)},
+        # One page per name is enough to find it again.
+        "mentioned": {name: sorted(src.mentioned[name])[0] for name in sorted(src.mentioned)},
     }
     head = (
         "# Generated by `python -m codegen.importer sources`: the type names each reference\n"
         "# knows (seed doc, temu-docs apis.json + pages, linkfox-temu pages with the regions\n"
-        "# whose folders list them). `make check-spec` checks the catalogue covers them all.\n"
+        "# whose folders list them, and names other pages only mention, with one such page).\n"
+        "# `make check-spec` checks the catalogue covers them all.\n"
     )
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 

@@ -15,6 +15,7 @@ from typing import Literal
 import msgspec
 
 from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
+from codegen.units import with_unit
 from temu_async.catalogue import Catalogue, Event, Field, TypeSpec
 
 __all__ = [
@@ -229,7 +230,7 @@ def _field_doc(f: Field, kind: Kind = "param") -> str:
     if kind != "param" and f.enum and f.enum_closed:
         # What Temu sends is never refused for a new value: these are the known ones.
         rule = "known values " + rule.removeprefix("one of ")
-    text = f.summary.strip()
+    text = with_unit(f)
     if rule:
         text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
     return text
@@ -447,7 +448,7 @@ def _structs(
 def _arg_doc(a: ArgOut, f: Field, struct: str | None) -> str:
     need = "required" if a.required else "optional"
     head = f"{a.py}: ``{a.wire}`` ({type_text(f)}, {need})."
-    extra = [s[:1].upper() + s[1:] for s in (f.summary.strip(), rule_text(f)) if s]
+    extra = [s[:1].upper() + s[1:] for s in (with_unit(f), rule_text(f)) if s]
     if struct:
         extra.append(f"Pass {struct} objects or plain dicts with wire names.")
     text = " ".join([head, *(e if e.endswith(".") else e + "." for e in extra)])

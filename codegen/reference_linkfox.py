@@ -10,6 +10,7 @@ Temu's body is flat.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class LinkfoxPage:
     errors: dict[int, str] = field(default_factory=dict)
     scopes: list[str] = field(default_factory=list)
     doc_url: str | None = None
+    stated_params: list[Field] = field(default_factory=list)
+    """What the page's tables and diagrams state, before the JSON examples fill gaps."""
+    stated_response: list[Field] = field(default_factory=list)
 
 
 def region_of(path: Path) -> str | None:
@@ -93,7 +97,7 @@ def bounds_from_text(text: str, is_list: bool) -> dict[str, int]:
     hi_key = "max_items" if is_list else "maximum"
     lo_key = "min_items" if is_list else "minimum"
     m = re.search(
-        r"(?:最大|最多|不超过|不得超过|上限|限制|max(?:imum)?)\s*(?:为|是|:|：)?\s*(\d+)",
+        r"(?:最大|最多|不超过|不得超过|上限|限制|max(?:imum)?)\s*(?:为|是|is|:|：)?\s*(\d+)",
         plain,
         re.I,
     )
@@ -159,7 +163,13 @@ def _blocks(text: str) -> list[tuple[str, list[list[str]]]]:
             table = []
         if line.startswith("#"):
             heading = line.lstrip("#").strip()
+        elif _BOLD_SCOPE.match(line):
+            # A bold path on its own line (**`goodsProperties[]`**) heads the next table too.
+            heading = line.strip().strip("*").strip()
     return out
+
+
+_BOLD_SCOPE = re.compile(r"^\*\*`[^`]+`\*\*\s*$")
 
 
 _BARE_PATH = re.compile(r"^[A-Za-z_]\w*(?:\[\])?(?:\.[A-Za-z_]\w*(?:\[\])?)*$")
@@ -207,28 +217,66 @@ def _field_table(rows: list[list[str]]) -> list[Field] | None:
     for cells in rows[1:]:
         if len(cells) < 3:
             continue
-        name = cells[0].strip("` ")
-        if not _NAME.match(name):
-            continue
-        typed = _type_of(cells[1])
-        if typed is None:
-            continue
-        kind, items = typed
-        desc = cells[3] if has_req and len(cells) > 3 else cells[2]
-        f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
-        if re.sub(r"[`\s]", "", cells[1]).upper() == "MONEYAMOUNT":
-            f.summary = _MONEY  # filled from the page's MoneyAmount table, then cleared
-        if kind == "list" and items is None:
-            f.items = "any"
-        if has_req:
-            f.required = "是" in cells[2] and "否" not in cells[2]
-        for key, value in bounds_for(desc, kind).items():
-            setattr(f, key, value)
-        f.default = _default_from_text(desc, kind)
-        if (items or kind) in ("integer", "long"):
-            f.enum = _inline_enum(desc)
-        out.append(f)
+        for path in _row_paths(cells[0]):
+            _add_row(out, path, cells, has_req)
     return out
+
+
+def _row_paths(cell: str) -> list[list[str]]:
+    """The fields one name cell lists: ``length / width / height`` is three rows with the
+    same facts, and a flat page spells the path (``request.goodsId``, ``list[].child``)."""
+    out = []
+    for raw in cell.replace("`", "").split("/"):
+        path = [p.strip().removesuffix("[]") for p in raw.strip().split(".")]
+        if len(path) > 1 and path[0] in ("request", "params", "result", "response"):
+            path = path[1:]  # the wrapper level is not on the wire
+        if path and all(_NAME.match(p) for p in path):
+            out.append(path)
+    return out
+
+
+def _add_row(out: list[Field], path: list[str], cells: list[str], has_req: bool) -> None:
+    name = path[-1]
+    typed = _type_of(cells[1])
+    if typed is None:
+        return
+    kind, items = typed
+    desc = cells[3] if has_req and len(cells) > 3 else cells[2]
+    f = Field(name=name, type=kind, items=items)  # type: ignore[arg-type]
+    if re.sub(r"[`\s]", "", cells[1]).upper() == "MONEYAMOUNT":
+        f.summary = _MONEY  # filled from the page's MoneyAmount table, then cleared
+    if kind == "list" and items is None:
+        f.items = "any"
+    if has_req:
+        f.required = "是" in cells[2] and "否" not in cells[2]
+    for key, value in bounds_for(desc, kind).items():
+        setattr(f, key, value)
+    f.default = _default_from_text(desc, kind)
+    if (items or kind) in ("integer", "long"):
+        f.enum = _inline_enum(desc)
+    place(out, path[:-1], f)
+
+
+def place(tree: list[Field], parents: list[str], leaf: Field) -> None:
+    """Put ``leaf`` below the ``parents`` path, creating the objects a flat row skips."""
+    level = tree
+    for part in parents:
+        parent = next((f for f in level if f.name == part), None)
+        if parent is None:
+            parent = Field(name=part, type="object")
+            level.append(parent)
+        if parent.type == "list" and parent.items in ("any", None):
+            parent.items = "object"
+        elif parent.type == "any":
+            parent.type = "object"
+        if parent.fields is None:
+            parent.fields = []
+        level = parent.fields
+    known = next((f for f in level if f.name == leaf.name), None)
+    if known is None:
+        level.append(leaf)
+    else:
+        level[level.index(known)] = merge([leaf], [known])[0]
 
 
 def _enum_table(rows: list[list[str]]) -> list[tuple[str, str]] | None:
@@ -310,15 +358,16 @@ def _diagram(block: str, root_names: set[str]) -> list[Field]:
         for raw in names_part.split("/"):
             token = raw.strip()
             is_list = token.endswith("[]")
-            name = token.removesuffix("[]")
-            if not _NAME.match(name):
+            # A flat diagram spells the path on each line (`list[].child`).
+            *parents, name = [p.removesuffix("[]") for p in token.removesuffix("[]").split(".")]
+            if not _NAME.match(name) or not all(_NAME.match(p) for p in parents):
                 continue
             typed = _type_of(note.group(1).split(",")[0]) if note else None
             kind, items = typed if typed else (("list", "any") if is_list else ("any", None))
             if is_list and kind != "list":
                 kind, items = "list", kind
             f = Field(name=name, type=kind, items=items, required=required)  # type: ignore[arg-type]
-            level.append(f)
+            place(level, parents, f)
             last = f
         if last is not None:
             children: list[Field] = []
@@ -444,6 +493,7 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
     else:
         err_text = ""
     params, enums = _part(req_text, {"request", "params"})
+    page.stated_params = copy.deepcopy(params)
     for example in _json_examples(req_text):
         body = example.get("request") if isinstance(example, dict) else None
         if isinstance(body, dict):
@@ -452,6 +502,7 @@ def read_linkfox_page(path: Path) -> LinkfoxPage:
     page.params = params
     if resp_text:
         response, enums = _part(resp_text, {"result"})
+        page.stated_response = [copy.deepcopy(f) for f in response if f.name not in _ENVELOPE]
         # An enum table in the response part that says it also filters (入参) names a param too.
         _apply_enums(page.params, [(h, v) for h, v in enums if "入参" in h])
         for example in _json_examples(resp_text):

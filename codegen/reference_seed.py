@@ -8,6 +8,7 @@ package and sometimes a rate limit (AppKey: 30次 / 1秒). Where sources disagre
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ class SeedType:
     rate_limit: int | None = None
     scope: str | None = None
     doc_url: str | None = None
+    stated_response: list[Field] = field(default_factory=list)
+    """The response table alone (the params are the table already)."""
+    params_stated: bool = True
+    """False when the params come from an example (no required flags, examples' types)."""
 
 
 def seed_type_names(text: str) -> set[str]:
@@ -196,6 +201,7 @@ def read_seed(path: Path) -> tuple[set[str], dict[str, SeedType]]:
         params = _tree(_tables_after(body, "请求参数"), with_required=True, strip=None)
         resp_rows = _tables_after(body, "响应参数")
         response = _tree(resp_rows, with_required=False, strip="result")
+        stated = copy.deepcopy(response)
         for raw in re.findall(r"```json\s*\n(.*?)```", body, re.S):
             try:
                 example = json.loads(raw)
@@ -211,6 +217,7 @@ def read_seed(path: Path) -> tuple[set[str], dict[str, SeedType]]:
         if not (params or response or errors):
             continue
         st = SeedType(type=name, params=params, response=response or None, errors=errors)
+        st.stated_response = stated
         rl = re.search(r"限流规则\**[:：]?\s*\**\s*AppKey[:：]\s*(\d+)\s*次\s*/\s*1\s*秒", body)
         st.rate_limit = int(rl.group(1)) if rl else None
         scopes = _scopes(body)
@@ -221,6 +228,6 @@ def read_seed(path: Path) -> tuple[set[str], dict[str, SeedType]]:
     confirm = _signature_example(text)
     if confirm:
         details["bg.logistics.shipment.confirm"] = SeedType(
-            type="bg.logistics.shipment.confirm", params=confirm
+            type="bg.logistics.shipment.confirm", params=confirm, params_stated=False
         )
     return names, details

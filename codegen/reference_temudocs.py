@@ -53,6 +53,8 @@ class DocPage:
     result_type: str = "object"
     errors: dict[int, str] = field(default_factory=dict)
     scopes: list[str] = field(default_factory=list)
+    stated_params: list[Field] = field(default_factory=list)
+    """The parameter table alone (top-level names, types, required), without the example."""
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -157,6 +159,7 @@ def read_doc_page(path: Path) -> DocPage:
         page.title = title.group(1).strip()
     sec = _sections(text)
     table = _table_fields(sec.get("request parameters", ""))
+    page.stated_params = table
     example_req = None
     for key in ("request example", "request example (curl)"):
         example_req = example_req or _json_block(sec.get(key, ""), "bash")

@@ -3,7 +3,8 @@
 Nothing is persisted (``--save ''``, ``--appendonly no``) and everything lives in a
 temporary directory that is removed on :meth:`RedisServer.stop`. When the binary is
 missing the test is skipped with a reason saying how to get it (``make test``
-installs Debian's ``redis-server`` through ``.ci/install-redis`` first).
+installs Debian's ``redis-server`` through ``.ci/install-redis`` first, when it runs
+as root or with password-less sudo).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def redis_binary() -> str:
     path = shutil.which("redis-server")
     if path is None:
         pytest.skip(
-            "redis-server is not installed: run .ci/install-redis (or `make test`, which does)"
+            "redis-server is not installed: run .ci/install-redis as root (or `make test` as "
+            "root, which does), or install Debian's redis-server"
         )
     return path
 

@@ -68,7 +68,7 @@ def test_real_spec_covers_every_reference_type(catalogue: Catalogue) -> None:
     src = load_sources(SPEC)
     assert src is not None
     assert source_problems(catalogue, src) == []
-    names = set(src.seed) | set(src.temu_docs) | set(src.linkfox)
+    names = set(src.seed) | set(src.temu_docs) | set(src.linkfox) | set(src.mentioned)
     assert names <= set(catalogue.by_type())
 
 

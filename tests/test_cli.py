@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -95,7 +96,7 @@ def test_types_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
     assert "bg.order.list.v2.get" in listing and "order.list_v2" in listing
     assert main(["describe", "bg.order.list.v2.get"]) == 0
     text = capsys.readouterr().out
-    assert "pageSize: integer [max 100]" in text and "parentOrderSnList" in text
+    assert "pageSize: integer [min 1; max 100]" in text and "parentOrderSnList" in text
     assert main(["describe", "bg.order.nope"]) == 2
     assert "unknown type" in capsys.readouterr().err
     assert main(["types", "--group", "nope"]) == 2
@@ -162,12 +163,13 @@ def test_sync_orders_json_summary_then_prices_pull_and_push(
     report = tmp_path / "report.json"
     argv = ["sync", "prices", "push", str(csv_path), "--db", db, "--report", str(report)]
     assert main([*argv, "--dry-run"]) == 0
-    assert json.loads(report.read_text())[0]["status"] == "would change"
+    # JSON Lines: one object per row, written as each row is done.
+    assert json.loads(report.read_text().splitlines()[0])["status"] == "would change"
     assert sku.supply_price != "1.23"
     assert main(argv) == 0
-    assert json.loads(report.read_text())[0]["status"] == "changed"
+    assert json.loads(report.read_text().splitlines()[0])["status"] == "applied"
     assert sku.supply_price == "1.23"
-    assert "1 changed" in capsys.readouterr().err
+    assert "1 applied" in capsys.readouterr().err
 
 
 def test_demo_runs_end_to_end_and_stores_every_order(tmp_path: Path) -> None:
@@ -198,3 +200,58 @@ def test_demo_runs_end_to_end_and_stores_every_order(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "demo.sqlite") as db:
         (count,) = db.execute("SELECT COUNT(*) FROM orders").fetchone()
     assert count == stored
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules a fresh interpreter holds after running ``temu-async ARGV``."""
+    code = (
+        "import sys\nfrom temu_async.cli import main\n"
+        f"main({argv!r})\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMU_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+def test_each_command_imports_only_what_it_uses() -> None:
+    heavy = {"sqlite3", "csv", "temu_async.sync", "temu_async.sandbox", "temu_async.client"}
+    for argv in (["types", "--group", "order"], ["describe", "bg.order.list.v2.get"]):
+        loaded = _modules_after(argv)
+        assert "temu_async.catalogue" in loaded  # it did run the command
+        assert not heavy & loaded, (argv, heavy & loaded)
+        assert not any(m.startswith("temu_async.sync.") for m in loaded), argv
+        assert not any(m.startswith("temu_async.cli.commands.sync") for m in loaded), argv
+    # The check can fail: the sync command does load them (then stops: no app key).
+    loaded = _modules_after(["sync", "orders", "--db", "unused.sqlite"])
+    assert {"sqlite3", "temu_async.sync.orders", "temu_async.client"} <= loaded
+
+
+def test_python_dash_m_and_the_command_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "temu_async.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for word in ("call", "types", "describe", "sandbox", "sync", "demo"):
+        assert word in proc.stdout
+    # Every registered command builds its own arguments and names a runnable.
+    parser = build_parser()
+    for argv in (["sync", "prices", "pull"], ["sync", "prices", "push", "x.csv"], ["types"]):
+        assert callable(parser.parse_args(argv).run)
+
+
+def test_every_command_module_is_registered_once() -> None:
+    # A command is one module in cli/commands plus one line in the registry: neither alone.
+    from temu_async.cli import commands
+    from temu_async.cli.registry import COMMANDS
+
+    modules = {p.stem for p in Path(commands.__file__).parent.glob("*.py") if p.stem != "__init__"}
+    listed = [c.module for c in COMMANDS]
+    assert sorted(listed) == sorted(modules)
+    assert len({c.path for c in COMMANDS}) == len(COMMANDS)

@@ -74,10 +74,13 @@ def test_csv_rows_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
     assert [(r.line, r.price) for r in rows] == [(2, "3.50"), (4, "10.00")]  # type: ignore[attr-defined]
     for text, needle in [
         ("goodsId,price\n1,2\n", "skuId"),
-        ("goodsId,skuId,price\n1,x,2\n", "line 2: skuId"),
-        ("goodsId,skuId,price\n1,2,2.345\n", "line 2: price"),
+        ("goodsId,skuId,price\n1,x,2\n", "line 2, column 'skuId'"),
+        ("goodsId,skuId,price\n1,2,2.345\n", "line 2, column 'price'"),
         ("goodsId,skuId,price\n1,2,0\n", "positive"),
-        ("goodsId,skuId,price\n1,2,2\n1,2,3\n", "line 3: skuId 2 already set on line 2"),
+        (
+            "goodsId,skuId,price\n1,2,2\n1,2,3\n",
+            "line 3, column 'skuId': skuId 2 already set on line 2",
+        ),
     ]:
         with pytest.raises(ValueError, match=needle):
             read(text)
@@ -108,13 +111,13 @@ async def test_dry_run_then_push_sends_only_changed_rows(sb: Sandbox, tmp_path: 
             assert sb.counters.requests_by_type[CHANGE_PRICE_TYPE] == 0
 
             done = await push_prices(shops, store, changes)
-            assert [r.status for r in done] == ["unchanged", "changed", "not found"]
+            assert [r.status for r in done] == ["unchanged", "applied", "not found"]
             assert sb.counters.requests_by_type[CHANGE_PRICE_TYPE] == 1
             assert _sku_prices(sb, cred.mall_id)[(g2, s2)] == "77.70"
             out = io.StringIO()
             write_report(done, out, "json")
-            report = json.loads(out.getvalue())
-            assert report[1]["status"] == "changed" and report[1]["detail"].startswith(
+            report = [json.loads(line) for line in out.getvalue().splitlines()]
+            assert report[1]["status"] == "applied" and report[1]["detail"].startswith(
                 "price order"
             )
 
@@ -135,12 +138,12 @@ async def test_a_push_that_may_have_run_is_reported_unknown_and_not_resent(
             sb.faults.set_for_type(CHANGE_PRICE_TYPE, drop_rate=1.0)
             shops = {shop_name: app.shop(cred.access_token, name=shop_name)}
             rows = await push_prices(shops, store, changes)
-    assert [r.status for r in rows] == ["unknown — verify"]
+    assert [r.status for r in rows] == ["unknown"]
     assert "not safe to repeat" in rows[0].detail
     assert sb.counters.faults["drop"] == 1  # sent once, never again
     out = io.StringIO()
     write_report(rows, out, "csv")
-    assert "unknown — verify" in out.getvalue().splitlines()[1]
+    assert ",unknown," in out.getvalue().splitlines()[1]
 
 
 def test_plan_flags_a_currency_that_differs_from_the_stored_one(tmp_path: Path) -> None:

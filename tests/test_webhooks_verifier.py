@@ -26,9 +26,11 @@ from temu_async.webhooks import (
     build_push,
     default_registry,
     encrypt_event,
+    event_identity,
     parse_event,
     sign_event,
 )
+from temu_async.webhooks.verifier import TEMU_RETRY_SCHEDULE
 
 APP_KEY = "app-key-under-test"
 SECRET = "s3cret-0123456789abcdef"
@@ -226,24 +228,39 @@ def test_right_app_key_wrong_secret() -> None:
         verifier().verify(p.headers, p.body)
 
 
-@pytest.mark.parametrize("offset_s", [-301, 301, -86_400, 10**7])
-def test_stale_or_future_timestamp(offset_s: int) -> None:
+@pytest.mark.parametrize("offset_s", [301, 10**7])
+def test_future_timestamp_beyond_the_skew_tolerance(offset_s: int) -> None:
     p = push(timestamp=NOW_MS + offset_s * 1000)
-    with pytest.raises(StaleTimestampError, match="tolerance 300"):
+    with pytest.raises(StaleTimestampError, match=r"ahead of .*tolerance 300"):
         verifier().verify(p.headers, p.body)
 
 
-@pytest.mark.parametrize("offset_s", [-299, 0, 299])
-def test_timestamp_inside_the_window(offset_s: int) -> None:
+@pytest.mark.parametrize("offset_s", [-30 * 3600 - 1, -40 * 3600, -(10**7)])
+def test_timestamp_older_than_the_retry_schedule(offset_s: int) -> None:
     p = push(timestamp=NOW_MS + offset_s * 1000)
-    assert verifier().verify(p.headers, p.body).timestamp == NOW_MS + offset_s * 1000
+    with pytest.raises(StaleTimestampError, match=r"retry schedule .*max_age 108000"):
+        verifier().verify(p.headers, p.body)
 
 
-def test_tolerance_is_configurable() -> None:
-    p = push(timestamp=NOW_MS - 30_000)
+# A retry that kept its first stamp arrives after 2 min, 12 min, 42 min, ... up to ~28 h.
+@pytest.mark.parametrize(
+    "offset_s", [-12 * 60, -20 * 3600, -sum(TEMU_RETRY_SCHEDULE), -299, 0, 299]
+)
+def test_timestamp_inside_the_window(offset_s: float) -> None:
+    ts = NOW_MS + int(offset_s * 1000)
+    p = push(timestamp=ts)
+    assert verifier().verify(p.headers, p.body).timestamp == ts
+
+
+def test_max_age_and_tolerance_are_configurable() -> None:
+    old = push(timestamp=NOW_MS - 30_000)
     with pytest.raises(StaleTimestampError):
-        verifier(tolerance=10).verify(p.headers, p.body)
-    assert verifier(tolerance=3600).verify(p.headers, p.body).payload == PAYLOAD
+        verifier(max_age=10).verify(old.headers, old.body)
+    assert verifier(max_age=3600).verify(old.headers, old.body).payload == PAYLOAD
+    ahead = push(timestamp=NOW_MS + 30_000)
+    with pytest.raises(StaleTimestampError):
+        verifier(tolerance=10).verify(ahead.headers, ahead.body)
+    assert verifier(tolerance=60).verify(ahead.headers, ahead.body).payload == PAYLOAD
 
 
 def test_timestamp_in_seconds_is_stale_not_silently_accepted() -> None:
@@ -320,11 +337,29 @@ async def test_replay_is_refused() -> None:
         await v.accept(p.headers, p.body)
 
 
-async def test_a_different_delivery_is_not_a_replay() -> None:
+async def test_the_same_event_stamped_anew_is_a_replay() -> None:
+    # A retry that Temu re-stamps carries a new timestamp and so a new signature: it is
+    # still the same event and must not be processed twice.
+    v = verifier()
+    first = await v.accept(push().headers, push().body)
+    again = push(timestamp=NOW_MS + 120_000)
+    with pytest.raises(ReplayError, match="already accepted"):
+        await v.accept(again.headers, again.body)
+    assert first.event_id == event_identity(APP_KEY, CODE, PAYLOAD)
+
+
+async def test_a_later_event_of_the_same_order_is_a_new_event() -> None:
     v = verifier()
     await v.accept(push().headers, push().body)
-    other = push(timestamp=NOW_MS + 1)
-    assert (await v.accept(other.headers, other.body)).timestamp == NOW_MS + 1
+    shipped = push(payload={**PAYLOAD, "orderStatus": 4, "updateTime": 1726127999})
+    assert (await v.accept(shipped.headers, shipped.body)).payload["orderStatus"] == 4
+
+
+def test_event_identity_is_canonical_and_separates_its_parts() -> None:
+    reordered = dict(reversed(list(PAYLOAD.items())))
+    assert event_identity(APP_KEY, CODE, PAYLOAD) == event_identity(APP_KEY, CODE, reordered)
+    assert event_identity("ab", "c", {}) != event_identity("a", "bc", {})
+    assert event_identity(APP_KEY, CODE, PAYLOAD) != event_identity("other", CODE, PAYLOAD)
 
 
 async def test_released_delivery_is_accepted_again() -> None:
@@ -364,13 +399,14 @@ async def test_replay_cache_is_pluggable_and_told_how_long_to_remember() -> None
     store = Recorder()
     assert isinstance(store, ReplayCache)
     v = verifier(replay_cache=store)
-    p = push(timestamp=NOW_MS - 100_000)  # 100 s old: stays replayable for 200 s more
+    p = push(timestamp=NOW_MS - 100_000)
     d = await v.accept(p.headers, p.body)
     with pytest.raises(ReplayError):
         await v.accept(p.headers, p.body)
     key, ttl = store.claims[0]
-    assert key == d.delivery_id
-    assert 200 <= ttl <= 202
+    # Remembered by the event, for the whole horizon a copy of it could still arrive in.
+    assert key == d.event_id
+    assert ttl == 30 * 3600 + 300
 
 
 async def test_refused_delivery_is_not_remembered() -> None:
@@ -404,10 +440,11 @@ def test_memory_replay_cache_rejects_bad_size() -> None:
 # -- construction and secrets -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tolerance", [0, -1, float("nan"), float("inf"), True])
-def test_bad_tolerance(tolerance: Any) -> None:
-    with pytest.raises(ValueError, match="tolerance"):
-        verifier(tolerance=tolerance)
+@pytest.mark.parametrize("name", ["tolerance", "max_age"])
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), True])
+def test_bad_window(name: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=name):
+        verifier(**{name: value})
 
 
 def test_bad_app_key_and_secret() -> None:

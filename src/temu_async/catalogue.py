@@ -60,6 +60,7 @@ UNITS = {
     "d": "days",
     "minor_units": "the currency's minor unit (e.g. cents)",
     "major_units": "the currency's major unit (e.g. dollars)",
+    "text": "text in a format no reference documents (a timestamp or an ISO 8601 time)",
 }
 _DATE_FORMAT = re.compile(r"^[yMdHhmsS:\-/ T.Zz]+$")
 

@@ -16,14 +16,17 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import msgspec
 
 from temu_async.errors import ScopeError
 
 if TYPE_CHECKING:
+    from temu_async._generated.auth import AuthCreateTokenResult, AuthTokenInfoResult
     from temu_async.client import ShopClient, TemuApp
 
 __all__ = ["TokenExpiryWarning", "TokenInfo", "exchange_code", "fetch_token_info"]
@@ -55,25 +58,33 @@ class TokenInfo:
     """Only set by :func:`exchange_code`: the new token. Never shown in reprs."""
 
     @classmethod
-    def from_result(cls, result: Any) -> TokenInfo:
-        """Build from either type's result (a generated Struct or plain data)."""
+    def from_result(cls, result: AuthCreateTokenResult | AuthTokenInfoResult) -> TokenInfo:
+        """Build from the result Struct of token create or token info.
 
-        def get(name: str, wire: str) -> Any:
-            if isinstance(result, dict):
-                return result.get(wire)
-            return getattr(result, name, None)
+        Plain data (the wire names, as ``shop.call`` returns them) is still read, through
+        the token-create Struct, with a DeprecationWarning: pass the typed result.
+        """
+        from temu_async._generated.auth import AuthCreateTokenResult
 
-        expires = get("expired_time", "expiredTime")
+        if isinstance(result, Mapping):
+            warnings.warn(
+                "TokenInfo.from_result with plain data is deprecated: pass the result of "
+                "shop.auth.token_info() or shop.auth.create_token()",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            # The create result is the info result plus the new token: read it as that.
+            result = msgspec.convert(result, AuthCreateTokenResult, strict=False)
+        access_token = result.access_token if isinstance(result, AuthCreateTokenResult) else None
+        expires = result.expired_time
         return cls(
-            mall_id=get("mall_id", "mallId"),
-            scopes=frozenset(get("api_scope_list", "apiScopeList") or ()),
-            expires_at=float(expires) if isinstance(expires, (int, float)) and expires else None,
-            subscribed_events=tuple(
-                get("app_subscribe_event_code_list", "appSubscribeEventCodeList") or ()
-            ),
-            region_id=get("region_id", "regionId"),
-            mall_type=get("mall_type", "mallType"),
-            access_token=get("access_token", "accessToken"),
+            mall_id=result.mall_id,
+            scopes=frozenset(result.api_scope_list or ()),
+            expires_at=float(expires) if expires else None,
+            subscribed_events=tuple(result.app_subscribe_event_code_list or ()),
+            region_id=result.region_id,
+            mall_type=result.mall_type,
+            access_token=access_token,
         )
 
     def allows(self, type_name: str) -> bool:
@@ -98,24 +109,18 @@ async def exchange_code(app: TemuApp, code: str) -> TokenInfo:
     Raises the usual errors; a used or stale code is a ``BusinessError`` with Temu's
     code 110020002 ("Invalid code"): ask the seller to authorise again.
     """
-    from temu_async._generated.auth import AuthCreateTokenResult
-
     if not isinstance(code, str) or not code.strip():
         raise ValueError("code must be the non-empty value of the callback's ?code= parameter")
     # On this first call the code stands in for the access token (Temu's docs).
     shop = app.shop(code.strip(), name="authorisation-code")
-    result = await shop.call(CREATE_TYPE, {"code": code.strip()}, result_type=AuthCreateTokenResult)
-    info = TokenInfo.from_result(result)
+    info = TokenInfo.from_result(await shop.auth.create_token(code=code.strip()))
     warn_if_expiring(info, name=f"mall {info.mall_id}")
     return info
 
 
 async def fetch_token_info(shop: ShopClient) -> TokenInfo:
     """What the shop's own token allows (``bg.open.accesstoken.info.get``)."""
-    from temu_async._generated.auth import AuthTokenInfoResult
-
-    result = await shop.call(INFO_TYPE, {}, result_type=AuthTokenInfoResult)
-    info = TokenInfo.from_result(result)
+    info = TokenInfo.from_result(await shop.auth.token_info())
     warn_if_expiring(info, name=shop.name)
     return info
 

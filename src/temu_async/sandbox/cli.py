@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import sys
 from typing import Any, TextIO
 
@@ -20,7 +21,7 @@ from .credentials import SandboxCredentials
 from .faults import FaultSpec
 from .server import Sandbox
 
-__all__ = ["add_arguments", "config_from_args", "describe", "serve"]
+__all__ = ["add_arguments", "config_from_args", "describe", "export_lines", "serve"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +96,25 @@ def _as_dict(creds: SandboxCredentials) -> dict[str, Any]:
     }
 
 
+def export_lines(creds: SandboxCredentials) -> list[str]:
+    """Shell lines that point ``temu-async`` at this sandbox: its URL, the first app, its shops.
+
+    Shops are named ``mall-<mall_id>`` (``--shop mall-...`` picks one). The sandbox
+    answers every region's types; ``global`` is only what the client checks types
+    against (``--region us`` for a type the catalogue lists in the US alone).
+    """
+    app = creds.apps[0]
+    tokens = ",".join(f"mall-{s.mall_id}={s.access_token}" for s in app.shops)
+    values = {
+        "TEMU_BASE_URL": creds.url,
+        "TEMU_REGION": "global",
+        "TEMU_APP_KEY": app.app_key,
+        "TEMU_APP_SECRET": app.app_secret,
+        "TEMU_ACCESS_TOKENS": tokens,
+    }
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+
+
 def describe(sandbox: Sandbox, as_json: bool = False) -> str:
     data = _as_dict(sandbox.credentials)
     cert = sandbox.cert_pem.decode("ascii") if sandbox.cert_pem is not None else None
@@ -119,6 +139,10 @@ def describe(sandbox: Sandbox, as_json: bool = False) -> str:
     if cert is not None:
         lines.append("TLS certificate (self-signed; trust it, e.g. ssl cafile):")
         lines.append(cert.rstrip())
+    lines.append("")
+    first = " (the first app)" if len(data["apps"]) > 1 else ""
+    lines.append(f"# point temu-async at this sandbox{first}: paste into your shell")
+    lines += export_lines(sandbox.credentials)
     return "\n".join(lines)
 
 

@@ -5,6 +5,15 @@ turned into the deliveries Temu would send for it (:func:`order_events`) and POS
 built by :func:`temu_async.webhooks.build_push` with the app's own key and secret, so a
 receiver mounted with :func:`temu_async.webhooks.webhook_handler` verifies them for real.
 
+Temu's real schedule on a fake clock: give :class:`PushPolicy` ``retry_delays=
+TEMU_RETRY_DELAYS`` and a ``timeline`` (a :class:`~temu_async.sandbox.clock.ManualClock`,
+also used for ``x-tm-timestamp``); retries then wait on that clock, and
+``await pusher.advance(seconds)`` moves it from one due retry to the next, sending each.
+Knobs for what Temu does not document or a test needs: ``restamp`` (a retry signed anew
+with the time it is sent, instead of the first delivery's bytes), :meth:`set_receiver_down`
+(every attempt fails as if the receiver were unreachable) and :meth:`lose_acks` (the
+receiver's next 200s are lost, as when they arrive after 500 ms, so Temu sends again).
+
 Deliveries never run on the request path: the world's change only puts a job on a queue, and
 one background task (started on first use, owned by the sandbox, drained by
 ``Sandbox.close()``) sends them in order. As with Temu, only HTTP 200 within a short time
@@ -32,6 +41,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ..webhooks.sender import WebhookPush, build_push
+from .clock import ManualClock
 from .models import (
     CANCELED,
     PARTIALLY_RECEIVED,
@@ -86,6 +96,12 @@ class PushPolicy:
     """Unix seconds for ``x-tm-timestamp``. The wall clock by default, because a receiver
     checks the header against its own clock, while the sandbox's business clock may be a
     ManualClock moved hours ahead. (Payload times such as ``updateTime`` are business time.)"""
+    timeline: ManualClock | None = None
+    """A fake clock the retries wait on (moved by :meth:`WebhookPusher.advance`) instead of
+    real timers; it also stamps ``x-tm-timestamp`` then."""
+    restamp: bool = False
+    """Sign each retry anew with the time it is sent (a new timestamp and signature, the
+    same event); by default a retry repeats the first delivery byte for byte."""
 
     def __post_init__(self) -> None:
         delays = self.retry_delays
@@ -101,6 +117,10 @@ class PushPolicy:
             raise ValueError(f"drain_timeout must be seconds >= 0, got {self.drain_timeout!r}")
         if not callable(self.clock):
             raise ValueError("clock must be a function returning unix seconds")
+        if self.timeline is not None:
+            if not isinstance(self.timeline, ManualClock):
+                raise ValueError("timeline must be a ManualClock (or None for real timers)")
+            object.__setattr__(self, "clock", self.timeline.now)
 
 
 def _is_seconds(value: object, allow_zero: bool = False) -> bool:
@@ -245,6 +265,8 @@ class _Job:
     status: int | None = None
     error: str | None = None
     timer: asyncio.TimerHandle | None = None
+    due: float | None = None
+    """With a timeline: when (on it) the next retry is due."""
 
 
 class WebhookPusher:
@@ -286,6 +308,9 @@ class WebhookPusher:
         self.attempts = 0
         self.statuses: Counter[int] = Counter()
         self.outcomes: deque[PushOutcome] = deque(maxlen=_HISTORY)
+        self._receiver_down = False
+        self._acks_to_lose = 0
+        self.acks_lost = 0
 
     def __repr__(self) -> str:
         return (
@@ -307,6 +332,50 @@ class WebhookPusher:
     def pending(self) -> int:
         """Deliveries queued, in flight or waiting for a retry."""
         return len(self._unfinished)
+
+    def set_receiver_down(self, down: bool) -> None:
+        """While True, every attempt fails as if the receiver could not be reached."""
+        self._receiver_down = bool(down)
+
+    def lose_acks(self, count: int) -> None:
+        """Treat the receiver's next ``count`` 200 answers as lost (too late for Temu)."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count must be an integer >= 0, got {count!r}")
+        self._acks_to_lose = count
+
+    async def advance(self, seconds: float) -> None:
+        """Move the timeline ``seconds`` ahead, sending each retry as it comes due.
+
+        Needs ``policy.timeline``. Retries are sent in order of their due time, and each
+        one's attempt finishes before the clock moves on, as on a real (slow) schedule.
+        """
+        timeline = self.policy.timeline
+        if timeline is None:
+            raise RuntimeError("advance() needs PushPolicy(timeline=ManualClock(...))")
+        if not _is_seconds(seconds, allow_zero=True):
+            raise ValueError(f"seconds must be finite and >= 0, got {seconds!r}")
+        end = timeline.now() + seconds
+        while True:
+            await self._settle()
+            waiting = [j for j in self._unfinished if j.due is not None]
+            if not waiting:
+                break
+            job = min(waiting, key=lambda j: (j.due, j.attempts))
+            assert job.due is not None
+            if job.due > end:
+                break
+            if job.due > timeline.now():
+                timeline.set(job.due)
+            job.due = None
+            self._requeue(job)
+        if end > timeline.now():
+            timeline.set(end)
+        await self._settle()
+
+    async def _settle(self) -> None:
+        # Until every job is finished or waiting for a later due time on the timeline.
+        while any(j.due is None for j in self._unfinished):
+            await asyncio.sleep(0.001)
 
     def reset(self) -> None:
         """Zero the counters and forget the outcomes (pending deliveries carry on)."""
@@ -453,7 +522,7 @@ class WebhookPusher:
         if url is None:
             self._give_up(job, "no webhook URL any more")
             return
-        if job.push is None:
+        if job.push is None or self.policy.restamp:
             job.push = build_push(
                 job.app_key,
                 job.secret,
@@ -465,7 +534,14 @@ class WebhookPusher:
         self.attempts += 1
         if job.attempts > 1:
             self.retried += 1
-        job.status, job.error = await self._send(url, job.push)
+        if self._receiver_down:
+            job.status, job.error = None, "connection refused (the receiver is down)"
+        else:
+            job.status, job.error = await self._send(url, job.push)
+            if job.status == 200 and self._acks_to_lose:
+                self._acks_to_lose -= 1
+                self.acks_lost += 1
+                job.status, job.error = None, "the 200 was lost (it came too late for Temu)"
         self.statuses[job.status or 0] += 1
         if job.status == 200:
             self.sent += 1
@@ -483,7 +559,10 @@ class WebhookPusher:
             job.error,
             delay,
         )
-        job.timer = asyncio.get_running_loop().call_later(delay, self._requeue, job)
+        if self.policy.timeline is not None:
+            job.due = self.policy.timeline.now() + delay
+        else:
+            job.timer = asyncio.get_running_loop().call_later(delay, self._requeue, job)
 
     def _requeue(self, job: _Job) -> None:
         job.timer = None

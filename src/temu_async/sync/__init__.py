@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from temu_async.store_errors import StoreError, StoreLocked
 from temu_async.sync.coverage import Coverage
 from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import OrderSync, OrderSyncOptions, SyncError
@@ -27,9 +28,11 @@ from temu_async.sync.prices import (
     write_report,
 )
 from temu_async.sync.progress import Progress, ProgressSnapshot, SyncSummary
+from temu_async.sync.push_report import PushReport
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
 from temu_async.sync.report import ProgressPrinter, choose_mode, summary_json, summary_text
 from temu_async.sync.sqlite_store import PriceRow, SqliteStore
+from temu_async.sync.write_log import PriceWrite, PriceWriteLog
 
 __all__ = [
     "Coverage",
@@ -42,12 +45,17 @@ __all__ = [
     "PricePull",
     "PricePullOptions",
     "PriceRow",
+    "PriceWrite",
+    "PriceWriteLog",
     "Progress",
     "ProgressPrinter",
     "ProgressSnapshot",
+    "PushReport",
     "PushResult",
     "ShopState",
     "SqliteStore",
+    "StoreError",
+    "StoreLocked",
     "SyncError",
     "SyncSummary",
     "choose_mode",

@@ -34,6 +34,8 @@ class JsonlSink:
         self.checkpoint_path = self.path.with_name(self.path.name + ".checkpoint.json")
         self._checkpoint = self._read_checkpoint()
         self._versions: dict[tuple[str, str], StoredVersion] = {}
+        if not self.checkpoint_path.exists():
+            _refuse_foreign(self.path)
         self._fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the sink's life
         self._fh.truncate(self._checkpoint.offset)
         self._fh.seek(0)
@@ -99,6 +101,27 @@ class JsonlSink:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Without a checkpoint the file is truncated to nothing on open: only ever do that to
+    a file a sink wrote (a crash before its first checkpoint), never to someone else's."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline()
+    except FileNotFoundError:
+        return
+    if not first:
+        return
+    try:
+        row = msgspec.json.decode(first)
+    except msgspec.DecodeError:
+        row = None
+    if not (isinstance(row, dict) and "shop" in row and "parentOrderSn" in row):
+        raise ValueError(
+            f"{path} exists, has no checkpoint beside it and does not hold synced orders;"
+            " it is left untouched: give a new file"
+        )
 
 
 def _older(new: int | None, old: int | None) -> bool:

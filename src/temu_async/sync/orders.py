@@ -27,19 +27,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
+from temu_async import catalogue
 from temu_async.client import ShopClient
 from temu_async.errors import BusinessError
 from temu_async.sync.coverage import Coverage, Interval
-from temu_async.sync.patience import read_patiently
+from temu_async.sync.patience import patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
+
+if TYPE_CHECKING:
+    from temu_async.types import OrderListV2PageItem
 
 __all__ = [
     "DETAIL_TYPE",
@@ -88,7 +95,8 @@ class OrderSyncOptions:
     until: int | None = None
     """End the run at this unix second instead of ``now - settle``."""
     extra_params: Mapping[str, Any] | None = None
-    """More list filters (``parentOrderStatus``, ``regionId`` ...), sent with every page."""
+    """More list filters by wire name (``parentOrderStatus``, ``regionId`` ...), sent with
+    every page (as the keyword arguments of ``shop.order.list_v2``)."""
 
     def __post_init__(self) -> None:
         for name in ("since", "page_size", "max_window", "concurrency"):
@@ -102,6 +110,26 @@ class OrderSyncOptions:
         clash = reserved & set(self.extra_params or {})
         if clash:
             raise ValueError(f"extra_params must not set {', '.join(sorted(clash))}: the sync does")
+        spec = catalogue.types_by_name().get(LIST_TYPE)
+        known = {f.name for f in spec.params} if spec is not None else set()
+        unknown = sorted(set(self.extra_params or {}) - known)
+        if unknown:
+            raise ValueError(
+                f"extra_params: {', '.join(unknown)} is not a param of {LIST_TYPE} "
+                f"(known: {', '.join(sorted(known - reserved))})"
+            )
+
+    def list_filters(self) -> dict[str, Any]:
+        """``extra_params`` as keyword arguments of ``shop.order.list_v2``."""
+        return {_keyword(k): v for k, v in (self.extra_params or {}).items()}
+
+
+_CAMEL_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _keyword(wire: str) -> str:
+    """``parentOrderStatus`` -> ``parent_order_status``, the generated method's keyword."""
+    return _CAMEL_BREAK.sub("_", wire).lower()
 
 
 @dataclass
@@ -111,43 +139,29 @@ class _Window:
     estimate: int | None = None
     """Orders expected in it, once a wider window's total said so."""
     by_page_number: bool = False
+    seen: int = 0
+    """Orders already listed from it (with ``estimate``: its size, for density estimates)."""
 
 
-def update_time(item: Any) -> int | None:
+def update_time(item: OrderListV2PageItem) -> int | None:
     """The order's update time in seconds, or None when the item lacks it."""
-    parent = item.get("parentOrderMap") if isinstance(item, dict) else None
-    value = parent.get("updateTime") if isinstance(parent, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int):
+    parent = item.parent_order_map
+    value = parent.update_time if parent is not None else None
+    if value is None:
         return None
     return value // 1000 if value >= _MS_THRESHOLD else value
 
 
-def _record(item: Any) -> OrderRecord | None:
-    if not isinstance(item, dict):
+def _record(item: OrderListV2PageItem) -> OrderRecord | None:
+    parent = item.parent_order_map
+    if parent is None or not parent.parent_order_sn:
         return None
-    parent = item.get("parentOrderMap")
-    if not isinstance(parent, dict):
-        return None
-    sn = parent.get("parentOrderSn")
-    if not isinstance(sn, str) or not sn:
-        return None
-    children = item.get("orderList")
+    # Stored as plain data in the wire names: the rows stay readable without this package.
     return OrderRecord(
-        parent_order_sn=sn,
+        parent_order_sn=parent.parent_order_sn,
         update_time=update_time(item),
-        parent=parent,
-        children=children if isinstance(children, list) else [],
-    )
-
-
-def _page(result: Any) -> tuple[list[Any], int | None]:
-    if not isinstance(result, dict):
-        return [], None
-    items = result.get("pageItems")
-    total = result.get("totalItemNum")
-    return (
-        items if isinstance(items, list) else [],
-        total if isinstance(total, int) and not isinstance(total, bool) else None,
+        parent=msgspec.to_builtins(parent),
+        children=msgspec.to_builtins(item.order_list or []),
     )
 
 
@@ -246,8 +260,16 @@ class _ShopRun:
         self.end = end
         self.progress = sync.progress.shop(shop.name)
         self.sem = asyncio.Semaphore(self.opts.concurrency)
+        self.filters = self.opts.list_filters()
         self.coverage = Coverage()
         self.state = ShopState()
+        self._pending: deque[_Window] = deque()
+        self._active: dict[asyncio.Task[list[_Window]], _Window] = {}
+        self._enriching = 0
+        """Orders listed whose detail/shipping calls are not done yet."""
+        self._listed = 0
+        self._listed_span = 0
+        """Orders stored by this run, and the seconds of update time they complete."""
 
     # ---- plan -----------------------------------------------------------------------
 
@@ -291,21 +313,40 @@ class _ShopRun:
 
     # ---- the pool of windows -----------------------------------------------------------
 
-    def _update_remaining(self, pending: deque[_Window], active: dict[Any, _Window]) -> None:
-        estimates = [w.estimate for w in (*pending, *active.values())]
-        self.progress.remaining = (
-            None if any(e is None for e in estimates) else sum(e or 0 for e in estimates)
-        )
+    def _update_remaining(self) -> None:
+        """Orders still to list (estimated) plus listed ones still waiting for their calls.
+
+        A window not sized yet (no page of it read) is estimated from the order density
+        of the sized ones: orders spread over time, and a 30-day first run has more
+        windows than requests in flight, so waiting for every size left the ETA unknown
+        for most of a ``--detail`` run.
+        """
+        windows = [*self._pending, *self._active.values()]
+        sized = [w for w in windows if w.estimate is not None]
+        unsized_span = sum(w.hi - w.lo + 1 for w in windows if w.estimate is None)
+        left = sum(w.estimate or 0 for w in sized)
+        if unsized_span:
+            sized_span = sum(w.hi - w.lo + 1 for w in sized)
+            if sized_span:
+                density = sum((w.estimate or 0) + w.seen for w in sized) / sized_span
+            elif self._listed_span:  # only unsized windows left: go by what is done
+                density = self._listed / self._listed_span
+            else:
+                self.progress.remaining = None
+                return
+            left += math.ceil(density * unsized_span)
+        self.progress.remaining = left + self._enriching
 
     async def _walk_all(self, pending: deque[_Window]) -> None:
-        active: dict[asyncio.Task[list[_Window]], _Window] = {}
+        self._pending = pending
+        active = self._active
         try:
             while pending or active:
                 while pending and len(active) < self.opts.concurrency:
                     w = pending.popleft()
                     task = asyncio.create_task(self._walk(w))
                     active[task] = w
-                self._update_remaining(pending, active)
+                self._update_remaining()
                 done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     active.pop(task)
@@ -315,7 +356,7 @@ class _ShopRun:
                     for w in rest:
                         pending.extend(self._fan_out(w, idle))
                         idle = self.opts.concurrency - len(active) - len(pending)
-                self._update_remaining(pending, active)
+                self._update_remaining()
         finally:
             for task in active:
                 task.cancel()
@@ -332,31 +373,36 @@ class _ShopRun:
 
     # ---- one window -------------------------------------------------------------------
 
-    async def _call(self, type_name: str, params: dict[str, Any]) -> Any:
+    async def _call(self, type_name: str, send: Callable[[], Awaitable[T]]) -> T:
+        """One read, within this shop's requests in flight (sent again if rate limited)."""
         async with self.sem:
             self.progress.requests += 1
-            return await read_patiently(self.shop, type_name, params)
+            return await patiently(send, self.name, type_name)
 
-    async def _list(self, w: _Window, page: int) -> tuple[list[Any], int | None]:
-        params: dict[str, Any] = dict(self.opts.extra_params or {})
-        params.update(
-            pageNumber=page,
-            pageSize=self.opts.page_size,
-            updateAtStart=w.lo,
-            updateAtEnd=w.hi,
-            sortby="updateTime",
+    async def _list(self, w: _Window, page: int) -> tuple[list[OrderListV2PageItem], int | None]:
+        result = await self._call(
+            LIST_TYPE,
+            lambda: self.shop.order.list_v2(
+                page_number=page,
+                page_size=self.opts.page_size,
+                update_at_start=w.lo,
+                update_at_end=w.hi,
+                sortby="updateTime",
+                **self.filters,
+            ),
         )
-        return _page(await self._call(LIST_TYPE, params))
+        return result.page_items or [], result.total_item_num
 
     async def _walk(self, w: _Window) -> list[_Window]:
         if w.by_page_number:
             await self._read_second(w)
             return []
         items, total = await self._list(w, 1)
-        if total is not None and len(items) >= total:
-            await self._store(items, (w.lo, w.hi))
-            return []
-        if total is None and len(items) < self.opts.page_size:
+        w.seen = len(items)
+        if (total is not None and len(items) >= total) or (
+            total is None and len(items) < self.opts.page_size
+        ):
+            w.estimate = 0  # all of it is in this page
             await self._store(items, (w.lo, w.hi))
             return []
         covered, rest = self._narrow(w, items)
@@ -367,10 +413,15 @@ class _ShopRun:
                 r.estimate = math.ceil(left * (r.hi - r.lo + 1) / span)
             elif r.by_page_number:
                 r.estimate = left
+        if left is not None:
+            # This page's orders are counted as they are stored, not as part of the window.
+            w.estimate = left
         await self._store(items, covered)
         return rest
 
-    def _narrow(self, w: _Window, items: list[Any]) -> tuple[Interval | None, list[_Window]]:
+    def _narrow(
+        self, w: _Window, items: list[OrderListV2PageItem]
+    ) -> tuple[Interval | None, list[_Window]]:
         """What a full first page proves complete, and the windows still to walk."""
         times = [update_time(i) for i in items]
         known = [min(max(t, w.lo), w.hi) for t in times if t is not None]
@@ -409,7 +460,7 @@ class _ShopRun:
             log.info("shop %s: second %d changed while paging; reading it again", self.name, w.lo)
         raise SyncError(f"second {w.lo} kept changing over {_SECOND_REREADS} reads")
 
-    async def _store(self, items: list[Any], covered: Interval | None) -> None:
+    async def _store(self, items: list[OrderListV2PageItem], covered: Interval | None) -> None:
         records = []
         for item in items:
             rec = _record(item)
@@ -417,9 +468,13 @@ class _ShopRun:
                 log.warning("shop %s: skipped a list item without parentOrderSn", self.name)
                 continue
             records.append(rec)
-        self.progress.fetched += len(records)
+        if covered is not None:
+            self._listed += len(records)
+            self._listed_span += covered[1] - covered[0] + 1
         if self.opts.detail or self.opts.shipping:
             await self._enrich(records)
+        else:
+            self.progress.fetched += len(records)
         # The coverage snapshot goes to the store with this page's rows; the store's one
         # thread commits in submission order, so no snapshot lands before rows it vouches for.
         if covered is not None:
@@ -436,23 +491,46 @@ class _ShopRun:
 
     async def _enrich(self, records: list[OrderRecord]) -> None:
         sns = [r.parent_order_sn for r in records]
+        self._enriching += len(records)
+        self._update_remaining()
         stored = await self.sync.in_store(self.sink.stored_versions, self.name, sns)
         jobs = []
         for rec in records:
             old = stored.get(rec.parent_order_sn)
             changed = old is None or old.update_time != rec.update_time or rec.update_time is None
+            calls = []
             if self.opts.detail and (changed or not old or not old.has_detail):
-                jobs.append(self._fill(rec, DETAIL_TYPE, "detail"))
+                calls.append(self._fill_detail(rec))
             if self.opts.shipping and (changed or not old or not old.has_shipping):
-                jobs.append(self._fill(rec, SHIPPING_TYPE, "shipping"))
-        if jobs:
-            await asyncio.gather(*jobs)
+                calls.append(self._fill_shipping(rec))
+            jobs.append(self._complete(calls))
+        await asyncio.gather(*jobs)
 
-    async def _fill(self, rec: OrderRecord, type_name: str, attr: str) -> None:
+    async def _complete(self, calls: list[Coroutine[Any, Any, None]]) -> None:
+        """Run one order's extra calls, then count the order as fetched."""
+        if calls:
+            await asyncio.gather(*calls)
+        self.progress.fetched += 1
+        self._enriching -= 1
+        self._update_remaining()
+
+    async def _fill_detail(self, rec: OrderRecord) -> None:
+        sn = rec.parent_order_sn
+        rec.detail = await self._extra(
+            DETAIL_TYPE, lambda: self.shop.order.detail_v2(parent_order_sn=sn)
+        )
+
+    async def _fill_shipping(self, rec: OrderRecord) -> None:
+        sn = rec.parent_order_sn
+        rec.shipping = await self._extra(
+            SHIPPING_TYPE, lambda: self.shop.order.shipping_info_v2(parent_order_sn=sn)
+        )
+
+    async def _extra(self, type_name: str, send: Callable[[], Awaitable[msgspec.Struct]]) -> Any:
+        """One order's extra call, as plain data in the wire names (as the rows store it)."""
         try:
-            value = await self._call(type_name, {"parentOrderSn": rec.parent_order_sn})
+            return msgspec.to_builtins(await self._call(type_name, send))
         except BusinessError as exc:
             # One order's refusal (an address not offered in that country, ...) is kept
             # with the order; the sync goes on.
-            value = {"errorCode": exc.code, "errorMsg": exc.message}
-        setattr(rec, attr, value)
+            return {"errorCode": exc.code, "errorMsg": exc.message}

@@ -23,13 +23,15 @@ class ShopProgress:
     requests: int = 0
     """Calls the sync made for this shop (retries inside the client are not counted here)."""
     fetched: int = 0
-    """Orders (or prices) received, including ones already stored."""
+    """Orders (or prices) received, including ones already stored; with detail or shipping
+    calls, an order counts once its extra calls are done (so the rate, and the ETA, reflect
+    the work per order)."""
     written: int = 0
     """Rows inserted or changed in the store."""
     new: int = 0
     """Rows that were not in the store before."""
     remaining: int | None = None
-    """Estimated items still to fetch; None while some part of the work has not been sized."""
+    """Estimated items still to fetch (or to complete); None until some work has been sized."""
     error: str | None = None
 
 
@@ -59,13 +61,22 @@ class ProgressSnapshot:
     rate: float
     eta: float | None
     shops_done: int
+    """Shops that finished without an error."""
     shops_total: int
     throttle_wait: float
-    """Seconds callers spent queued for a rate slot (all shops, summed)."""
+    """Seconds callers spent queued for a rate slot, summed over all of them: concurrent
+    callers wait at the same time, so this can exceed the elapsed time."""
     rejections: int
     """Rate-limit answers the client saw (each pushed the app's budget back)."""
     retries: int
     shops: tuple[ShopSnapshot, ...]
+    shops_failed: int = 0
+    """Shops that stopped with an error (not done: their data is incomplete)."""
+
+    @property
+    def throttle_wait_mean(self) -> float:
+        """Seconds the average request waited for its rate slot."""
+        return self.throttle_wait / self.requests if self.requests else 0.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class SyncSummary:
     retries: int
     rejections: int
     throttle_wait: float
+    """Seconds queued for a rate slot, summed over concurrent callers (can exceed the wall
+    time): :attr:`throttle_wait_mean` is the figure to read."""
     wall_seconds: float
     shops: tuple[ShopSnapshot, ...]
     errors: dict[str, str] = field(default_factory=dict)
@@ -89,6 +102,16 @@ class SyncSummary:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def unchanged(self) -> int:
+        """Items fetched that matched what was stored (or were read twice in this run)."""
+        return max(0, self.orders - self.written)
+
+    @property
+    def throttle_wait_mean(self) -> float:
+        """Seconds the average request waited for its rate slot."""
+        return self.throttle_wait / self.requests if self.requests else 0.0
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -185,7 +208,8 @@ class Progress:
             requests=max(granted, calls),
             rate=rate,
             eta=eta,
-            shops_done=len(shops) - len(live),
+            shops_done=sum(1 for s in shops if s.done and not s.error),
+            shops_failed=sum(1 for s in shops if s.error),
             shops_total=len(shops),
             throttle_wait=waited,
             rejections=penalties,

@@ -25,9 +25,10 @@ class OrderRecord:
     parent_order_sn: str
     update_time: int | None
     parent: dict[str, Any]
-    """``parentOrderMap``, plain data."""
+    """``parentOrderMap`` as plain data in the wire names: the fields the catalogue
+    describes (the sync reads results through the generated Structs)."""
     children: list[Any]
-    """``orderList``, plain data."""
+    """``orderList``, plain data likewise."""
     detail: Any = None
     """``bg.order.detail.v2.get`` result when enrichment asked for it (or an error object)."""
     shipping: Any = None

@@ -45,11 +45,21 @@ def _secs(value: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _failed(s: ProgressSnapshot) -> str:
+    return f" ({s.shops_failed} failed)" if s.shops_failed else ""
+
+
+def _state_word(s: ShopSnapshot) -> str:
+    # A shop that stopped on an error is not done: its data is incomplete.
+    return " failed" if s.error else " done" if s.done else ""
+
+
 def _total_line(s: ProgressSnapshot) -> str:
     return (
         f"{s.label}: {s.fetched:,} fetched ({s.rate:,.0f}/s) · {s.requests:,} requests · "
-        f"throttle wait {_secs(s.throttle_wait)} · rejections {s.rejections} · "
-        f"shops {s.shops_done}/{s.shops_total} · ETA {_secs(s.eta)} · elapsed {_secs(s.elapsed)}"
+        f"throttle wait {_secs(s.throttle_wait_mean)}/request · rejections {s.rejections} · "
+        f"shops {s.shops_done}/{s.shops_total}{_failed(s)} · ETA {_secs(s.eta)} · "
+        f"elapsed {_secs(s.elapsed)}"
     )
 
 
@@ -123,11 +133,11 @@ class ProgressPrinter:
             }
             for key in ("elapsed", "rate", "throttle_wait"):
                 record[key] = round(record[key], 3)
+            record["throttle_wait_mean"] = round(snap.throttle_wait_mean, 4)
             self.stream.write(json.dumps(record) + "\n")
         elif self.mode == "lines":
             shops = ", ".join(
-                f"{s.name} {s.fetched:,}{' done' if s.done else ''}"
-                for s in snap.shops[:_SHOWN_SHOPS]
+                f"{s.name} {s.fetched:,}{_state_word(s)}" for s in snap.shops[:_SHOWN_SHOPS]
             )
             more = len(snap.shops) - _SHOWN_SHOPS
             tail = f", +{more} more" if more > 0 else ""
@@ -147,15 +157,22 @@ class ProgressPrinter:
 
 def summary_text(summary: SyncSummary) -> str:
     changed = summary.written - summary.new
+    # Every fetched item is accounted for: a fetched count above new + changed is items
+    # already stored as they are, or read twice where the walk's windows meet.
+    unchanged = (
+        f", {summary.unchanged:,} already stored or read twice, unchanged"
+        if summary.unchanged
+        else ""
+    )
     lines = [
         f"{summary.label} sync {'done' if summary.ok else 'finished with errors'} in "
         f"{summary.wall_seconds:.1f} s: {summary.orders:,} fetched "
-        f"({summary.new:,} new, {changed:,} changed), {summary.requests:,} requests "
+        f"({summary.new:,} new, {changed:,} changed{unchanged}), {summary.requests:,} requests "
         f"({summary.retries} retries), {summary.rejections} rate-limit rejections, "
-        f"throttle wait {summary.throttle_wait:.1f} s"
+        f"throttle wait {summary.throttle_wait_mean:.2f} s per request on average"
     ]
     for shop in summary.shops:
-        state = f"error: {shop.error}" if shop.error else f"{shop.elapsed:.1f} s"
+        state = f"failed: {shop.error}" if shop.error else f"{shop.elapsed:.1f} s"
         lines.append(
             f"  {shop.name}: {shop.fetched:,} fetched, {shop.new:,} new, "
             f"{shop.requests:,} requests, {state}"
@@ -168,6 +185,8 @@ def summary_json(summary: SyncSummary) -> str:
     data["event"] = "summary"
     data["ok"] = summary.ok
     data["wall_seconds"] = round(summary.wall_seconds, 3)
-    data["throttle_wait"] = round(summary.throttle_wait, 3)
+    data["throttle_wait"] = round(summary.throttle_wait, 3)  # summed over callers
+    data["throttle_wait_mean"] = round(summary.throttle_wait_mean, 4)
+    data["unchanged"] = summary.unchanged
     data["shops"] = [_shop_dict(s) for s in summary.shops]
     return json.dumps(data)

@@ -19,7 +19,9 @@ from typing import Any
 
 import msgspec
 
+from temu_async.store_errors import StoreError, StoreLocked
 from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
+from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
 __all__ = ["PriceRow", "SqliteStore"]
 
@@ -67,6 +69,23 @@ CREATE TABLE IF NOT EXISTS price_pushes (
     detail     TEXT,
     pushed_at  INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS price_writes (
+    id         INTEGER PRIMARY KEY,
+    shop       TEXT NOT NULL,
+    goods_id   INTEGER NOT NULL,
+    sku_id     INTEGER NOT NULL,
+    old_amount TEXT,
+    new_amount TEXT NOT NULL,
+    currency   TEXT,
+    state      TEXT NOT NULL,
+    detail     TEXT NOT NULL DEFAULT '',
+    started_at INTEGER NOT NULL,
+    settled_at INTEGER
+);
+-- At most one open write per SKU: a second intent for a SKU whose last write may have run
+-- is refused by the database itself, whatever the caller does.
+CREATE UNIQUE INDEX IF NOT EXISTS price_writes_open ON price_writes (shop, goods_id, sku_id)
+    WHERE state IN ('sending', 'unknown');
 """
 
 # A newer version never loses to an older page (two windows can both hold an order
@@ -109,19 +128,74 @@ class PriceRow:
     goods_name: str | None = None
 
 
-class SqliteStore:
-    """Orders keyed by (shop, parentOrderSn), SKU prices, checkpoints, a price push log."""
+def _locked(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
 
-    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+
+def _open_error(where: str, exc: BaseException) -> StoreError:
+    text = str(exc)
+    if "file is not a database" in text:
+        why = "is not an SQLite database; give --db a new or an SQLite file"
+    elif "unable to open" in text:
+        why = "cannot be opened as a database file (a directory, or no permission?)"
+    elif "disk I/O error" in text:
+        why = "cannot be used as a database file (a device such as /dev/null?)"
+    elif "readonly" in text:
+        why = "is read-only"
+    else:
+        why = f"cannot be used ({text})"
+    return StoreError(f"{where}: {why}")
+
+
+class SqliteStore:
+    """Orders keyed by (shop, parentOrderSn), SKU prices, checkpoints, the price write log.
+
+    Opening takes the write lock once (to create the tables), so a database another
+    process holds locked fails here, before a sync sends anything, with
+    :class:`~temu_async.store_errors.StoreLocked` after one wait of
+    ``lock_wait`` seconds. A lock met later is waited for once; after that the
+    store fails fast until the lock is gone, so many shops do not each wait in turn.
+    """
+
+    def __init__(self, path: str | Path, *, durable: bool = False, lock_wait: float = 10.0) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are opened explicitly, never implicitly.
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self.lock_wait = lock_wait
+        self._gave_up = False
+        where = f"SQLite file {path}"
+        self._where = where
+        if "://" in str(path):
+            raise StoreError(
+                f"{where}: looks like a URL, not a file path (this store is SQLite; give a file)"
+            )
+        try:
+            if str(path) != ":memory:":
+                if self.path.is_dir():
+                    raise StoreError(f"{where}: is a directory; give a file path")
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are opened explicitly, never implicitly.
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        except OSError as exc:
+            raise StoreError(f"{where}: cannot create it ({exc.strerror})") from None
+        except sqlite3.Error as exc:
+            raise _open_error(where, exc) from None
+        try:
+            self._db.execute(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            # Taking the write lock here finds a locked or unwritable file before any
+            # request is sent.
+            self._db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.close()
+            if _locked(exc):
+                raise StoreLocked(where, lock_wait) from None
+            raise _open_error(where, exc) from None
 
     def close(self) -> None:
         self._db.close()
@@ -132,17 +206,41 @@ class SqliteStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _begin(self, cur: sqlite3.Cursor) -> None:
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if not _locked(exc):
+                raise StoreError(f"{self._where}: {exc}") from None
+            if not self._gave_up:
+                # Waited once: from now on fail fast until the lock is gone, so the
+                # other shops of this run do not each wait the full time again.
+                self._gave_up = True
+                self._db.execute("PRAGMA busy_timeout=0")
+            raise StoreLocked(self._where, self.lock_wait) from None
+        if self._gave_up:
+            self._gave_up = False
+            self._db.execute(f"PRAGMA busy_timeout={int(self.lock_wait * 1000)}")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         cur = self._db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self._begin(cur)
         try:
             yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                cur.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self._where}: {exc}") from exc
             raise
         else:
-            cur.execute("COMMIT")
+            try:
+                cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise StoreError(f"{self._where}: {exc}") from exc
         finally:
             cur.close()
 
@@ -321,6 +419,94 @@ class SqliteStore:
         )
         return {(r[0], r[1], r[2]): PriceRow(*r) for r in rows}
 
+    # ---- the price write log (contract: temu_async.sync.write_log) -----------------
+
+    def begin_price_writes(self, writes: Sequence[PriceWrite]) -> list[int]:
+        """Commit one ``sending`` row per write, in one transaction; their ids.
+
+        A SKU with an open write (``sending``/``unknown``) is refused (StoreError) and
+        nothing is committed: its last write may have run, and must be read back first.
+        """
+        now = int(time.time() * 1000)
+        ids: list[int] = []
+        with self._tx() as cur:
+            for w in writes:
+                try:
+                    cur.execute(
+                        "INSERT INTO price_writes (shop, goods_id, sku_id, old_amount,"
+                        " new_amount, currency, state, detail, started_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
+                        (
+                            w.shop,
+                            w.goods_id,
+                            w.sku_id,
+                            w.old_amount,
+                            w.new_amount,
+                            w.currency,
+                            w.detail,
+                            now,
+                        ),
+                    )
+                except sqlite3.IntegrityError:
+                    raise StoreError(
+                        f"{self._where}: SKU {w.sku_id} of shop {w.shop} has a price write whose"
+                        " outcome is not known yet; it must be read back before another is sent"
+                    ) from None
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        return ids
+
+    def settle_price_writes(self, outcomes: Sequence[tuple[int, WriteState, str]]) -> None:
+        """Record each write's outcome in one transaction; ``applied`` updates the price."""
+        now = int(time.time() * 1000)
+        with self._tx() as cur:
+            for write_id, state, detail in outcomes:
+                cur.execute(
+                    "UPDATE price_writes SET state = ?, detail = ?, settled_at = ? WHERE id = ?",
+                    (state, detail, now, write_id),
+                )
+                if cur.rowcount != 1:
+                    raise StoreError(f"{self._where}: no price write with id {write_id}")
+                if state == APPLIED:
+                    cur.execute(
+                        "SELECT shop, goods_id, sku_id, new_amount, currency FROM price_writes"
+                        " WHERE id = ?",
+                        (write_id,),
+                    )
+                    shop, goods_id, sku_id, amount, currency = cur.fetchone()
+                    cur.execute(
+                        "UPDATE prices SET amount = ?, currency = COALESCE(?, currency)"
+                        " WHERE shop = ? AND goods_id = ? AND sku_id = ?",
+                        (amount, currency, shop, goods_id, sku_id),
+                    )
+
+    def open_price_writes(self, shop: str | None = None) -> list[PriceWrite]:
+        """Writes still ``sending`` or ``unknown``, oldest first."""
+        sql = (
+            "SELECT id, shop, goods_id, sku_id, old_amount, new_amount, currency, state, detail,"
+            " started_at FROM price_writes WHERE state IN (?, ?)"
+        )
+        args: tuple[Any, ...] = tuple(sorted(OPEN_STATES))
+        if shop is not None:
+            sql += " AND shop = ?"
+            args += (shop,)
+        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [
+            PriceWrite(
+                shop=r[1],
+                goods_id=r[2],
+                sku_id=r[3],
+                old_amount=r[4],
+                new_amount=r[5],
+                currency=r[6],
+                state=r[7],
+                detail=r[8],
+                id=r[0],
+                started_at=r[9],
+            )
+            for r in rows
+        ]
+
     def log_push(
         self,
         shop: str,
@@ -332,6 +518,8 @@ class SqliteStore:
         outcome: str,
         detail: str,
     ) -> None:
+        """One line of the old push log (table ``price_pushes``); the push itself now keeps
+        the write log above (``price_writes``). Kept for callers that log on their own."""
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO price_pushes (shop, goods_id, sku_id, old_amount, new_amount,"

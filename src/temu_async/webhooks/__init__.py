@@ -1,15 +1,19 @@
-"""Receiving Temu webhooks: verify, decrypt, parse, and an aiohttp handler to mount.
+"""Receiving Temu webhooks: verify, decrypt, parse, store durably, process at least once.
 
-Needs the ``webhooks`` extra (``cryptography``, for AES) once a delivery is decrypted::
+Needs the ``webhooks`` extra (``cryptography``, for AES) once a delivery is decrypted. The
+receiver that loses nothing over Temu's 28-hour retry schedule::
 
-    from temu_async.webhooks import webhook_handler
+    from temu_async.webhooks import WebhookReceiver
 
-    async def on_event(delivery):
-        await queue.put(delivery)  # keep it quick: Temu wants 200 within 500 ms
+    async def on_event(event):            # an InboxEvent; event.event_id is stable
+        await handle(event.delivery.event)
 
-    app.router.add_post("/temu/webhook", webhook_handler(APP_KEY, APP_SECRET, on_event))
+    receiver = WebhookReceiver(APP_KEY, APP_SECRET, on_event, db="webhooks.sqlite")
+    app.router.add_post("/temu/webhook", receiver.handler)
+    app.cleanup_ctx.append(receiver.cleanup_ctx)
 
-:class:`WebhookVerifier` is the same checks without aiohttp. :func:`build_push`,
+:func:`webhook_handler` runs a callback inline instead (it must answer within 500 ms);
+:class:`WebhookVerifier` is the checks without aiohttp. :func:`build_push`,
 :func:`encrypt_event` and :func:`sign_event` are the sender side (sandbox, tests).
 """
 
@@ -29,37 +33,56 @@ from temu_async.webhooks.events import (
     WebhookDelivery,
     WebhookEvent,
     default_registry,
+    event_identity,
     parse_event,
 )
 from temu_async.webhooks.handler import webhook_handler
-from temu_async.webhooks.replay import MemoryReplayCache, ReplayCache
+from temu_async.webhooks.inbox import InboxEvent, WebhookInbox
+from temu_async.webhooks.processor import WebhookProcessor
+from temu_async.webhooks.receiver import WebhookReceiver
+from temu_async.webhooks.redis_replay import RedisReplayCache
+from temu_async.webhooks.replay import MemoryReplayCache, ReplayCache, SqliteReplayCache
 from temu_async.webhooks.sender import WebhookPush, build_push
 from temu_async.webhooks.signature import sign_event
 from temu_async.webhooks.subscription import SUBSCRIPTION_TYPE, subscription_params
-from temu_async.webhooks.verifier import DEFAULT_TOLERANCE, WebhookVerifier
+from temu_async.webhooks.verifier import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_TOLERANCE,
+    TEMU_RETRY_SCHEDULE,
+    WebhookVerifier,
+)
 
 __all__ = [
+    "DEFAULT_MAX_AGE",
     "DEFAULT_TOLERANCE",
     "SUBSCRIPTION_TYPE",
+    "TEMU_RETRY_SCHEDULE",
     "AppKeyMismatchError",
     "DecryptionError",
     "EventRegistry",
+    "InboxEvent",
     "InvalidSignatureError",
     "MalformedDeliveryError",
     "MemoryReplayCache",
     "RawEvent",
+    "RedisReplayCache",
     "ReplayCache",
     "ReplayError",
+    "SqliteReplayCache",
     "StaleTimestampError",
     "WebhookDelivery",
     "WebhookError",
     "WebhookEvent",
+    "WebhookInbox",
+    "WebhookProcessor",
     "WebhookPush",
+    "WebhookReceiver",
     "WebhookVerifier",
     "build_push",
     "decrypt_event",
     "default_registry",
     "encrypt_event",
+    "event_identity",
     "parse_event",
     "sign_event",
     "subscription_params",

@@ -46,7 +46,7 @@ class AppKeyMismatchError(WebhookError):
 
 
 class StaleTimestampError(WebhookError):
-    """``x-tm-timestamp`` is further from the local clock than the configured tolerance."""
+    """``x-tm-timestamp`` is older than ``max_age`` or further ahead than ``tolerance``."""
 
     reason = "timestamp outside the accepted window"
 
@@ -71,7 +71,7 @@ class DecryptionError(WebhookError):
 
 
 class ReplayError(WebhookError):
-    """A delivery with this exact signature was already accepted."""
+    """This event (same app, code and payload) was already accepted."""
 
     status = 409
     reason = "delivery already received"

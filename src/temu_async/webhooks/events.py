@@ -10,6 +10,7 @@ makes Temu retry a message we would refuse every time, and then drop it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import logging
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "default_registry",
+    "event_identity",
     "parse_event",
 ]
 
@@ -65,8 +67,32 @@ class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
     """The decrypted payload as plain data (also there when ``event`` is typed)."""
     delivery_id: str
-    """A digest of the delivery's signature: equal for a byte-identical redelivery, so it
-    can serve as a deduplication key. Not the signature itself."""
+    """A digest of the delivery's signature: equal for a byte-identical redelivery only
+    (a retry stamped anew has another). Not the signature itself."""
+    event_id: str
+    """The event's identity: a digest of the app key, the event code and the decrypted
+    payload. Equal for every delivery of one event (retries keep the payload whether or
+    not they keep the timestamp), different for a later event of the same order (its
+    status or update time differs). The key to deduplicate on and to make callbacks
+    idempotent with."""
+
+
+def event_identity(app_key: str, event_code: str, payload: Mapping[str, Any]) -> str:
+    """The identity of one event: equal for every delivery of it, whatever its timestamp.
+
+    The payload is hashed in a canonical form (sorted keys, compact JSON), so a retry that
+    re-encodes the same fields in another order is still the same event.
+    """
+    digest = hashlib.sha256()
+    for part in (
+        app_key.encode(),
+        event_code.encode(),
+        msgspec.json.encode(payload, order="sorted"),
+    ):
+        # Length-prefixed, so ("ab", "c") and ("a", "bc") cannot collide.
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()[:40]
 
 
 @functools.lru_cache(maxsize=1)

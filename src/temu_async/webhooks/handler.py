@@ -9,8 +9,8 @@ up to 8 times over about a day. So ``on_event`` should hand the delivery off (a 
 table) rather than do the work inline. Answers:
 
 * 200 ``{"result": {}}`` — verified and ``on_event`` returned;
-* 200 as well for an authentic delivery already received — ``on_event`` is NOT called
-  again. Temu re-sends a delivery whose 200 came too late; refusing the copy would make it
+* 200 as well for an event already received (by its ``event_id``, whatever the delivery's
+  timestamp) — ``on_event`` is NOT called again. Temu re-sends a delivery whose 200 came too late; refusing the copy would make it
   retry for a day, while acknowledging it is safe because the callback never runs twice;
 * 4xx with a short reason — refused (bad signature, unknown app key, stale, malformed);
   see :mod:`temu_async.webhooks.errors`;
@@ -29,7 +29,7 @@ from aiohttp import web
 from temu_async.webhooks.errors import ReplayError, WebhookError
 from temu_async.webhooks.events import EventRegistry, WebhookDelivery
 from temu_async.webhooks.replay import ReplayCache
-from temu_async.webhooks.verifier import DEFAULT_TOLERANCE, WebhookVerifier
+from temu_async.webhooks.verifier import DEFAULT_MAX_AGE, DEFAULT_TOLERANCE, WebhookVerifier
 
 __all__ = ["Handler", "webhook_handler"]
 
@@ -47,15 +47,24 @@ def webhook_handler(
     on_event: OnEvent,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
+    max_age: float = DEFAULT_MAX_AGE,
     replay_cache: ReplayCache | None = None,
     registry: EventRegistry | None = None,
 ) -> Handler:
-    """Build the handler. ``tolerance`` (seconds), ``replay_cache`` and ``registry`` go to
-    :class:`WebhookVerifier`; bad values raise here, at mount time."""
+    """Build the handler. ``tolerance``, ``max_age`` (seconds), ``replay_cache`` and
+    ``registry`` go to :class:`WebhookVerifier`; bad values raise here, at mount time.
+
+    The callback runs before the 200; for work that may be slow or fail, use
+    :class:`~temu_async.webhooks.receiver.WebhookReceiver` (store first, process after)."""
     if not callable(on_event):
         raise TypeError("on_event must be an async function taking a WebhookDelivery")
     checked = WebhookVerifier(
-        app_key, app_secret, tolerance=tolerance, replay_cache=replay_cache, registry=registry
+        app_key,
+        app_secret,
+        tolerance=tolerance,
+        max_age=max_age,
+        replay_cache=replay_cache,
+        registry=registry,
     )
 
     async def handle(request: web.Request) -> web.StreamResponse:

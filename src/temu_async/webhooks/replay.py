@@ -1,28 +1,26 @@
-"""Remembering which deliveries were already accepted, so a captured one cannot be replayed.
+"""Remembering which events were already accepted, so that none is processed twice.
 
-A delivery's signature covers its timestamp, so a replay inside the freshness window carries
-the same signature; outside the window the timestamp check refuses it anyway. The cache
-therefore only has to remember a key until its timestamp goes stale, which bounds it in time.
+A repeat is recognised by the event (:attr:`WebhookDelivery.event_id`: app key, event code
+and a digest of the decrypted payload), not by the delivery's signature: Temu may stamp a
+retry anew, which changes the signature but not the event. Keys are remembered for the
+verifier's whole horizon (Temu's ~28 h retry schedule plus a margin), because a copy of an
+event can arrive that late.
 
-:class:`ReplayCache` is the whole contract, so a multi-process receiver can plug in a shared
-store. With redis, for example::
-
-    class RedisReplayCache:
-        def __init__(self, redis): self.redis = redis
-        async def claim(self, key, ttl):
-            return bool(await self.redis.set(f"temu:webhook:{key}", 1, nx=True, px=int(ttl * 1000)))
-        async def release(self, key):
-            await self.redis.delete(f"temu:webhook:{key}")
+:class:`ReplayCache` is the whole contract. Three stores ship: :class:`MemoryReplayCache`
+(one process, lost on restart), :class:`SqliteReplayCache` (durable, one host) and
+:class:`~temu_async.webhooks.redis_replay.RedisReplayCache` (several receivers).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MemoryReplayCache", "ReplayCache"]
+__all__ = ["MemoryReplayCache", "ReplayCache", "SqliteReplayCache"]
 
 
 @runtime_checkable
@@ -45,8 +43,8 @@ class MemoryReplayCache:
     """An in-process :class:`ReplayCache` holding at most ``max_entries`` keys.
 
     When full of unexpired keys it forgets the oldest: memory stays bounded under a flood, at
-    the cost of being able to replay a delivery that was pushed out (its signature must still
-    be valid and its timestamp fresh, so the window is the tolerance at most).
+    the cost of accepting again an event that was pushed out. It forgets everything on a
+    restart: use :class:`SqliteReplayCache` (or Redis) where a repeat must never run twice.
     """
 
     def __init__(
@@ -86,3 +84,53 @@ class MemoryReplayCache:
             if expires > now and len(self._expiry) <= self._max:
                 break
             del self._expiry[oldest]
+
+
+class SqliteReplayCache:
+    """A durable :class:`ReplayCache` in a SQLite file: a receiver restart forgets nothing.
+
+    Several processes on one host may share the file (claims are one atomic statement).
+    Expired keys are deleted as new ones come in, so the file holds about one horizon of
+    events.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = str(path)
+        if self.path != ":memory:" and Path(self.path).is_dir():
+            raise ValueError(f"replay cache {self.path!r} is a directory, not a database file")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS webhook_seen"
+                " (key TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID"
+            )
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"replay cache {self.path!r} cannot be used: {exc}") from None
+        self._clock = clock
+        self._claims = 0
+
+    def __repr__(self) -> str:
+        return f"SqliteReplayCache({self.path!r})"
+
+    def close(self) -> None:
+        self._db.close()
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        now = self._clock()
+        # One statement: a fresh key is inserted, an expired one taken over, a live one kept
+        # (the WHERE of the upsert leaves it alone and no row counts as changed).
+        cur = self._db.execute(
+            "INSERT INTO webhook_seen (key, expires_at) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+            " WHERE webhook_seen.expires_at <= ?",
+            (key, now + max(ttl, 0.0), now),
+        )
+        self._claims += 1
+        if self._claims % 1000 == 0:
+            self._db.execute("DELETE FROM webhook_seen WHERE expires_at <= ?", (now,))
+        return cur.rowcount == 1
+
+    async def release(self, key: str) -> None:
+        self._db.execute("DELETE FROM webhook_seen WHERE key = ?", (key,))

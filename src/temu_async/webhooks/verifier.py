@@ -2,12 +2,21 @@
 
 1. the headers are there and readable;
 2. ``x-tm-app-key`` is ours;
-3. ``x-tm-timestamp`` is fresh;
+3. ``x-tm-timestamp`` is inside the accepted window (not older than Temu's whole retry
+   schedule plus a margin, not ahead of the local clock by more than the skew tolerance);
 4. the body is ``{"eventData": "<base64>"}``;
 5. ``eventData`` decrypts, and 6. the signature matches (these two answer identically, see
    :class:`~temu_async.webhooks.errors.DecryptionError`);
 7. only then is the (now authentic) plaintext parsed;
-8. :meth:`WebhookVerifier.accept` finally claims the delivery in the replay cache.
+8. :meth:`WebhookVerifier.accept` finally claims the *event* in the replay cache.
+
+Why the window reaches back 30 hours: Temu retries an unacknowledged delivery after 2 min,
+10 min, 30 min, 1 h, 1 h, 1 h, 12 h and 12 h (about 28 h in all), and does not document
+whether a retry keeps the first ``x-tm-timestamp``. If it does, a receiver that only
+accepted fresh stamps would refuse every retry of an event it missed, and the event would
+be lost for good. A replay of a captured delivery inside the window is harmless, because a
+repeat is recognised by the event itself (:attr:`WebhookDelivery.event_id`), not by its
+signature, and is never processed twice.
 """
 
 from __future__ import annotations
@@ -33,14 +42,22 @@ from temu_async.webhooks.events import (
     EventRegistry,
     WebhookDelivery,
     decode_payload,
+    event_identity,
     to_event,
 )
 from temu_async.webhooks.replay import MemoryReplayCache, ReplayCache
 
-__all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier"]
+__all__ = ["DEFAULT_MAX_AGE", "DEFAULT_TOLERANCE", "TEMU_RETRY_SCHEDULE", "WebhookVerifier"]
 
 DEFAULT_TOLERANCE = 300.0
-"""Seconds a delivery's timestamp may differ from the local clock (either way)."""
+"""Seconds a delivery's timestamp may be ahead of the local clock (clock skew)."""
+
+TEMU_RETRY_SCHEDULE: tuple[float, ...] = (120, 600, 1800, 3600, 3600, 3600, 43200, 43200)
+"""Temu's documented waits (seconds) before each retry of an unacknowledged delivery."""
+
+DEFAULT_MAX_AGE = 30 * 3600.0
+"""Seconds a delivery's timestamp may be behind the local clock: the whole retry schedule
+(about 28 h) plus a margin for the skew and for a retry that is itself slow to arrive."""
 
 _MAX_TS_DIGITS = 16  # ms timestamps have 13 digits; refuse absurd lengths before int()
 
@@ -69,9 +86,12 @@ def _header_bytes(name: str, value: str) -> bytes:
 class WebhookVerifier:
     """Verifies, decrypts and parses deliveries for one app.
 
-    ``tolerance`` is in seconds (default 5 minutes). ``replay_cache`` defaults to a
-    :class:`MemoryReplayCache` of this verifier's own; pass a shared one when several
-    processes receive for the same app. ``registry`` maps event codes to typed Structs (by
+    ``max_age`` is how far (seconds) a delivery's timestamp may lie in the past (default
+    30 h: Temu's retry schedule plus a margin); ``tolerance`` how far it may lie in the
+    future (clock skew, default 5 minutes). ``replay_cache`` remembers accepted events for
+    that whole horizon; it defaults to a :class:`MemoryReplayCache` of this verifier's own:
+    pass a durable one (:class:`SqliteReplayCache`, or ``RedisReplayCache`` when several
+    processes receive for the same app) so that a restart forgets nothing. ``registry`` maps event codes to typed Structs (by
     default the generated one). ``clock`` returns unix seconds; it is there for tests.
     """
 
@@ -81,6 +101,7 @@ class WebhookVerifier:
         app_secret: str,
         *,
         tolerance: float = DEFAULT_TOLERANCE,
+        max_age: float = DEFAULT_MAX_AGE,
         replay_cache: ReplayCache | None = None,
         registry: EventRegistry | None = None,
         clock: Callable[[], float] = time.time,
@@ -88,18 +109,20 @@ class WebhookVerifier:
         if not isinstance(app_key, str) or not app_key.strip():
             raise ValueError("app_key must be a non-empty string")
         secret_key(app_secret)  # fail now, not on the first delivery, if it cannot be a key
-        if (
-            isinstance(tolerance, bool)
-            or not isinstance(tolerance, (int, float))
-            or not math.isfinite(tolerance)
-            or tolerance <= 0
-        ):
-            raise ValueError(f"tolerance must be a positive number of seconds, got {tolerance!r}")
+        for name, value in (("tolerance", tolerance), ("max_age", max_age)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if replay_cache is not None and not isinstance(replay_cache, ReplayCache):
             raise TypeError("replay_cache must have async claim(key, ttl) and release(key)")
         self.app_key = app_key
         self._secret = app_secret
         self.tolerance = float(tolerance)
+        self.max_age = float(max_age)
         self.replay_cache: ReplayCache = (
             MemoryReplayCache() if replay_cache is None else replay_cache
         )
@@ -107,7 +130,15 @@ class WebhookVerifier:
         self._clock = clock
 
     def __repr__(self) -> str:
-        return f"WebhookVerifier(app_key={self.app_key!r}, tolerance={self.tolerance:g})"
+        return (
+            f"WebhookVerifier(app_key={self.app_key!r}, max_age={self.max_age:g}, "
+            f"tolerance={self.tolerance:g})"
+        )
+
+    @property
+    def horizon(self) -> float:
+        """Seconds an accepted event must be remembered: any copy older is refused anyway."""
+        return self.max_age + self.tolerance
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
         """Check one delivery and parse it, without touching the replay cache.
@@ -147,11 +178,16 @@ class WebhookVerifier:
             )
         timestamp = int(ts_text)
         skew = timestamp / 1000 - self._clock()
-        if abs(skew) > self.tolerance:
+        if skew > self.tolerance:
             raise StaleTimestampError(
-                f"header {sig.TIMESTAMP} is {abs(skew):.0f} s "
-                f"{'ahead of' if skew > 0 else 'behind'} the local clock "
+                f"header {sig.TIMESTAMP} is {skew:.0f} s ahead of the local clock "
                 f"(tolerance {self.tolerance:g} s; it is in milliseconds — check both clocks)"
+            )
+        if -skew > self.max_age:
+            raise StaleTimestampError(
+                f"header {sig.TIMESTAMP} is {-skew:.0f} s behind the local clock, older than "
+                f"Temu's whole retry schedule (max_age {self.max_age:g} s; it is in "
+                "milliseconds — check both clocks)"
             )
 
         try:
@@ -174,6 +210,7 @@ class WebhookVerifier:
 
         payload = decode_payload(plaintext)
         return WebhookDelivery(
+            event_id=event_identity(app_key, event_code, payload),
             app_key=app_key,
             event_code=event_code,
             timestamp=timestamp,
@@ -184,19 +221,21 @@ class WebhookVerifier:
         )
 
     async def accept(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
-        """:meth:`verify`, then claim the delivery in the replay cache (:class:`ReplayError`
-        if it was accepted before). Call :meth:`release` if processing it then fails."""
+        """:meth:`verify`, then claim the event in the replay cache (:class:`ReplayError`
+        if it was accepted before, whatever its timestamp and signature). Call
+        :meth:`release` if processing it then fails."""
         delivery = self.verify(headers, body)
-        # Remember it until its timestamp goes stale; after that the freshness check refuses
-        # a replay on its own.
-        ttl = delivery.timestamp / 1000 + self.tolerance - self._clock() + 1.0
-        if not await self.replay_cache.claim(delivery.delivery_id, ttl):
-            raise ReplayError(
-                f"delivery of {_shown(delivery.event_code)} was already accepted "
-                f"(id {delivery.delivery_id})"
-            )
+        await self.claim(delivery)
         return delivery
 
+    async def claim(self, delivery: WebhookDelivery) -> None:
+        """Remember the event for the whole horizon; :class:`ReplayError` if it was already."""
+        if not await self.replay_cache.claim(delivery.event_id, self.horizon):
+            raise ReplayError(
+                f"event {_shown(delivery.event_code)} was already accepted "
+                f"(event id {delivery.event_id})"
+            )
+
     async def release(self, delivery: WebhookDelivery) -> None:
-        """Forget an accepted delivery so that Temu's retry of it is accepted again."""
-        await self.replay_cache.release(delivery.delivery_id)
+        """Forget an accepted event so that Temu's retry of it is accepted again."""
+        await self.replay_cache.release(delivery.event_id)

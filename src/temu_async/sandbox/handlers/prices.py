@@ -96,11 +96,16 @@ def price_order_query(call: Call) -> dict[str, Any]:
         goods_ids.add(int(one_goods))
     status = int_param(body, "status")
     po_type = int_param(body, "priceOrderType")
+    # Creation-time bounds are epoch milliseconds; the world keeps seconds.
+    created_from = int_param(body, "priceOrderCreateTimeFrom")
+    created_to = int_param(body, "priceOrderCreateTimeTo")
     rows = sorted(call.world.price_orders.get(call.mall_id, {}).values(), key=lambda p: -p.created)
     rows = [
         p
         for p in rows
-        if (not sns or p.price_order_sn in sns)
+        if (created_from is None or p.created * 1000 >= created_from)
+        and (created_to is None or p.created * 1000 <= created_to)
+        and (not sns or p.price_order_sn in sns)
         and (not goods_ids or p.goods_id in goods_ids)
         and (status is None or p.status == status)
         and (po_type is None or p.pricing_type == po_type)
