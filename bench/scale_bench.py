@@ -16,7 +16,8 @@ and a slow gateway would blur its arrival times with its own loop lag.
 
 Run: ``.venv/bin/python bench/scale_bench.py [--apps 10,100,200] [--duration 20]``.
 ``--tls`` serves the gateway over TLS (self-signed, trusted by the client), so every
-app's first connections pay a handshake, as against the real gateway.
+app's first connections pay a handshake, as against the real gateway. ``--redis URL``
+counts every app's budget in that Redis (``RedisWindow``) instead of in the process.
 """
 
 from __future__ import annotations
@@ -206,15 +207,24 @@ class GCTimer:
         gc.callbacks.remove(self)
 
 
-def _recording_window() -> Any:
-    """The client's own LocalWindow, also keeping every write time (the client's side of
+def _recording_window(redis_url: str | None = None) -> Any:
+    """The client's own rate backend, also keeping every write time (the client's side of
     the count: when the gateway refuses what the client never sent too fast, the bunching
-    happened on the way or in the gateway)."""
+    happened on the way or in the gateway). A LocalWindow, or with ``redis_url`` a
+    RedisWindow on that Redis."""
     from temu_async.throttle import LocalWindow, Slot
 
-    class RecordingWindow(LocalWindow):
+    base: type[Any] = LocalWindow
+    kwargs: dict[str, Any] = {}
+    if redis_url is not None:
+        from temu_async.redis_throttle import RedisWindow
+
+        base = RedisWindow
+        kwargs = {"url": redis_url, "prefix": f"scale-{time.time_ns()}"}
+
+    class RecordingWindow(base):  # type: ignore[misc,valid-type]
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__(**kwargs)
             self.written: list[float] = []
 
         def stamp(self, slot: Slot) -> None:
@@ -224,7 +234,14 @@ def _recording_window() -> Any:
     return RecordingWindow()
 
 
-async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: Any) -> None:
+async def _drive(
+    url: str,
+    apps: int,
+    duration: float,
+    run: Run,
+    ssl_context: Any,
+    redis_url: str | None = None,
+) -> None:
     import aiohttp
 
     from temu_async import TemuApp
@@ -233,7 +250,7 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
     clients = []
     windows = []
     for i in range(apps):
-        windows.append(_recording_window())
+        windows.append(_recording_window(redis_url))
         session = None
         if ssl_context is not None:
             connector = aiohttp.TCPConnector(limit=100, ssl=ssl_context)
@@ -280,7 +297,11 @@ async def _drive(url: str, apps: int, duration: float, run: Run, ssl_context: An
 
 
 def measure(
-    apps: tuple[int, ...] = APPS, duration: float = 20.0, *, tls: bool = False
+    apps: tuple[int, ...] = APPS,
+    duration: float = 20.0,
+    *,
+    tls: bool = False,
+    redis_url: str | None = None,
 ) -> list[Run]:
     import urllib.request
 
@@ -315,7 +336,7 @@ def measure(
             gc.collect()
             cpu = time.process_time()
             with GCTimer() as timer:
-                asyncio.run(_drive(url, n, duration, run, context))
+                asyncio.run(_drive(url, n, duration, run, context, redis_url))
             run.cpu_seconds = time.process_time() - cpu
             run.gc_seconds, run.gc_longest, run.gc_full = timer.total, timer.longest, timer.full
             seen = admin("/counters")
@@ -359,6 +380,9 @@ def main() -> int:
     parser.add_argument("--apps", default=",".join(map(str, APPS)))
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per N")
     parser.add_argument("--tls", action="store_true", help="serve the gateway over TLS")
+    parser.add_argument(
+        "--redis", default=None, metavar="URL", help="count each app's budget in this Redis"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -366,7 +390,7 @@ def main() -> int:
         asyncio.run(_gateway(LIMIT, args.latency_ms / 1000, args.tls))
         return 0
     apps = tuple(int(a) for a in args.apps.split(",") if a.strip())
-    print_results(measure(apps, args.duration, tls=args.tls), args.tls)
+    print_results(measure(apps, args.duration, tls=args.tls, redis_url=args.redis), args.tls)
     return 0
 
 
