@@ -97,7 +97,7 @@ class Slot:
     either one ends it, so ``release()`` in a ``finally`` after ``sent()`` is a no-op.
     """
 
-    __slots__ = ("_backend", "_open", "delay", "limits", "token", "waited")
+    __slots__ = ("_backend", "_open", "delay", "due", "limits", "token", "waited")
 
     def __init__(
         self, backend: RateBackend, limits: Sequence[Limit], delay: float = 0.0, token: str = ""
@@ -107,6 +107,8 @@ class Slot:
         self.limits = limits
         self.delay = delay
         """Seconds from the reservation until the slot may be used."""
+        self.due = time.monotonic() + delay if delay > 0 else 0.0
+        """When (``time.monotonic()``) the request may be written at the earliest."""
         self.token = token
         """The backend's name for this slot (Redis: the member in the write log)."""
         self.waited = 0.0
@@ -116,6 +118,13 @@ class Slot:
     def open(self) -> bool:
         """Neither sent nor released yet."""
         return self._open
+
+    async def until_due(self) -> None:
+        """Wait until the slot may be used (the throttle may hand it over a little early,
+        so that the request is ready to leave when it is due)."""
+        wait = self.due - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def sent(self) -> None:
         """The request is being written now: count the slot at this instant."""
@@ -389,9 +398,10 @@ class Throttle:
     """Fair, strict admission for one app.
 
     ``slot = await throttle.admit(limits, tenant)`` hands out a :class:`Slot` for the
-    caller to end with ``sent()`` / ``release()`` (the client passes it to the
-    transport, which does both); ``await throttle.acquire(limits, tenant)`` counts the
-    slot as used at once, for requests sent some other way.
+    caller to end with ``sent()`` / ``release()`` after ``await slot.until_due()`` (the
+    client passes it to the transport, which does all three as the body is written);
+    ``await throttle.acquire(limits, tenant)`` waits until the slot is due and counts it
+    as used at once, for requests sent some other way.
     """
 
     def __init__(
@@ -399,10 +409,16 @@ class Throttle:
         backend: RateBackend | None = None,
         *,
         max_wait: float = 300.0,
+        lead: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if lead < 0:
+            raise ValueError(f"lead must be >= 0 seconds, got {lead!r}")
         self.backend: RateBackend = backend if backend is not None else LocalWindow(clock=clock)
         self.max_wait = max_wait
+        self.lead = lead
+        """Seconds before its slot is due that a caller gets it, to build and connect its
+        request meanwhile; the request still waits for the slot before it is written."""
         self.stats = ThrottleStats()
         self._clock = clock
         self._queues: dict[str, deque[_Waiter]] = {}
@@ -453,6 +469,11 @@ class Throttle:
     ) -> float:
         """Wait for a slot and count it as written now; return the seconds spent waiting."""
         slot = await self.admit(limits, tenant, max_wait=max_wait)
+        try:
+            await slot.until_due()
+        except BaseException:
+            slot.release()
+            raise
         slot.sent()
         return slot.waited
 
@@ -530,10 +551,12 @@ class Throttle:
                 future.set_exception(exc)
             return
         try:
-            if slot.delay > 0:
+            if slot.delay > self.lead:
                 # Sleep here, not in the caller: the next reservation must not be made
-                # before this one is due, or round robin would not be fair.
-                await asyncio.sleep(slot.delay)
+                # before this one is (nearly) due, or round robin would not be fair. The
+                # caller gets it `lead` early, to have its request ready on time: waiting
+                # for its slot then starts only as the request's bytes are about to go.
+                await asyncio.sleep(slot.delay - self.lead)
         except asyncio.CancelledError:
             slot.release()
             if not future.done():

@@ -56,11 +56,13 @@ class Answer:
 
 
 class _WireBody(BytesPayload):
-    """The request body, which stamps its rate slot as it is written.
+    """The request body, which waits for its rate slot and stamps it as it is written.
 
-    aiohttp writes the (buffered) headers together with the body or just before it,
-    in the same step, so this is the instant the request leaves, whatever came
-    between admission and now. Works with any session, the caller's included.
+    aiohttp writes the (buffered) headers together with the body, in the same step, so
+    this is the instant the request leaves, whatever came between admission and now.
+    The throttle hands a slot over a little before it is due (its ``lead``) so that the
+    connection and the request are ready; the bytes still wait here until it is due.
+    Works with any session, the caller's included.
     """
 
     def __init__(self, body: bytes, slot: Slot) -> None:
@@ -68,12 +70,14 @@ class _WireBody(BytesPayload):
         self._slot = slot
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        await self._slot.until_due()
         self._slot.sent()
         await super().write(writer)
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
+        await self._slot.until_due()
         self._slot.sent()
         await super().write_with_length(writer, content_length)
 
