@@ -15,9 +15,11 @@ by slots not yet written, which takes a stall of about a whole period).
 
 Per limit, Redis keeps two keys
 -------------------------------
-* the pace: the TAT ("theoretical arrival time" of GCRA, with no burst), the
-  earliest moment the next slot may be granted. A grant at server time ``at`` sets
-  ``TAT := at + T`` with ``T = (period + margin) / rate``;
+* the pace: the TAT ("theoretical arrival time" of GCRA), the moment the pace
+  allows the next slot. A grant at server time ``at`` sets ``TAT := max(TAT, at) + T``
+  with ``T = (period + margin) / rate``; a slot may come ``(burst - 1) * T`` ahead of
+  the TAT, so a cold start or an idle app sends a small burst (a quarter of the rate
+  by default, as ``LocalWindow``) and is paced from then on;
 * the write log: a sorted set of this limit's recent slots. A slot enters it at
   reservation, *pending*, scored at a time in the future (``at + pending_ttl``);
   when its request is written, the client re-scores it at the write time (Redis
@@ -25,7 +27,8 @@ Per limit, Redis keeps two keys
 
 A reservation made at server time ``now`` gets::
 
-    at = max(now, TAT_i, log_i[rate_i-th most recent] + period_i + margin)  for every i
+    at = max(now, TAT_i - (burst_i - 1) * T_i,
+             log_i[rate_i-th most recent] + period_i + margin)        for every i
 
 and waits (re-asking) while the ``rate``-th most recent entry of some log is still
 pending: its write time is unknown, but no earlier than now. So no window of
@@ -69,7 +72,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from temu_async.errors import TemuError
-from temu_async.throttle import Limit, LocalWindow, Slot, all_unwritten, too_far
+from temu_async.throttle import Limit, LocalWindow, Slot, all_unwritten, burst, too_far
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
@@ -107,17 +110,21 @@ end
 
 local mode = ARGV[1]
 if mode == 'reserve' then
-  -- ARGV: mode, max_wait, member, pending_ttl, then per limit: interval, rate, span
+  -- ARGV: mode, max_wait, member, pending_ttl, then per limit: interval, rate, span,
+  -- tolerance (how far ahead of the pace a burst may go: (burst - 1) * interval)
   local max_wait = tonumber(ARGV[2])
   local member = ARGV[3]
   local hold = tonumber(ARGV[4])
   local n = #KEYS / 2
   local at = now
+  local tats = {}
   for i = 1, n do
-    local rate = tonumber(ARGV[4 + (i - 1) * 3 + 2])
-    local span = tonumber(ARGV[4 + (i - 1) * 3 + 3])
+    local base = 4 + (i - 1) * 4
+    local rate = tonumber(ARGV[base + 2])
+    local span = tonumber(ARGV[base + 3])
     local tat = tonumber(redis.call('GET', KEYS[2 * i - 1]))
-    if tat and tat > at then at = tat end
+    tats[i] = tat or 0
+    if tat and tat - tonumber(ARGV[base + 4]) > at then at = tat - tonumber(ARGV[base + 4]) end
     local log = KEYS[2 * i]
     redis.call('ZREMRANGEBYSCORE', log, '-inf', string.format('%.0f', now - span))
     local count = redis.call('ZCARD', log)
@@ -134,9 +141,10 @@ if mode == 'reserve' then
     return {0, wait}
   end
   for i = 1, n do
-    local interval = tonumber(ARGV[4 + (i - 1) * 3 + 1])
-    local span = tonumber(ARGV[4 + (i - 1) * 3 + 3])
-    local tat = at + interval
+    local base = 4 + (i - 1) * 4
+    local interval = tonumber(ARGV[base + 1])
+    local span = tonumber(ARGV[base + 3])
+    local tat = math.max(tats[i], at) + interval
     redis.call('SET', KEYS[2 * i - 1], string.format('%.0f', tat), 'PX',
                string.format('%d', ms_until(tat)))
     redis.call('ZADD', KEYS[2 * i], string.format('%.0f', at + hold), member)
@@ -171,8 +179,10 @@ elseif mode == 'settle' then
   end
   return {1, 0}
 elseif mode == 'penalize' then
-  local blocked = now + tonumber(ARGV[2])
+  -- ARGV: mode, seconds, then per key its burst tolerance (which the pace may not use
+  -- to come back early)
   for i = 1, #KEYS do
+    local blocked = now + tonumber(ARGV[2]) + tonumber(ARGV[2 + i])
     local tat = tonumber(redis.call('GET', KEYS[i]))
     if not tat or tat < blocked then
       redis.call('SET', KEYS[i], string.format('%.0f', blocked), 'PX',
@@ -271,7 +281,8 @@ class RedisWindow:
     the pool this class creates. ``pending_ttl``: how long a slot admitted but never
     reported written or released keeps its place (its holder died).
     ``poll_interval``: how often a reservation asks again while a window is held by
-    slots not yet written.
+    slots not yet written. ``burst_fraction``: how much of a rate may go at once from a
+    cold start or after idling (as in ``LocalWindow``; the same default).
     """
 
     def __init__(
@@ -287,6 +298,7 @@ class RedisWindow:
         timeout: float = 2.0,
         pending_ttl: float = 60.0,
         poll_interval: float = 0.02,
+        burst_fraction: float = 0.25,
     ) -> None:
         if (url is None) == (client is None):
             raise ValueError("pass exactly one of url (a redis:// URL) or client")
@@ -302,6 +314,8 @@ class RedisWindow:
             raise ValueError(f"probe_interval must be > 0 seconds, got {probe_interval!r}")
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if not 0 <= burst_fraction <= 1:
+            raise ValueError(f"burst_fraction must be within [0, 1], got {burst_fraction!r}")
         if pending_ttl <= 0:
             raise ValueError(f"pending_ttl must be > 0 seconds, got {pending_ttl!r}")
         if poll_interval <= 0:
@@ -337,10 +351,11 @@ class RedisWindow:
         self.on_unavailable: FailurePolicy = on_unavailable
         self.fallback_fraction = float(fallback_fraction)
         self.probe_interval = float(probe_interval)
+        self.burst_fraction = float(burst_fraction)
         self.pending_ttl = float(pending_ttl)
         self.poll_interval = float(poll_interval)
         self._unavailable = _unavailable_errors()
-        self._local = LocalWindow(margin=self.margin)
+        self._local = LocalWindow(margin=self.margin, burst_fraction=self.burst_fraction)
         self._local_limits: dict[Limit, Limit] = {}
         self._keys: dict[tuple[str, str | None], tuple[str, str]] = {}
         self._down_since: float | None = None
@@ -378,7 +393,8 @@ class RedisWindow:
         args: list[str | int] = ["reserve", 0, member, _micros(self.pending_ttl)]
         for lim in limits:
             span = _micros(lim.period + self.margin)
-            args += [math.ceil(span / lim.rate), lim.rate, span]
+            interval = math.ceil(span / lim.rate)
+            args += [interval, lim.rate, span, (burst(lim, self.burst_fraction) - 1) * interval]
         while True:
             remaining = deadline - time.monotonic()
             args[1] = _micros(remaining)
@@ -412,8 +428,13 @@ class RedisWindow:
         if self._use_local():
             await self._local.penalize(self._scaled(limits), seconds)
             return
+        tolerances = [
+            (burst(lim, self.burst_fraction) - 1)
+            * math.ceil(_micros(lim.period + self.margin) / lim.rate)
+            for lim in limits
+        ]
         try:
-            await self._run(keys, ["penalize", _micros(seconds)])
+            await self._run(keys, ["penalize", _micros(seconds), *tolerances])
         except self._unavailable as exc:
             self._went_down(exc)
             await self._local.penalize(self._scaled(limits), seconds)

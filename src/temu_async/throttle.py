@@ -19,10 +19,12 @@ time. A new slot is granted only when the ``rate``-th most recent slot is writte
 and at least ``period + margin`` old, so no ``period`` of writes ever holds more than
 ``rate``, however late some of them left.
 
-Grants are also paced ``(period + margin) / rate`` apart from a cold start on (GCRA
-with no burst): requests sent in one burst reach the gateway spread by queueing that
-differs from burst to burst, evenly spaced ones arrive as they were sent. Both
-backends do exactly this, so one process and many behave alike.
+Grants are also paced ``(period + margin) / rate`` apart (GCRA) after a small burst
+(``burst_fraction`` of the rate, a quarter by default, at least one) from a cold start
+or after idling: requests sent in one big burst reach the gateway spread by queueing
+that differs from burst to burst, evenly spaced ones arrive as they were sent. Both
+backends do exactly this, with the same defaults, so one process and many behave
+alike.
 
 Two layers:
 
@@ -171,6 +173,11 @@ class RateBackend(Protocol):
     async def close(self) -> None: ...
 
 
+def burst(limit: Limit, fraction: float) -> int:
+    """How many grants of ``limit`` may go at once from a cold start (at least one)."""
+    return max(1, int(limit.rate * fraction))
+
+
 def too_far(wait: float, max_wait: float, where: str = "") -> ThrottleTimeout:
     """The error for a slot further away than the caller will wait (``where``: " in ...")."""
     return ThrottleTimeout(
@@ -217,18 +224,14 @@ class LocalWindow:
         *,
         margin: float = 0.025,
         max_margin: float = 0.25,
-        burst_fraction: float | None = None,
+        burst_fraction: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if margin < 0 or max_margin < margin:
             raise ValueError("need 0 <= margin <= max_margin")
-        if burst_fraction is not None:
-            warnings.warn(
-                "LocalWindow(burst_fraction=...) is deprecated and ignored: grants are paced "
-                "from a cold start, like the Redis backend's",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+        if not 0 <= burst_fraction <= 1:
+            raise ValueError(f"burst_fraction must be within [0, 1], got {burst_fraction!r}")
+        self._burst_fraction = burst_fraction
         self._base_margin = margin
         self._max_margin = max_margin
         self._margin = margin
@@ -263,8 +266,11 @@ class LocalWindow:
                 edge = stamps[-free] + limit.period + margin
                 if edge > at:
                     at = edge
-            if state.tat > at:
-                at = state.tat
+            paced = state.tat - (burst(limit, self._burst_fraction) - 1) * (
+                (limit.period + margin) / limit.rate
+            )
+            if paced > at:
+                at = paced
             if state.blocked_until > at:
                 at = state.blocked_until
         return at
