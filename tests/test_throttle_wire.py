@@ -98,3 +98,19 @@ async def test_a_slow_connection_set_up_does_not_bunch_requests_at_the_gateway(
     # Counted at its grant, the slow request would land in a second that already holds
     # the RATE requests paced after it.
     assert max_in_window(gateway.arrivals) <= RATE
+
+
+@pytest.mark.slow
+async def test_a_slot_handed_over_early_is_written_only_when_due(gateway: TinyGateway) -> None:
+    # The throttle hands each slot over `lead` before it is due (here most of the pace
+    # interval of 0.51 s), so that the request is built and connected in time; its bytes
+    # must still wait for the slot.
+    async with TemuApp(
+        gateway.app_key, gateway.app_secret, base_url=gateway.url, rate_limit=2
+    ) as app:
+        app.throttle.lead = 0.4
+        shop = app.shop("token-lead")
+        await asyncio.gather(*(shop.call("bg.local.echo", {}) for _ in range(5)))
+    assert len(gateway.arrivals) == 5
+    assert max_in_window(gateway.arrivals) <= 2
+    assert max_in_window(gateway.arrivals, 0.45) <= 1  # paced 0.51 s apart, not 0.11
