@@ -17,7 +17,10 @@ it back unused (:meth:`Slot.release`). A pending slot holds its place in the win
 at an unknown time no earlier than now; once written it is counted at its write
 time. A new slot is granted only when the ``rate``-th most recent slot is written
 and at least ``period + margin`` old, so no ``period`` of writes ever holds more than
-``rate``, however late some of them left.
+``rate``, however late some of them left. Since every slot is thus chained to an
+earlier write, lateness costs throughput: the throttle hands a slot over ``lead``
+(20 ms) before it is due, the caller builds and connects its request meanwhile, and
+only the write waits for the slot (:meth:`Slot.until_due`).
 
 Grants are also paced ``(period + margin) / rate`` apart (GCRA) after a small burst
 (``burst_fraction`` of the rate, a quarter by default, at least one) from a cold start
