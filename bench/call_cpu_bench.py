@@ -2,7 +2,7 @@
 
 temu-async: the generated method's wire dict, the catalogue checks, one encoding per value,
 stamp + sign + body, and the decode of the envelope into the generated Structs. These are
-the same internal steps a real call runs (``TemuApp._prepare``, ``_body``, ``_decode``);
+the same steps a real call runs (the app's pipeline: ``prepare``, ``sign_body``, ``decoder``);
 only the socket is left out.
 
 Reference: what a plain client does (the approach of Temu's own Python example): a dict of
@@ -28,7 +28,6 @@ from temu_async import catalogue
 from temu_async._generated.order import OrderListV2Result
 from temu_async.catalogue import Field
 from temu_async.client import CallOptions, TemuApp
-from temu_async.transport import Answer
 
 TYPE = "bg.order.list.v2.get"
 APP_KEY = "4ebbc9d3a1e28f2b7cc5e2b1f0a36d92"
@@ -107,7 +106,7 @@ def canned_page() -> bytes:
 
 def ours(app: TemuApp, page: bytes) -> Callable[[], Any]:
     opts = CallOptions()
-    answer = Answer(status=200, body=page, date=None, content_type="application/json")
+    pipeline = app.pipeline
 
     def call() -> Any:
         # What the generated method and Group._call do with the keyword arguments.
@@ -121,9 +120,9 @@ def ours(app: TemuApp, page: bytes) -> Callable[[], Any]:
             "regionId": KWARGS["region_id"],
         }
         wire = {k: v for k, v in wire.items() if v is not None}
-        _, business = app._prepare(TYPE, wire, opts)
-        app._body(TYPE, TOKEN, business)
-        return app._decode(answer, TYPE, OrderListV2Result)
+        _, business = pipeline.prepare(TYPE, wire, opts)
+        pipeline.sign_body(TYPE, TOKEN, business)
+        return pipeline.decoder.decode(TYPE, OrderListV2Result, 200, page, "application/json")
 
     return call
 
@@ -183,7 +182,9 @@ def main() -> int:
     result_bytes = msgspec.json.encode(json.loads(page)["result"])
     parts = {
         "ours: checks + encode + sign + body": per_call_us(
-            lambda: app._body(TYPE, TOKEN, app._prepare(TYPE, WIRE, CallOptions())[1])
+            lambda: app.pipeline.sign_body(
+                TYPE, TOKEN, app.pipeline.prepare(TYPE, WIRE, CallOptions())[1]
+            )
         ),
         "ours: decode page into Structs": per_call_us(lambda: decoder.decode(result_bytes)),
         "reference: json.loads of the page": per_call_us(lambda: json.loads(page)),

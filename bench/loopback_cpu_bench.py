@@ -19,6 +19,10 @@ its own methods, pointed at the sandbox's base URL. That package opens a new con
 per call (``requests.post`` without a session) and signs with ``str(value)``: its figures
 are what that library costs as published.
 
+The "aiohttp floor" is aiohttp alone: one pre-signed body per scenario POSTed on a session
+and its answer read as bytes (no params, signing or decoding). What a client adds above
+it is what the client itself costs.
+
 Run: ``.venv/bin/python bench/loopback_cpu_bench.py [--quick]``.
 """
 
@@ -33,6 +37,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from bench_sandbox import SandboxInfo, SandboxProcess, bench_sandbox
 from reference_client import ReferenceClient
 
@@ -43,8 +48,10 @@ from temu_async._generated.fulfillment import (
 from temu_async._generated.fulfillment import (
     FulfillmentShipmentConfirmV2SendRequestParam as PackageParam,
 )
+from temu_async.signing import sign_encoded
+from temu_async.wire import build_body, encode_params
 
-CLIENTS = ("temu-async", "reference", "temu-api")
+CLIENTS = ("temu-async", "reference", "temu-api", "aiohttp floor")
 SCENARIOS = ("small read", "100-order page", "nested write")
 ORDERS_PER_WRITE = 2
 REGION_ID = 211  # the sandbox's shops are US shops
@@ -217,6 +224,46 @@ def _temu_api(info: SandboxInfo, pool: _Orders) -> dict[str, Callable[[], Any]] 
     return {"small read": small, "100-order page": page, "nested write": write}
 
 
+def _floor(
+    info: SandboxInfo, session: aiohttp.ClientSession, write_orders: list[Any]
+) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """aiohttp alone, on bodies signed once (a repeated write is refused: a small answer)."""
+    reader = info.shops[0].token
+    writer_shop = info.shops[1]
+    packages = _wire_packages(write_orders, writer_shop.warehouse_id, info.carrier_id)
+    calls: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "small read": ("bg.logistics.companies.get", reader, {"regionId": REGION_ID}),
+        "100-order page": ("bg.order.list.v2.get", reader, {"pageNumber": 1, "pageSize": 100}),
+        "nested write": (
+            "bg.logistics.shipment.v2.confirm",
+            writer_shop.token,
+            {"sendType": 0, "sendRequestList": packages},
+        ),
+    }
+    headers = {"Content-Type": "application/json"}
+
+    def poster(body: bytes) -> Callable[[], Awaitable[Any]]:
+        async def post() -> Any:
+            async with session.post(info.url, data=body, headers=headers) as resp:
+                return await resp.read()
+
+        return post
+
+    out = {}
+    for scenario, (type_name, token, params) in calls.items():
+        common = {
+            "type": type_name,
+            "app_key": info.app_key,
+            "access_token": token,
+            "timestamp": int(time.time()),
+            "data_type": "JSON",
+        }
+        fields = encode_params({**common, **params})
+        fields["sign"] = b'"' + sign_encoded(fields.items(), info.app_secret).encode() + b'"'
+        out[scenario] = poster(build_body(fields))
+    return out
+
+
 # --- measuring ----------------------------------------------------------------------------
 
 
@@ -257,7 +304,9 @@ async def _run(sandbox: SandboxProcess, plan: Plan) -> CpuResult:
             rate_limit=1_000_000,
         ) as app,
         ReferenceClient(info.url, info.app_key, info.app_secret) as ref,
+        aiohttp.ClientSession() as raw_session,
     ):
+        floor = _floor(info, raw_session, sandbox.shippable(info.shops[1].mall_id, 2))
         ours = _ours(app, info, pools[0])
         theirs = _reference(ref, info, pools[1])
         legacy = _temu_api(info, pools[2])
@@ -268,6 +317,7 @@ async def _run(sandbox: SandboxProcess, plan: Plan) -> CpuResult:
             for _ in range(2):
                 await ours[scenario]()
                 await theirs[scenario]()
+                await floor[scenario]()
                 if not isinstance(legacy, str):
                     legacy[scenario]()
         # Round robin: a burst of load on the machine hits every client alike.
@@ -276,6 +326,7 @@ async def _run(sandbox: SandboxProcess, plan: Plan) -> CpuResult:
                 n = plan.calls[scenario]
                 samples[scenario]["temu-async"].append(await _cpu_async(ours[scenario], n))
                 samples[scenario]["reference"].append(await _cpu_async(theirs[scenario], n))
+                samples[scenario]["aiohttp floor"].append(await _cpu_async(floor[scenario], n))
                 if not isinstance(legacy, str):
                     samples[scenario]["temu-api"].append(_cpu_sync(legacy[scenario], n))
         # A type whose answer missed the generated model went through the lossless
@@ -318,6 +369,18 @@ def print_result(result: CpuResult) -> None:
             else:
                 cells.append(f"{us:>10.0f} µs ({us / base:4.2f}x)")
         print(f"  {scenario:<16}" + "".join(cells))
+    print("  above the aiohttp floor, µs:")
+    for scenario in SCENARIOS:
+        row = result.us[scenario]
+        base = row.get("aiohttp floor")
+        if base is None:
+            continue
+        cells = []
+        for client in ("temu-async", "reference"):
+            us = row.get(client)
+            if us is not None:
+                cells.append(f"{client} {us - base:+.0f}")
+        print(f"    {scenario:<16}" + "   ".join(cells))
     for client, note in result.notes.items():
         print(f"  {client}: {note}")
 

@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         "--fail-on-breaking", action="store_true", help="exit 1 when a change breaks callers"
     )
 
+    shapes = sub.add_parser("shapes", help="report repeated structures, propose named shapes")
+    shapes.add_argument(
+        "--apply",
+        action="store_true",
+        help="rewrite spec/types/*.yaml: fields matching a shape of spec/shapes.yaml name it",
+    )
+
     args = parser.parse_args(argv)
     if args.command == "check":
         from codegen.check import run as run_check
@@ -60,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             changelog=args.changelog,
             fail_on_breaking=args.fail_on_breaking,
         )
+    if args.command == "shapes":
+        from codegen.shapes import run as run_shapes
+
+        return run_shapes(args.spec, write=args.apply)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -314,6 +314,15 @@ def _compare_fields(
             out.add("changed", f"{at}: server default {was.default} -> {f.default}", path=path)
         if was.summary != f.summary:
             out.reworded()
+        if was.unit != f.unit:
+            # The number means something else now: worth a line, though no call breaks.
+            out.add("changed", f"{at}: unit {was.unit or 'none'} -> {f.unit or 'none'}", path=path)
+        if was.shape != f.shape:
+            # The fields are compared below; the shape decides which Struct holds them,
+            # and the old Struct name stays importable as a deprecated alias.
+            out.add(
+                "changed", f"{at}: shape {was.shape or 'none'} -> {f.shape or 'none'}", path=path
+            )
         _compare_rest(was, f, FIELD_ATTRS, f"{at}: ", out)
         nested_before = was.fields if was.type in ("object", "list") else None
         nested_after = f.fields if f.type in ("object", "list") else None
@@ -358,6 +367,8 @@ def _pager(t: TypeSpec) -> str:
     if p is None:
         return "none"
     total = f", total={p.total}" if p.total else ""
+    if p.cursor is not None:
+        return f"cursor={p.cursor} next={p.next} size={p.size} (max {p.max_size}) items={p.items}{total}"
     return (
         f"page={p.page} size={p.size} (max {p.max_size}, first {p.first_page}) "
         f"items={p.items}{total}"
@@ -415,6 +426,8 @@ FIELD_ATTRS = frozenset(
         "fields",
         "required",
         "summary",
+        "unit",
+        "shape",
         "enum",
         "enum_closed",
         "minimum",

@@ -7,6 +7,7 @@ file's name in the message instead of producing a quietly wrong SDK.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,12 @@ from typing import Any
 import msgspec
 import yaml
 
-from temu_async.catalogue import Catalogue, ErrorCode, Event, Region, TypeSpec
+from temu_async.catalogue import Catalogue, ErrorCode, Event, Field, Region, Shape, TypeSpec
 
 # libyaml's loader is about five times faster on the whole catalogue, when installed.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-__all__ = ["SpecError", "load_catalogue", "spec_files", "spec_hash"]
+__all__ = ["SpecError", "expand_shapes", "load_catalogue", "load_shapes", "spec_files", "spec_hash"]
 
 
 class SpecError(Exception):
@@ -28,7 +29,7 @@ class SpecError(Exception):
 
 def spec_files(spec_dir: Path) -> list[Path]:
     """Every file that makes up the catalogue, in a stable order."""
-    files = [spec_dir / "gateway.yaml", spec_dir / "events.yaml"]
+    files = [spec_dir / "gateway.yaml", spec_dir / "events.yaml", spec_dir / "shapes.yaml"]
     files += sorted((spec_dir / "types").glob("*.yaml"))
     return sorted(f for f in files if f.is_file())
 
@@ -104,6 +105,57 @@ def _load_events(path: Path) -> list[Event]:
     return events
 
 
+def load_shapes(spec_dir: Path) -> list[Shape]:
+    """The named shapes of ``spec/shapes.yaml`` (none when the file is absent), expanded."""
+    path = Path(spec_dir) / "shapes.yaml"
+    if not path.is_file():
+        return []
+    doc = _mapping(_read_yaml(path), path, {"shapes"})
+    shapes: list[Shape] = _convert(doc.get("shapes") or [], list[Shape], path, "shapes")
+    by_name = {s.name: s for s in shapes}
+    resolving: list[str] = []
+    resolved: set[str] = set()
+
+    def resolve(shape: Shape) -> None:
+        if shape.name in resolved:
+            return
+        if shape.name in resolving:
+            chain = " -> ".join([*resolving, shape.name])
+            raise SpecError(f"{path}: shapes refer to each other in a circle: {chain}")
+        resolving.append(shape.name)
+        for f in shape.fields:
+            inner = by_name.get(f.shape or "")
+            if inner is not None:
+                resolve(inner)
+        expand_shapes(shape.fields, by_name, path, f"shapes.{shape.name}")
+        resolving.pop()
+        resolved.add(shape.name)
+
+    for shape in shapes:
+        resolve(shape)
+    return shapes
+
+
+def expand_shapes(
+    fields: list[Field] | None, shapes: dict[str, Shape], path: Path, where: str
+) -> None:
+    """Copy each named shape's fields into the fields that name it (in place).
+
+    The runtime (param checks, the sandbox) then sees plain nested fields, whatever the
+    spec wrote; an unknown shape stays empty here and is reported by ``problems()``.
+    """
+    for f in fields or ():
+        at = f"{where}.{f.name}"
+        if f.shape is not None:
+            if f.fields:
+                raise SpecError(f"{path}: {at}: give either `shape` or `fields`, not both")
+            shape = shapes.get(f.shape)
+            if shape is not None:
+                f.fields = copy.deepcopy(shape.fields)
+                continue
+        expand_shapes(f.fields, shapes, path, at)
+
+
 def load_catalogue(spec_dir: Path) -> Catalogue:
     """Decode every file under ``spec_dir`` into one validated :class:`Catalogue`.
 
@@ -115,10 +167,19 @@ def load_catalogue(spec_dir: Path) -> Catalogue:
     if not gateway.is_file():
         raise SpecError(f"{gateway}: missing (default rate limit, regions, gateway errors)")
     fields = _load_gateway(gateway)
+    shapes = load_shapes(spec_dir)
+    by_name = {s.name: s for s in shapes}
     types: list[TypeSpec] = []
     for path in sorted((spec_dir / "types").glob("*.yaml")):
-        types.extend(_load_group(path))
+        for t in _load_group(path):
+            expand_shapes(t.params, by_name, path, f"{t.type}.params")
+            expand_shapes(t.response, by_name, path, f"{t.type}.response")
+            types.append(t)
     types.sort(key=lambda t: (t.group, t.method, t.type))
     events_path = spec_dir / "events.yaml"
     events = _load_events(events_path) if events_path.is_file() else []
-    return Catalogue(version=spec_hash(spec_dir), types=types, events=events, **fields)
+    for ev in events:
+        expand_shapes(ev.fields, by_name, events_path, ev.code)
+    return Catalogue(
+        version=spec_hash(spec_dir), types=types, events=events, shapes=shapes, **fields
+    )

@@ -6,7 +6,9 @@ the templates stay layout only. Nothing here reads or writes files.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,27 +17,25 @@ from typing import Literal
 import msgspec
 
 from codegen.naming import PY_RESERVED, event_class, pascal, py_name, singular, type_base
-from codegen.units import with_unit
-from temu_async.catalogue import Catalogue, Event, Field, TypeSpec
+from codegen.reserved import group_attributes, shop_attributes
+from temu_async.catalogue import Catalogue, Event, Field, Shape, TypeSpec
+from temu_async.field_rules import describe, enum_literal, rule_text, type_text, with_unit
 
 __all__ = [
     "GenerateError",
     "MethodOut",
     "ModuleOut",
+    "Shapes",
     "StructOut",
     "build_events",
     "build_module",
+    "build_shapes",
     "py_str",
-    "rule_text",
-    "type_text",
 ]
 
 Kind = Literal["param", "result", "event"]
 Path = tuple[str, ...]
 
-# Shop client attributes a group property must not hide, and module names in _generated/
-# that are not groups.
-RESERVED_GROUPS = frozenset({"app", "name", "call", "events", "groups", "catalogue"})
 
 _SCALAR_PY = {
     "integer": "int",
@@ -120,6 +120,14 @@ class ModuleOut:
     aliases: list[tuple[str, str]] = field(default_factory=list)
     methods: list[MethodOut] = field(default_factory=list)
     types: list[TypeSpec] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+    """``"<type> params|result <dotted.path>"`` -> the Struct at that place of the tree."""
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    """(old name, Struct it now is): deprecated aliases, served with a warning."""
+
+    def record(self, type_name: str, kind: str, names: dict[Path, str]) -> None:
+        for path, name in names.items():
+            self.paths[f"{type_name} {kind} {'.'.join(path)}"] = name
 
     @property
     def summary(self) -> str:
@@ -142,6 +150,7 @@ def _doc_escape(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)  # the same words recur across Structs and types
 def _wrap(text: str, indent: str = "") -> str:
     """Wrap one paragraph; the first line is not indented (it follows the opening quotes)."""
     lines = textwrap.wrap(
@@ -173,6 +182,11 @@ def docstring(paragraphs: list[str], indent: str) -> str:
 
 
 def _hanging(text: str, indent: str) -> list[str]:
+    return list(_hanging_cached(text, indent))
+
+
+@functools.lru_cache(maxsize=8192)
+def _hanging_cached(text: str, indent: str) -> tuple[str, ...]:
     """Wrap ``text`` to lines where all but the first are indented by ``indent``."""
     lines = textwrap.wrap(
         " ".join(text.split()),
@@ -180,60 +194,11 @@ def _hanging(text: str, indent: str) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
-    return [lines[0], *(indent + line for line in lines[1:])] if lines else [""]
-
-
-def type_text(f: Field) -> str:
-    """The catalogue type as a reader sees it: ``long``, ``list[string]``, ``object``."""
-    if f.type == "list":
-        return f"list[{f.items}]"
-    return f.type
-
-
-def rule_text(f: Field) -> str:
-    """Every rule on a field in one line (enum, bounds, lengths, server default)."""
-    parts: list[str] = []
-    if f.enum:
-        values = ", ".join(
-            f"{_enum_key(k)} ({v})" if v else _enum_key(k) for k, v in f.enum.items()
-        )
-        parts.append(("one of " if f.enum_closed else "known values ") + values)
-    if f.minimum is not None and f.maximum is not None:
-        parts.append(f"{f.minimum} to {f.maximum}")
-    elif f.minimum is not None:
-        parts.append(f">= {f.minimum}")
-    elif f.maximum is not None:
-        parts.append(f"<= {f.maximum}")
-    if f.min_items is not None and f.max_items is not None:
-        parts.append(f"{f.min_items} to {f.max_items} items")
-    elif f.min_items is not None:
-        parts.append(f"at least {f.min_items} item(s)")
-    elif f.max_items is not None:
-        parts.append(f"at most {f.max_items} items")
-    if f.max_length is not None:
-        parts.append(f"at most {f.max_length} characters")
-    if f.default is not None:
-        parts.append(f"server default {_enum_key(f.default)}")
-    return "; ".join(parts)
-
-
-def _enum_key(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return py_str(value)
-    return str(value)
+    return (lines[0], *(indent + line for line in lines[1:])) if lines else ("",)
 
 
 def _field_doc(f: Field, kind: Kind = "param") -> str:
-    rule = rule_text(f)
-    if kind != "param" and f.enum and f.enum_closed:
-        # What Temu sends is never refused for a new value: these are the known ones.
-        rule = "known values " + rule.removeprefix("one of ")
-    text = with_unit(f)
-    if rule:
-        text = f"{text} ({rule})" if text else rule[:1].upper() + rule[1:] + "."
-    return text
+    return describe(f, received=kind != "param")
 
 
 # --- nested Struct naming --------------------------------------------------------------
@@ -256,14 +221,48 @@ class _Node:
     depth: int = 1
 
 
+def structure(fields: list[Field] | None) -> bytes:
+    """A tree's structure, without the words: what a Struct's fields look like in code.
+
+    Summaries and units only change docstrings, so editing them must never rename or
+    split a Struct.
+    """
+    return msgspec.json.encode([_bare(f) for f in fields or ()])
+
+
+def _bare(f: Field) -> dict[str, object]:
+    out: dict[str, object] = msgspec.to_builtins(f, str_keys=True)
+    out.pop("summary", None)
+    out.pop("unit", None)
+    if f.fields:
+        out["fields"] = [_bare(c) for c in f.fields]
+    return out
+
+
 def _nodes(
     fields: list[Field] | None, path: Path = (), labels: tuple[str, ...] = ()
 ) -> Iterator[_Node]:
     for f in fields or ():
-        if _nested(f):
+        if _nested(f) and f.shape is None:
             p, lab = (*path, f.name), (*labels, _label(f))
-            yield _Node(p, lab, f, msgspec.json.encode(f.fields))
+            yield _Node(p, lab, f, structure(f.fields))
             yield from _nodes(f.fields, p, lab)
+
+
+ShapeNames = dict[str, str]
+"""Shape name -> the Struct that stands for it (params and results may differ)."""
+
+
+def _shaped(
+    fields: list[Field] | None, shapes: ShapeNames, path: Path = ()
+) -> Iterator[tuple[Path, str]]:
+    """(path, shared Struct name) of every field that names a shape (not looking inside)."""
+    for f in fields or ():
+        p = (*path, f.name)
+        if f.shape is not None:
+            yield p, shapes.get(f.shape, f.shape)
+        elif _nested(f):
+            yield from _shaped(f.fields, shapes, p)
 
 
 class _Namer:
@@ -279,12 +278,20 @@ class _Namer:
         self.taken.add(unique)
         return unique
 
-    def tree(self, fields: list[Field] | None, prefix: str, suffix: str) -> dict[Path, str]:
+    def tree(
+        self,
+        fields: list[Field] | None,
+        prefix: str,
+        suffix: str,
+        shapes: ShapeNames | None = None,
+    ) -> dict[Path, str]:
         """Names for the nested objects of one tree (path of wire names -> class name).
 
         A node is named by its own field (``pageItems`` -> ``PageItem``); when two different
         shapes would get the same name, both are qualified by their parents until they differ.
-        Nodes with the same name and the same shape share one Struct.
+        Nodes with the same name and the same shape share one Struct. A field that names
+        a shape gets the shared Struct (``shapes`` says which): its own tree is not
+        named here.
         """
         nodes = list(_nodes(fields))
 
@@ -315,6 +322,7 @@ class _Namer:
                     name += "Item" if n.fld.type == "list" else "Data"
                 by_shape[key] = self.claim(name)
             names[n.path] = by_shape[key]
+        names.update(_shaped(fields, shapes or {}))
         return names
 
 
@@ -324,7 +332,7 @@ class _Namer:
 def _literal(f: Field, scalar: str) -> str | None:
     if not f.enum or not f.enum_closed or scalar not in ("integer", "long", "string"):
         return None
-    return "Literal[" + ", ".join(_enum_key(k) for k in f.enum) + "]"
+    return "Literal[" + ", ".join(enum_literal(k) for k in f.enum) + "]"
 
 
 def _param_ann(f: Field, names: dict[Path, str], path: Path) -> str:
@@ -422,6 +430,8 @@ def _structs(
     done = set() if done is None else done
     for f in fields or ():
         p = (*path, f.name)
+        if f.shape is not None and kind != "event":
+            continue  # a shared Struct of the shapes module
         if p in names and names[p] not in done:
             assert f.fields is not None
             where = where_prefix + f.name + ("[]" if f.type == "list" else "")
@@ -496,15 +506,24 @@ def _decorator(
         item = "list"
     else:
         item = _SCALAR_CLASS[items_field.items or "any"]
-    parts = [
-        f"page={py_str(by_wire[pg.page])}",
-        f"size={py_str(by_wire[pg.size])}",
-        f"items={_tuple(items)}",
-    ]
+    if pg.cursor is not None:
+        assert pg.next is not None
+        nxt, _ = _lookup_path(t, pg.next, typed)
+        parts = [
+            f"cursor={py_str(by_wire[pg.cursor])}",
+            f"next_cursor={_tuple(nxt)}",
+        ]
+    else:
+        assert pg.page is not None
+        parts = [f"page={py_str(by_wire[pg.page])}"]
+    parts += [f"size={py_str(by_wire[pg.size])}", f"items={_tuple(items)}"]
     if pg.total:
         total, _ = _lookup_path(t, pg.total, typed)
         parts.append(f"total={_tuple(total)}")
-    parts += [f"max_size={pg.max_size}", f"first_page={pg.first_page}", f"item={item}"]
+    parts += [f"max_size={pg.max_size}"]
+    if pg.page is not None:
+        parts.append(f"first_page={pg.first_page}")
+    parts.append(f"item={item}")
     return "@paginated(" + ", ".join(parts) + ")", item
 
 
@@ -564,15 +583,20 @@ def _method_doc(
         )
     paras.append(" ".join(facts))
     if t.paginate and typed_items is not None:
+        pg = t.paginate
+        how = (
+            f"by cursor: ``{pg.cursor}`` carries it, each answer names the next at ``{pg.next}``"
+            if pg.cursor is not None
+            else f"by page number (``{pg.page}``)"
+        )
         paras.append(
-            f"Paginated: ``.pages(...)`` yields each page and ``.items(...)`` each "
-            f"``{typed_items}`` across pages (``{t.paginate.items}``, up to "
-            f"{t.paginate.max_size} per page)."
+            f"Paginated {how}: ``.pages(...)`` yields each page and ``.items(...)`` each "
+            f"``{typed_items}`` across pages (``{pg.items}``, up to {pg.max_size} per page)."
         )
     return docstring(paras, indent)
 
 
-def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> None:
+def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut, shapes: Shapes) -> None:
     base = type_base(t.group, t.method)
     if not t.documented:
         mod.methods.append(
@@ -588,7 +612,8 @@ def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> N
             )
         )
         return
-    param_names = namer.tree(t.params, base, "Param")
+    param_names = namer.tree(t.params, base, "Param", shapes.params)
+    mod.record(t.type, "params", param_names)
     mod.structs += _structs(t.params, "param", param_names, f"``{t.type}`` params")
     args: list[ArgOut] = []
     used = {"self", "options"}
@@ -607,7 +632,8 @@ def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> N
     if typed:
         assert t.response is not None
         root = namer.claim(base + ("Result" if t.result_type == "object" else "Item"))
-        result_names = namer.tree(t.response, base, "")
+        result_names = namer.tree(t.response, base, "", shapes.results)
+        mod.record(t.type, "result", result_names)
         describe = f"the ``{t.type}`` result"
         mod.structs += _structs(t.response, "result", result_names, describe)
         what = "The result" if t.result_type == "object" else "One element of the result list"
@@ -645,12 +671,27 @@ def _build_type(t: TypeSpec, cat: Catalogue, namer: _Namer, mod: ModuleOut) -> N
     )
 
 
-def build_module(group: str, types: list[TypeSpec], cat: Catalogue) -> ModuleOut:
-    """Everything the group template prints for one group."""
-    if group in RESERVED_GROUPS:
+def build_module(
+    group: str,
+    types: list[TypeSpec],
+    cat: Catalogue,
+    other_modules: frozenset[str] = frozenset(),
+    shapes: Shapes | None = None,
+) -> ModuleOut:
+    """Everything the group template prints for one group.
+
+    ``other_modules`` are the names of the generated modules that are not groups;
+    ``shapes`` is what :func:`build_shapes` made of the catalogue (built when not given).
+    """
+    shapes = shapes if shapes is not None else build_shapes(cat)
+    if group in shop_attributes():
         raise GenerateError(
-            f"group {group!r} would hide a ShopClient attribute or a generated module; "
-            f"rename it (reserved: {', '.join(sorted(RESERVED_GROUPS))})"
+            f"group {group!r} would hide a ShopClient attribute; rename it "
+            f"(the shop client has: {', '.join(sorted(shop_attributes()))})"
+        )
+    if group in other_modules or group == "catalogue":
+        raise GenerateError(
+            f"group {group!r} would replace the generated module _generated/{group}; rename it"
         )
     namer = _Namer()
     class_name = namer.claim(pascal(group) + "Group")
@@ -664,11 +705,11 @@ def build_module(group: str, types: list[TypeSpec], cat: Catalogue) -> ModuleOut
     )
     mod = ModuleOut(group, class_name, doc, types=types)
     for t in types:
-        if t.method in _CLASS_BODY_NAMES:
+        if t.method in _CLASS_BODY_NAMES or t.method in group_attributes():
             raise GenerateError(
                 f"{t.type}: method name {t.method!r} would shadow a name the group class uses"
             )
-        _build_type(t, cat, namer, mod)
+        _build_type(t, cat, namer, mod, shapes)
     # Class-body names are bound in order: a method named after a builtin (``list``) goes
     # last so that no annotation or decorator after it sees the method instead.
     mod.methods.sort(key=lambda m: m.name in PY_RESERVED)
@@ -681,14 +722,119 @@ def build_events(events: list[Event]) -> list[tuple[Event, StructOut, list[Struc
     out: list[tuple[Event, StructOut, list[StructOut]]] = []
     for ev in events:
         root = namer.claim(event_class(ev.code))
-        names = namer.tree(ev.fields, root, "")
-        nested = list(_structs(ev.fields, "event", names, f"the ``{ev.code}`` payload"))
+        # Events keep their own frozen Structs: a shape is written out here.
+        fields = _unshaped(ev.fields)
+        names = namer.tree(fields, root, "")
+        nested = list(_structs(fields, "event", names, f"the ``{ev.code}`` payload"))
         struct = StructOut(
             root,
             docstring([f"Webhook event ``{ev.code}``: {ev.summary.strip()}"], "    "),
             "event",
-            _struct_fields(ev.fields, "event", names, ()),
-            gc=not _gc_safe(ev.fields),
+            _struct_fields(fields, "event", names, ()),
+            gc=not _gc_safe(fields),
         )
         out.append((ev, struct, nested))
     return out
+
+
+def _unshaped(fields: list[Field]) -> list[Field]:
+    return [
+        msgspec.structs.replace(
+            f, shape=None, fields=_unshaped(f.fields) if f.fields is not None else None
+        )
+        for f in fields
+    ]
+
+
+@dataclass
+class Shapes:
+    """The shapes module's Structs, and which one a param or a result field of a shape uses."""
+
+    structs: list[StructOut]
+    params: ShapeNames
+    results: ShapeNames
+    paths: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Shape Struct -> (dotted path inside it -> the Struct there)."""
+
+
+def _uses(fields: list[Field] | None, by_name: dict[str, Shape], into: set[str]) -> None:
+    for f in fields or ():
+        if f.shape is not None and f.shape in by_name:
+            if f.shape not in into:
+                into.add(f.shape)
+                _uses(by_name[f.shape].fields, by_name, into)
+        else:
+            _uses(f.fields, by_name, into)
+
+
+def build_shapes(cat: Catalogue) -> Shapes:
+    """The shared Structs of ``spec/shapes.yaml``.
+
+    A shape that results use is a result Struct (``Money``: every field optional); one
+    that request params use is a request Struct (required fields, closed enums as
+    Literal). Used by both, it is one Struct when the two would read the same, else the
+    request one is ``<Name>Param``. A shape nothing uses yet is generated as a result.
+    """
+    by_name = {sh.name: sh for sh in cat.shapes}
+    in_params: set[str] = set()
+    in_results: set[str] = set()
+    for t in cat.types:
+        _uses(t.params, by_name, in_params)
+        _uses(t.response, by_name, in_results)
+    out = Shapes([], {}, {})
+    namer = _Namer()
+    for sh in cat.shapes:
+        namer.claim(sh.name)
+    for sh in cat.shapes:
+        kinds: list[Kind] = ["param"] if sh.name in in_params else []
+        if sh.name in in_results or not kinds:
+            kinds.insert(0, "result")
+        for kind in kinds:
+            name = sh.name if kind == "result" or len(kinds) == 1 else sh.name + "Param"
+            names = namer.tree(sh.fields, name, "", out.params if kind == "param" else out.results)
+            nested = list(_structs(sh.fields, kind, names, f"shape ``{sh.name}``"))
+            struct = StructOut(
+                name,
+                docstring([sh.summary.strip()], "    "),
+                kind,
+                _struct_fields(sh.fields, kind, names, ()),
+                gc=kind == "param" or not _gc_safe(sh.fields),
+            )
+            if kind == "param" and "result" in kinds and _same(struct, out.structs, sh.name):
+                out.params[sh.name] = sh.name  # reads the same: one Struct for both
+                continue
+            if name != sh.name:
+                namer.claim(name)
+            out.paths[name] = {".".join(p): n for p, n in names.items()}
+            out.structs += [*nested, struct]
+            (out.params if kind == "param" else out.results)[sh.name] = name
+    out.structs = _ordered(out.structs)
+    return out
+
+
+def _same(struct: StructOut, done: list[StructOut], name: str) -> bool:
+    other = next(s for s in done if s.name == name)
+    return [(f.py, f.ann, f.default) for f in struct.fields] == [
+        (f.py, f.ann, f.default) for f in other.fields
+    ]
+
+
+def _ordered(structs: list[StructOut]) -> list[StructOut]:
+    """Structs in an order where each one's field types are defined before it."""
+    names = {s.name for s in structs}
+    placed: list[StructOut] = []
+    done: set[str] = set()
+    pending = list(structs)
+    while pending:
+        rest = []
+        for s in pending:
+            needs = {n for f in s.fields for n in re.findall(r"\b[A-Z]\w*", f.ann)} & names
+            if needs <= done | {s.name}:
+                placed.append(s)
+                done.add(s.name)
+            else:
+                rest.append(s)
+        if len(rest) == len(pending):
+            raise GenerateError(f"shapes refer to each other in a circle: {rest[0].name}")
+        pending = rest
+    return placed

@@ -7,6 +7,7 @@ whichever interpreter runs ``make generate``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -150,6 +151,7 @@ _WORD_BREAK = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@functools.cache  # a few thousand wire names, each converted many times
 def snake(wire: str) -> str:
     """``parentOrderSnList`` -> ``parent_order_sn_list``; ``skuIDList`` -> ``sku_id_list``."""
     text = _ACRONYM_BREAK.sub(r"\1_\2", wire)

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-from temu_async.catalogue import UNITS, Catalogue, Field, walk
+from temu_async.catalogue import Catalogue, Field, walk
+from temu_async.field_rules import with_unit  # the one renderer of a unit in words
 
 __all__ = ["ALSO_TIMES", "NOT_TIMES", "is_time_field", "missing_units", "with_unit"]
 
@@ -61,14 +62,3 @@ def missing_units(cat: Catalogue) -> list[str]:
                         "(epoch_s, epoch_ms or a date format)"
                     )
     return out
-
-
-def with_unit(f: Field) -> str:
-    """The field's summary followed by its unit in words, for docstrings and docs/api.md."""
-    text = f.summary.strip()
-    if f.unit is None:
-        return text
-    said = f"Unit: {UNITS[f.unit]}." if f.unit in UNITS else f"Format: {f.unit}."
-    if text and not text.endswith((".", "!", "?")):
-        text += "."
-    return f"{text} {said}" if text else said

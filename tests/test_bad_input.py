@@ -14,10 +14,10 @@ import pytest
 
 from temu_async import TemuApp
 from temu_async._generated.fulfillment import (
-    FulfillmentShipmentConfirmV2OrderSendInfoParam as SendInfo,
+    FulfillmentShipmentConfirmV2SendRequestParam as SendRequest,
 )
 from temu_async._generated.fulfillment import (
-    FulfillmentShipmentConfirmV2SendRequestParam as SendRequest,
+    OrderSendInfo as SendInfo,
 )
 from temu_async.client import ShopClient
 from temu_async.errors import ParamError

@@ -69,3 +69,18 @@ def test_run_all_quick_subset_prints_every_figure(tmp_path: Path) -> None:
     imports = next(ln for ln in out.splitlines() if "import, wall" in ln)
     assert len(re.findall(r"\d+\.\d ms", imports)) >= 2, imports
     assert "results written" not in out  # a subset never overwrites RESULTS.md
+
+
+@pytest.mark.slow
+def test_hooks_overhead_bench_prints_every_configuration() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "hooks_overhead_bench.py"), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for label in ("no hook support", "off", "no-op hook", "otel, no provider", "otel, SDK"):
+        line = next((ln for ln in proc.stdout.splitlines() if ln.strip().startswith(label)), None)
+        assert line is not None and re.search(r"\d+\.\d µs +\d\.\d{3}x", line), proc.stdout

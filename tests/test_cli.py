@@ -96,7 +96,10 @@ def test_types_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
     assert "bg.order.list.v2.get" in listing and "order.list_v2" in listing
     assert main(["describe", "bg.order.list.v2.get"]) == 0
     text = capsys.readouterr().out
-    assert "pageSize: integer [min 1; max 100]" in text and "parentOrderSnList" in text
+    assert (
+        "pageSize: integer — Orders per page (default 10, at most 100). (1 to 100;" in text
+        and "parentOrderSnList" in text
+    )
     assert main(["describe", "bg.order.nope"]) == 2
     assert "unknown type" in capsys.readouterr().err
     assert main(["types", "--group", "nope"]) == 2

@@ -57,6 +57,9 @@ def _files(tmp: Path) -> dict[str, Path]:
         "jsonl_garbage": tmp / "garbage.jsonl",
         "config_garbage": tmp / "config.toml",
         "file": tmp / "plain-file",
+        "ship_good": tmp / "ship.csv",
+        "ship_formula": tmp / "ship-formula.csv",
+        "ship_fullwidth": tmp / "ship-fullwidth.csv",
     }
     files["dir"].mkdir()
     files["notdb"].write_text("these are notes, not a database\n" * 20)
@@ -74,6 +77,10 @@ def _files(tmp: Path) -> dict[str, Path]:
     files["jsonl_garbage"].write_text("this is not json\n")
     files["config_garbage"].write_text("app_key = [unclosed\n")
     files["file"].write_text("x")
+    ship_header = "parentOrderSn,carrierId,trackingNumber\n"
+    files["ship_good"].write_text(ship_header + "PO-1,699272611,1Z999\n")
+    files["ship_formula"].write_text(ship_header + "=cmd|' /C calc'!A0,1,1Z\n")
+    files["ship_fullwidth"].write_text(ship_header + "PO-1,１２,1Z\n")
     return files
 
 
@@ -90,6 +97,9 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         [*order, "--params", "[]"],
         [*order, "--params", "{"],
         [*order, "--rate-limit", "0"],
+        ["doctor", "--types", "bg.order.lst.v2.get"],
+        ["doctor", "--groups", "nope"],
+        ["doctor", "--timeout", "nan"],
         [*order, "--rate-limit", "-3"],
         [*order, "--rate-limit", "nan"],
         [*order, "--config", str(f["dir"])],
@@ -137,6 +147,7 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["demo", "--shops", "0"],
         ["demo", "--latency-ms", "nan"],
         ["demo", "--out", str(f["file"])],
+        *_fulfilment_cases(f),
         ["sandbox", "--port", "70000"],
         ["sandbox", "--shops", "0"],
         ["sandbox", "--latency-ms", "nan"],
@@ -155,6 +166,40 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
     ):
         cases.append(["sync", "prices", "push", str(f[name]), "--db", str(f["dir"] / "p.sqlite")])
     return cases
+
+
+def _fulfilment_cases(f: dict[str, Path]) -> list[list[str]]:
+    parcel = ["--weight", "2", "--length", "1", "--width", "1", "--height", "1"]
+    buy = ["labels", "buy", "--out", str(f["dir"]), *parcel]
+    ship = ["ship", "--db", str(f["dir"] / "f.sqlite"), "--csv"]
+    return [
+        [*buy, "--orders", ""],
+        [*buy, "--orders", "=cmd|' /C calc'!A0"],
+        [*buy, "--orders", "PO-1", "--weight", "nan"],
+        [*buy, "--orders", "PO-1", "--weight", "-1"],
+        [*buy, "--orders", "PO-1", "--policy", "slowest"],
+        [*buy, "--orders", "PO-1", "--max-attempts", "0"],
+        [*buy, "--orders", "PO-1", "--ship-later-hours", "5"],
+        [*buy, "--orders", "PO-1", "--ship-later", "--ship-later-hours", "-1"],
+        [*buy, "--orders-file", str(f["dir"])],
+        [*buy, "--orders-file", str(f["latin1"])],
+        [*buy, "--orders", "PO-1", "--db", str(f["dir"])],
+        [*buy, "--orders", "PO-1", "--db", str(f["notdb"])],
+        [*buy, "--orders", "PO-1", "--db", "/dev/null"],
+        [*buy, "--orders", "PO-1", "--report", str(f["dir"])],
+        ["labels", "buy", "--orders", "PO-1", "--out", str(f["file"]), *parcel],
+        [*ship, str(f["dir"])],
+        [*ship, str(f["dir"] / "missing.csv")],
+        [*ship, str(f["utf16_nobom"])],
+        [*ship, str(f["latin1"])],
+        [*ship, str(f["no_header"])],
+        [*ship, str(f["huge_field"])],
+        [*ship, str(f["ship_formula"])],
+        [*ship, str(f["ship_fullwidth"])],
+        ["ship", "--csv", str(f["ship_good"]), "--db", str(f["notdb"])],
+        ["ship", "--csv", str(f["ship_good"]), "--db", str(f["dir"])],
+        ["ship", "--csv", str(f["ship_good"]), "--report", str(f["dir"])],
+    ]
 
 
 def test_every_command_is_swept(tmp_path: Path) -> None:

@@ -365,6 +365,7 @@ def _with_gateway_codes() -> Catalogue:
                 message="rate",
                 category="rate_limited",
                 retryable=True,
+                pushes_back=True,
             ),
         ],
     )

@@ -54,7 +54,13 @@ GATEWAY_CODES = [
     ErrorCode(code=3000012, name="TIMESTAMP_EXPIRED", message="expired", category="timestamp"),
     ErrorCode(code=3000034, name="ACCESS_TOKEN_EXPIRED", message="expired", category="token"),
     ErrorCode(
-        code=4000000, name="SYSTEM_EXCEPTION", message="sys", category="system", retryable=True
+        code=4000000,
+        name="SYSTEM_EXCEPTION",
+        message="sys",
+        category="system",
+        retryable=True,
+        pushes_back=True,
+        may_have_run=True,
     ),
     ErrorCode(
         code=4000004,
@@ -62,6 +68,7 @@ GATEWAY_CODES = [
         message="rate",
         category="rate_limited",
         retryable=True,
+        pushes_back=True,
     ),
     ErrorCode(code=6000001, name="RPC_INTERFACE_NOT_FOUND", message="rpc", category="system"),
 ]
@@ -99,6 +106,9 @@ def fast_policy(**kw: Any) -> RetryPolicy:
     kw.setdefault("max_delay", 0.02)
     kw.setdefault("rate_limit_penalty", 0.1)
     kw.setdefault("budget", None)
+    # The syncs read in the patient profile, which waits out a busy gateway this long.
+    kw.setdefault("patient_max_wait", 10.0)
+    kw.setdefault("patient_max_delay", 0.05)
     return RetryPolicy(**kw)
 
 
@@ -518,7 +528,9 @@ async def test_outage_mid_run_stops_clearly_and_resumes_exactly(
     sb: Sandbox, tmp_path: Path, outage: FaultSpec
 ) -> None:
     path = tmp_path / "orders.jsonl"
-    async with sandbox_app(sb, timeout=0.2, retry=fast_policy(max_retries=2)) as app:
+    # The sync's patient reads wait a busy gateway out for 1 s here, then stop.
+    policy = fast_policy(max_retries=2, patient_max_wait=1.0)
+    async with sandbox_app(sb, timeout=0.2, retry=policy) as app:
         summary = await run_with(
             run_sync(sb, app, path), sb, 6, lambda: sb.faults.set_default(outage)
         )

@@ -1,6 +1,6 @@
 """Whatever the gateway answers and whatever a caller passes, out comes a result or a TemuError.
 
-Fuzzed here: the envelope decoder (``TemuApp._decode``) on arbitrary bytes, arbitrary
+Fuzzed here: the envelope decoder (``temu_async.decode``, the app's decode step) on arbitrary bytes, arbitrary
 JSON and arbitrary envelopes, untyped, into a hand-made Struct and into a generated
 result model (which also exercises the lossless-conform fallback); and the signer
 on arbitrary nested params. The webhook verifier and parser have their own fuzz
@@ -31,7 +31,6 @@ from temu_async.errors import (
     TransportError,
 )
 from temu_async.signing import sign
-from temu_async.transport import Answer
 from temu_async.wire import build_body, encode_params
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -134,8 +133,7 @@ result_types: list[Any] = [Any, Result, dict[str, Any], list[int], int]
 
 
 def _decode(app: TemuApp, body: bytes, status: int, type_name: str, result_type: Any) -> Any:
-    answer = Answer(status=status, body=body, date=None, content_type="application/json")
-    return app._decode(answer, type_name, result_type)
+    return app.pipeline.decoder.decode(type_name, result_type, status, body, "application/json")
 
 
 def _outcome(app: TemuApp, body: bytes, status: int, type_name: str, result_type: Any) -> Any:

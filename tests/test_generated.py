@@ -194,8 +194,56 @@ def _paginated() -> list[model.TypeSpec]:
     return [
         t
         for t in TYPES
-        if t.paginate and t.response and t.result_type == "object" and "." not in t.paginate.items
+        if t.paginate
+        and t.paginate.page is not None
+        and t.response
+        and t.result_type == "object"
+        and "." not in t.paginate.items
     ]
+
+
+def _cursor_paged() -> list[model.TypeSpec]:
+    return [t for t in TYPES if t.paginate and t.paginate.cursor]
+
+
+def test_types_paged_by_cursor_are_marked_in_the_catalogue() -> None:
+    assert {"temu.local.goods.list.retrieve", "temu.local.sku.list.retrieve"} <= {
+        t.type for t in _cursor_paged()
+    }
+
+
+@pytest.mark.parametrize("t", _cursor_paged(), ids=lambda t: t.type)
+async def test_cursor_pages_follow_the_cursor_each_answer_names(
+    t: model.TypeSpec, gateway: TinyGateway, shop: ShopClient
+) -> None:
+    pg = t.paginate
+    assert pg is not None and pg.cursor and pg.next and t.response is not None
+    items_field = next(f for f in t.response if f.name == pg.items)
+    one = sample_value(items_field)[0]
+    sent: list[tuple[Any, Any]] = []
+    chain: dict[Any, str] = {None: "c1", "c1": "c2", "c2": ""}  # "" after c2: the end
+    head, tail = pg.next.split(".")
+
+    def answer(body: dict[str, Any], n: int) -> dict[str, Any]:
+        cursor = body.get(pg.cursor)
+        sent.append((cursor, body[pg.size]))
+        return ok({pg.items: [one, one], head: {tail: chain[cursor]}})
+
+    gateway.script = answer
+    group = _group(shop, t)
+    names = dict(zip([p.name for p in t.params], python_names(type(group), t.method), strict=True))
+    kwargs = {names[f.name]: sample_param(f) for f in t.params if f.required}
+    method = getattr(group, t.method)
+    pages = [page async for page in method.pages(**kwargs)]
+    assert sent == [(None, pg.max_size), ("c1", pg.max_size), ("c2", pg.max_size)]
+    assert len(pages) == 3
+    items = [item async for item in method.items(**kwargs)]
+    assert len(items) == 6 and all(isinstance(i, msgspec.Struct) for i in items)
+    # A gateway that names the same cursor again ends the walk instead of looping.
+    chain["c1"] = "c1"
+    sent.clear()
+    assert len([page async for page in method.pages(**kwargs)]) == 2
+    assert [c for c, _ in sent] == [None, "c1"]
 
 
 @pytest.mark.parametrize("t", _paginated()[:3], ids=lambda t: t.type)

@@ -122,3 +122,61 @@ def test_three_workers_one_killed_every_order_once_and_no_shop_held_twice(tmp_pa
                     if owner != other:
                         assert start >= until, spans
             assert all("synced:" in outputs[name] for name in survivors)
+
+
+@pytest.mark.slow
+def test_two_workers_pushing_one_csv_change_every_sku_once(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from postgres_server import running_postgres
+
+    config = SandboxConfig(seed=8, shops=3, orders=2, goods=30, rate_limit=200)
+    with running_postgres() as pg, SandboxThread(config) as sb:
+        creds = sb.credentials
+        env = {
+            **os.environ,
+            "TEMU_APP_KEY": creds.app_key,
+            "TEMU_APP_SECRET": creds.app_secret,
+            "TEMU_REGION": "global",
+            "TEMU_BASE_URL": sb.url,
+            "TEMU_ACCESS_TOKENS": ",".join(
+                f"{_name(s.mall_id)}={s.access_token}" for s in creds.shops
+            ),
+        }
+        cli = [sys.executable, "-m", "temu_async.cli", "sync", "prices"]
+        pulled = subprocess.run(
+            [*cli, "pull", "--db", pg.url, "--quiet"], env=env, capture_output=True, timeout=120
+        )
+        assert pulled.returncode == 0, pulled.stderr.decode()
+        seeded = {m: set(sb.world.price_orders[m]) for m in sb.world.goods}
+        rows = [
+            (_name(m), g.goods_id, s.sku_id, f"{float(s.supply_price) + 0.25:.2f}")
+            for m, goods in sb.world.goods.items()
+            for g in goods.values()
+            for s in g.skus
+        ]
+        csv_path = tmp_path / "prices.csv"
+        csv_path.write_text(
+            "shop,goodsId,skuId,price\n" + "".join(f"{a},{b},{c},{d}\n" for a, b, c, d in rows)
+        )
+        pushes = [
+            subprocess.Popen(
+                [*cli, "push", str(csv_path), "--db", pg.url, "--worker-id", name],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for name in ("p1", "p2")
+        ]
+        outputs = [p.communicate(timeout=180) for p in pushes]
+        for p, (_out, err) in zip(pushes, outputs, strict=True):
+            assert p.returncode == 0, err.decode()
+        changed: Counter[int] = Counter()
+        for m, orders in sb.world.price_orders.items():
+            for po_id, po in orders.items():
+                if po_id not in seeded[m]:
+                    changed.update(po.sku_ids)
+        assert set(changed) == {sku for _, _, sku, _ in rows}
+        assert set(changed.values()) == {1}  # every SKU changed once, by one of the two
+        reports = [out.decode() for out, _ in outputs]
+        assert sum(r.count(",applied,") for r in reports) == len(rows), reports

@@ -18,10 +18,8 @@ from temu_async import TemuApp
 from temu_async.client import ShopClient
 from temu_async.retry import RetryPolicy
 from temu_async.sandbox import Sandbox, SandboxConfig
-from temu_async.store_errors import StoreError
-from temu_async.sync import PricePull, PriceRow, SqliteStore, push_prices, read_price_csv
+from temu_async.sync import PricePull, SqliteStore, push_prices, read_price_csv
 from temu_async.sync.price_push import CHANGE_PRICE_TYPE, PRICE_ORDER_TYPE, SKU_PRICE_TYPE
-from temu_async.sync.write_log import PriceWrite
 
 
 @pytest.fixture
@@ -203,29 +201,3 @@ async def test_a_change_waiting_for_review_counts_as_applied(sb: Sandbox, tmp_pa
             assert "price order 7" in row.detail  # its id
             assert sb.counters.requests_by_type[PRICE_ORDER_TYPE] == orders + 1
     assert _changes_per_sku(sb, seeded) == Counter({s: 1})
-
-
-def test_the_store_refuses_a_second_open_write_for_a_sku(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "p.sqlite") as store:
-        [first] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "2.00", "USD")])
-        with pytest.raises(StoreError, match=r"SKU 2 of shop a .* read back"):
-            store.begin_price_writes(
-                [
-                    PriceWrite("a", 1, 3, "1.00", "2.00", "USD"),
-                    PriceWrite("a", 1, 2, "1.00", "3.00", "USD"),
-                ]
-            )
-        # Nothing of the refused batch was committed.
-        assert [(w.sku_id, w.state) for w in store.open_price_writes()] == [(2, "sending")]
-        store.settle_price_writes([(first, "unknown", "timeout")])
-        assert [w.state for w in store.open_price_writes("a")] == ["unknown"]
-        store.settle_price_writes([(first, "not_applied", "read back 1.00")])
-        assert store.open_price_writes() == []
-        # An applied write moves the stored price, in the same transaction as its outcome.
-        store.put_prices([PriceRow("a", 1, 2, "1.00", "USD")])
-        [again] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "3.00", "USD")])
-        assert store.prices()[("a", 1, 2)].amount == "1.00"
-        store.settle_price_writes([(again, "applied", "price order 9")])
-        assert store.prices()[("a", 1, 2)].amount == "3.00"
-        with pytest.raises(StoreError, match="no price write with id 999"):
-            store.settle_price_writes([(999, "failed", "")])

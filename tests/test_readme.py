@@ -60,3 +60,33 @@ async def test_the_nested_params_example_ships_an_order_in_the_sandbox() -> None
             detail = await shop.order.list_v2(page_size=100, parent_order_sn_list=[sn])
     assert detail.page_items
     assert detail.page_items[0].parent_order_map.parent_order_status != UN_SHIPPING
+
+
+async def test_the_labels_example_buys_and_downloads_against_the_sandbox(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    text = README.read_text()
+    section = text.split("## Shipping labels", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    assert 'TemuApp(key, secret, region="us")' in code
+    monkeypatch.chdir(tmp_path)
+    config = SandboxConfig(
+        seed=8, shops=1, orders=40, history_days=0.2, order_arrival_per_hour=0, label_delay=0
+    )
+    async with Sandbox(config) as sb:
+        creds = sb.credentials
+        mall = creds.shops[0].mall_id
+        orders = sorted(
+            o.parent_order_sn
+            for o in sb.world.orders.shop(mall).by_sn.values()
+            if o.status == UN_SHIPPING
+        )[:3]
+        code = code.replace('region="us")', f"region='us', base_url={sb.url!r})")
+        scope: dict[str, Any] = {}
+        exec(compile(code, str(README), "exec"), scope)
+        await scope["print_labels"](
+            creds.app_key, creds.app_secret, creds.shops[0].access_token, orders
+        )
+    labels = sorted((tmp_path / "out" / "labels").glob("*.pdf"))
+    assert len(labels) == 3
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in labels)

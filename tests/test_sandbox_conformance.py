@@ -38,7 +38,105 @@ def _order(sb: Sandbox) -> Any:
     return next(iter(sb.world.orders.shop(_mall(sb)).by_sn.values()))
 
 
+def _parcel() -> dict[str, str]:
+    return {
+        "weight": "2",
+        "weight_unit": "lb",
+        "length": "10",
+        "width": "8",
+        "height": "4",
+        "dimension_unit": "in",
+    }
+
+
+def _unshipped(sb: Sandbox) -> Any:
+    return next(o for o in sb.world.orders.shop(_mall(sb)).by_sn.values() if o.status == 2)
+
+
+async def _buy(s: ShopClient, sb: Sandbox, ship_later: bool = False) -> str:
+    """Buy one label through the typed methods; returns the package number."""
+    order = _unshipped(sb)
+    wid = sb.world.shops[_mall(sb)].warehouses[0].warehouse_id
+    services = await s.logistics.shipping_services(
+        warehouse_id=wid,
+        ship_order_info_list=[
+            {"orderSn": c.order_sn, "parentOrderSn": order.parent_order_sn, "quantity": c.quantity}
+            for c in order.children
+        ],
+        **_parcel(),
+    )
+    channel = services.online_channel_dto_list[0]
+    created = await s.fulfillment.shipment_create(
+        send_type=0,
+        ship_later=ship_later,
+        send_request_list=[
+            {
+                "warehouseId": wid,
+                "shipCompanyId": channel.ship_company_id,
+                "channelId": channel.channel_id,
+                "weight": "2",
+                "weightUnit": "lb",
+                "length": "10",
+                "width": "8",
+                "height": "4",
+                "dimensionUnit": "in",
+                "interlineShipCompanyList": [],
+                "sendSubRequestList": [],
+                "orderSendInfoList": [
+                    {
+                        "quantity": c.quantity,
+                        "orderSn": c.order_sn,
+                        "parentOrderSn": order.parent_order_sn,
+                        "goodsId": c.goods_id,
+                        "skuId": c.sku_id,
+                    }
+                    for c in order.children
+                ],
+            }
+        ],
+    )
+    sb.clock.advance(sb.config.label_delay + 1)  # type: ignore[attr-defined]
+    return created.package_sn_list[0]
+
+
+async def _result(s: ShopClient, sb: Sandbox) -> Any:
+    return await s.fulfillment.shipment_result(package_sn_list=[await _buy(s, sb)])
+
+
+async def _document(s: ShopClient, sb: Sandbox) -> Any:
+    package = await _buy(s, sb)
+    return await s.fulfillment.shipment_document(
+        package_sn_list=[package], document_type="SHIPPING_LABEL_PDF"
+    )
+
+
+async def _unshipped_packages(s: ShopClient, sb: Sandbox) -> Any:
+    await _buy(s, sb, ship_later=True)
+    return await s.fulfillment.unshipped_packages(page_number=1, page_size=10)
+
+
+async def _confirm_package(s: ShopClient, sb: Sandbox) -> Any:
+    package = await _buy(s, sb, ship_later=True)
+    result = await s.fulfillment.shipment_result(package_sn_list=[package])
+    tracking = result.package_info_result_list[0].tracking_number
+    return await s.fulfillment.shipped_package_confirm(
+        package_send_info_list=[
+            {"packageSn": package, "trackingNumber": tracking, "packageDetail": []}
+        ]
+    )
+
+
 STEPS: dict[str, Step] = {
+    "logistics.shipping_services": lambda s, sb: s.logistics.shipping_services(
+        warehouse_id=sb.world.shops[_mall(sb)].warehouses[0].warehouse_id,
+        order_sn_list=[_unshipped(sb).children[0].order_sn],
+        **_parcel(),
+    ),
+    "fulfillment.shipment_create": _buy,
+    "fulfillment.shipment_result": _result,
+    "fulfillment.shipment_document": _document,
+    "fulfillment.unshipped_packages": _unshipped_packages,
+    "fulfillment.shipped_package_confirm": _confirm_package,
     "order.list_v2": lambda s, sb: s.order.list_v2(page_size=50),
     "order.detail_v2": lambda s, sb: s.order.detail_v2(parent_order_sn=_order(sb).parent_order_sn),
     "order.shipping_info_v2": lambda s, sb: s.order.shipping_info_v2(

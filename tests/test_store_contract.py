@@ -11,22 +11,13 @@ from typing import Any
 
 import pytest
 
+from temu_async.store_errors import StoreError
 from temu_async.sync import SqliteStore
 from temu_async.sync.records import OrderRecord, ShopState
 from temu_async.sync.sqlite_store import PriceRow
+from temu_async.sync.write_log import PriceWrite
 
 pg = pytest.importorskip("asyncpg")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    from postgres_server import running_postgres
-
-    with running_postgres() as server:
-        yield server.url
-
-
-_counter = iter(range(10**6))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,22 +26,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         with SqliteStore(tmp_path / "store.sqlite") as s:
             yield s
         return
-    import asyncio
-
-    import asyncpg
-
     from temu_async.sync.postgres_store import PostgresStore
 
-    base = request.getfixturevalue("postgres_url")
-    db = f"contract_{next(_counter)}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(base)
-        await conn.execute(f"CREATE DATABASE {db}")
-        await conn.close()
-
-    asyncio.run(create())
-    with PostgresStore(base.rsplit("/", 1)[0] + "/" + db) as s:
+    with PostgresStore(request.getfixturevalue("postgres_url")) as s:
         yield s
 
 
@@ -123,12 +101,9 @@ def test_an_older_schema_upgrades_in_place_and_keeps_its_rows(postgres_url: str)
     from temu_async.sync.postgres_schema import SCHEMA_VERSION, migrate
     from temu_async.sync.postgres_store import PostgresStore
 
-    url = postgres_url.rsplit("/", 1)[0] + "/migrations"
+    url = postgres_url
 
     async def make_v1() -> None:
-        admin = await asyncpg.connect(postgres_url)
-        await admin.execute("CREATE DATABASE migrations")
-        await admin.close()
         conn = await asyncpg.connect(url)
         assert await migrate(conn, target=1) == 0
         await conn.execute(
@@ -148,3 +123,45 @@ def test_an_older_schema_upgrades_in_place_and_keeps_its_rows(postgres_url: str)
         assert store.acquire_lease("s1", "w1", 30)  # a table of the newer schema
     with PostgresStore(url) as again:
         assert again.migrated_from == SCHEMA_VERSION  # nothing left to do
+
+
+def test_the_write_log_refuses_a_second_open_write_for_a_sku(store: Any) -> None:
+    [first] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "2.00", "USD")])
+    with pytest.raises(StoreError, match=r"SKU 2 of shop a .* read back"):
+        store.begin_price_writes(
+            [
+                PriceWrite("a", 1, 3, "1.00", "2.00", "USD"),
+                PriceWrite("a", 1, 2, "1.00", "3.00", "USD"),
+            ]
+        )
+    # Nothing of the refused batch was committed.
+    assert [(w.sku_id, w.state) for w in store.open_price_writes()] == [(2, "sending")]
+    store.settle_price_writes([(first, "unknown", "timeout")])
+    assert [w.state for w in store.open_price_writes("a")] == ["unknown"]
+    store.settle_price_writes([(first, "not_applied", "read back 1.00")])
+    assert store.open_price_writes() == []
+    # An applied write moves the stored price, in the same transaction as its outcome.
+    store.put_prices([PriceRow("a", 1, 2, "1.00", "USD")])
+    [again] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "3.00", "USD")])
+    assert store.prices()[("a", 1, 2)].amount == "1.00"
+    store.settle_price_writes([(again, "applied", "price order 9")])
+    assert store.prices()[("a", 1, 2)].amount == "3.00"
+    with pytest.raises(StoreError, match="no price write with id 999"):
+        store.settle_price_writes([(999, "failed", "")])
+
+
+def test_postgres_refuses_a_write_planned_against_a_price_another_push_changed(
+    postgres_url: str,
+) -> None:
+    # Two workers pushing the same CSV: the second plans from the old price, the first
+    # applies; the second's intent must be refused rather than send the change again.
+
+    from temu_async.sync.postgres_store import PostgresStore
+
+    with PostgresStore(postgres_url) as store:
+        store.put_prices([PriceRow("a", 1, 2, "1.00", "USD")])
+        [first] = store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "3.00", "USD")])
+        store.settle_price_writes([(first, "applied", "ok")])
+        with pytest.raises(StoreError, match=r"SKU 2 of shop a is now 3.00, not 1.00"):
+            store.begin_price_writes([PriceWrite("a", 1, 2, "1.00", "3.00", "USD")])
+        assert store.open_price_writes() == []

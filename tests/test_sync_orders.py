@@ -13,9 +13,11 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
+import tiny_gateway
 
 from temu_async import TemuApp
 from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
@@ -259,3 +261,40 @@ def test_a_killed_sync_resumes_with_no_order_lost_or_duplicated(tmp_path: Path) 
             " GROUP BY 1, 2 HAVING COUNT(*) > 1)"
         ).fetchone()[0]
     assert dupes == 0 and sum(len(o) for o in world.values()) == 3600
+
+
+async def test_fields_the_catalogue_does_not_know_yet_are_stored_not_dropped(
+    gateway: Any, tmp_path: Path
+) -> None:
+    # The sync reads orders through the typed Struct, which ignores unknown fields; the
+    # stored row must still hold everything Temu sent (a field added after this release).
+    now = int(time.time())
+
+    def answer(body: dict[str, Any], n: int) -> dict[str, Any]:
+        if body["type"] != LIST_TYPE:
+            return tiny_gateway.ok({})
+        item = {
+            "parentOrderMap": {
+                "parentOrderSn": "PO-1",
+                "parentOrderStatus": 2,
+                "updateTime": now - 100,
+                "brandNewParentField": {"kept": True},
+            },
+            "orderList": [{"orderSn": "PO-1-1", "brandNewChildField": 7}],
+        }
+        return tiny_gateway.ok({"totalItemNum": 1, "pageItems": [item]})
+
+    gateway.script = answer
+    async with TemuApp(
+        gateway.app_key, gateway.app_secret, base_url=gateway.url, rate_limit=100
+    ) as app:
+        shop = app.shop("token-1", name="s1")
+        with SqliteStore(tmp_path / "o.sqlite") as store:
+            summary = await OrderSync(
+                [shop], store, OrderSyncOptions(since=3600, max_window=3600)
+            ).run()
+            assert summary.ok, summary.errors
+            row = store.order("s1", "PO-1")
+    assert row is not None
+    assert row["parentOrderMap"]["brandNewParentField"] == {"kept": True}
+    assert row["orderList"] == [{"orderSn": "PO-1-1", "brandNewChildField": 7}]

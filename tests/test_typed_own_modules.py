@@ -100,10 +100,10 @@ def test_extra_params_are_checked_against_the_list_type() -> None:
     with pytest.raises(ValueError, match=r"parentOrderStatuz is not a param of bg\.order\.list"):
         OrderSyncOptions(extra_params={"parentOrderStatuz": 2})
     options = OrderSyncOptions(extra_params={"parentOrderStatus": 2, "regionId": 211})
-    assert options.list_filters() == {"parent_order_status": 2, "region_id": 211}
+    assert options.list_filters() == {"parentOrderStatus": 2, "regionId": 211}
 
 
-async def test_a_filtered_sync_sends_its_filter_through_the_typed_method(tmp_path: Path) -> None:
+async def test_a_filtered_sync_sends_its_filter(tmp_path: Path) -> None:
     config = SandboxConfig(seed=9, shops=1, orders=60, order_arrival_per_hour=0)
     async with Sandbox(config) as sb:
         c = sb.credentials

@@ -28,6 +28,7 @@ __all__ = [
     "Field",
     "Paginate",
     "Region",
+    "Shape",
     "TypeSpec",
     "problems",
 ]
@@ -75,6 +76,10 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
     """Element type when ``type`` is ``list``."""
     fields: list[Field] | None = None
     """Children when ``type`` is ``object``, or ``list`` with ``items: object``."""
+    shape: str | None = None
+    """A named shape (``spec/shapes.yaml``) this object, or each object of this list, has.
+    The spec gives either ``shape`` or ``fields``; the loader copies the shape's fields in,
+    so ``fields`` is always there for the runtime, and the generator uses one shared Struct."""
     required: bool = False
     summary: str = ""
     """What the field means, in our own words (flows into docstrings and docs/api.md)."""
@@ -100,11 +105,28 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
             self.enum = {int(k): v for k, v in self.enum.items()}
 
 
-class Paginate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    """How to walk a page-numbered list type (all names are wire names / dotted result paths)."""
+class Shape(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """A structure many fields share (money, a metric value): one Struct in the SDK."""
 
-    page: str
+    name: str
+    """PascalCase; the generated Struct's name (``Money``)."""
+    summary: str
+    fields: list[Field]
+
+
+class Paginate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """How to walk a paged list type (all names are wire names / dotted result paths).
+
+    By page number (``page``), or by a cursor (``cursor``: the param that carries it,
+    ``next``: where the answer names the next one, e.g. ``pagination.nextToken``).
+    """
+
+    page: str | None = None
     """Request param holding the page number."""
+    cursor: str | None = None
+    """Request param holding the cursor (scroll id, page token) of the page to read."""
+    next: str | None = None
+    """Dotted path inside ``result`` to the cursor of the next page (absent or empty: the end)."""
     size: str
     """Request param holding the page size."""
     items: str
@@ -174,6 +196,12 @@ class ErrorCode(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
         "environment",
     ]
     retryable: bool = False
+    """A retry with backoff may succeed."""
+    pushes_back: bool = False
+    """The gateway is shedding load: push the whole app's rate budget back."""
+    may_have_run: bool = False
+    """The answer does not say whether the request ran (every other code is a refusal
+    made before anything ran). Read by :func:`temu_async.decide.decide`."""
     hint: str = ""
     """What the caller should do next, shown in the exception text."""
 
@@ -199,6 +227,7 @@ class Catalogue(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, 
     regions: list[Region] = msgspec.field(default_factory=list)
     errors: list[ErrorCode] = msgspec.field(default_factory=list)
     events: list[Event] = msgspec.field(default_factory=list)
+    shapes: list[Shape] = msgspec.field(default_factory=list)
     types: list[TypeSpec] = msgspec.field(default_factory=list)
 
     def by_type(self) -> dict[str, TypeSpec]:
@@ -214,10 +243,17 @@ def walk(fields: list[Field] | None, prefix: str = "") -> Iterator[tuple[str, Fi
             yield from walk(f.fields, path + ".")
 
 
-def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
+def _field_problems(
+    where: str, fields: list[Field] | None, shapes: frozenset[str] = frozenset()
+) -> Iterator[str]:
     seen: set[str] = set()
     for f in fields or ():
         at = f"{where}.{f.name}"
+        if f.shape is not None:
+            if f.shape not in shapes:
+                yield f"{at}: shape {f.shape!r} is not one of spec/shapes.yaml"
+            if not (f.type == "object" or (f.type == "list" and f.items == "object")):
+                yield f"{at}: `shape` only goes with object or list of object"
         if not _WIRE_NAME.match(f.name):
             yield f"{at}: not a valid wire name"
         if f.name in seen:
@@ -251,7 +287,7 @@ def _field_problems(where: str, fields: list[Field] | None) -> Iterator[str]:
             yield f"{at}: unit {f.unit!r} is neither one of {sorted(UNITS)} nor a date format"
         if (f.min_items is not None or f.max_items is not None) and f.type != "list":
             yield f"{at}: list bounds on a non-list"
-        yield from _field_problems(at, f.fields)
+        yield from _field_problems(at, f.fields, shapes)
 
 
 def _path_exists(fields: list[Field] | None, path: str) -> bool:
@@ -262,6 +298,13 @@ def problems(cat: Catalogue) -> list[str]:
     """Every rule the catalogue breaks, as readable lines (empty when it is sound)."""
     out: list[str] = []
     names = cat.by_type()
+    shapes = frozenset(s.name for s in cat.shapes)
+    if len(shapes) != len(cat.shapes):
+        out.append("shapes: a shape is listed twice")
+    for shape in cat.shapes:
+        if not re.match(r"^[A-Z][A-Za-z0-9]*$", shape.name):
+            out.append(f"shapes.{shape.name}: a shape's name is PascalCase")
+        out.extend(_field_problems(f"shapes.{shape.name}", shape.fields, shapes))
     seen_types: set[str] = set()
     seen_methods: set[tuple[str, str]] = set()
     for t in cat.types:
@@ -297,16 +340,23 @@ def problems(cat: Catalogue) -> list[str]:
             )
         if t.idempotent_with is not None and t.idempotent:
             out.append(f"{at}: idempotent_with only makes sense on a type that is not idempotent")
-        out.extend(_field_problems(at + ".params", t.params))
-        out.extend(_field_problems(at + ".response", t.response))
+        out.extend(_field_problems(at + ".params", t.params, shapes))
+        out.extend(_field_problems(at + ".response", t.response, shapes))
         pg = t.paginate
         if pg is not None:
-            for param in (pg.page, pg.size):
-                if not _path_exists(t.params, param):
+            if (pg.page is None) == (pg.cursor is None):
+                out.append(f"{at}: paginate needs either `page` or `cursor`")
+            if (pg.cursor is None) != (pg.next is None):
+                out.append(f"{at}: paginate `cursor` and `next` go together")
+            for param in (pg.page, pg.cursor, pg.size):
+                if param is not None and not _path_exists(t.params, param):
                     out.append(f"{at}: paginate names param {param!r} that the type lacks")
-            for path in (pg.items, pg.total):
+            for path in (pg.items, pg.total, pg.next):
                 if path is not None and not _path_exists(t.response, path):
                     out.append(f"{at}: paginate names result path {path!r} that the type lacks")
+    for e in cat.errors:
+        if (e.pushes_back or e.may_have_run) and e.category == "success":
+            out.append(f"errors: {e.code} is a success; it cannot push back or have run")
     codes = [e.code for e in cat.errors]
     if len(codes) != len(set(codes)):
         out.append("errors: a gateway code is listed twice")

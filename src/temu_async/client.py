@@ -5,65 +5,46 @@ budget (shared by all of its shops), the retry budget, the clock offset to the
 gateway. ``app.shop(token)`` is a light handle for one seller; its calls queue
 fairly against the other shops of the same app.
 
-One request, in order: look the type up in the catalogue; check the params (nothing
-is sent when they break a rule); serialise each business value once; wait for a
-rate slot; stamp, sign and send; decode the envelope straight into the result
-model; on failure, decide by the error's class whether to resync the clock, retry,
-or raise.
+One request is a pipeline of named steps (:mod:`temu_async.pipeline`): prepare
+(check and encode the params in one walk), admit (a rate slot), send (stamp, sign,
+POST), decode (envelope into the result model or a typed error), decide (return,
+raise, retry, resync the clock, or OutcomeUnknown). ``TemuApp`` configures those steps
+and composes them; it holds no request logic of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import hashlib
-import logging
-import os
-import sys
-import time
-import warnings
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 import aiohttp
-import msgspec
 
 from temu_async import catalogue as model
 from temu_async._generated.groups import Groups
-from temu_async.conform import conform
-from temu_async.errors import (
-    HTTPStatusError,
-    MalformedResponse,
-    OutcomeUnknown,
-    ParamError,
-    RateLimited,
-    ResponseDecodeError,
-    ServerError,
-    TemuError,
-    TimestampError,
-    TransportError,
-    error_from_response,
-)
-from temu_async.options import CallOptions
-from temu_async.retry import RetryPolicy, provably_not_run
+from temu_async.events import Hook, Hooks
+from temu_async.options import DEFAULT_OPTIONS, CallOptions
+from temu_async.pipeline import Pipeline
+from temu_async.prepare import MAX_BODY_BYTES
+from temu_async.retry import RetryPolicy
 from temu_async.secret import Secret
-from temu_async.signing import sign_encoded
 from temu_async.throttle import Limit, RateBackend, Throttle
-from temu_async.transport import REGION_URLS, Answer, Transport
-from temu_async.validation import COMMON_PARAMS, check_params, check_type_name
-from temu_async.wire import Envelope, build_body, encode_params
+from temu_async.transport import REGION_URLS, Transport
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from temu_async.download import Downloaded, DownloadStream, SignedFiles
     from temu_async.oauth import TokenInfo
 
 __all__ = ["CallOptions", "ShopClient", "TemuApp"]
 
-log = logging.getLogger("temu_async")
-
 T = TypeVar("T")
 Region = Literal["us", "eu", "global"]
-SUCCESS = 1000000
-_RATE_LIMIT_CODES = (4000004, 4000000)
+_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(CallOptions))
 
 
 def _require_credential(name: str, value: object) -> str:
@@ -73,6 +54,25 @@ def _require_credential(name: str, value: object) -> str:
         raise ValueError(f"{name} must not contain whitespace (copied with a stray space?)")
     if not value.isprintable() or not value.isascii():
         raise ValueError(f"{name} must be printable ASCII")
+    return value
+
+
+def _seconds(name: str, value: object, *, zero_ok: bool = False) -> float:
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value >= 0 if zero_ok else value > 0)
+    )
+    if not ok:
+        rule = ">= 0" if zero_ok else "> 0"
+        raise ValueError(f"{name} must be {rule} seconds (a finite number), got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _positive_int(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return value
 
 
@@ -103,13 +103,21 @@ class TemuApp:
         check_region: bool = True,
         session: aiohttp.ClientSession | None = None,
         catalogue: model.Catalogue | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.app_key = _require_credential("app_key", app_key)
         self._secret = Secret(_require_credential("app_secret", app_secret))
         if region not in REGION_URLS:
             raise ValueError(f"region must be one of {sorted(REGION_URLS)}, got {region!r}")
-        if timeout <= 0:
-            raise ValueError("timeout must be > 0 seconds")
+        timeout = _seconds("timeout", timeout)
+        connect_timeout = _seconds("connect_timeout", connect_timeout)
+        max_wait = _seconds("max_wait", max_wait, zero_ok=True)
+        if rate_limit is not None:
+            _positive_int("rate_limit", rate_limit)
+        _positive_int("connection_limit", connection_limit)
+        _positive_int("max_body_bytes", max_body_bytes)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValueError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         self.region: Region = region
         self.url = base_url or REGION_URLS[region]
         if "?" in self.url:
@@ -133,13 +141,60 @@ class TemuApp:
             connection_limit=connection_limit,
             session=session,
         )
-        self.clock_offset = 0.0
-        """Seconds to add to the local clock to match the gateway's (set on 3000011/12)."""
-        self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
-        self._warned: set[str] = set()
-        self._conformed: set[str] = set()
         self._app_limit = Limit(self.app_key, self.rate_limit)
         self._limits_cache: dict[str, tuple[Limit, ...]] = {}
+        self._pipeline = Pipeline(
+            app_key=self.app_key,
+            secret=self._secret,
+            region=region,
+            check_region=check_region,
+            types=self._types,
+            codes=self._codes,
+            throttle=self.throttle,
+            transport=self.transport,
+            policy=self.retry,
+            limits_for=self.limits_for,
+            max_body_bytes=max_body_bytes,
+        )
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds to add to the local clock to match the gateway's (set on 3000011/12)."""
+        return self._pipeline.clock_offset
+
+    @clock_offset.setter
+    def clock_offset(self, value: float) -> None:
+        self._pipeline.clock_offset = value
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The request steps this app composed (prepare, admit, send, decode, decide)."""
+        return self._pipeline
+
+    def add_hook(self, hook: Hook) -> Callable[[], None]:
+        """Call ``hook(event)`` for every event of every call (see :mod:`temu_async.events`).
+
+        Returns a function that removes it again. With no hook, no event is built.
+        """
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        current = self._pipeline.hooks
+        callbacks = (*(current.callbacks if current else ()), hook)
+        self._pipeline.hooks = Hooks(callbacks)
+        return lambda: self.remove_hook(hook)
+
+    def remove_hook(self, hook: Hook) -> None:
+        """Stop calling ``hook`` (a hook never added is ignored)."""
+        current = self._pipeline.hooks
+        if current is None:
+            return
+        # Equality, not identity: ``obj.method`` is a new bound method at each access.
+        callbacks = tuple(h for h in current.callbacks if h != hook)
+        self._pipeline.hooks = Hooks(callbacks) if callbacks else None
+
+    @property
+    def _conformed(self) -> set[str]:
+        return self._pipeline.decoder.conformed
 
     def __repr__(self) -> str:
         return f"TemuApp(app_key={self.app_key!r}, region={self.region!r}, url={self.url!r})"
@@ -192,145 +247,6 @@ class TemuApp:
             self._limits_cache[type_name] = cached
         return cached
 
-    def _prepare(
-        self, type_name: str, params: Mapping[str, Any], options: CallOptions
-    ) -> tuple[model.TypeSpec | None, dict[str, bytes]]:
-        check_type_name(type_name)
-        if not isinstance(params, Mapping):
-            raise ParamError(None, f"params must be a mapping, got {type(params).__name__}")
-        for key in params:
-            if key in COMMON_PARAMS:
-                raise ParamError(
-                    key,
-                    "is a common param the client sets itself; do not pass it",
-                    api_type=type_name,
-                )
-        spec = self._types.get(type_name)
-        if spec is not None:
-            self._check_spec(spec)
-            if spec.documented:
-                check_params(spec, params, allow_unknown=options.allow_unknown)
-        return spec, encode_params(params)
-
-    def _check_spec(self, spec: model.TypeSpec) -> None:
-        if self.check_region and self.region not in spec.regions:
-            raise ParamError(
-                None,
-                f"{spec.type} is not offered in region {self.region!r} "
-                f"(the catalogue lists: {', '.join(spec.regions)})",
-                api_type=spec.type,
-                hint="use a TemuApp for the right region, or check_region=False "
-                "if Temu has opened it there since",
-            )
-        if spec.deprecated and spec.type not in self._warned:
-            self._warned.add(spec.type)
-            instead = f"; use {spec.replaced_by}" if spec.replaced_by else ""
-            warnings.warn(
-                f"{spec.type} is deprecated{instead}",
-                DeprecationWarning,
-                stacklevel=_caller_stacklevel(),
-            )
-
-    def _body(self, type_name: str, token: str, business: Mapping[str, bytes]) -> bytes:
-        timestamp = int(time.time() + self.clock_offset)
-        fields: dict[str, bytes] = {
-            "type": msgspec.json.encode(type_name),
-            "app_key": msgspec.json.encode(self.app_key),
-            "access_token": msgspec.json.encode(token),
-            "timestamp": str(timestamp).encode(),
-            "data_type": b'"JSON"',
-        }
-        fields.update(business)
-        fields["sign"] = b'"' + sign_encoded(fields.items(), self._secret.reveal()).encode() + b'"'
-        return build_body(fields)
-
-    def _decoder(self, result_type: Any) -> msgspec.json.Decoder[Any]:
-        decoder = self._decoders.get(result_type)
-        if decoder is None:
-            decoder = msgspec.json.Decoder(Envelope[result_type])  # type: ignore[valid-type]
-            self._decoders[result_type] = decoder
-        return decoder
-
-    def _decode(self, answer: Answer, type_name: str, result_type: Any) -> Any:
-        if answer.status != 200:
-            raise HTTPStatusError(answer.status, api_type=type_name)
-        try:
-            env = self._decoder(result_type).decode(answer.body)
-        except msgspec.ValidationError as exc:
-            return self._decode_mismatch(answer, type_name, result_type, exc)
-        except msgspec.DecodeError:
-            raise _not_json(answer, type_name) from None
-        except RecursionError:
-            raise _too_deep(type_name) from None
-        if env.success is None:
-            raise _not_envelope(type_name)
-        if env.success and env.errorCode in (None, SUCCESS):
-            return env.result
-        raise self._api_error(env.errorCode, env.errorMsg, type_name, env.requestId)
-
-    def _api_error(
-        self, code: int | None, message: str | None, type_name: str, request_id: str | None
-    ) -> TemuError:
-        err = error_from_response(
-            code, message, api_type=type_name, request_id=request_id, codes=self._codes
-        )
-        # The type's own "try again later" codes (catalogue ``retryable_errors``) are
-        # transient too; the gateway-wide codes carry their flag in gateway.yaml.
-        spec = self._types.get(type_name)
-        if spec is not None and code is not None and code in spec.retryable_errors:
-            err.retryable = True
-        return err
-
-    def _decode_mismatch(
-        self, answer: Answer, type_name: str, result_type: Any, exc: Exception
-    ) -> Any:
-        body = answer.body
-        try:
-            # The typed decoder can fail on the shape before it meets broken JSON later on
-            # (``[`` is "not an object" before it is "truncated").
-            raw = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            raise _not_json(answer, type_name) from None
-        except RecursionError:
-            raise _too_deep(type_name) from None
-        if not isinstance(raw, dict) or "success" not in raw:
-            raise _not_envelope(type_name)
-        code = raw.get("errorCode")
-        code = code if isinstance(code, int) and not isinstance(code, bool) else None
-        # The same rule as the typed path: success only when it says so and no code
-        # other than SUCCESS contradicts it.
-        if raw.get("success") is not True or code not in (None, SUCCESS):
-            raise self._api_error(
-                code,
-                str(raw.get("errorMsg") or ""),
-                type_name,
-                raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
-            )
-        spec = self._types.get(type_name)
-        if spec is not None and spec.response is not None:
-            try:
-                value = msgspec.convert(
-                    conform(spec.response, raw.get("result")), result_type, strict=False
-                )
-            except msgspec.ValidationError:
-                pass
-            else:
-                if type_name not in self._conformed:
-                    self._conformed.add(type_name)
-                    log.warning(
-                        "%s: the gateway's result differs from the documented types (%s); "
-                        "converted losslessly. Please report it so the catalogue is fixed.",
-                        type_name,
-                        exc,
-                    )
-                return value
-        raise ResponseDecodeError(
-            f"the result does not match the catalogue's model ({exc}); the plain data is in .raw",
-            raw=raw.get("result"),
-            api_type=type_name,
-            request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,
-        ) from None
-
     async def execute(
         self,
         type_name: str,
@@ -341,125 +257,15 @@ class TemuApp:
         result_type: Any = Any,
         options: CallOptions | None = None,
     ) -> Any:
-        """Run one API call through checks, throttle, signing, transport and retries."""
-        opts = options or CallOptions()
-        spec, business = self._prepare(type_name, params, opts)
-        limits = self.limits_for(type_name, spec)
-        # An unknown type's effects are unknown: treat it as a write that must not repeat.
-        idempotent = spec is not None and (
-            spec.idempotent or (spec.idempotent_with is not None and spec.idempotent_with in params)
+        """Run one API call through the pipeline: prepare, admit, send, decode, decide."""
+        return await self._pipeline.run(
+            type_name,
+            params,
+            token=token,
+            tenant=tenant,
+            result_type=result_type,
+            options=options,
         )
-        policy = self.retry
-        max_retries = policy.max_retries if opts.max_retries is None else opts.max_retries
-        if policy.budget is not None:
-            policy.budget.record_first()
-        started = time.monotonic()
-        retries = 0
-        resynced = False
-        while True:
-            slot = await self.throttle.admit(limits, tenant, max_wait=opts.max_wait)
-            body = self._body(type_name, token, business)
-            sent_at = time.monotonic()
-            answer: Answer | None = None
-            try:
-                answer = await self.transport.post(body, timeout=opts.timeout, slot=slot)
-                result = self._decode(answer, type_name, result_type)
-                log.debug(
-                    "%s ok in %.0f ms (attempt %d)",
-                    type_name,
-                    (time.monotonic() - sent_at) * 1000,
-                    retries + 1,
-                )
-                return result
-            except TimestampError as exc:
-                if resynced or answer is None or answer.server_time is None:
-                    raise
-                self.clock_offset = answer.server_time - time.time()
-                resynced = True
-                log.warning(
-                    "%s: gateway refused the timestamp (%s); clock offset now %+.1f s, re-signing",
-                    type_name,
-                    exc.code,
-                    self.clock_offset,
-                )
-                continue
-            except TemuError as exc:
-                if exc.api_type is None:
-                    # Transport failures are raised below the type's level: name it here,
-                    # so a sync's "stopped: ..." line says which call failed.
-                    exc.api_type = type_name
-                if isinstance(exc, RateLimited) or (
-                    isinstance(exc, ServerError) and exc.code in _RATE_LIMIT_CODES
-                ):
-                    await self.throttle.penalize(limits, policy.rate_limit_penalty)
-                elapsed = time.monotonic() - started
-                delay = policy.backoff(retries)
-                if (
-                    retries < max_retries
-                    and elapsed + delay <= policy.max_total_wait
-                    and policy.should_retry(exc, attempt=retries, idempotent=idempotent)
-                ):
-                    log.info(
-                        "%s: %s; retry %d in %.2f s",
-                        type_name,
-                        type(exc).__name__,
-                        retries + 1,
-                        delay,
-                    )
-                    retries += 1
-                    await asyncio.sleep(delay)
-                    continue
-                if not idempotent and _ambiguous(exc):
-                    raise OutcomeUnknown(
-                        f"{type_name} may or may not have run ({type(exc).__name__}: "
-                        f"{exc.message}); it was not sent again because it is not safe to repeat",
-                        api_type=type_name,
-                        request_id=exc.request_id,
-                        hint="check the effect (query the object) before sending it again",
-                    ) from exc
-                raise
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _caller_stacklevel() -> int:
-    """The stacklevel that points a warning at the first frame outside this package.
-
-    A call reaches the checks through a varying number of our own frames (generated
-    method, group, shop, app), so a fixed stacklevel would blame our code.
-    """
-    level = 1
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
-
-
-def _not_json(answer: Answer, type_name: str) -> MalformedResponse:
-    head = answer.body[:40].decode("utf-8", "replace")
-    return MalformedResponse(
-        f"the answer is not JSON (Content-Type {answer.content_type or 'none'}, "
-        f"starts with {head!r})",
-        api_type=type_name,
-    )
-
-
-def _too_deep(type_name: str) -> MalformedResponse:
-    # msgspec refuses nesting deeper than the interpreter's recursion limit.
-    return MalformedResponse("the answer is nested too deeply to decode", api_type=type_name)
-
-
-def _not_envelope(type_name: str) -> MalformedResponse:
-    return MalformedResponse("the answer is JSON but not Temu's envelope", api_type=type_name)
-
-
-def _ambiguous(exc: TemuError) -> bool:
-    """The request may have run on the gateway, and nothing says whether it did."""
-    if provably_not_run(exc):
-        return False
-    return isinstance(exc, (TransportError, ServerError))
 
 
 def _known_types() -> dict[str, model.TypeSpec]:
@@ -547,14 +353,13 @@ class ShopClient(Groups):
 
         Works for every type, including ones the catalogue does not know yet. Known
         types have their params checked first. ``overrides`` are CallOptions fields
-        (``timeout=``, ``max_retries=``, ``max_wait=``, ``allow_unknown=``).
+        (``timeout=``, ``max_retries=``, ``max_wait=``, ``allow_unknown=``, ``patient=``).
         """
         if overrides:
-            unknown = set(overrides) - set(CallOptions.__dataclass_fields__)
+            unknown = overrides.keys() - _OPTION_NAMES
             if unknown:
                 raise TypeError(f"unknown call option(s): {', '.join(sorted(unknown))}")
-            base = options or CallOptions()
-            options = CallOptions(**{**base.__dict__, **overrides})
+            options = dataclasses.replace(options or DEFAULT_OPTIONS, **overrides)
         if self.scopes is not None:
             from temu_async.oauth import check_scope
 
@@ -567,6 +372,25 @@ class ShopClient(Groups):
             result_type=result_type,
             options=options,
         )
+
+    def signed_files(self) -> SignedFiles:
+        """Signed (``toa-*``) GETs of file URLs such as label documents, as this shop."""
+        from temu_async.download import SignedFiles
+
+        app = self.app
+        return SignedFiles(
+            app.transport.session, app.app_key, app._secret, self._token, lambda: app.clock_offset
+        )
+
+    async def download(self, url: str, dest: Any = None, **kwargs: Any) -> Downloaded:
+        """Fetch a signed file URL into ``dest`` (file or directory), or bytes if None."""
+        return await self.signed_files().download(url, dest, **kwargs)
+
+    def stream_download(
+        self, url: str, **kwargs: Any
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """``async with shop.stream_download(url) as s: async for chunk in s: ...``"""
+        return self.signed_files().stream(url, **kwargs)
 
     def _group(self, name: str, cls: type[T]) -> T:
         group = self._groups.get(name)

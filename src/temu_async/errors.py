@@ -11,8 +11,10 @@ and never a secret: nothing here ever sees the app secret, token or signature.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from temu_async.decide import TypeRules, code_meaning, status_meaning
 
 if TYPE_CHECKING:
     from temu_async.catalogue import ErrorCode
@@ -44,8 +46,15 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound="TemuError")
+
+
 class TemuError(Exception):
-    """Base of every error temu-async raises."""
+    """Base of every error temu-async raises.
+
+    ``retryable`` says whether sending the same request again later may succeed (the
+    same data the client's retry decision reads); it is set when the error is built.
+    """
 
     code: int | None = None
     retryable: bool = False
@@ -58,14 +67,32 @@ class TemuError(Exception):
         api_type: str | None = None,
         request_id: str | None = None,
         hint: str = "",
+        retryable: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if retryable is not None:
+            self.retryable = retryable
         self.api_type = api_type
         self.request_id = request_id
         self.hint = hint
+
+    def named(self: _E, api_type: str) -> _E:
+        """This error as raised by a call of ``api_type``: a new, complete copy.
+
+        Transport failures are raised below the level that knows the type; the copy
+        carries it, so a sync's "stopped: ..." line says which call failed, and the
+        original is never changed after it was raised.
+        """
+        if self.api_type == api_type:
+            return self
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.args = self.args
+        twin.api_type = api_type
+        return twin
 
     def __str__(self) -> str:
         head = f"{self.code} {self.message}" if self.code is not None else self.message
@@ -110,12 +137,20 @@ class ParamError(ApiError, ValueError):
         api_type: str | None = None,
         request_id: str | None = None,
         hint: str = "",
+        retryable: bool | None = None,
     ) -> None:
         self.param = param
         self.rule = rule
         self.local = code is None
         message = f"param {param}: {rule}" if param else rule
-        super().__init__(message, code=code, api_type=api_type, request_id=request_id, hint=hint)
+        super().__init__(
+            message,
+            code=code,
+            api_type=api_type,
+            request_id=request_id,
+            hint=hint,
+            retryable=retryable,
+        )
 
 
 class SignatureError(ApiError):
@@ -197,9 +232,11 @@ class HTTPStatusError(TransportError):
     """The gateway answered with an HTTP error status instead of the JSON envelope."""
 
     def __init__(self, status: int, **kwargs: Any) -> None:
+        # ``sent`` stays True (the gateway got the bytes); whether it ran is the
+        # status's meaning: a 413 or 429 is a refusal before anything ran.
+        kwargs.setdefault("retryable", status_meaning(status).retryable)
         super().__init__(f"HTTP {status} from the gateway", sent=True, **kwargs)
         self.status = status
-        self.retryable = status >= 500 or status == 429
 
 
 class MalformedResponse(TransportError):
@@ -251,17 +288,36 @@ def error_from_response(
     api_type: str,
     request_id: str | None,
     codes: Mapping[int, ErrorCode],
+    retryable_errors: Collection[int] = (),
 ) -> ApiError:
-    """Build the exception for a ``success: false`` envelope, by the code's category."""
+    """Build the exception for a ``success: false`` envelope, by the code's category.
+
+    ``retryable_errors`` are the called type's own "try again later" codes.
+    """
     known = codes.get(code) if code is not None else None
     message = server_message or (known.message if known else "") or "no message"
     hint = known.hint if known else ""
     cls = _CATEGORY_CLASSES.get(known.category, BusinessError) if known else BusinessError
+    retryable = (
+        code_meaning(code, TypeRules(False, frozenset(retryable_errors)), codes).retryable
+        if code is not None
+        else False
+    )
     if cls is ParamError:
         return ParamError(
-            None, message, code=code, api_type=api_type, request_id=request_id, hint=hint
+            None,
+            message,
+            code=code,
+            api_type=api_type,
+            request_id=request_id,
+            hint=hint,
+            retryable=retryable,
         )
-    err = cls(message, code=code, api_type=api_type, request_id=request_id, hint=hint)
-    if known is not None:
-        err.retryable = known.retryable
-    return err
+    return cls(
+        message,
+        code=code,
+        api_type=api_type,
+        request_id=request_id,
+        hint=hint,
+        retryable=retryable,
+    )

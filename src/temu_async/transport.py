@@ -115,6 +115,10 @@ class Transport:
             self._owns_session = True
         return self._session
 
+    def session(self) -> aiohttp.ClientSession:
+        """The shared session, for other requests of this app (signed file downloads)."""
+        return self._get_session()
+
     async def post(
         self, body: bytes, *, timeout: float | None = None, slot: Slot | None = None
     ) -> Answer:

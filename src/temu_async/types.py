@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from temu_async._generated.type_index import MODULES
+from temu_async._generated.type_index import MODULES, RENAMED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ else:
                 "(names follow the group and method: see docs/api.md)"
             )
         value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
+        if name not in RENAMED:  # a deprecated name is looked up (and warns) every time
+            globals()[name] = value
         return value
 
 

@@ -7,67 +7,36 @@ bytes feed the signature and the body, so the two can never disagree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from temu_async.errors import ParamError
+from temu_async.prepare import check_value, encode_free
 
 __all__ = ["Envelope", "build_body", "check_floats", "encode_params", "encode_value"]
 
 T = TypeVar("T")
 
-_encoder = msgspec.json.Encoder()
-_encode = _encoder.encode
-
-
-# Floats whose shortest text needs an exponent print differently in different JSON
-# encoders (``1e+16`` in Python, ``1e16`` in msgspec, ``1.0E16`` in Java); the gateway
-# re-derives the signature from its own reading of the body, so only plain decimal
-# text is safe to send. Temu's money fields are strings or integers anyway.
-_PLAIN_FLOAT_RANGE = (1e-4, 1e16)
+_encode = msgspec.json.Encoder().encode
 
 
 def check_floats(value: Any, path: str) -> None:
     """Refuse values that cannot be sent safely, anywhere in a value.
 
-    NaN and infinities have no JSON spelling (msgspec would write ``null``, silently
-    changing what the caller meant); very large or small floats need an exponent.
-    Bytes would go out base64-encoded, which no Temu param expects: text is ``str``.
+    Kept for callers of the old name: it now applies every wire rule of
+    :mod:`temu_async.prepare` (finite plain floats, no bytes, JSON-native types only,
+    string keys, bounded depth), not only the float rules.
     """
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ParamError(path, f"must be a finite number, got {value!r}")
-        if value != 0.0 and not _PLAIN_FLOAT_RANGE[0] <= abs(value) < _PLAIN_FLOAT_RANGE[1]:
-            raise ParamError(
-                path,
-                f"float {value!r} would need an exponent, which encoders print differently "
-                "(breaking the signature); send it as a string or an integer",
-            )
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        raise ParamError(
-            path,
-            f"must be text (str) or a number, got {type(value).__name__} "
-            "(bytes would be sent base64-encoded); decode it first",
-        )
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            check_floats(v, f"{path}.{k}")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            check_floats(v, f"{path}[{i}]")
+    check_value(value, path)
 
 
 def encode_value(value: Any, path: str) -> bytes:
     """Compact JSON of one param value, with a clear error for what JSON cannot hold."""
+    check_value(value, path)
     try:
-        check_floats(value, path)
         return _encode(value)
-    except RecursionError:
-        # A value that contains itself, or nesting far deeper than any Temu param.
-        raise ParamError(path, "is nested too deeply (or contains itself)") from None
     except UnicodeEncodeError as exc:
         raise ParamError(
             path,
@@ -80,25 +49,7 @@ def encode_value(value: Any, path: str) -> bytes:
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, bytes]:
     """Serialise every top-level value once; None means "not sent" and is left out."""
-    out: dict[str, bytes] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if not isinstance(key, str):
-            raise ParamError(repr(key), "param names must be strings")
-        if not _encodable(key):
-            # Names are signed as UTF-8 bytes; a lone surrogate has none.
-            raise ParamError(repr(key), "param names must be valid Unicode text")
-        out[key] = encode_value(value, key or repr(key))  # an empty name still shows
-    return out
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    return encode_free(params)
 
 
 def build_body(encoded: Mapping[str, bytes]) -> bytes:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from temu_async.cli.settings import ConfigError, Settings
 from temu_async.client import ShopClient, TemuApp
 
-__all__ = ["make_app", "pick_shops"]
+__all__ = ["make_app", "one_shop", "pick_shops"]
 
 
 def make_app(s: Settings, args: argparse.Namespace) -> TemuApp:
@@ -56,3 +56,12 @@ def pick_shops(app: TemuApp, s: Settings, wanted: Sequence[str] | None) -> list[
             )
         shops = [by_name[w] for w in wanted]
     return shops
+
+
+def one_shop(app: TemuApp, s: Settings, name: str | None) -> ShopClient:
+    """The single shop a command works on: ``name``, or the only one configured."""
+    shops = pick_shops(app, s, [name] if name else None)
+    if len(shops) > 1:
+        names = ", ".join(shop.name for shop in shops)
+        raise ConfigError(f"several shops are configured ({names}): choose one with --shop NAME")
+    return shops[0]

@@ -40,6 +40,9 @@ COMMANDS: tuple[Command, ...] = (
         "send changed prices from a CSV (goodsId,skuId,price)",
     ),
     Command(("demo",), "demo", "sandbox + order sync + price pull"),
+    Command(("labels", "buy"), "labels_buy", "buy and download shipping labels for orders"),
+    Command(("ship",), "ship", "confirm self-shipped orders from a CSV of tracking numbers"),
+    Command(("doctor",), "doctor", "check credentials, region, scopes, expiry, clock, Redis"),
     Command(("webhooks", "list"), "webhooks_list", "events in the webhook receiver's inbox"),
     Command(("webhooks", "replay"), "webhooks_replay", "run dead-letter events again"),
 )
@@ -49,6 +52,7 @@ GROUPS: dict[tuple[str, ...], tuple[str, str]] = {
     (): ("", "COMMAND"),
     ("sync",): ("bulk sync: orders, prices", "WHAT"),
     ("sync", "prices"): ("SKU supply prices: pull, push", "pull|push"),
+    ("labels",): ("buy-shipping labels: buy", "buy"),
     ("webhooks",): ("the durable webhook receiver's inbox: list, replay", "list|replay"),
 }
 

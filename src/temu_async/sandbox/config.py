@@ -71,6 +71,12 @@ class SandboxConfig:
     """Time allowed to ship after confirmation (expectShipLatestTime)."""
     delivery_seconds: int = 3 * DAY
     """How long after shipment an order turns RECEIPTED."""
+    label_delay: int = 1
+    """Seconds of sandbox time a label purchase stays in progress (shippingLabelStatus 0)."""
+    label_failure_rate: float = 0.0
+    """Share of label purchase attempts that fail (status 2); drawn per order and attempt."""
+    label_fail_first: int = 0
+    """Every package's first N purchase attempts fail (to see a retry happen)."""
     on_order_status_change: OrderHook | None = None
     """Awaited for every parent-order status change (the hook for webhook pushes)."""
     webhook_url: str | None = None

@@ -15,7 +15,7 @@ import random
 import socket
 import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.utils import formatdate
 from types import TracebackType
 from typing import Any
@@ -31,6 +31,7 @@ from .config import SandboxConfig
 from .counters import Counters
 from .credentials import AppCredentials, SandboxCredentials, ShopCredentials
 from .faults import FaultDecision, Faults
+from .files import FILES_PATH, FileServer
 from .gateway import check_request
 from .handlers import HANDLERS, Call
 from .limiter import SlidingWindow, max_in_window, try_admit
@@ -85,6 +86,8 @@ class Sandbox:
         self.counters = Counters()
         self.world = World(self.config, sorted(self.types))
         self.world.seed(self.clock.now())
+        self.files = FileServer(self.world, self.server_time, self.config.timestamp_tolerance)
+        """Serves label documents at signed URLs; ``files.refusals`` counts refused GETs."""
         self._rate_limit = self.config.rate_limit or self.catalogue.default_rate_limit
         self._type_limits: dict[str, int] = {}
         if self.config.type_limits_enabled:
@@ -94,6 +97,7 @@ class Sandbox:
         self._type_limits.update(self.config.type_rate_limits)
         self._app_windows: dict[str, SlidingWindow] = {}
         self._type_windows: dict[tuple[str, str], SlidingWindow] = {}
+        self._ip_whitelists: dict[str, frozenset[str]] = {}
         self._ids = random.Random(f"{self.config.seed}:request-ids")
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -116,6 +120,7 @@ class Sandbox:
         self.webhooks.open()
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post(ROUTER_PATH, self._handle)
+        app.router.add_get(FILES_PATH + "/{token}", self._file)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -129,6 +134,7 @@ class Sandbox:
         await site.start()
         self._port = sock.getsockname()[1]
         self._runner = runner
+        self.world.labels.files_url = self.base_url + FILES_PATH
         return self
 
     async def close(self) -> None:
@@ -241,13 +247,27 @@ class Sandbox:
         self.world.now = max(self.world.now, int(self.clock.now()))
         return self.world.issue_code(mall_id)
 
-    def expire_token(self, access_token: str) -> None:
-        """Make a token expired as of now (next call answers 3000034)."""
-        self.world.tokens[access_token].expires_at = int(self.clock.now())
+    def expire_token(self, access_token: str, in_seconds: float = 0) -> None:
+        """Make a token expire ``in_seconds`` from now; by default at once (the next call
+        answers 3000034)."""
+        if in_seconds < 0:
+            raise ValueError("expire_token: in_seconds must be >= 0")
+        self.world.tokens[access_token].expires_at = int(self.clock.now() + in_seconds)
 
     def set_scopes(self, access_token: str, scopes: set[str] | list[str]) -> None:
         """Replace the types a token may call (others answer 3000032)."""
         self.world.tokens[access_token].scopes = set(scopes)
+
+    def set_ip_whitelist(self, app_key: str, addresses: Iterable[str] | None) -> None:
+        """Admit ``app_key``'s requests only from these client addresses (others answer
+        5000003 NOT_IN_IP_WHITE_LIST, as an app with a console whitelist does); None lifts it.
+        """
+        if app_key not in self.world.apps:
+            raise KeyError(f"set_ip_whitelist: no app {app_key!r} in this sandbox")
+        if addresses is None:
+            self._ip_whitelists.pop(app_key, None)
+        else:
+            self._ip_whitelists[app_key] = frozenset(addresses)
 
     def max_in_window(self, app_key: str | None = None, window: float = 1.0) -> int:
         """Largest number of admitted requests of one app_key in any window."""
@@ -302,6 +322,10 @@ class Sandbox:
                     log.exception(
                         "on_order_status_change hook failed for %s", change.parent_order_sn
                     )
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        await self.advance()
+        return await self.files.handle(request)
 
     # ---- the request path ----------------------------------------------------------------
     def _respond(self, payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -381,16 +405,22 @@ class Sandbox:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             return await self._inject(request, fault)
-        response = await self._answer(body, arrived)
+        response = await self._answer(body, arrived, request.remote)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         return response
 
-    async def _answer(self, body: dict[str, Any] | None, arrived: float) -> web.Response:
+    async def _answer(
+        self, body: dict[str, Any] | None, arrived: float, remote: str | None = None
+    ) -> web.Response:
         if body is None:
             return self._error(
                 GatewayReject(codes.BAD_PARAMS, "BAD_PARAMS: the body is not a JSON object")
             )
+        allowed = self._ip_whitelists.get(str(body.get("app_key")))
+        if allowed is not None and remote not in allowed:
+            # A network-level filter of the app: refused before the token or sign is read.
+            return self._error(GatewayReject(codes.NOT_IN_IP_WHITE_LIST))
 
         await self.advance()
         now = self.clock.now()

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["expected_sign", "sign_text"]
+__all__ = ["TOA_SIGNED_HEADERS", "expected_sign", "expected_toa_sign", "sign_text"]
 
 
 def _value_text(value: Any) -> str:
@@ -40,4 +40,18 @@ def sign_text(params: Mapping[str, Any]) -> str:
 
 def expected_sign(app_secret: str, params: Mapping[str, Any]) -> str:
     raw = app_secret + sign_text(params) + app_secret
+    return hashlib.md5(raw.encode("utf-8")).hexdigest().upper()
+
+
+TOA_SIGNED_HEADERS = ("toa-access-token", "toa-app-key", "toa-random", "toa-timestamp")
+
+
+def expected_toa_sign(app_secret: str, headers: Mapping[str, str]) -> str:
+    """The ``toa-sign`` a signed file URL demands (fulfilment guide).
+
+    The four other ``toa-*`` headers, sorted by name, each as name + value with nothing
+    between, wrapped in the secret, MD5, upper-case hex.
+    """
+    text = "".join(name + headers[name] for name in sorted(TOA_SIGNED_HEADERS))
+    raw = app_secret + text + app_secret
     return hashlib.md5(raw.encode("utf-8")).hexdigest().upper()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .codes import BusinessError
 from .config import DAY, SandboxConfig
+from .labels import FAILED, SUCCESSFUL, LabelDesk, Package
 from .models import (
     CANCELED,
     PENDING,
@@ -96,6 +97,12 @@ class World:
         self._order_rngs: dict[int, random.Random] = {}
         self._counter = 0
         self.now = 0
+        self.labels = LabelDesk(
+            seed=config.seed,
+            delay=config.label_delay,
+            failure_rate=config.label_failure_rate,
+            fail_first=config.label_fail_first,
+        )
 
     # ---- ids -----------------------------------------------------------------
     def _next(self) -> int:
@@ -401,6 +408,9 @@ class World:
                     )
                 self._push(ev.due + self._gap(rng), "arrive", ev.mall_id)
                 continue
+            if ev.kind in ("label", "ship_later"):
+                self._package_event(ev, changes)
+                continue
             found = self.orders.get(ev.mall_id, ev.sn)
             if found is None:
                 continue
@@ -468,3 +478,41 @@ class World:
             when + self.config.delivery_seconds, "receive", order.mall_id, order.parent_order_sn
         )
         self._note(changes, order, old, when)
+
+    # ---- buy-shipping packages ---------------------------------------------------------
+    def buy_label(self, package: Package, when: int) -> None:
+        """Start (or restart, after a failure) the asynchronous purchase of a label."""
+        package.status = 0
+        package.fail_reason = ""
+        self._push(when + self.labels.delay, "label", package.mall_id, package.package_sn)
+
+    def _package_event(self, ev: _Event, changes: list[OrderStatusChange]) -> None:
+        package = self.labels.packages.get(ev.sn)
+        if package is None:
+            return
+        if ev.kind == "label" and package.status == 0:
+            status, reason = self.labels.outcome(package)
+            package.status, package.fail_reason = status, reason
+            package.settled_at = ev.due
+            if status == FAILED:
+                return
+            package.tracking_number = self.labels.tracking(package)
+            if package.ship_later:
+                self._push(
+                    ev.due + package.ship_later_hours * 3600, "ship_later", ev.mall_id, ev.sn
+                )
+                return
+        if package.status == SUCCESSFUL and not package.shipped:
+            self.ship_package(package, ev.due, changes)
+
+    def ship_package(self, package: Package, when: int, changes: list[OrderStatusChange]) -> None:
+        """Move a bought package's orders to shipped."""
+        package.shipped = True
+        by_parent: dict[str, set[str]] = {}
+        for line in package.lines:
+            by_parent.setdefault(line.parent_order_sn, set()).add(line.order_sn)
+        warehouse = str(package.request.get("warehouseId", ""))
+        for parent_sn, order_sns in by_parent.items():
+            order = self.orders.get(package.mall_id, parent_sn)
+            if order is not None:
+                self.ship(order, order_sns, when, warehouse, changes)

@@ -28,15 +28,17 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 
 from temu_async.client import ShopClient
 from temu_async.sync.orders import OrderSync, OrderSyncOptions
 from temu_async.sync.postgres_store import PostgresStore
+from temu_async.sync.price_csv import PriceChange
+from temu_async.sync.price_push import PushResult, push_prices
 from temu_async.sync.progress import Progress, SyncSummary
 
-__all__ = ["LeasedOrderSync", "default_worker_id"]
+__all__ = ["LeasedOrderSync", "default_worker_id", "hold_lease", "push_prices_leased"]
 
 log = logging.getLogger("temu_async.sync")
 
@@ -153,37 +155,100 @@ class LeasedOrderSync:
 
     async def _sync_leased(self, shop: ShopClient, options: OrderSyncOptions) -> bool:
         """Sync one leased shop; False when the lease was lost on the way."""
-        name = self.worker_id
-        self.store.fence(shop.name, name)
-        lost = asyncio.Event()
-        renewer = asyncio.create_task(self._renew(shop.name, lost))
-        try:
-            sync = OrderSync([shop], self.store, options, progress=self.progress)
-            syncing = asyncio.create_task(sync.run())
-            waiter = asyncio.create_task(lost.wait())
-            await asyncio.wait({syncing, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if lost.is_set():
-                syncing.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await syncing
-                log.warning("shop %s: lease lost; another worker carries on", shop.name)
-                return False
-            await syncing
-            self.synced.append(shop.name)
-            return True
-        finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
-            self.store.fence(shop.name, None)
-            if not lost.is_set():
-                await asyncio.to_thread(self.store.release_lease, shop.name, name)
+        async with hold_lease(self.store, shop.name, self.worker_id, self.lease) as lost:
+            self.store.fence(shop.name, self.worker_id)
+            try:
+                sync = OrderSync([shop], self.store, options, progress=self.progress)
+                syncing = asyncio.create_task(sync.run())
+                waiter = asyncio.create_task(lost.wait())
+                await asyncio.wait({syncing, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if lost.is_set():
+                    syncing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await syncing
+                    log.warning("shop %s: lease lost; another worker carries on", shop.name)
+                    return False
+                await syncing
+            finally:
+                self.store.fence(shop.name, None)
+        self.synced.append(shop.name)
+        return True
 
-    async def _renew(self, shop: str, lost: asyncio.Event) -> None:
+
+@contextlib.asynccontextmanager
+async def hold_lease(
+    store: PostgresStore, key: str, owner: str, ttl: float
+) -> AsyncIterator[asyncio.Event]:
+    """Keep an acquired lease alive while the block runs (renewed every ``ttl / 3``).
+
+    Yields an event that is set when a renewal finds the lease gone (expired and taken);
+    the block should stop then. The lease is released at the end unless it was lost.
+    """
+    lost = asyncio.Event()
+
+    async def renew() -> None:
         while True:
-            await asyncio.sleep(self.lease / 3)
-            held = await asyncio.to_thread(self.store.renew_lease, shop, self.worker_id, self.lease)
-            if not held:
+            await asyncio.sleep(ttl / 3)
+            if not await asyncio.to_thread(store.renew_lease, key, owner, ttl):
                 lost.set()
                 return
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield lost
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        if not lost.is_set():
+            await asyncio.to_thread(store.release_lease, key, owner)
+
+
+PRICE_LEASE_PREFIX = "prices:"
+"""Price pushes lease ``prices:<shop>``: a push and an order sync of one shop may overlap."""
+
+
+async def push_prices_leased(
+    shops: Mapping[str, ShopClient],
+    store: PostgresStore,
+    changes: Sequence[PriceChange],
+    *,
+    worker_id: str | None = None,
+    lease: float = 30.0,
+    poll: float = 0.2,
+    dry_run: bool = False,
+    on_row: Callable[[PushResult], None] | None = None,
+) -> list[PushResult]:
+    """:func:`~temu_async.sync.price_push.push_prices` shop by shop, each under a lease.
+
+    Several workers may run the same push: a shop is pushed by whoever leases it first,
+    and a worker that gets it later plans against the prices the first one applied, so it
+    sends nothing again (and :meth:`PostgresStore.begin_price_writes` refuses a write
+    planned against a price that changed meanwhile).
+    """
+    owner = worker_id or default_worker_id()
+    ttl = _seconds("lease", lease)
+    by_shop: dict[str, list[PriceChange]] = {}
+    for change in changes:
+        by_shop.setdefault(change.shop, []).append(change)
+    pending = sorted(by_shop)
+    results: list[PushResult] = []
+    while pending:
+        took = False
+        for name in list(pending):
+            key = PRICE_LEASE_PREFIX + name
+            if not await asyncio.to_thread(store.acquire_lease, key, owner, ttl):
+                continue
+            took = True
+            pending.remove(name)
+            async with hold_lease(store, key, owner, ttl) as lost:
+                rows = await push_prices(
+                    shops, store, by_shop[name], dry_run=dry_run, on_row=on_row
+                )
+                if lost.is_set():
+                    log.warning("prices of shop %s: the lease ran out during the push", name)
+            results.extend(rows)
+        if pending and not took:
+            await asyncio.sleep(poll)  # other workers hold the rest
+    return results

@@ -27,26 +27,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from temu_async import catalogue
 from temu_async.client import ShopClient
 from temu_async.errors import BusinessError
+from temu_async.options import PATIENT
 from temu_async.sync.coverage import Coverage, Interval
-from temu_async.sync.patience import patiently
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.records import OrderRecord, OrderSink, ShopState
-
-if TYPE_CHECKING:
-    from temu_async.types import OrderListV2PageItem
+from temu_async.types import OrderListV2PageItem
 
 __all__ = [
     "DETAIL_TYPE",
@@ -96,7 +93,7 @@ class OrderSyncOptions:
     """End the run at this unix second instead of ``now - settle``."""
     extra_params: Mapping[str, Any] | None = None
     """More list filters by wire name (``parentOrderStatus``, ``regionId`` ...), sent with
-    every page (as the keyword arguments of ``shop.order.list_v2``)."""
+    every page (checked against the list type's params when the options are built)."""
 
     def __post_init__(self) -> None:
         for name in ("since", "page_size", "max_window", "concurrency"):
@@ -120,16 +117,8 @@ class OrderSyncOptions:
             )
 
     def list_filters(self) -> dict[str, Any]:
-        """``extra_params`` as keyword arguments of ``shop.order.list_v2``."""
-        return {_keyword(k): v for k, v in (self.extra_params or {}).items()}
-
-
-_CAMEL_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _keyword(wire: str) -> str:
-    """``parentOrderStatus`` -> ``parent_order_status``, the generated method's keyword."""
-    return _CAMEL_BREAK.sub("_", wire).lower()
+        """``extra_params`` as wire-named params of the list type."""
+        return dict(self.extra_params or {})
 
 
 @dataclass
@@ -143,6 +132,30 @@ class _Window:
     """Orders already listed from it (with ``estimate``: its size, for density estimates)."""
 
 
+class _ListPage(msgspec.Struct, rename="camel"):
+    """``bg.order.list.v2.get``'s result with each item kept as its raw JSON: the logic
+    reads the typed item, the store gets every field Temu sent (also ones the catalogue
+    does not describe yet, which the typed Struct would drop)."""
+
+    page_items: list[msgspec.Raw] | None = None
+    total_item_num: int | None = None
+
+
+_ITEM = msgspec.json.Decoder(OrderListV2PageItem)
+
+
+@dataclass(slots=True)
+class _Item:
+    typed: OrderListV2PageItem
+    plain: dict[str, Any]
+    """The item as Temu sent it (wire names), for the store."""
+
+    @classmethod
+    def of(cls, raw: msgspec.Raw) -> _Item:
+        plain = msgspec.json.decode(raw)
+        return cls(_ITEM.decode(raw), plain if isinstance(plain, dict) else {})
+
+
 def update_time(item: OrderListV2PageItem) -> int | None:
     """The order's update time in seconds, or None when the item lacks it."""
     parent = item.parent_order_map
@@ -152,16 +165,17 @@ def update_time(item: OrderListV2PageItem) -> int | None:
     return value // 1000 if value >= _MS_THRESHOLD else value
 
 
-def _record(item: OrderListV2PageItem) -> OrderRecord | None:
-    parent = item.parent_order_map
+def _record(item: _Item) -> OrderRecord | None:
+    parent = item.typed.parent_order_map
     if parent is None or not parent.parent_order_sn:
         return None
-    # Stored as plain data in the wire names: the rows stay readable without this package.
+    # Stored as Temu sent it, in the wire names: the rows stay readable without this
+    # package, and keep the fields the catalogue does not know yet.
     return OrderRecord(
         parent_order_sn=parent.parent_order_sn,
-        update_time=update_time(item),
-        parent=msgspec.to_builtins(parent),
-        children=msgspec.to_builtins(item.order_list or []),
+        update_time=update_time(item.typed),
+        parent=item.plain.get("parentOrderMap") or msgspec.to_builtins(parent),
+        children=item.plain.get("orderList") or msgspec.to_builtins(item.typed.order_list or []),
     )
 
 
@@ -374,24 +388,26 @@ class _ShopRun:
     # ---- one window -------------------------------------------------------------------
 
     async def _call(self, type_name: str, send: Callable[[], Awaitable[T]]) -> T:
-        """One read, within this shop's requests in flight (sent again if rate limited)."""
+        """One read, within this shop's requests in flight (``PATIENT``: a rate limit or a
+        busy gateway is waited out, not raised)."""
         async with self.sem:
             self.progress.requests += 1
-            return await patiently(send, self.name, type_name)
+            return await send()
 
-    async def _list(self, w: _Window, page: int) -> tuple[list[OrderListV2PageItem], int | None]:
+    async def _list(self, w: _Window, page: int) -> tuple[list[_Item], int | None]:
+        params = {
+            "pageNumber": page,
+            "pageSize": self.opts.page_size,
+            "updateAtStart": w.lo,
+            "updateAtEnd": w.hi,
+            "sortby": "updateTime",
+            **self.filters,
+        }
         result = await self._call(
             LIST_TYPE,
-            lambda: self.shop.order.list_v2(
-                page_number=page,
-                page_size=self.opts.page_size,
-                update_at_start=w.lo,
-                update_at_end=w.hi,
-                sortby="updateTime",
-                **self.filters,
-            ),
+            lambda: self.shop.call(LIST_TYPE, params, result_type=_ListPage, options=PATIENT),
         )
-        return result.page_items or [], result.total_item_num
+        return [_Item.of(raw) for raw in result.page_items or ()], result.total_item_num
 
     async def _walk(self, w: _Window) -> list[_Window]:
         if w.by_page_number:
@@ -419,11 +435,9 @@ class _ShopRun:
         await self._store(items, covered)
         return rest
 
-    def _narrow(
-        self, w: _Window, items: list[OrderListV2PageItem]
-    ) -> tuple[Interval | None, list[_Window]]:
+    def _narrow(self, w: _Window, items: list[_Item]) -> tuple[Interval | None, list[_Window]]:
         """What a full first page proves complete, and the windows still to walk."""
-        times = [update_time(i) for i in items]
+        times = [update_time(i.typed) for i in items]
         known = [min(max(t, w.lo), w.hi) for t in times if t is not None]
         if len(known) != len(times) or not known:
             # No update times to go by: halve the window (a single second: page numbers).
@@ -460,7 +474,7 @@ class _ShopRun:
             log.info("shop %s: second %d changed while paging; reading it again", self.name, w.lo)
         raise SyncError(f"second {w.lo} kept changing over {_SECOND_REREADS} reads")
 
-    async def _store(self, items: list[OrderListV2PageItem], covered: Interval | None) -> None:
+    async def _store(self, items: list[_Item], covered: Interval | None) -> None:
         records = []
         for item in items:
             rec = _record(item)
@@ -516,20 +530,19 @@ class _ShopRun:
 
     async def _fill_detail(self, rec: OrderRecord) -> None:
         sn = rec.parent_order_sn
-        rec.detail = await self._extra(
-            DETAIL_TYPE, lambda: self.shop.order.detail_v2(parent_order_sn=sn)
-        )
+        rec.detail = await self._extra(DETAIL_TYPE, {"parentOrderSn": sn})
 
     async def _fill_shipping(self, rec: OrderRecord) -> None:
         sn = rec.parent_order_sn
-        rec.shipping = await self._extra(
-            SHIPPING_TYPE, lambda: self.shop.order.shipping_info_v2(parent_order_sn=sn)
-        )
+        rec.shipping = await self._extra(SHIPPING_TYPE, {"parentOrderSn": sn})
 
-    async def _extra(self, type_name: str, send: Callable[[], Awaitable[msgspec.Struct]]) -> Any:
-        """One order's extra call, as plain data in the wire names (as the rows store it)."""
+    async def _extra(self, type_name: str, params: dict[str, Any]) -> Any:
+        """One order's extra call, as Temu sent it (plain data, every field: the rows
+        store it whole, nothing here reads it)."""
         try:
-            return msgspec.to_builtins(await self._call(type_name, send))
+            return await self._call(
+                type_name, lambda: self.shop.call(type_name, params, options=PATIENT)
+            )
         except BusinessError as exc:
             # One order's refusal (an address not offered in that country, ...) is kept
             # with the order; the sync goes on.

@@ -89,6 +89,44 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX shop_lease_history_by_shop ON shop_lease_history (shop, acquired_at);
         """,
     ),
+    (
+        3,
+        # The price write log (temu_async.sync.write_log): an intent before each price
+        # change, its outcome after; at most one open write per SKU, by the database.
+        """
+        CREATE TABLE price_writes (
+            id         BIGSERIAL PRIMARY KEY,
+            shop       TEXT NOT NULL,
+            goods_id   BIGINT NOT NULL,
+            sku_id     BIGINT NOT NULL,
+            old_amount TEXT,
+            new_amount TEXT NOT NULL,
+            currency   TEXT,
+            state      TEXT NOT NULL,
+            detail     TEXT NOT NULL DEFAULT '',
+            started_at BIGINT NOT NULL,
+            settled_at BIGINT
+        );
+        CREATE UNIQUE INDEX price_writes_open ON price_writes (shop, goods_id, sku_id)
+            WHERE state IN ('sending', 'unknown');
+        """,
+    ),
+    (
+        4,
+        # Fulfilment state (temu_async.fulfilment.store): label packages and confirms.
+        """
+        CREATE TABLE fulfilment (
+            kind       TEXT NOT NULL,
+            shop       TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            phase      TEXT NOT NULL,
+            data_json  JSONB NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (kind, shop, key)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

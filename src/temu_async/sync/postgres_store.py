@@ -25,9 +25,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from temu_async.store_errors import StoreError
 from temu_async.sync.postgres_schema import migrate
 from temu_async.sync.records import CommitResult, OrderRecord, ShopState, StoredVersion
 from temu_async.sync.sqlite_store import PriceRow
+from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
 
 __all__ = ["LeaseLost", "PostgresStore"]
 
@@ -356,6 +358,112 @@ class PostgresStore:
             detail,
             int(time.time()),
         )
+
+    # ---- the price write log (see temu_async.sync.write_log) -------------------------
+
+    def begin_price_writes(self, writes: Sequence[PriceWrite]) -> list[int]:
+        """Commit one ``sending`` row per write, in one transaction; their ids.
+
+        Refused (StoreError, nothing committed) when a SKU has an open write, or when its
+        stored price is no longer the write's old price: another worker changed it since
+        this push planned, and sending would repeat (or undo) that change.
+        """
+        return self._loop.run(self._begin(list(writes)))
+
+    async def _begin(self, writes: list[PriceWrite]) -> list[int]:
+        now = int(time.time() * 1000)
+        ids: list[int] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            for w in writes:
+                stored = await conn.fetchrow(
+                    "SELECT amount FROM prices WHERE shop = $1 AND goods_id = $2 AND sku_id = $3"
+                    " FOR UPDATE",
+                    w.shop,
+                    w.goods_id,
+                    w.sku_id,
+                )
+                if stored is not None and stored[0] != w.old_amount:
+                    raise StoreError(
+                        f"{self}: SKU {w.sku_id} of shop {w.shop} is now {stored[0]}, not "
+                        f"{w.old_amount} as planned (another push changed it); plan again"
+                    )
+                try:
+                    write_id = await conn.fetchval(
+                        "INSERT INTO price_writes (shop, goods_id, sku_id, old_amount,"
+                        " new_amount, currency, state, detail, started_at)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, 'sending', $7, $8) RETURNING id",
+                        w.shop,
+                        w.goods_id,
+                        w.sku_id,
+                        w.old_amount,
+                        w.new_amount,
+                        w.currency,
+                        w.detail,
+                        now,
+                    )
+                except self._asyncpg.UniqueViolationError:
+                    raise StoreError(
+                        f"{self}: SKU {w.sku_id} of shop {w.shop} has a price write whose"
+                        " outcome is not known yet; it must be read back before another is sent"
+                    ) from None
+                ids.append(int(write_id))
+        return ids
+
+    def settle_price_writes(self, outcomes: Sequence[tuple[int, WriteState, str]]) -> None:
+        """Record each write's outcome in one transaction; ``applied`` updates the price."""
+        self._loop.run(self._settle(list(outcomes)))
+
+    async def _settle(self, outcomes: list[tuple[int, WriteState, str]]) -> None:
+        now = int(time.time() * 1000)
+        async with self._pool.acquire() as conn, conn.transaction():
+            for write_id, state, detail in outcomes:
+                row = await conn.fetchrow(
+                    "UPDATE price_writes SET state = $1, detail = $2, settled_at = $3"
+                    " WHERE id = $4 RETURNING shop, goods_id, sku_id, new_amount, currency",
+                    state,
+                    detail,
+                    now,
+                    write_id,
+                )
+                if row is None:
+                    raise StoreError(f"{self}: no price write with id {write_id}")
+                if state == APPLIED:
+                    await conn.execute(
+                        "UPDATE prices SET amount = $1, currency = COALESCE($2, currency)"
+                        " WHERE shop = $3 AND goods_id = $4 AND sku_id = $5",
+                        row[3],
+                        row[4],
+                        row[0],
+                        row[1],
+                        row[2],
+                    )
+
+    def open_price_writes(self, shop: str | None = None) -> list[PriceWrite]:
+        """Writes still ``sending`` or ``unknown``, oldest first."""
+        sql = (
+            "SELECT id, shop, goods_id, sku_id, old_amount, new_amount, currency, state, detail,"
+            " started_at FROM price_writes WHERE state = ANY($1::text[])"
+        )
+        args: list[Any] = [sorted(OPEN_STATES)]
+        if shop is not None:
+            sql += " AND shop = $2"
+            args.append(shop)
+        rows = self._fetch(sql + " ORDER BY id", *args)
+        return [
+            PriceWrite(
+                shop=r[1],
+                goods_id=r[2],
+                sku_id=r[3],
+                old_amount=r[4],
+                new_amount=r[5],
+                currency=r[6],
+                state=r[7],
+                detail=r[8],
+                id=r[0],
+                started_at=r[9],
+            )
+            for r in rows
+        ]
 
     # ---- shop leases ----------------------------------------------------------------
 

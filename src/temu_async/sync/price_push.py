@@ -44,8 +44,8 @@ from temu_async.sync.write_log import (
     WriteState,
 )
 from temu_async.types import (
+    DecimalMoney,
     PriceChangeSkuPriceChangeSkuPriceDtoParam,
-    PriceChangeSkuPriceNewSupplierPriceParam,
     PriceChangeSkuPriceSkuChangePriceBaseDtoParam,
     PriceSkuPricesQuerySupplierPriceBaseParam,
 )
@@ -308,9 +308,7 @@ async def _send(
         sku_change_price_base_dto_list=[
             PriceChangeSkuPriceSkuChangePriceBaseDtoParam(
                 sku_id=r.sku_id,
-                new_supplier_price=PriceChangeSkuPriceNewSupplierPriceParam(
-                    amount=r.new_price, currency=r.currency
-                ),
+                new_supplier_price=DecimalMoney(amount=r.new_price, currency=r.currency),
             )
             for r in rows
         ]

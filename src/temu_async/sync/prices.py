@@ -14,11 +14,11 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from temu_async import catalogue
 from temu_async.client import ShopClient
-from temu_async.sync.patience import patiently
+from temu_async.options import PATIENT
 
 # The push lives in price_csv (reading), price_push (the write discipline) and
 # push_report (the per-row report); its names stay importable from here.
@@ -32,7 +32,7 @@ from temu_async.sync.price_push import (
 )
 from temu_async.sync.progress import Progress, SyncSummary
 from temu_async.sync.push_report import PushReport, write_report
-from temu_async.sync.sqlite_store import PriceRow, SqliteStore
+from temu_async.sync.sqlite_store import PriceRow
 from temu_async.types import PriceSkuPricesQuerySupplierPriceBaseParam
 
 if TYPE_CHECKING:
@@ -56,6 +56,15 @@ __all__ = [
     "read_price_csv",
     "write_report",
 ]
+
+
+class PriceStore(Protocol):
+    """What a price pull writes to (SqliteStore, PostgresStore)."""
+
+    def put_prices(self, rows: Iterable[PriceRow]) -> tuple[int, int]: ...
+
+    def drop_prices_before(self, shop: str, pulled_before: int) -> int: ...
+
 
 log = logging.getLogger("temu_async.sync")
 
@@ -119,7 +128,7 @@ class PricePull:
     def __init__(
         self,
         shops: Sequence[ShopClient],
-        store: SqliteStore,
+        store: PriceStore,
         options: PricePullOptions | None = None,
         *,
         progress: Progress | None = None,
@@ -168,7 +177,7 @@ class PricePull:
         async def call(type_name: str, send: Callable[[], Awaitable[T]]) -> T:
             async with sem:
                 prog.requests += 1
-                return await patiently(send, shop.name, type_name)
+                return await send()
 
         goods: dict[int, _Goods] = {}
         for status in self.options.goods_status_filters:
@@ -190,7 +199,7 @@ class PricePull:
         async def chunk(part: list[PriceSkuPricesQuerySupplierPriceBaseParam]) -> None:
             result = await call(
                 SKU_PRICE_TYPE,
-                lambda: shop.price.sku_prices(query_supplier_price_base_list=part),
+                lambda: shop.price.sku_prices(query_supplier_price_base_list=part, options=PATIENT),
             )
             rows = list(_price_rows(shop.name, result, names))
             new, changed = self.store.put_prices(rows)
@@ -220,6 +229,7 @@ class PricePull:
                     page_size=size,
                     goods_search_type=1,
                     goods_status_filter_type=status,
+                    options=PATIENT,
                 ),
             )
 

@@ -8,34 +8,25 @@ from collections.abc import Sequence
 from temu_async import catalogue
 from temu_async.cli.settings import ConfigError
 from temu_async.cli.suggest import unknown_type_message
+from temu_async.field_rules import describe, type_text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("type")
 
 
-def _describe_fields(fields: Sequence[catalogue.Field], indent: int, out: list[str]) -> None:
+def _describe_fields(
+    fields: Sequence[catalogue.Field], indent: int, out: list[str], *, received: bool
+) -> None:
+    # The same words as the docstrings and docs/api.md: one renderer (field_rules).
     for f in fields:
-        kind = f"list[{f.items}]" if f.type == "list" else f.type
-        rules = []
-        if f.required:
-            rules.append("required")
-        for label, value in (
-            ("min", f.minimum),
-            ("max", f.maximum),
-            ("min items", f.min_items),
-            ("max items", f.max_items),
-            ("max length", f.max_length),
-        ):
-            if value is not None:
-                rules.append(f"{label} {value}")
-        if f.enum:
-            rules.append("one of " + ", ".join(f"{k} ({v})" for k, v in f.enum.items()))
-        rule = f" [{'; '.join(rules)}]" if rules else ""
-        summary = f" — {f.summary}" if f.summary else ""
-        out.append(f"{' ' * indent}{f.name}: {kind}{rule}{summary}")
+        required = " [required]" if f.required and not received else ""
+        text = describe(f, received=received)
+        out.append(
+            f"{' ' * indent}{f.name}: {type_text(f)}{required}{' — ' + text if text else ''}"
+        )
         if f.fields:
-            _describe_fields(f.fields, indent + 2, out)
+            _describe_fields(f.fields, indent + 2, out, received=received)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         out.append(f"  rate limit: {spec.rate_limit.per_second}/s per app_key")
     if spec.paginate:
         p = spec.paginate
-        out.append(f"  pages: {p.page} / {p.size} (max {p.max_size}), items at {p.items}")
+        by = f"cursor {p.cursor} (next at {p.next})" if p.cursor else f"page {p.page}"
+        out.append(f"  pages: {by}, size {p.size} (max {p.max_size}), items at {p.items}")
     if spec.deprecated:
         out.append(f"  deprecated{': use ' + spec.replaced_by if spec.replaced_by else ''}")
     if spec.doc_url:
@@ -60,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
         out.append("  params: not documented yet (free-form)")
     else:
         out.append("  params:")
-        _describe_fields(spec.params, 4, out)
+        _describe_fields(spec.params, 4, out, received=False)
     if spec.response:
         out.append("  result:")
-        _describe_fields(spec.response, 4, out)
+        _describe_fields(spec.response, 4, out, received=True)
     if spec.errors:
         out.append("  errors:")
         out += [f"    {code}: {msg}" for code, msg in sorted(spec.errors.items())]

@@ -14,15 +14,21 @@ from typing import TextIO
 from temu_async.cli.connect import make_app, pick_shops
 from temu_async.cli.flags import DEFAULT_DB, add_connection_flags, add_lock_wait_flag
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.stores import is_postgres_url, open_store
 from temu_async.sync.price_csv import read_price_csv
 from temu_async.sync.price_push import ROW_FAILED, ROW_UNKNOWN, push_prices, report_counts
 from temu_async.sync.push_report import PushReport
-from temu_async.sync.sqlite_store import SqliteStore
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("csv", help="CSV with goodsId, skuId, price [, currency] [, shop]")
-    p.add_argument("--db", default=DEFAULT_DB, help="where pulled prices are")
+    p.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help="where pulled prices are: a SQLite file or a postgresql://… URL (several workers "
+        "may then push the same CSV: each shop is pushed once, under a lease)",
+    )
+    p.add_argument("--worker-id", metavar="ID", help="with PostgreSQL: this worker's name")
     add_lock_wait_flag(p)
     p.add_argument("--dry-run", action="store_true", help="show what would change, send none")
     p.add_argument("--report", metavar="FILE", help="per-row results (default: stdout)")
@@ -60,15 +66,24 @@ async def run(args: argparse.Namespace) -> int:
             changes = read_price_csv(args.csv, default_shop=default_shop)
         except ValueError as exc:
             raise ConfigError(f"{exc}") from None
-        with (
-            SqliteStore(args.db, lock_wait=args.lock_wait) as store,
-            _open_report(args.report) as out,
-        ):
+        with open_store(args) as store, _open_report(args.report) as out:
             report = PushReport(out, fmt)
             try:
-                rows = await push_prices(
-                    shops, store, changes, dry_run=args.dry_run, on_row=report.row
-                )
+                if is_postgres_url(args.db):
+                    from temu_async.sync.leases import push_prices_leased
+
+                    rows = await push_prices_leased(
+                        shops,
+                        store,  # type: ignore[arg-type]
+                        changes,
+                        worker_id=args.worker_id,
+                        dry_run=args.dry_run,
+                        on_row=report.row,
+                    )
+                else:
+                    rows = await push_prices(
+                        shops, store, changes, dry_run=args.dry_run, on_row=report.row
+                    )
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
     label = "dry run" if args.dry_run else "push"

@@ -17,6 +17,7 @@ from temu_async.cli.connect import make_app, pick_shops
 from temu_async.cli.flags import add_connection_flags, add_store_flags, add_token_env_flags
 from temu_async.cli.progress import print_summary, with_progress
 from temu_async.cli.settings import ConfigError, load_settings
+from temu_async.cli.stores import is_postgres_url, open_postgres
 from temu_async.cli.values import finite, whole
 from temu_async.sync.jsonl_sink import JsonlSink
 from temu_async.sync.orders import DAY, OrderSync, OrderSyncOptions
@@ -103,20 +104,12 @@ async def run(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
-def is_postgres_url(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
 async def _run_worker(
     args: argparse.Namespace, shops: list[ShopClient], options: OrderSyncOptions
 ) -> int:
     from temu_async.sync.leases import LeasedOrderSync
-    from temu_async.sync.postgres_store import PostgresStore
 
-    try:
-        store = PostgresStore(args.db)
-    except RuntimeError as exc:  # its message carries no password
-        raise ConfigError(f"--db: {exc}") from None
+    store = open_postgres(args.db)
     try:
         worker = LeasedOrderSync(shops, store, options, worker_id=args.worker_id, lease=args.lease)
     except ValueError as exc:
