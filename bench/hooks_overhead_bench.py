@@ -39,6 +39,7 @@ from bench_sandbox import SandboxInfo, bench_sandbox
 
 from temu_async import TemuApp
 from temu_async.options import DEFAULT_OPTIONS
+from temu_async.throttle import Slot
 from temu_async.transport import Answer
 
 TYPE = "bg.logistics.companies.get"
@@ -107,7 +108,11 @@ class _Canned:
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
 
-    async def post(self, body: bytes, *, timeout: float | None = None) -> Answer:
+    async def post(
+        self, body: bytes, *, timeout: float | None = None, slot: Slot | None = None
+    ) -> Answer:
+        if slot is not None:
+            slot.sent()  # "written" at once (the rate slot must end, or the window fills)
         return self.answer
 
 

@@ -11,6 +11,9 @@ Sections (``--only`` picks some, comma-separated):
   ``AsyncLimiter(20, 1)`` vs sequential calls (``throughput_bench.py``);
 * ``sync``: the order sync over 10 shops at a 20/s limit with 150 ms latency, its wall
   time against the floor (requests ÷ rate) and the gateway's rejections (``sync_bench.py``);
+* ``scale``: N apps x 2 shops in one process (N = 10, 100, 200), 20/s per app, 40 calls
+  in flight per app, against a strict per-app_key window in another process: share of
+  the limit, rejections from start-up on, the client's GC time (``scale_bench.py``);
 * ``workers``: 3 worker processes on PostgreSQL sharing one app's 20/s budget through Redis
   over 10 shops: wall ÷ floor and rejections, plus rows/s PostgreSQL vs SQLite
   (``workers_bench.py``);
@@ -52,7 +55,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 REQUIREMENTS = BENCH / "requirements.txt"
 RESULTS = BENCH / "RESULTS.md"
-SECTIONS = ("cpu", "import", "throughput", "sync", "codegen", "memory", "webhooks")
+SECTIONS = ("cpu", "import", "throughput", "sync", "scale", "codegen", "memory", "webhooks")
 NA = "n/a"
 
 
@@ -210,6 +213,41 @@ def _sync_block(quick: bool) -> Block:
     block.rows.append(("orders stored / in the sandbox", f"{r.stored:,} / {r.expected:,}", "", ""))
     if r.errors:
         block.notes.append("errors: " + "; ".join(r.errors))
+    return block
+
+
+def _scale_block(quick: bool) -> Block:
+    import scale_bench as sc
+
+    duration = 8.0 if quick else 20.0
+    runs = sc.measure(sc.APPS, duration)
+    block = Block(
+        f"many apps in one process ({sc.SHOPS} shops and {sc.IN_FLIGHT} calls in flight per app, "
+        f"{sc.LIMIT}/s each, {sc.LATENCY_MS:.0f} ms latency, {duration:.0f} s each)",
+        tuple(f"{r.apps} apps" for r in runs),
+    )
+    block.rows.append(("achieved rate ÷ limit", *(f"{r.share:.3f}" for r in runs)))
+    block.rows.append(("successful calls/s", *(f"{r.ok / r.duration:.0f}" for r in runs)))
+    block.rows.append(
+        ("rejections (4000004), start-up included", *(str(r.rejections) for r in runs))
+    )
+    block.rows.append(
+        (
+            "most written by the client, one app, any 1 s",
+            *(str(r.max_written_in_window) for r in runs),
+        )
+    )
+    block.rows.append(
+        (
+            "most arrived at the gateway, one app, any 1 s",
+            *(str(r.max_arrivals_in_window) for r in runs),
+        )
+    )
+    block.rows.append(("client GC time, total", *(f"{r.gc_seconds:.2f} s" for r in runs)))
+    block.rows.append(("  longest GC pause", *(f"{r.gc_longest * 1000:.0f} ms" for r in runs)))
+    for r in runs:
+        if r.errors:
+            block.notes.append(f"{r.apps} apps, client errors: {r.errors}")
     return block
 
 
@@ -394,6 +432,8 @@ def render_markdown(blocks: list[Block], info: dict[str, str], argv: list[str]) 
             "  it opens a new connection per call (`requests.post` without a session).",
             "- Throughput: 40 calls in flight over 10 shops; the sandbox refuses anything",
             "  beyond 20 in any 1-second window with 4000004, as the gateway does.",
+            "- Many apps: one client process, a lean gateway process counting each app_key",
+            "  in a strict sliding 1-second window; rejections include the start-up.",
             "- Order sync: the floor is the time the requests need at the limit (requests ÷",
             "  rate); a ratio of 1.0 would leave no slot of the budget unused.",
             "- Import times are of the import statement in a fresh interpreter with cached",
@@ -465,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": lambda: _import_block(args.quick),
         "throughput": lambda: _throughput_block(duration),
         "sync": lambda: _sync_block(args.quick),
+        "scale": lambda: _scale_block(args.quick),
         "workers": lambda: _workers_block(args.quick),
         "codegen": lambda: _codegen_block(args.quick),
         "memory": lambda: _memory_block(args.quick),

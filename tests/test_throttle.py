@@ -47,14 +47,15 @@ async def test_cold_start_and_after_idle_hold_the_window() -> None:
         await throttle.acquire([limit])
         grants.append(time.monotonic())
 
-    await asyncio.gather(*(one() for _ in range(25)))  # cold start: 10, 10, 5
+    await asyncio.gather(*(one() for _ in range(25)))  # cold start
     await asyncio.sleep(1.2)
     await asyncio.gather(*(one() for _ in range(25)))  # after idling
     await throttle.close()
     assert len(grants) == 50
     assert max_in_window(grants) <= 10
     # A full bucket would have granted all 10 at once on the cold start: here only the
-    # small burst (a quarter of the rate) goes at once, then grants are paced 0.1 s apart.
+    # small burst (a quarter of the rate) goes at once, then grants are paced
+    # (1 s + margin) / 10 apart, as the Redis backend's.
     assert sum(1 for t in grants[:25] if t - grants[0] < 0.05) == 2
     assert max_in_window(grants, 0.099) <= 2
 
@@ -65,8 +66,10 @@ async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
     order: list[str] = []
 
     async def call(shop: str) -> None:
-        await throttle.acquire([limit], shop)
-        order.append(shop)
+        slot = await throttle.admit([limit], shop)
+        order.append(shop)  # in the order granted (slots due at one instant may leave in any)
+        await slot.until_due()
+        slot.sent()
 
     bulk = [asyncio.ensure_future(call("bulk")) for _ in range(60)]
     await asyncio.sleep(0.3)  # the bulk job is being served and has dozens queued
@@ -86,7 +89,7 @@ async def test_one_shops_bulk_job_does_not_starve_another_shop() -> None:
 async def test_type_limit_and_app_limit_both_apply() -> None:
     throttle = Throttle()
     app = Limit("app", 20)
-    own = Limit("app:bg.x", 3)
+    own = Limit("app", 3, api_type="bg.x")
     grants: list[float] = []
 
     async def call() -> None:
@@ -147,7 +150,7 @@ async def test_a_rate_limit_rejection_widens_the_margin_which_then_decays() -> N
     await backend.penalize([limit], 0.0)
     assert backend.margin == pytest.approx(0.05)  # capped
     for _ in range(1000):
-        await backend.reserve([limit], 60.0)
+        (await backend.reserve([limit], 60.0)).sent()
     assert 0.02 < backend.margin < 0.0203
 
 
@@ -155,15 +158,17 @@ async def test_an_idle_throttle_grants_at_once_but_never_lets_a_newcomer_overtak
     # Nobody waiting and a slot free: the grant is immediate. Once someone waits, a
     # newcomer queues behind them even when its own limits have room, exactly as
     # it would if every grant went through the dispatcher.
-    throttle = Throttle(LocalWindow(burst_fraction=1.0))
-    app, own = Limit("app", 1000), Limit("app:slow.type", 1)
+    throttle = Throttle(LocalWindow())
+    app, own = Limit("app", 1000), Limit("app", 1, api_type="slow.type")
     assert await throttle.acquire([app, own], "x") == 0.0
     order: list[str] = []
 
     async def one(limits: list[Limit], tenant: str) -> float:
-        waited = await throttle.acquire(limits, tenant)
-        order.append(tenant)
-        return waited
+        slot = await throttle.admit(limits, tenant)
+        order.append(tenant)  # in the order granted
+        await slot.until_due()
+        slot.sent()
+        return slot.waited
 
     queued = asyncio.create_task(one([app, own], "x"))  # ~1 s for the type's own limit
     await asyncio.sleep(0.05)
@@ -174,26 +179,81 @@ async def test_an_idle_throttle_grants_at_once_but_never_lets_a_newcomer_overtak
     await throttle.close()
 
 
-async def test_a_slot_is_counted_from_when_its_caller_goes_on_not_when_it_was_due() -> None:
-    # The dispatcher hands the turn over at t=1.0; the caller's task only runs later (the
-    # loop was busy: here the clock reads 1.3 by then). The window must count the slot
-    # at 1.3, when the request really leaves, or the next window would open 0.3 s early.
-    base = {"t": 0.0}
-    handed_over: list[asyncio.Future[float]] = []
+def test_limits_are_keyed_by_app_and_type_values_and_the_old_string_form_is_deprecated() -> None:
+    assert Limit("app", 20).key == ("app", None)
+    assert Limit("app", 5, api_type="bg.x").key == ("app", "bg.x")
+    # An app_key is a value, not a string to split: "app:bg.x" as a type stays whole.
+    assert Limit("app", 5, api_type="a:b").key == ("app", "a:b")
+    with pytest.warns(DeprecationWarning, match="api_type"):
+        old = Limit("app:bg.x", 5)
+    assert old.key == ("app", "bg.x")
+    with pytest.raises(ValueError, match="app_key"):
+        Limit("", 5)
 
-    def clock() -> float:
-        late = bool(handed_over) and handed_over[0].done()
-        return base["t"] + (0.3 if late else 0.0)
 
-    window = LocalWindow(margin=0.0, burst_fraction=1.0, clock=clock)
-    throttle = Throttle(window, clock=clock)
+async def test_a_slot_counts_from_its_write_not_from_its_grant() -> None:
+    # Granted at t=0, written only at t=0.7 (its connection was slow to open): the
+    # window must count it at 0.7.
+    now = {"t": 0.0}
+    window = LocalWindow(margin=0.0, clock=lambda: now["t"])
+    limit = Limit("app", 2)
+    first = window.grant_now([limit])
+    assert first is not None
+    assert window.pending(limit) == 1
+    now["t"] = 0.5
+    second = window.grant_now([limit])  # paced 0.5 s apart: due now
+    assert second is not None
+    second.sent()  # written at 0.5
+    now["t"] = 0.7
+    first.sent()  # written at 0.7
+    assert window.pending(limit) == 0
+    # The two most recent writes are at 0.5 and 0.7: the next slot is free 1 s after the
+    # older one. Counted at its grant (0.0), the first slot would have freed it at 1.0.
+    assert window.earliest([limit]) == pytest.approx(1.5)
+
+
+async def test_while_every_place_is_held_by_unwritten_slots_nothing_is_granted() -> None:
+    now = {"t": 0.0}
+    window = LocalWindow(margin=0.0, clock=lambda: now["t"])
+    limit = Limit("app", 2)
+    held = [await window.reserve([limit], 5.0) for _ in range(2)]
+    assert [s.delay for s in held] == [0.0, pytest.approx(0.5)]
+    now["t"] = 3.0  # long past any pace: only the unwritten slots hold the window
+    assert window.grant_now([limit]) is None
+    assert window.earliest([limit]) == float("inf")
+    waiting = asyncio.create_task(window.reserve([limit], 5.0))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    held[0].release()  # never written: its place is free again at once
+    third = await waiting
+    assert third.delay == 0.0
+    held[1].sent()
+    third.sent()
+    # Both written at 3.0: the next slot waits a full period from there.
+    assert window.earliest([limit]) == pytest.approx(4.0)
+
+
+async def test_an_unwritten_slot_times_out_naming_the_cause() -> None:
+    window = LocalWindow()
     limit = Limit("app", 1)
-    assert await throttle.acquire([limit]) == 0.0  # t=0, straight through
-    second = asyncio.create_task(throttle.acquire([limit]))
-    await asyncio.sleep(0)  # it queues: the next slot is at 1.0
-    (queue,) = throttle._queues.values()
-    handed_over.append(queue[0].future)
-    base["t"] = 1.0  # the slot is due now: no real sleep in the dispatcher
-    await second
-    assert window.earliest([limit]) == pytest.approx(2.3)
+    held = await window.reserve([limit], 1.0)
+    with pytest.raises(ThrottleTimeout, match="not yet written"):
+        await window.reserve([limit], 0.05)
+    held.release()
+
+
+async def test_a_slot_granted_to_a_caller_that_was_cancelled_is_given_back() -> None:
+    throttle = Throttle()
+    limit = Limit("app", 1)
+    await throttle.acquire([limit])
+    waiting = asyncio.create_task(throttle.admit([limit]))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    # Let the dispatcher come to the cancelled waiter's turn (about 1 s away).
+    await asyncio.sleep(1.1)
+    backend = throttle.backend
+    assert isinstance(backend, LocalWindow)
+    assert backend.pending(limit) == 0
     await throttle.close()

@@ -228,7 +228,7 @@ class TemuApp:
         if cached is None:
             cached = (self._app_limit,)
             if spec is not None and spec.rate_limit is not None:
-                own = Limit(f"{self.app_key}:{type_name}", spec.rate_limit.per_second)
+                own = Limit(self.app_key, spec.rate_limit.per_second, api_type=type_name)
                 cached = (self._app_limit, own)
             self._limits_cache[type_name] = cached
         return cached

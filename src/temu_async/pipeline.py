@@ -251,13 +251,14 @@ class Pipeline:
         retries = 0
         resynced = False
         while True:
-            waited = await self.throttle.acquire(limits, tenant, max_wait=opts.max_wait)
+            slot = await self.throttle.admit(limits, tenant, max_wait=opts.max_wait)
+            waited = slot.waited
             body = self.sign_body(type_name, token, business)
             if watch is not None:
                 watch.sending(waited, len(body))
             answer: Answer | None = None
             try:
-                answer = await self.transport.post(body, timeout=opts.timeout)
+                answer = await self.transport.post(body, timeout=opts.timeout, slot=slot)
                 result = self.decoder.decode(
                     type_name, result_type, answer.status, answer.body, answer.content_type
                 )

@@ -2,63 +2,77 @@
 
 Temu counts requests per app_key, not per process: four workers that each keep 20/s
 locally send 80/s and get rejected. :class:`RedisWindow` is a
-:class:`~temu_async.throttle.RateBackend` whose reservations live in Redis, so all
-workers of one app draw from one budget.
+:class:`~temu_async.throttle.RateBackend` whose slots live in Redis, so all workers
+of one app draw from one budget, with the same rules as the in-process
+:class:`~temu_async.throttle.LocalWindow`: grants paced from a cold start, and a
+strict window over the times requests were *written*.
 
 Each reservation is one ``EVALSHA`` of one Lua script (one round trip). The script
 reads Redis's own clock (``TIME``), so hosts with skewed clocks still agree, checks
 every limit of the call, and commits all of them or none. The caller then sleeps
-until its slot is due; nobody polls.
+until its slot is due; nobody polls (except while every place in a window is held
+by slots not yet written, which takes a stall of about a whole period).
 
-The maths (GCRA, the "generic cell rate algorithm", with no burst)
------------------------------------------------------------------
-Per limit key Redis stores one number, the TAT ("theoretical arrival time"): the
-earliest moment the next request under that key may go out. With ``T`` the emission
-interval of the limit, a reservation made at server time ``now`` gets the slot::
+Per limit, Redis keeps two keys
+-------------------------------
+* the pace: the TAT ("theoretical arrival time" of GCRA), the moment the pace
+  allows the next slot. A grant at server time ``at`` sets ``TAT := max(TAT, at) + T``
+  with ``T = (period + margin) / rate``; a slot may come ``(burst - 1) * T`` ahead of
+  the TAT, so a cold start or an idle app sends a small burst (a quarter of the rate
+  by default, as ``LocalWindow``) and is paced from then on;
+* the write log: a sorted set of this limit's recent slots. A slot enters it at
+  reservation, *pending*, scored at a time in the future (``at + pending_ttl``);
+  when its request is written, the client re-scores it at the write time (Redis
+  time, computed so it is never earlier than the write); unwritten, it is removed.
 
-    at = max(now, TAT_1, ..., TAT_k)          # every limit of the call must allow it
-    TAT_i := at + T_i                         # for every limit, in the same script
+A reservation made at server time ``now`` gets::
 
-So two grants under one key are always at least ``T`` apart. The usual GCRA burst
-tolerance is zero here on purpose: any burst lets ``burst + rate - 1`` requests into
-the first window, which a gateway that counts strictly per window rejects. With
+    at = max(now, TAT_i - (burst_i - 1) * T_i,
+             log_i[rate_i-th most recent] + period_i + margin)        for every i
 
-    T = (period + margin) / rate
-
-any ``rate + 1`` consecutive grants span at least ``rate * T = period + margin``, so
-no window of ``period`` seconds ever holds more than ``rate`` grants: from a cold
-start (no key: ``at = now``), after idling (the key expired: ``at = now``) and in
-steady state alike. ``margin`` (25 ms by default, as in ``LocalWindow``) absorbs the
-jitter between the slot and the request reaching the gateway (event-loop lag,
-network paths of different length). The cost is throughput: ``rate * period /
+and waits (re-asking) while the ``rate``-th most recent entry of some log is still
+pending: its write time is unknown, but no earlier than now. So no window of
+``period`` seconds ever holds more than ``rate`` written requests, from a cold start,
+after idling and across a stall between admission and write alike. ``margin`` (25 ms
+by default, as in ``LocalWindow``) absorbs the jitter between the write and the
+request reaching the gateway. The cost is throughput: at most ``rate * period /
 (period + margin)`` per period, 19.5/s for 20/s.
 
-A penalty (the gateway answered 4000004) sets ``TAT := max(TAT, now + seconds)``,
-so every process waits it out. Each key expires when its TAT has passed: an idle
-app leaves nothing behind, and a missing key means exactly "free now".
+A penalty (the gateway answered 4000004) sets ``TAT := max(TAT, now + seconds)``, so
+every process waits it out. Keys expire when they can no longer matter: an idle app
+leaves nothing behind, and a missing key means exactly "free now". A client that
+dies holding pending slots loses them after ``pending_ttl`` seconds.
+
+Write stamps and releases leave in the background, pipelined in batches, never on
+the request's path.
 
 Key layout
 ----------
-``Limit.key`` is ``"<app_key>"`` for the app-wide limit and ``"<app_key>:<rest>"``
-for a narrower one (the client uses ``"<app_key>:<type>"``). It maps to
-``"<prefix>:{<app_key>}:rate"`` and ``"<prefix>:{<app_key>}:rate:<rest>"``. The braces
-are a Redis Cluster hash tag: every key of one app lands in one slot, which a
-multi-key script needs in a cluster. All limits of one reservation must therefore
-belong to the same app_key.
+A :class:`~temu_async.throttle.Limit` of app ``A`` maps to ``"<prefix>:{A}:rate"``
+(pace) and ``"<prefix>:{A}:sent"`` (write log), and a type's own limit to
+``"<prefix>:{A}:rate:<type>"`` and ``"<prefix>:{A}:sent:<type>"``. The braces are a
+Redis Cluster hash tag: every key of one app lands in one slot, which a multi-key
+script needs in a cluster. All limits of one reservation must therefore belong to
+the same app_key.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import itertools
 import logging
 import math
+import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from temu_async.errors import TemuError
-from temu_async.throttle import Limit, LocalWindow, too_far
+from temu_async.throttle import Limit, LocalWindow, Slot, all_unwritten, burst, too_far
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
@@ -76,41 +90,108 @@ _FOREVER_US = 10**15
 
 # Times travel in whole microseconds of Redis server time: a double holds them exactly
 # (1.7e15 < 2**53), and "%.0f" writes them without Lua's 14-digit tostring rounding.
+# Every key of a call is passed in KEYS (Redis Cluster routes by them): for
+# 'reserve', pace and log key of each limit in turn; for 'stamp'/'release', the log
+# keys; for 'penalize', the pace keys.
 _SCRIPT = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
-local function store(key, tat)
-  -- Once TAT has passed the key means nothing (a missing key is "free now"): expire it.
-  local ttl = math.ceil((tat - now) / 1000) + 1
-  redis.call('SET', key, string.format('%.0f', tat), 'PX', string.format('%d', ttl))
+local function ms_until(when)
+  return math.max(1, math.ceil((when - now) / 1000) + 1)
 end
 
-if ARGV[1] == 'reserve' then
+local function keep_until(key, when)
+  -- Never shorten: other entries of the log may need it longer.
+  local ttl = ms_until(when)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+
+local mode = ARGV[1]
+if mode == 'reserve' then
+  -- ARGV: mode, max_wait, member, pending_ttl, then per limit: interval, rate, span,
+  -- tolerance (how far ahead of the pace a burst may go: (burst - 1) * interval)
   local max_wait = tonumber(ARGV[2])
+  local member = ARGV[3]
+  local hold = tonumber(ARGV[4])
+  local n = #KEYS / 2
   local at = now
-  for i = 1, #KEYS do
-    local tat = tonumber(redis.call('GET', KEYS[i]))
-    if tat and tat > at then at = tat end
+  local tats = {}
+  for i = 1, n do
+    local base = 4 + (i - 1) * 4
+    local rate = tonumber(ARGV[base + 2])
+    local span = tonumber(ARGV[base + 3])
+    local tat = tonumber(redis.call('GET', KEYS[2 * i - 1]))
+    tats[i] = tat or 0
+    if tat and tat - tonumber(ARGV[base + 4]) > at then at = tat - tonumber(ARGV[base + 4]) end
+    local log = KEYS[2 * i]
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', string.format('%.0f', now - span))
+    local count = redis.call('ZCARD', log)
+    if count >= rate then
+      local entry = redis.call('ZRANGE', log, count - rate, count - rate, 'WITHSCORES')
+      local oldest = tonumber(entry[2])
+      -- Still pending (scored in the future): its write time is not known yet.
+      if oldest > now then return {0, -1} end
+      if oldest + span > at then at = oldest + span end
+    end
   end
   local wait = at - now
   if wait > max_wait then
     return {0, wait}
   end
-  for i = 1, #KEYS do
-    store(KEYS[i], at + tonumber(ARGV[2 + i]))
+  for i = 1, n do
+    local base = 4 + (i - 1) * 4
+    local interval = tonumber(ARGV[base + 1])
+    local span = tonumber(ARGV[base + 3])
+    local tat = math.max(tats[i], at) + interval
+    redis.call('SET', KEYS[2 * i - 1], string.format('%.0f', tat), 'PX',
+               string.format('%d', ms_until(tat)))
+    redis.call('ZADD', KEYS[2 * i], string.format('%.0f', at + hold), member)
+    keep_until(KEYS[2 * i], at + hold + span)
   end
   return {1, wait}
-elseif ARGV[1] == 'penalize' then
-  local blocked = now + tonumber(ARGV[2])
+elseif mode == 'settle' then
+  -- Writes and releases of one app's slots. ARGV: mode, then one span per key, then
+  -- per slot: member, age (how long before this script the client wrote it; -1 for
+  -- a release), the number of its keys and their indexes in KEYS.
+  local i = 2 + #KEYS
+  while i <= #ARGV do
+    local member = ARGV[i]
+    local age = tonumber(ARGV[i + 1])
+    local n = tonumber(ARGV[i + 2])
+    for j = 1, n do
+      local key = KEYS[tonumber(ARGV[i + 2 + j])]
+      if age >= 0 then
+        redis.call('ZADD', key, string.format('%.0f', now - age), member)
+      else
+        redis.call('ZREM', key, member)
+      end
+    end
+    i = i + 3 + n
+  end
+  for k = 1, #KEYS do
+    -- Keep each log as long as its newest entry can matter (pending ones score latest).
+    local top = redis.call('ZRANGE', KEYS[k], -1, -1, 'WITHSCORES')
+    if top[2] then
+      redis.call('PEXPIRE', KEYS[k], ms_until(tonumber(top[2]) + tonumber(ARGV[1 + k])))
+    end
+  end
+  return {1, 0}
+elseif mode == 'penalize' then
+  -- ARGV: mode, seconds, then per key its burst tolerance (which the pace may not use
+  -- to come back early)
   for i = 1, #KEYS do
+    local blocked = now + tonumber(ARGV[2]) + tonumber(ARGV[2 + i])
     local tat = tonumber(redis.call('GET', KEYS[i]))
-    if not tat or tat < blocked then store(KEYS[i], blocked) end
+    if not tat or tat < blocked then
+      redis.call('SET', KEYS[i], string.format('%.0f', blocked), 'PX',
+                 string.format('%d', ms_until(blocked)))
+    end
   end
   return {1, 0}
 end
-return redis.error_reply('temu-async rate script: unknown mode ' .. tostring(ARGV[1]))
+return redis.error_reply('temu-async rate script: unknown mode ' .. tostring(mode))
 """
 _SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
 
@@ -125,16 +206,23 @@ class RedisUnavailable(TemuError):
     retryable = True
 
 
-def redis_key(limit_key: str, prefix: str = "temu") -> str:
-    """The Redis key that counts ``limit_key`` (see the module docstring for the layout)."""
-    app, sep, rest = limit_key.partition(":")
-    if not app:
-        raise ValueError(
-            f"limit key {limit_key!r}: must start with the app_key (the part before the "
-            "first ':' becomes the Redis Cluster hash tag)"
+def redis_key(limit: Limit | str, prefix: str = "temu", kind: str = "rate") -> str:
+    """The Redis key that counts ``limit`` (see the module docstring for the layout).
+
+    ``kind``: ``"rate"`` for the pace, ``"sent"`` for the write log.
+    """
+    if isinstance(limit, str):
+        warnings.warn(
+            "redis_key('<app_key>:<type>') is deprecated; pass the Limit",
+            DeprecationWarning,
+            stacklevel=2,
         )
-    key = f"{prefix}:{{{app}}}:rate"
-    return f"{key}:{rest}" if sep else key
+        app, sep, rest = limit.partition(":")
+        if not app:
+            raise ValueError(f"limit key {limit!r}: must start with the app_key")
+        limit = Limit(app, 1, api_type=rest if sep else None)
+    key = f"{prefix}:{{{limit.app_key}}}:{kind}"
+    return key if limit.api_type is None else f"{key}:{limit.api_type}"
 
 
 def _redacted(url: str) -> str:
@@ -190,7 +278,11 @@ class RedisWindow:
     per-process :class:`~temu_async.throttle.LocalWindow` at ``fallback_fraction`` of
     every rate, warns once per outage, and tries Redis again every ``probe_interval``
     seconds until it answers. ``timeout``: socket connect/read timeout in seconds for
-    the pool this class creates.
+    the pool this class creates. ``pending_ttl``: how long a slot admitted but never
+    reported written or released keeps its place (its holder died).
+    ``poll_interval``: how often a reservation asks again while a window is held by
+    slots not yet written. ``burst_fraction``: how much of a rate may go at once from a
+    cold start or after idling (as in ``LocalWindow``; the same default).
     """
 
     def __init__(
@@ -204,6 +296,9 @@ class RedisWindow:
         fallback_fraction: float = 0.5,
         probe_interval: float = 1.0,
         timeout: float = 2.0,
+        pending_ttl: float = 60.0,
+        poll_interval: float = 0.02,
+        burst_fraction: float = 0.25,
     ) -> None:
         if (url is None) == (client is None):
             raise ValueError("pass exactly one of url (a redis:// URL) or client")
@@ -219,6 +314,12 @@ class RedisWindow:
             raise ValueError(f"probe_interval must be > 0 seconds, got {probe_interval!r}")
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if not 0 <= burst_fraction <= 1:
+            raise ValueError(f"burst_fraction must be within [0, 1], got {burst_fraction!r}")
+        if pending_ttl <= 0:
+            raise ValueError(f"pending_ttl must be > 0 seconds, got {pending_ttl!r}")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
         try:
             import redis.asyncio as aioredis
         except ImportError as exc:
@@ -250,12 +351,23 @@ class RedisWindow:
         self.on_unavailable: FailurePolicy = on_unavailable
         self.fallback_fraction = float(fallback_fraction)
         self.probe_interval = float(probe_interval)
+        self.burst_fraction = float(burst_fraction)
+        self.pending_ttl = float(pending_ttl)
+        self.poll_interval = float(poll_interval)
         self._unavailable = _unavailable_errors()
-        self._local = LocalWindow(margin=self.margin)
+        self._local = LocalWindow(margin=self.margin, burst_fraction=self.burst_fraction)
         self._local_limits: dict[Limit, Limit] = {}
-        self._keys: dict[str, str] = {}
+        self._keys: dict[tuple[str, str | None], tuple[str, str]] = {}
         self._down_since: float | None = None
         self._next_probe = 0.0
+        # Slot names: unique across processes and hosts sharing the Redis.
+        self._name = f"{os.getpid()}-{os.urandom(4).hex()}"
+        self._serial = itertools.count()
+        self._outbox: list[tuple[Slot, float]] = []
+        """Stamps (with their local write time) and releases (time < 0) to send."""
+        self._outbox_ready: asyncio.Event | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"RedisWindow(url={self.url!r}, on_unavailable={self.on_unavailable!r})"
@@ -267,59 +379,161 @@ class RedisWindow:
 
     # --- RateBackend ------------------------------------------------------------------
 
-    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> float:
+    def grant_now(self, limits: Sequence[Limit]) -> Slot | None:
+        return None  # only Redis can say, and that takes a round trip
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> Slot:
         if not limits:
-            return 0.0
-        keys = self._redis_keys(limits)
+            return Slot(self._local, limits)
+        keys = self._reserve_keys(limits)
         if self._use_local():
             return await self._local.reserve(self._scaled(limits), max_wait)
-        args: list[str | int] = ["reserve", _micros(max_wait)]
-        args += [math.ceil((lim.period + self.margin) * 1_000_000 / lim.rate) for lim in limits]
-        try:
-            granted, wait_us = await self._run(keys, args)
-        except self._unavailable as exc:
-            self._went_down(exc)
-            return await self._local.reserve(self._scaled(limits), max_wait)
-        self._came_back()
-        wait = int(wait_us) / 1_000_000
-        if not int(granted):
-            raise too_far(wait, max_wait, " in the shared budget")
-        return wait
+        member = f"{self._name}-{next(self._serial)}"
+        deadline = time.monotonic() + max_wait
+        args: list[str | int] = ["reserve", 0, member, _micros(self.pending_ttl)]
+        for lim in limits:
+            span = _micros(lim.period + self.margin)
+            interval = math.ceil(span / lim.rate)
+            args += [interval, lim.rate, span, (burst(lim, self.burst_fraction) - 1) * interval]
+        while True:
+            remaining = deadline - time.monotonic()
+            args[1] = _micros(remaining)
+            try:
+                granted, wait_us = await self._run(keys, args)
+            except self._unavailable as exc:
+                self._went_down(exc)
+                return await self._local.reserve(self._scaled(limits), max(0.0, remaining))
+            self._came_back()
+            wait = int(wait_us) / 1_000_000
+            if int(granted):
+                return Slot(self, limits, wait, member)
+            if wait >= 0:
+                raise too_far(wait, max_wait, " in the shared budget")
+            # Held by slots admitted (here or elsewhere) and not yet written.
+            if remaining < self.poll_interval:
+                raise all_unwritten(max_wait, " in the shared budget")
+            await asyncio.sleep(self.poll_interval)
+
+    def stamp(self, slot: Slot) -> None:
+        self._post(slot, time.monotonic())
+
+    def release(self, slot: Slot) -> None:
+        self._post(slot, -1.0)
 
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
         if not limits or seconds <= 0:
             return
-        keys = self._redis_keys(limits)
+        keys = [self._limit_keys(limit)[0] for limit in limits]
+        self._one_app(limits)
         if self._use_local():
             await self._local.penalize(self._scaled(limits), seconds)
             return
+        tolerances = [
+            (burst(lim, self.burst_fraction) - 1)
+            * math.ceil(_micros(lim.period + self.margin) / lim.rate)
+            for lim in limits
+        ]
         try:
-            await self._run(keys, ["penalize", _micros(seconds)])
+            await self._run(keys, ["penalize", _micros(seconds), *tolerances])
         except self._unavailable as exc:
             self._went_down(exc)
             await self._local.penalize(self._scaled(limits), seconds)
             return
         self._came_back()
 
+    async def flush(self) -> None:
+        """Send the writes and releases reported so far now (they go in the background)."""
+        await self._flush()
+
     async def close(self) -> None:
+        if self._flusher is not None:
+            await self._flush()
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
         if self._owns_client:
             await self._client.aclose()
 
+    # --- writes and releases, in the background -------------------------------------------
+
+    def _post(self, slot: Slot, written: float) -> None:
+        self._outbox.append((slot, written))
+        if self._flusher is None or self._flusher.done():
+            self._outbox_ready = asyncio.Event()
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._flush_loop(), name="temu-async-redis-stamps"
+            )
+        assert self._outbox_ready is not None
+        self._outbox_ready.set()
+
+    async def _flush_loop(self) -> None:
+        assert self._outbox_ready is not None
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flushing:  # a flush() returns after any batch already on its way
+            batch, self._outbox = self._outbox, []
+            if batch:
+                await self._send(batch)
+
+    async def _send(self, batch: list[tuple[Slot, float]]) -> None:
+        # One script per app_key (its keys share a Redis Cluster slot), all at once.
+        calls: dict[str, tuple[list[str], list[str | int], list[str | int]]] = {}
+        now = time.monotonic()
+        for slot, written in batch:
+            if not slot.limits:
+                continue
+            keys, spans, entries = calls.setdefault(slot.limits[0].app_key, ([], [], []))
+            # The age is measured before the script reads Redis's clock, so the stamp
+            # lands at or after the real write, never before it.
+            age = -1 if written < 0 else max(0, math.floor((now - written) * 1_000_000))
+            entries += [slot.token, age, len(slot.limits)]
+            for limit in slot.limits:
+                log_key = self._limit_keys(limit)[1]
+                if log_key not in keys:
+                    keys.append(log_key)
+                    spans.append(_micros(limit.period + self.margin))
+                entries.append(keys.index(log_key) + 1)
+        try:
+            await asyncio.gather(
+                *(
+                    self._run(keys, ["settle", *spans, *entries])
+                    for keys, spans, entries in calls.values()
+                )
+            )
+        except self._unavailable as exc:
+            # Lost updates keep their slots pending until pending_ttl: slower, never over
+            # the limit. Reservations report the outage themselves.
+            log.debug("could not send %d rate-slot updates to Redis: %s", len(batch), exc)
+
     # --- internals --------------------------------------------------------------------
 
-    def _redis_keys(self, limits: Sequence[Limit]) -> list[str]:
-        keys: list[str] = []
-        for limit in limits:
-            key = self._keys.get(limit.key)
-            if key is None:
-                key = self._keys[limit.key] = redis_key(limit.key, self.prefix)
-            keys.append(key)
-        apps = {limit.key.partition(":")[0] for limit in limits}
-        if len(apps) > 1:
+    def _limit_keys(self, limit: Limit) -> tuple[str, str]:
+        keys = self._keys.get(limit.key)
+        if keys is None:
+            keys = self._keys[limit.key] = (
+                redis_key(limit, self.prefix),
+                redis_key(limit, self.prefix, "sent"),
+            )
+        return keys
+
+    def _one_app(self, limits: Sequence[Limit]) -> None:
+        first = limits[0].app_key
+        if any(limit.app_key != first for limit in limits):
             raise ValueError(
                 f"limits {[lim.key for lim in limits]}: one reservation must stay within one "
                 "app_key (its keys share one Redis Cluster slot)"
             )
+
+    def _reserve_keys(self, limits: Sequence[Limit]) -> list[str]:
+        self._one_app(limits)
+        keys: list[str] = []
+        for limit in limits:
+            keys.extend(self._limit_keys(limit))
         return keys
 
     async def _run(self, keys: list[str], args: list[str | int]) -> tuple[Any, Any]:
@@ -374,7 +588,9 @@ class RedisWindow:
             local = self._local_limits.get(limit)
             if local is None:
                 rate = max(1, math.floor(limit.rate * self.fallback_fraction))
-                local = self._local_limits[limit] = Limit(limit.key, rate, limit.period)
+                local = self._local_limits[limit] = Limit(
+                    limit.app_key, rate, limit.period, limit.api_type
+                )
             scaled.append(local)
         return scaled
 

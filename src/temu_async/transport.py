@@ -3,6 +3,12 @@
 Network failures become :class:`~temu_async.errors.TransportError` subclasses that
 say whether the request may have reached the gateway (``sent``), which is what the
 retry policy needs to know about writes that must not run twice.
+
+A rate slot (:class:`~temu_async.throttle.Slot`) handed to :meth:`Transport.post` is
+counted when the request is written, not when it was granted: the body goes out as a
+payload that reports ``slot.sent()`` the moment aiohttp writes it (after the
+connection is open, the TLS handshake done, the headers built), and a request that
+never got that far gives its slot back (``slot.release()``).
 """
 
 from __future__ import annotations
@@ -10,11 +16,16 @@ from __future__ import annotations
 import asyncio
 import email.utils
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import BytesPayload
 
 from temu_async.errors import ConnectError, RequestTimeout, TransportError
+
+if TYPE_CHECKING:
+    from temu_async.throttle import Slot
 
 __all__ = ["REGION_URLS", "Answer", "Transport"]
 
@@ -42,6 +53,33 @@ class Answer:
         Parsed on demand: only a refused timestamp needs it.
         """
         return _parse_date(self.date)
+
+
+class _WireBody(BytesPayload):
+    """The request body, which waits for its rate slot and stamps it as it is written.
+
+    aiohttp writes the (buffered) headers together with the body, in the same step, so
+    this is the instant the request leaves, whatever came between admission and now.
+    The throttle hands a slot over a little before it is due (its ``lead``) so that the
+    connection and the request are ready; the bytes still wait here until it is due.
+    Works with any session, the caller's included.
+    """
+
+    def __init__(self, body: bytes, slot: Slot) -> None:
+        super().__init__(body, content_type="application/json")
+        self._slot = slot
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self._slot.until_due()
+        self._slot.sent()
+        await super().write(writer)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        await self._slot.until_due()
+        self._slot.sent()
+        await super().write_with_length(writer, content_length)
 
 
 class Transport:
@@ -81,8 +119,14 @@ class Transport:
         """The shared session, for other requests of this app (signed file downloads)."""
         return self._get_session()
 
-    async def post(self, body: bytes, *, timeout: float | None = None) -> Answer:
-        """Send one request. The clock for ``timeout`` starts here, after throttling."""
+    async def post(
+        self, body: bytes, *, timeout: float | None = None, slot: Slot | None = None
+    ) -> Answer:
+        """Send one request. The clock for ``timeout`` starts here, after throttling.
+
+        ``slot``: its rate slot, counted as the body is written and given back if the
+        request never was (a connection that did not open, a cancellation before).
+        """
         session = self._get_session()
         total = self._timeout if timeout is None else timeout
         # The session's defaults carry the headers and the usual timeout; a call's own
@@ -92,8 +136,9 @@ class Transport:
             extra["timeout"] = self._client_timeout(total)
         if not self._owns_session:
             extra["headers"] = _HEADERS  # a caller's session has its own defaults
+        data: bytes | _WireBody = body if slot is None else _WireBody(body, slot)
         try:
-            async with session.post(self.url, data=body, **extra) as resp:
+            async with session.post(self.url, data=data, **extra) as resp:
                 data = await resp.read()
                 return Answer(
                     status=resp.status,
@@ -107,10 +152,15 @@ class Transport:
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise RequestTimeout(f"no complete answer within {total:g} s") from None
         except aiohttp.ClientError as exc:
-            # Disconnects and payload errors happen after the request went out.
+            # Disconnects and payload errors happen after the request went out, unless
+            # its slot says the body was never written.
             raise TransportError(
-                f"the connection failed mid-request ({_reason(exc)})", sent=True
+                f"the connection failed mid-request ({_reason(exc)})",
+                sent=slot is None or not slot.open,
             ) from None
+        finally:
+            if slot is not None:
+                slot.release()  # a no-op once it was sent
 
     def _client_timeout(self, total: float) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=total, sock_connect=min(self._connect_timeout, total))

@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the credentials as one JSON object"
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate made at start (printed, to trust)",
+    )
+    parser.add_argument(
         "--webhook-url",
         default=None,
         help="POST order status changes here as Temu's signed, encrypted webhooks",
@@ -63,6 +68,7 @@ def config_from_args(args: argparse.Namespace, catalogue: Catalogue | None = Non
         faults=FaultSpec(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms),
         catalogue=catalogue or load_catalogue(args.catalogue),
         webhook_url=getattr(args, "webhook_url", None),
+        tls=getattr(args, "tls", False),
     )
 
 
@@ -111,8 +117,9 @@ def export_lines(creds: SandboxCredentials) -> list[str]:
 
 def describe(sandbox: Sandbox, as_json: bool = False) -> str:
     data = _as_dict(sandbox.credentials)
+    cert = sandbox.cert_pem.decode("ascii") if sandbox.cert_pem is not None else None
     if as_json:
-        return json.dumps(data)
+        return json.dumps({**data, "cert_pem": cert} if cert is not None else data)
     lines = [
         f"Temu sandbox listening: {data['url']}",
         f"rate limit: {sandbox.rate_limit}/s per app_key",
@@ -129,6 +136,9 @@ def describe(sandbox: Sandbox, as_json: bool = False) -> str:
             )
             for code in shop["auth_codes"]:
                 lines.append(f"    auth code (single use, 10 min) {code}")
+    if cert is not None:
+        lines.append("TLS certificate (self-signed; trust it, e.g. ssl cafile):")
+        lines.append(cert.rstrip())
     lines.append("")
     first = " (the first app)" if len(data["apps"]) > 1 else ""
     lines.append(f"# point temu-async at this sandbox{first}: paste into your shell")

@@ -46,6 +46,10 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     """0 picks a free port."""
+    tls: bool = False
+    """Serve HTTPS with a self-signed certificate made at start (needs ``cryptography``);
+    clients trust it through ``Sandbox.client_ssl_context()``. Cold connections then pay a
+    handshake, as against the real gateway."""
     faults: FaultSpec = field(default_factory=FaultSpec)
     """Run-wide faults at start (change them later through ``Sandbox.faults``)."""
     timestamp_tolerance: int = 300

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import ssl
 import subprocess
 import sys
 import threading
@@ -54,6 +55,14 @@ class SandboxInfo:
     carrier_id: int
     orders: int
     """Orders in the world when it started."""
+    cert_pem: str | None = None
+    """The certificate to trust when the sandbox serves TLS (``tls=True``)."""
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client SSL context trusting the sandbox's certificate (``tls=True`` only)."""
+        if self.cert_pem is None:
+            raise RuntimeError("the sandbox serves plain HTTP: start it with tls=True")
+        return ssl.create_default_context(cadata=self.cert_pem)
 
 
 class SandboxProcess:
@@ -82,6 +91,7 @@ class SandboxProcess:
             shops=tuple(ShopInfo(**s) for s in first["shops"]),
             carrier_id=first["carrier_id"],
             orders=first["orders"],
+            cert_pem=first.get("cert_pem"),
         )
 
     @property
@@ -191,6 +201,7 @@ async def _serve(config: dict[str, Any], latency_ms: float) -> int:
                 "shops": shops,
                 "carrier_id": LOGISTICS_COMPANIES[0][0],
                 "orders": len(world.orders),
+                "cert_pem": sb.cert_pem.decode("ascii") if sb.cert_pem else None,
             }
         )
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import socket
+import ssl
 import uuid
 from collections.abc import Iterable, Mapping
 from email.utils import formatdate
@@ -37,6 +38,7 @@ from .limiter import SlidingWindow, max_in_window, try_admit
 from .models import OrderStatusChange
 from .param_check import check_params
 from .synthetic import synthetic_result
+from .tls import SelfSigned, self_signed
 from .webhook_push import PushOutcome, WebhookPusher
 from .world import World
 
@@ -99,6 +101,7 @@ class Sandbox:
         self._ids = random.Random(f"{self.config.seed}:request-ids")
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._tls: SelfSigned | None = None
         self._hook_lock = asyncio.Lock()
         self.webhooks = WebhookPusher(
             url=self.config.webhook_url,
@@ -123,7 +126,11 @@ class Sandbox:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
-        site = web.SockSite(runner, sock)
+        context = None
+        if self.config.tls:
+            self._tls = self_signed(self.config.host)
+            context = self._tls.server_context()
+        site = web.SockSite(runner, sock, ssl_context=context)
         await site.start()
         self._port = sock.getsockname()[1]
         self._runner = runner
@@ -154,7 +161,25 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        scheme = "https" if self.config.tls else "http"
+        return f"{scheme}://{self.config.host}:{self.port}"
+
+    @property
+    def cert_pem(self) -> bytes | None:
+        """The TLS certificate a client must trust (``tls=True``), else None."""
+        return None if self._tls is None else self._tls.cert_pem
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts this sandbox's certificate, for a client session::
+
+        connector = aiohttp.TCPConnector(ssl=sb.client_ssl_context())
+        app = TemuApp(..., base_url=sb.url, session=aiohttp.ClientSession(connector=connector))
+        """
+        if self._tls is None:
+            raise RuntimeError(
+                "the sandbox serves plain HTTP: start it with SandboxConfig(tls=True)"
+            )
+        return self._tls.client_context()
 
     @property
     def url(self) -> str:
