@@ -10,8 +10,8 @@ The rewrite is a text edit of exactly those spans (found through PyYAML's node m
 comments, key order, flow or block style and every other line stay as they were. Two
 structures match when they have the same field names, types, list items, rules and
 nested structure, in the same order; summaries and units are not compared (a shape's
-field summaries live in ``spec/shapes.yaml``), and ``integer`` matches ``long`` (the
-same JSON number, the same Python ``int``).
+field summaries live in ``spec/shapes.yaml``). ``integer`` and ``long`` do not match:
+each type's own table says which it is, and the catalogue keeps what it says.
 """
 
 from __future__ import annotations
@@ -46,9 +46,6 @@ def _bare(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = msgspec.to_builtins(f, str_keys=True)
     for key in ("summary", "unit", "shape"):
         out.pop(key, None)
-    for key in ("type", "items"):
-        if out.get(key) == "integer":
-            out[key] = "long"
     if f.fields:
         out["fields"] = [_bare(c) for c in f.fields]
     return out

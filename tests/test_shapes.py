@@ -68,7 +68,7 @@ types:
         fields:
           # money, spelled out
           - {name: currency, type: string, summary: Its currency.}
-          - {name: amount, type: integer, unit: minor_units}
+          - {name: amount, type: long, unit: minor_units}
       - {name: tax, type: object, fields: [{name: currency, type: string}, {name: amount, type: long}], summary: Tax.}
       - name: fee
         type: object
@@ -307,3 +307,17 @@ def test_units_that_disagree_stay_out_of_the_shape_and_are_reported(tmp_path: Pa
     dropped = changes[spec / "types" / "order.yaml"].dropped
     assert "order.yaml:8 total.amount: unit 'minor_units' (the shape says None)" in dropped
     assert "order.yaml:15 tax.amount: unit 'major_units' (the shape says None)" in dropped
+
+
+def test_integer_and_long_do_not_match_each_table_is_followed() -> None:
+    # A table that says INTEGER where the shape says LONG keeps its own type: the
+    # structure stays spelled out rather than taking the shape's.
+    from codegen.shapes import match_key
+    from temu_async.catalogue import Field
+
+    as_long = [Field(name="currency", type="string"), Field(name="amount", type="long")]
+    as_int = [Field(name="currency", type="string"), Field(name="amount", type="integer")]
+    assert match_key(as_long) != match_key(as_int)
+    assert match_key(as_long) == match_key(
+        [Field(name="currency", type="string", summary="x"), Field(name="amount", type="long")]
+    )

@@ -19,8 +19,6 @@ from temu_async._generated.shapes import (
     ComplianceProperty,
     ComplianceRep,
     ComplianceRepInfo,
-    ExtraTemplate,
-    ExtraTemplateDetail,
     ImageUrl,
     InputText,
     PropertyValue,
@@ -697,6 +695,38 @@ class ComplianceLocalEditActualPhotoParam(msgspec.Struct, kw_only=True, omit_def
     """Skip the actual photos for now (not skipped when omitted)."""
 
 
+class ComplianceLocalEditExtraTemplateDetailParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One entry per governance-attribute template.
+    (``extraTemplate.extraTemplateDetailList[]`` of ``bg.local.goods.compliance.edit``
+    params.)
+    """
+
+    input_text: Mapping[str, Any] | None = msgspec.field(default=None, name="inputText")
+    """Typed-in values keyed by property ID, each as {name} or {multiLineInputs}."""
+
+    compliance_property_list: Sequence[ComplianceProperty | Mapping[str, Any]] | None = (
+        msgspec.field(default=None, name="compliancePropertyList")
+    )
+    """Per-SKU values, for templates filled at SKU level."""
+
+    template_id: int | None = msgspec.field(default=None, name="templateId")
+    """Template ID, from bg.local.goods.compliance.extra.template.get."""
+
+    properties: Mapping[str, Any] | None = None
+    """Chosen value IDs keyed by property ID (for choose-type controls)."""
+
+
+class ComplianceLocalEditExtraTemplateParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Governance-attribute values of the goods. (``extraTemplate`` of
+    ``bg.local.goods.compliance.edit`` params.)
+    """
+
+    extra_template_detail_list: (
+        Sequence[ComplianceLocalEditExtraTemplateDetailParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="extraTemplateDetailList")
+    """One entry per governance-attribute template."""
+
+
 class ComplianceLocalEditResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The result of ``bg.local.goods.compliance.edit``: Set the qualification information of a
     local goods.
@@ -1238,8 +1268,6 @@ _RENAMED: dict[str, type] = {
     "ComplianceExtraTemplateRepInfoParam": ComplianceRep,
     "ComplianceLocalEditCertFileParam": ComplianceFile,
     "ComplianceLocalEditCompliancePropertyParam": ComplianceProperty,
-    "ComplianceLocalEditExtraTemplateDetailParam": ExtraTemplateDetail,
-    "ComplianceLocalEditExtraTemplateParam": ExtraTemplate,
     "ComplianceLocalEditInputTextParam": InputText,
     "ComplianceLocalEditInspectReportFileParam": ComplianceFile,
     "ComplianceLocalEditRepDetailParam": ComplianceRep,
@@ -1261,8 +1289,6 @@ if TYPE_CHECKING:
     ComplianceExtraTemplateRepInfoParam = ComplianceRep
     ComplianceLocalEditCertFileParam = ComplianceFile
     ComplianceLocalEditCompliancePropertyParam = ComplianceProperty
-    ComplianceLocalEditExtraTemplateDetailParam = ExtraTemplateDetail
-    ComplianceLocalEditExtraTemplateParam = ExtraTemplate
     ComplianceLocalEditInputTextParam = InputText
     ComplianceLocalEditInspectReportFileParam = ComplianceFile
     ComplianceLocalEditRepDetailParam = ComplianceRep
@@ -1663,7 +1689,7 @@ class ComplianceGroup(Group):
         certificate_info: ComplianceLocalEditCertificateInfoParam | Mapping[str, Any] | None = None,
         actual_photo: ComplianceLocalEditActualPhotoParam | Mapping[str, Any] | None = None,
         rep_info: ComplianceRepInfo | Mapping[str, Any] | None = None,
-        extra_template: ExtraTemplate | Mapping[str, Any] | None = None,
+        extra_template: ComplianceLocalEditExtraTemplateParam | Mapping[str, Any] | None = None,
         options: CallOptions | None = None,
     ) -> ComplianceLocalEditResult:
         """Set the qualification information of a local goods.
@@ -1685,8 +1711,9 @@ class ComplianceGroup(Group):
                 or plain dicts with wire names.
             rep_info: ``repInfo`` (ComplianceRepInfo, optional). Responsible persons to link to
                 the goods. Pass ComplianceRepInfo objects or plain dicts with wire names.
-            extra_template: ``extraTemplate`` (ExtraTemplate, optional). Governance-attribute
-                values of the goods. Pass ExtraTemplate objects or plain dicts with wire names.
+            extra_template: ``extraTemplate`` (object, optional). Governance-attribute values of
+                the goods. Pass ComplianceLocalEditExtraTemplateParam objects or plain dicts with
+                wire names.
             options: per-call overrides (timeout, retries, rate-limit wait).
 
         Returns:

@@ -1070,6 +1070,27 @@ class FulfillmentShipmentSubConfirmSendSubRequestParam(
     """Tracking number of the sub-package."""
 
 
+class FulfillmentShipmentUpdateInterlineShipCompanyParam(
+    msgspec.Struct, kw_only=True, omit_defaults=True
+):
+    """Carrier and channel of each leg of an interline (multi-leg) shipment.
+    (``retrySendPackageRequestList[].retrySendSubRequestList[].interlineShipCompanyList[]``
+    of ``bg.logistics.shipment.update`` params.)
+    """
+
+    ship_logistics_type: str = msgspec.field(name="shipLogisticsType")
+    """Logistics type code of this leg."""
+
+    ship_stage_type: str = msgspec.field(name="shipStageType")
+    """Which leg of the interline shipment this is (e.g. first or last mile)."""
+
+    ship_company_id: int = msgspec.field(name="shipCompanyId")
+    """Carrier (shipping company) ID of this leg."""
+
+    channel_id: int = msgspec.field(name="channelId")
+    """Logistics channel ID of this leg."""
+
+
 class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     msgspec.Struct, kw_only=True, omit_defaults=True
 ):
@@ -1111,9 +1132,9 @@ class FulfillmentShipmentUpdateRetrySendSubRequestParam(
     otherwise two decimals.
     """
 
-    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="interlineShipCompanyList")
-    )
+    interline_ship_company_list: (
+        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="interlineShipCompanyList")
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
@@ -1199,9 +1220,9 @@ class FulfillmentShipmentUpdateRetrySendPackageRequestParam(
     ) = msgspec.field(default=None, name="retrySendSubRequestList")
     """Sub-packages to retry when the package was split."""
 
-    interline_ship_company_list: Sequence[InterlineShipCompany | Mapping[str, Any]] | None = (
-        msgspec.field(default=None, name="interlineShipCompanyList")
-    )
+    interline_ship_company_list: (
+        Sequence[FulfillmentShipmentUpdateInterlineShipCompanyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="interlineShipCompanyList")
     """Carrier and channel of each leg of an interline (multi-leg) shipment."""
 
     ship_company_id: int | None = msgspec.field(default=None, name="shipCompanyId")
@@ -1480,10 +1501,9 @@ _RENAMED: dict[str, type] = {
     "FulfillmentShipmentConfirmOrderSendInfoParam": OrderSendInfo,
     "FulfillmentShipmentConfirmV2OrderSendInfoParam": OrderSendInfo,
     "FulfillmentShipmentCreateInterlineShipCompanyParam": InterlineShipCompany,
-    "FulfillmentShipmentUpdateInterlineShipCompanyParam": InterlineShipCompany,
     "FulfillmentShipmentUpdateOrderSendInfoParam": OrderSendInfo,
-    "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": InterlineShipCompany,
-    "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam": InterlineShipCompany,
+    "FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
+    "FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam": FulfillmentShipmentUpdateInterlineShipCompanyParam,
     "FulfillmentShippedPackageConfirmPackageDetailParam": OrderQuantity,
     "FulfillmentUnshippedPackagesCanceledOrder": PackageOrder,
     "FulfillmentUnshippedPackagesShippableOrder": PackageOrder,
@@ -1495,10 +1515,13 @@ if TYPE_CHECKING:
     FulfillmentShipmentConfirmOrderSendInfoParam = OrderSendInfo
     FulfillmentShipmentConfirmV2OrderSendInfoParam = OrderSendInfo
     FulfillmentShipmentCreateInterlineShipCompanyParam = InterlineShipCompany
-    FulfillmentShipmentUpdateInterlineShipCompanyParam = InterlineShipCompany
     FulfillmentShipmentUpdateOrderSendInfoParam = OrderSendInfo
-    FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam = InterlineShipCompany
-    FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam = InterlineShipCompany
+    FulfillmentShipmentUpdateRetrySendPackageRequestInterlineShipCompanyParam = (
+        FulfillmentShipmentUpdateInterlineShipCompanyParam
+    )
+    FulfillmentShipmentUpdateRetrySendSubRequestInterlineShipCompanyParam = (
+        FulfillmentShipmentUpdateInterlineShipCompanyParam
+    )
     FulfillmentShippedPackageConfirmPackageDetailParam = OrderQuantity
     FulfillmentUnshippedPackagesCanceledOrder = PackageOrder
     FulfillmentUnshippedPackagesShippableOrder = PackageOrder
@@ -1886,7 +1909,7 @@ class FulfillmentGroup(Group):
         ship_company_id: int,
         warehouse_id: str,
         page_number: int,
-        page_size: int | None = None,
+        page_size: int,
         options: CallOptions | None = None,
     ) -> FulfillmentScanformCandidatesResult:
         """List package numbers that can go on a new scan form for a carrier.
@@ -1900,7 +1923,7 @@ class FulfillmentGroup(Group):
             warehouse_id: ``warehouseId`` (string, required). Warehouse of the scan form to be
                 created.
             page_number: ``pageNumber`` (integer, required). Page number, starting at 1.
-            page_size: ``pageSize`` (integer, optional). Records per page (at most 500). 1 to
+            page_size: ``pageSize`` (integer, required). Records per page (at most 500). 1 to
                 500.
             options: per-call overrides (timeout, retries, rate-limit wait).
 

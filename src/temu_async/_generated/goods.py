@@ -53,7 +53,6 @@ from temu_async._generated.shapes import (
     SkuSpecList,
     SkuSpecs,
     SpecRef,
-    Stock,
     TaxCodeInfo,
     TemplatePropertyValue,
     ValueUnit,
@@ -1686,14 +1685,62 @@ class GoodsPartialUpdateGoodsServicePromiseParam(msgspec.Struct, kw_only=True, o
     """
 
 
+class GoodsPartialUpdateGoodsPropertyGoodsPropertyParam(
+    msgspec.Struct, kw_only=True, omit_defaults=True
+):
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.partial.update`` params.)
+    """
+
+    vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
+    spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
+    img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
+    note: str | None = None
+    """Free-text note attached to this attribute value."""
+
+    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
+    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
+    group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
+    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
+    template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
+    number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
+    value: str | None = None
+    """Attribute value text as shown to buyers."""
+
+    ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
+
+
 class GoodsPartialUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Attribute values to change, filled from the category template. (``goodsProperty`` of
     ``bg.local.goods.partial.update`` params.)
     """
 
-    goods_properties: Sequence[GoodsPropertyValue | Mapping[str, Any]] | None = msgspec.field(
-        default=None, name="goodsProperties"
-    )
+    goods_properties: (
+        Sequence[GoodsPartialUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="goodsProperties")
     """Attribute values of the goods, one entry per chosen value, keyed by template property
     ids.
     """
@@ -2567,6 +2614,32 @@ class GoodsSkuOutSnSetResult(msgspec.Struct, kw_only=True, omit_defaults=True, g
     """One result per submitted code, in request order."""
 
 
+class GoodsSkuStockSelfOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Ordinary (on-hand) stock the seller holds for the SKU.
+    (``stockList[].skuStockInfoList[].selfOrdinaryStock`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
+    """
+
+    stock: int | None = None
+    """Quantity of ordinary stock the seller holds."""
+
+    stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (0 own ordinary)."""
+
+
+class GoodsSkuStockCertOrdinaryStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Ordinary stock of the SKU held in certified storage.
+    (``stockList[].skuStockInfoList[].certOrdinaryStock`` of the
+    ``temu.local.goods.sku.stock.query`` result.)
+    """
+
+    stock: int | None = None
+    """Quantity of ordinary stock in certified storage."""
+
+    stock_type: int | None = msgspec.field(default=None, name="stockType")
+    """Stock kind of this block (2 certified ordinary)."""
+
+
 class GoodsSkuStockSelfPreSaleStock(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Pre-sale stock the seller offers before goods are on hand.
     (``stockList[].skuStockInfoList[].selfPreSaleStock`` of the
@@ -2601,10 +2674,14 @@ class GoodsSkuStockSkuStockInfo(msgspec.Struct, kw_only=True, omit_defaults=True
     out_sku_sn: str | None = msgspec.field(default=None, name="outSkuSn")
     """Seller's own SKU code of the SKU."""
 
-    self_ordinary_stock: Stock | None = msgspec.field(default=None, name="selfOrdinaryStock")
+    self_ordinary_stock: GoodsSkuStockSelfOrdinaryStock | None = msgspec.field(
+        default=None, name="selfOrdinaryStock"
+    )
     """Ordinary (on-hand) stock the seller holds for the SKU."""
 
-    cert_ordinary_stock: Stock | None = msgspec.field(default=None, name="certOrdinaryStock")
+    cert_ordinary_stock: GoodsSkuStockCertOrdinaryStock | None = msgspec.field(
+        default=None, name="certOrdinaryStock"
+    )
     """Ordinary stock of the SKU held in certified storage."""
 
     sku_id: int | None = msgspec.field(default=None, name="skuId")
@@ -3041,6 +3118,65 @@ class GoodsTemplateResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     """
 
 
+class GoodsUpdateGoodsPropertyGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids. (``goodsProperty.goodsProperties[]`` of ``bg.local.goods.update`` params.)
+    """
+
+    vid: int | None = None
+    """Id of the chosen attribute value (from the category template); needed unless the value
+    is custom.
+    """
+
+    spec_id: int | None = msgspec.field(default=None, name="specId")
+    """Specification (variant value) id, e.g. one colour or size, from the template or
+    bg.local.goods.spec.id.get.
+    """
+
+    img_url: str | None = msgspec.field(default=None, name="imgUrl")
+    """Image URL illustrating this attribute value (e.g. a colour swatch)."""
+
+    note: str | None = None
+    """Free-text note attached to this attribute value."""
+
+    parent_spec_id: int | None = msgspec.field(default=None, name="parentSpecId")
+    """Id of the specification dimension (e.g. colour or size) a spec value belongs to."""
+
+    value_unit_id: int | None = msgspec.field(default=None, name="valueUnitId")
+    """Id of the unit chosen for a numeric attribute value, from the template's valueUnitList."""
+
+    group_id: int | None = msgspec.field(default=None, name="groupId")
+    """Id of the attribute value group this value belongs to."""
+
+    value_unit: str | None = msgspec.field(default=None, name="valueUnit")
+    """Unit text of a numeric attribute value, e.g. % or cm; send together with valueUnitId."""
+
+    template_pid: int | None = msgspec.field(default=None, name="templatePid")
+    """Id of the property inside the category's attribute template."""
+
+    number_input_value: str | None = msgspec.field(default=None, name="numberInputValue")
+    """Number typed for a numeric-input attribute, e.g. 50 for 50 % cotton."""
+
+    value: str | None = None
+    """Attribute value text as shown to buyers."""
+
+    ref_pid: int | None = msgspec.field(default=None, name="refPid")
+    """Reference property id: the platform-wide id of the attribute, stable across templates."""
+
+
+class GoodsUpdateGoodsPropertyParam(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Complete attribute values of the goods, filled from the category template.
+    (``goodsProperty`` of ``bg.local.goods.update`` params.)
+    """
+
+    goods_properties: (
+        Sequence[GoodsUpdateGoodsPropertyGoodsPropertyParam | Mapping[str, Any]] | None
+    ) = msgspec.field(default=None, name="goodsProperties")
+    """Attribute values of the goods, one entry per chosen value, keyed by template property
+    ids.
+    """
+
+
 class GoodsUpdateSkuParam(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Complete list of the goods' SKUs after the edit. (``skuList[]`` of
     ``bg.local.goods.update`` params.)
@@ -3271,7 +3407,6 @@ _RENAMED: dict[str, type] = {
     "GoodsPartialUpdateElementParam": IdName,
     "GoodsPartialUpdateGoodsBasicParam": GoodsBasic,
     "GoodsPartialUpdateGoodsGalleryParam": GoodsGallery,
-    "GoodsPartialUpdateGoodsPropertyGoodsPropertyParam": GoodsPropertyValue,
     "GoodsPartialUpdateGoodsSizeChartListParam": SizeChartList,
     "GoodsPartialUpdateGoodsSizeChartParam": SizeChart,
     "GoodsPartialUpdateGoodsTrademarkParam": GoodsTrademark,
@@ -3295,8 +3430,6 @@ _RENAMED: dict[str, type] = {
     "GoodsSkuListSpec": SpecRef,
     "GoodsSkuListVolumeInfo": Volume,
     "GoodsSkuListWeightInfo": Weight,
-    "GoodsSkuStockCertOrdinaryStock": Stock,
-    "GoodsSkuStockSelfOrdinaryStock": Stock,
     "GoodsTemplateAdditionalInfo": PropertyAdditionalInfo,
     "GoodsTemplateGroup": IdName,
     "GoodsTemplateShowCondition": ShowCondition,
@@ -3313,8 +3446,6 @@ _RENAMED: dict[str, type] = {
     "GoodsUpdateGoodsBasicParam": GoodsBasic,
     "GoodsUpdateGoodsGalleryParam": GoodsGallery,
     "GoodsUpdateGoodsOriginInfoParam": GoodsOriginInfo,
-    "GoodsUpdateGoodsPropertyGoodsPropertyParam": GoodsPropertyValue,
-    "GoodsUpdateGoodsPropertyParam": GoodsProperty,
     "GoodsUpdateGoodsServicePromiseParam": GoodsServicePromise,
     "GoodsUpdateGoodsSizeChartListParam": SizeChartList,
     "GoodsUpdateGoodsSizeChartParam": SizeChart,
@@ -3407,7 +3538,6 @@ if TYPE_CHECKING:
     GoodsPartialUpdateElementParam = IdName
     GoodsPartialUpdateGoodsBasicParam = GoodsBasic
     GoodsPartialUpdateGoodsGalleryParam = GoodsGallery
-    GoodsPartialUpdateGoodsPropertyGoodsPropertyParam = GoodsPropertyValue
     GoodsPartialUpdateGoodsSizeChartListParam = SizeChartList
     GoodsPartialUpdateGoodsSizeChartParam = SizeChart
     GoodsPartialUpdateGoodsTrademarkParam = GoodsTrademark
@@ -3431,8 +3561,6 @@ if TYPE_CHECKING:
     GoodsSkuListSpec = SpecRef
     GoodsSkuListVolumeInfo = Volume
     GoodsSkuListWeightInfo = Weight
-    GoodsSkuStockCertOrdinaryStock = Stock
-    GoodsSkuStockSelfOrdinaryStock = Stock
     GoodsTemplateAdditionalInfo = PropertyAdditionalInfo
     GoodsTemplateGroup = IdName
     GoodsTemplateShowCondition = ShowCondition
@@ -3449,8 +3577,6 @@ if TYPE_CHECKING:
     GoodsUpdateGoodsBasicParam = GoodsBasic
     GoodsUpdateGoodsGalleryParam = GoodsGallery
     GoodsUpdateGoodsOriginInfoParam = GoodsOriginInfo
-    GoodsUpdateGoodsPropertyGoodsPropertyParam = GoodsPropertyValue
-    GoodsUpdateGoodsPropertyParam = GoodsProperty
     GoodsUpdateGoodsServicePromiseParam = GoodsServicePromise
     GoodsUpdateGoodsSizeChartListParam = SizeChartList
     GoodsUpdateGoodsSizeChartParam = SizeChart
@@ -6479,7 +6605,7 @@ class GoodsGroup(Group):
         goods_id: int,
         goods_basic: GoodsBasic | Mapping[str, Any] | None = None,
         goods_service_promise: GoodsServicePromise | Mapping[str, Any] | None = None,
-        goods_property: GoodsProperty | Mapping[str, Any] | None = None,
+        goods_property: GoodsUpdateGoodsPropertyParam | Mapping[str, Any] | None = None,
         goods_origin_info: GoodsOriginInfo | Mapping[str, Any] | None = None,
         bullet_points: Sequence[str] | None = None,
         goods_desc: str | None = None,
@@ -6512,9 +6638,9 @@ class GoodsGroup(Group):
             goods_service_promise: ``goodsServicePromise`` (GoodsServicePromise, optional).
                 Shipping promise of the goods: freight template, fulfilment mode and handling time.
                 Pass GoodsServicePromise objects or plain dicts with wire names.
-            goods_property: ``goodsProperty`` (GoodsProperty, optional). Complete attribute
-                values of the goods, filled from the category template. Pass GoodsProperty objects
-                or plain dicts with wire names.
+            goods_property: ``goodsProperty`` (object, optional). Complete attribute values of
+                the goods, filled from the category template. Pass GoodsUpdateGoodsPropertyParam
+                objects or plain dicts with wire names.
             goods_origin_info: ``goodsOriginInfo`` (GoodsOriginInfo, optional). Country or
                 region of origin of the goods, with proof images where required. Pass
                 GoodsOriginInfo objects or plain dicts with wire names.
