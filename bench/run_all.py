@@ -55,7 +55,17 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 REQUIREMENTS = BENCH / "requirements.txt"
 RESULTS = BENCH / "RESULTS.md"
-SECTIONS = ("cpu", "import", "throughput", "sync", "scale", "codegen", "memory", "webhooks")
+SECTIONS = (
+    "cpu",
+    "import",
+    "throughput",
+    "sync",
+    "workers",
+    "scale",
+    "codegen",
+    "memory",
+    "webhooks",
+)
 NA = "n/a"
 
 
