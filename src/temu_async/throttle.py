@@ -320,7 +320,13 @@ class LocalWindow:
         for limit in slot.limits:
             state = self._state(limit)
             state.pending = max(0, state.pending - 1)
-            state.stamps.append(now)
+            stamps = state.stamps
+            stamps.append(now)
+            # Writes older than the window no longer limit anything: drop them, so a high
+            # limit does not keep (and the collector walk) up to ``rate`` old stamps.
+            cut = now - limit.period - self._max_margin
+            while stamps[0] < cut:
+                stamps.popleft()
         self._wake()
 
     def release(self, slot: Slot) -> None:
