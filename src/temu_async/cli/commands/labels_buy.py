@@ -7,18 +7,16 @@ interruption and it carries on without buying any label twice.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
-from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
-from temu_async.cli.settings import ConfigError, load_settings
-from temu_async.cli.stores import open_fulfilment_store
+from temu_async.cli.fulfilment_run import run_on_shop
+from temu_async.cli.settings import ConfigError
 from temu_async.errors import ParamError
 from temu_async.fulfilment.labels import LabelOptions, buy_labels, check_order_sn
 from temu_async.fulfilment.policy import Cheapest, Fastest, Given, Parcel, ServicePolicy
-from temu_async.fulfilment.report import RowWriter, open_report, summary
+from temu_async.fulfilment.report import summary
 
 DEFAULT_DB = "out/fulfilment.sqlite"
 
@@ -115,19 +113,12 @@ async def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    s = load_settings(args)
-    with contextlib.ExitStack() as stack:
-        try:
-            report = RowWriter(open_report(stack, args.report))
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        store = await open_fulfilment_store(args.db)
-        try:
-            async with make_app(s, args) as app:
-                shop = one_shop(app, s, args.shop)
-                rows = await buy_labels(shop, store, orders, args.out, options, on_row=report.write)
-        finally:
-            await store.close()
+    rows = await run_on_shop(
+        args,
+        lambda shop, store, on_row: buy_labels(
+            shop, store, orders, args.out, options, on_row=on_row
+        ),
+    )
     where = f"; report in {args.report}" if args.report else ""
     print(f"labels: {summary(r.outcome for r in rows)}{where}", file=sys.stderr)
     return 0 if all(r.outcome in ("downloaded", "skipped") for r in rows) else 1

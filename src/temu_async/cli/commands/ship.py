@@ -7,14 +7,12 @@ Each row is confirmed once; a rerun reports rows already confirmed as ``already`
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 
-from temu_async.cli.connect import make_app, one_shop
 from temu_async.cli.flags import add_connection_flags
-from temu_async.cli.settings import ConfigError, load_settings
-from temu_async.cli.stores import open_fulfilment_store
-from temu_async.fulfilment.report import RowWriter, open_report, summary
+from temu_async.cli.fulfilment_run import run_on_shop
+from temu_async.cli.settings import ConfigError
+from temu_async.fulfilment.report import summary
 from temu_async.fulfilment.ship_csv import confirm_shipments, read_ship_csv
 
 DEFAULT_DB = "out/fulfilment.sqlite"
@@ -40,19 +38,10 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # CsvError: names the line and column
         text = str(exc)
         raise ConfigError(text if text.startswith(args.csv) else f"{args.csv}: {text}") from None
-    s = load_settings(args)
-    with contextlib.ExitStack() as stack:
-        try:
-            report = RowWriter(open_report(stack, args.report))
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        store = await open_fulfilment_store(args.db)
-        try:
-            async with make_app(s, args) as app:
-                shop = one_shop(app, s, args.shop)
-                rows = await confirm_shipments(shop, store, lines, on_row=report.write)
-        finally:
-            await store.close()
+    rows = await run_on_shop(
+        args,
+        lambda shop, store, on_row: confirm_shipments(shop, store, lines, on_row=on_row),
+    )
     where = f"; report in {args.report}" if args.report else ""
     print(f"ship: {summary(r.outcome for r in rows)}{where}", file=sys.stderr)
     return 0 if all(r.outcome in ("confirmed", "already") for r in rows) else 1
