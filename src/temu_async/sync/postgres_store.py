@@ -32,6 +32,7 @@ from temu_async.sync.records import (
     OrderRecord,
     ShopState,
     StoredVersion,
+    order_rows,
     rows_to_write,
 )
 from temu_async.sync.sqlite_store import PriceRow
@@ -65,10 +66,6 @@ class LeaseLost(RuntimeError):
     """This worker no longer holds the shop's lease: its rows were not written."""
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else msgspec.json.encode(value).decode()
-
-
 def _redacted(url: str) -> str:
     """The URL without its password, for reprs and errors."""
     scheme, sep, rest = url.partition("://")
@@ -77,6 +74,18 @@ def _redacted(url: str) -> str:
         return url
     user = creds.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
+
+
+async def _end_of_lease(conn: Any, shop: str, owner: str, until: Any, *, released: bool) -> None:
+    """Record in the owner's latest history row of ``shop`` how long it held the lease."""
+    await conn.execute(
+        "UPDATE shop_lease_history SET held_until = $3, released = $4"
+        " WHERE id = (SELECT max(id) FROM shop_lease_history WHERE shop = $1 AND owner = $2)",
+        shop,
+        owner,
+        until,
+        released,
+    )
 
 
 class _LoopThread:
@@ -208,21 +217,7 @@ class PostgresStore:
                 )
             }
             result, to_write = rows_to_write(batch, stored)
-            rows = [
-                (
-                    shop,
-                    rec.parent_order_sn,
-                    rec.status,
-                    rec.update_time,
-                    rec.create_time,
-                    _json(rec.parent),
-                    _json(rec.children),
-                    _json(rec.detail),
-                    _json(rec.shipping),
-                    now,
-                )
-                for rec in to_write
-            ]
+            rows = order_rows(shop, to_write, now)
             if rows:
                 await conn.executemany(_UPSERT, rows)
             await conn.execute(
@@ -502,13 +497,7 @@ class PostgresStore:
             )
             if row is None:
                 return False
-            await conn.execute(
-                "UPDATE shop_lease_history SET held_until = $3 WHERE id = (SELECT max(id)"
-                " FROM shop_lease_history WHERE shop = $1 AND owner = $2)",
-                shop,
-                owner,
-                row[0],
-            )
+            await _end_of_lease(conn, shop, owner, row[0], released=False)
             return True
 
     def release_lease(self, shop: str, owner: str) -> None:
@@ -520,13 +509,8 @@ class PostgresStore:
                 "DELETE FROM shop_leases WHERE shop = $1 AND owner = $2", shop, owner
             )
             if done.split()[-1] != "0":
-                await conn.execute(
-                    "UPDATE shop_lease_history SET held_until = now(), released = TRUE"
-                    " WHERE id = (SELECT max(id) FROM shop_lease_history"
-                    " WHERE shop = $1 AND owner = $2)",
-                    shop,
-                    owner,
-                )
+                until = await conn.fetchval("SELECT now()")
+                await _end_of_lease(conn, shop, owner, until, released=True)
 
     def lease_candidates(
         self, shops: Sequence[str], fresh_since: int, kind: str = _ORDERS

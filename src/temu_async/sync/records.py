@@ -21,6 +21,7 @@ __all__ = [
     "OrderSink",
     "ShopState",
     "StoredVersion",
+    "order_rows",
     "rows_to_write",
 ]
 
@@ -146,6 +147,45 @@ def rows_to_write(
         out.append(rec)
         versions[sn] = rec.update_time
     return result, out
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+OrderRow = tuple[
+    str,
+    str,
+    int | None,
+    int | None,
+    int | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    int,
+]
+"""(shop, parentOrderSn, status, update time, create time, parent, children, detail,
+shipping, synced at): one ``orders`` row, the JSON parts as text."""
+
+
+def order_rows(shop: str, records: Iterable[OrderRecord], now: int) -> list[OrderRow]:
+    """The ``orders`` rows of ``records``, in the column order both stores' upserts take."""
+    return [
+        (
+            shop,
+            rec.parent_order_sn,
+            rec.status,
+            rec.update_time,
+            rec.create_time,
+            _json(rec.parent),
+            _json(rec.children),
+            _json(rec.detail),
+            _json(rec.shipping),
+            now,
+        )
+        for rec in records
+    ]
 
 
 class OrderSink(Protocol):

@@ -25,6 +25,7 @@ from temu_async.sync.records import (
     OrderRecord,
     ShopState,
     StoredVersion,
+    order_rows,
     rows_to_write,
 )
 from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
@@ -118,10 +119,6 @@ WHERE orders.update_time IS NULL
 _ORDERS = "orders"
 _CHUNK = 500
 """Most host parameters per ``IN (...)`` (SQLite's limit is at least 999)."""
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else msgspec.json.encode(value).decode()
 
 
 @dataclass(frozen=True)
@@ -281,21 +278,7 @@ class SqliteStore:
         with self._tx() as cur:
             stored = self._versions_in(cur, shop, [r.parent_order_sn for r in batch])
             result, to_write = rows_to_write(batch, stored)
-            rows = [
-                (
-                    shop,
-                    rec.parent_order_sn,
-                    rec.status,
-                    rec.update_time,
-                    rec.create_time,
-                    _json(rec.parent),
-                    _json(rec.children),
-                    _json(rec.detail),
-                    _json(rec.shipping),
-                    now,
-                )
-                for rec in to_write
-            ]
+            rows = order_rows(shop, to_write, now)
             cur.executemany(_UPSERT, rows)
             cur.execute(
                 "INSERT INTO sync_state (kind, shop, state_json, updated_at) VALUES (?, ?, ?, ?)"

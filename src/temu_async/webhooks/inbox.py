@@ -28,6 +28,7 @@ from typing import Any, Literal
 import msgspec
 
 from temu_async.webhooks.events import EventRegistry, WebhookDelivery, to_event
+from temu_async.webhooks.replay import open_sqlite
 
 __all__ = ["STATES", "InboxEvent", "WebhookInbox"]
 
@@ -88,15 +89,7 @@ class WebhookInbox:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = str(path)
-        if self.path != ":memory:" and Path(self.path).is_dir():
-            raise ValueError(f"webhook inbox {self.path!r} is a directory, not a database file")
-        try:
-            self._db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"webhook inbox {self.path!r} cannot be used: {exc}") from None
+        self._db = open_sqlite(self.path, "webhook inbox", _SCHEMA)
         self._registry = registry
         self._clock = clock
 

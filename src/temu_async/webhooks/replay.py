@@ -86,6 +86,21 @@ class MemoryReplayCache:
             del self._expiry[oldest]
 
 
+def open_sqlite(path: str, what: str, schema: str) -> sqlite3.Connection:
+    """A webhook SQLite file (WAL, autocommit) with ``schema`` applied; ValueError naming
+    ``what`` when the path is a directory or not a usable database."""
+    if path != ":memory:" and Path(path).is_dir():
+        raise ValueError(f"{what} {path!r} is a directory, not a database file")
+    try:
+        db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(schema)
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{what} {path!r} cannot be used: {exc}") from None
+    return db
+
+
 class SqliteReplayCache:
     """A durable :class:`ReplayCache` in a SQLite file: a receiver restart forgets nothing.
 
@@ -96,18 +111,12 @@ class SqliteReplayCache:
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = str(path)
-        if self.path != ":memory:" and Path(self.path).is_dir():
-            raise ValueError(f"replay cache {self.path!r} is a directory, not a database file")
-        try:
-            self._db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS webhook_seen"
-                " (key TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID"
-            )
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"replay cache {self.path!r} cannot be used: {exc}") from None
+        self._db = open_sqlite(
+            self.path,
+            "replay cache",
+            "CREATE TABLE IF NOT EXISTS webhook_seen"
+            " (key TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;",
+        )
         self._clock = clock
         self._claims = 0
 
