@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
@@ -151,6 +152,10 @@ class TemuApp:
     @clock_offset.setter
     def clock_offset(self, value: float) -> None:
         self._pipeline.clock_offset = value
+
+    def server_time(self) -> float:
+        """The gateway's clock as this app knows it: unix seconds, offset included."""
+        return time.time() + self._pipeline.clock_offset
 
     @property
     def pipeline(self) -> Pipeline:

@@ -25,7 +25,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -92,7 +91,7 @@ class LeasedOrderSync:
 
     async def run(self) -> SyncSummary:
         """Sync until every shop is fresh; a shop that fails here is reported, not retried."""
-        end = int(self.app_time()) - self.options.settle
+        end = int(self.app.server_time()) - self.options.settle
         options = replace(self.options, until=end)
         pending = {shop.name: shop for shop in self.shops}
         for name in pending:
@@ -116,10 +115,6 @@ class LeasedOrderSync:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
         return self.progress.summary()
-
-    def app_time(self) -> float:
-        """The gateway's clock as the app knows it (its offset is learnt on 3000011/12)."""
-        return time.time() + self.app.clock_offset
 
     async def _lease_more(
         self,

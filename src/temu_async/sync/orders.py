@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -231,7 +230,7 @@ class OrderSync:
 
     def server_now(self) -> float:
         """The gateway's clock as the client knows it (its offset is learnt on 3000011/12)."""
-        return time.time() + self.app.clock_offset
+        return self.app.server_time()
 
     async def run(self) -> SyncSummary:
         """Sync every shop; a failing shop does not stop the others (see ``summary.errors``)."""
