@@ -58,7 +58,9 @@ def _caller(app: TemuApp, token: str, direct: bool) -> Callable[[], Awaitable[An
     if direct:
 
         async def call() -> Any:
-            return await pipeline._run(TYPE, PARAMS, token, "bench", Any, DEFAULT_OPTIONS, None)
+            return await pipeline._run(
+                TYPE, PARAMS, token, "bench", Any, DEFAULT_OPTIONS, None, None
+            )
 
     else:
 

@@ -43,12 +43,10 @@ from reference_client import ReferenceClient
 
 from temu_async import TemuApp
 from temu_async._generated.fulfillment import (
-    FulfillmentShipmentConfirmV2OrderSendInfoParam as LineParam,
-)
-from temu_async._generated.fulfillment import (
     FulfillmentShipmentConfirmV2SendRequestParam as PackageParam,
 )
 from temu_async.signing import sign_encoded
+from temu_async.types import OrderSendInfo as LineParam
 from temu_async.wire import build_body, encode_params
 
 CLIENTS = ("temu-async", "reference", "temu-api", "aiohttp floor")

@@ -8,6 +8,7 @@ result must hold exactly the data that was sent back.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import AsyncIterator
@@ -179,7 +180,9 @@ def test_every_group_is_a_typed_property_of_the_shop_client() -> None:
     groups = sorted({t.group for t in TYPES})
     for g in groups:
         prop = inspect.getattr_static(ShopClient, g)
-        assert isinstance(prop, property)
+        assert isinstance(prop, functools.cached_property)
+        # Annotated with the group's own class, so editors complete its methods.
+        assert prop.func.__annotations__["return"].endswith("Group")
 
 
 async def test_group_objects_are_cached_per_shop(shop: ShopClient) -> None:

@@ -123,3 +123,29 @@ def test_body_round_trips_to_the_same_signature(params: dict[str, Any]) -> None:
     encoded = encode_params(params)
     parsed = json.loads(build_body(encoded))
     assert official_sign(parsed, "k") == sign_encoded(encoded.items(), "k")
+
+
+def test_keys_sort_in_utf8_byte_order_including_non_ascii_keys() -> None:
+    # The signature sorts keys by their UTF-8 bytes. Keys that sort differently under
+    # case folding, and keys outside ASCII (including one beyond the BMP), must come out
+    # in byte order: the signature equals one computed from an explicit byte sort.
+    encoded = {
+        "b": b"1",
+        "B": b"2",
+        "\u00e9t\u00e9": b'"x"',
+        "z": b"3",
+        "\U0001f600": b"4",
+        "\uffff": b"5",
+        "a_b": b"6",
+        "aB": b"7",
+    }
+    by_bytes = sorted(encoded.items(), key=lambda kv: kv[0].encode("utf-8"))
+    expected = (
+        hashlib.md5(
+            b"k" + b"".join(k.encode() + signing_text(v) for k, v in by_bytes) + b"k",
+            usedforsecurity=False,
+        )
+        .hexdigest()
+        .upper()
+    )
+    assert sign_encoded(encoded.items(), "k") == expected

@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
 
@@ -238,7 +238,7 @@ class TemuApp:
             self._limits_cache[type_name] = cached
         return cached
 
-    async def execute(
+    def execute(
         self,
         type_name: str,
         params: Mapping[str, Any],
@@ -247,15 +247,22 @@ class TemuApp:
         tenant: str,
         result_type: Any = Any,
         options: CallOptions | None = None,
-    ) -> Any:
-        """Run one API call through the pipeline: prepare, admit, send, decode, decide."""
-        return await self._pipeline.run(
+        scopes: frozenset[str] | None = None,
+    ) -> Coroutine[Any, Any, Any]:
+        """Run one API call through the pipeline: prepare, admit, send, decode, decide.
+
+        Returns the pipeline's coroutine rather than wrapping it in another: every
+        layer of ``async def`` is one more object per queued call for the collector
+        to walk, and a process with hundreds of apps queues thousands of calls.
+        """
+        return self._pipeline.run(
             type_name,
             params,
             token=token,
             tenant=tenant,
             result_type=result_type,
             options=options,
+            scopes=scopes,
         )
 
 
@@ -311,7 +318,7 @@ class ShopClient(Groups):
         return f"ShopClient(name={self.name!r}, app_key={self.app.app_key!r})"
 
     @overload
-    async def call(
+    def call(
         self,
         type_name: str,
         params: Mapping[str, Any] | None = ...,
@@ -319,19 +326,19 @@ class ShopClient(Groups):
         result_type: type[T],
         options: CallOptions | None = ...,
         **overrides: Any,
-    ) -> T: ...
+    ) -> Coroutine[Any, Any, T]: ...
 
     @overload
-    async def call(
+    def call(
         self,
         type_name: str,
         params: Mapping[str, Any] | None = ...,
         *,
         options: CallOptions | None = ...,
         **overrides: Any,
-    ) -> Any: ...
+    ) -> Coroutine[Any, Any, Any]: ...
 
-    async def call(
+    def call(
         self,
         type_name: str,
         params: Mapping[str, Any] | None = None,
@@ -339,29 +346,31 @@ class ShopClient(Groups):
         result_type: Any = Any,
         options: CallOptions | None = None,
         **overrides: Any,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """Call any API type with wire-named params; returns ``result`` as plain data.
 
         Works for every type, including ones the catalogue does not know yet. Known
         types have their params checked first. ``overrides`` are CallOptions fields
         (``timeout=``, ``max_retries=``, ``max_wait=``, ``allow_unknown=``, ``patient=``).
+
+        Use it as ``await shop.call(...)``: it hands back the pipeline's coroutine (one
+        coroutine per call, not one per layer), so nothing is checked or sent until it
+        is awaited; only a misspelt option name raises at once (a TypeError, as for
+        any wrong keyword).
         """
         if overrides:
             unknown = overrides.keys() - _OPTION_NAMES
             if unknown:
                 raise TypeError(f"unknown call option(s): {', '.join(sorted(unknown))}")
             options = dataclasses.replace(options or DEFAULT_OPTIONS, **overrides)
-        if self.scopes is not None:
-            from temu_async.oauth import check_scope
-
-            check_scope(self.scopes, type_name, self.name)
-        return await self.app.execute(
+        return self.app.execute(
             type_name,
             params or {},
             token=self._token.reveal(),
             tenant=self.name,
             result_type=result_type,
             options=options,
+            scopes=self.scopes,
         )
 
     def signed_files(self) -> SignedFiles:
@@ -382,9 +391,3 @@ class ShopClient(Groups):
     ) -> AbstractAsyncContextManager[DownloadStream]:
         """``async with shop.stream_download(url) as s: async for chunk in s: ...``"""
         return self.signed_files().stream(url, **kwargs)
-
-    def _group(self, name: str, cls: type[T]) -> T:
-        group = self._groups.get(name)
-        if group is None:
-            group = self._groups[name] = cls(self)  # type: ignore[call-arg]
-        return cast(T, group)

@@ -7,6 +7,7 @@ client's one pipeline, shared with ``shop.call``.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,13 +28,13 @@ class Group:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._shop!r}>"
 
-    async def _call(
+    def _call(
         self,
         type_name: str,
         params: dict[str, Any],
         result_type: Any,
         options: CallOptions | None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         # Unset arguments are None and are never sent (nor signed); nested Structs
         # become plain data in their wire names and declared field order.
         wire = {
@@ -41,7 +42,8 @@ class Group:
             for key, value in params.items()
             if value is not None
         }
-        return await self._shop.call(type_name, wire, result_type=result_type, options=options)
+        # The shop's coroutine itself, not one more wrapped around it (see TemuApp.execute).
+        return self._shop.call(type_name, wire, result_type=result_type, options=options)
 
 
 def _plain(value: Any) -> Any:

@@ -21,7 +21,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -41,9 +41,11 @@ from temu_async.errors import (
     TimestampError,
     TransportError,
 )
+from temu_async.oauth import check_scope
 from temu_async.options import DEFAULT_OPTIONS, CallOptions
 from temu_async.prepare import MAX_BODY_BYTES, Plan, check_type_name, prepare_params
 from temu_async.signing import sign_encoded
+from temu_async.throttle import Slot
 from temu_async.wire import build_body
 
 if TYPE_CHECKING:
@@ -206,7 +208,7 @@ class Pipeline:
 
     # --- the whole request -----------------------------------------------------------------
 
-    async def run(
+    def run(
         self,
         type_name: str,
         params: Mapping[str, Any],
@@ -215,20 +217,38 @@ class Pipeline:
         tenant: str,
         result_type: Any = Any,
         options: CallOptions | None = None,
-    ) -> Any:
+        scopes: frozenset[str] | None = None,
+    ) -> Coroutine[Any, Any, Any]:
+        """The call's one coroutine (a queued call holds this frame and its caller's,
+        not one per layer). ``scopes``: the token's granted types, when known."""
         opts = DEFAULT_OPTIONS if options is None else options
+        # Events are built only when someone listens (events.py); otherwise the call
+        # pays this one ``is None`` test.
         hooks = self.hooks
-        # Events are built only when someone listens (events.py); otherwise each step
-        # pays one ``is None`` test.
-        watch = hooks.watch(type_name, tenant) if hooks is not None else None
+        if hooks is None:
+            return self._run(type_name, params, token, tenant, result_type, opts, scopes, None)
+        return self._run_watched(hooks, type_name, params, token, tenant, result_type, opts, scopes)
+
+    async def _run_watched(
+        self,
+        hooks: Hooks,
+        type_name: str,
+        params: Mapping[str, Any],
+        token: str,
+        tenant: str,
+        result_type: Any,
+        opts: CallOptions,
+        scopes: frozenset[str] | None,
+    ) -> Any:
+        watch = hooks.watch(type_name, tenant)
         try:
-            result = await self._run(type_name, params, token, tenant, result_type, opts, watch)
+            result = await self._run(
+                type_name, params, token, tenant, result_type, opts, scopes, watch
+            )
         except BaseException as exc:
-            if watch is not None:
-                watch.finished(exc)
+            watch.finished(exc)
             raise
-        if watch is not None:
-            watch.finished(None)
+        watch.finished(None)
         return result
 
     async def _run(
@@ -239,8 +259,11 @@ class Pipeline:
         tenant: str,
         result_type: Any,
         opts: CallOptions,
+        scopes: frozenset[str] | None,
         watch: CallWatch | None,
     ) -> Any:
+        if scopes is not None:
+            check_scope(scopes, type_name, tenant)  # refused here, so hooks see it too
         entry, business = self.prepare(type_name, params, opts)
         limits = entry.limits
         policy = self.policy
@@ -251,7 +274,16 @@ class Pipeline:
         retries = 0
         resynced = False
         while True:
-            slot = await self.throttle.admit(limits, tenant, max_wait=opts.max_wait)
+            # Throttle.admit, inlined: a queued call is then this one frame.
+            ticket = self.throttle.take(limits, tenant, max_wait=opts.max_wait)
+            if isinstance(ticket, Slot):
+                slot = ticket
+            else:
+                try:
+                    slot = await ticket
+                except asyncio.CancelledError:
+                    ticket.abandon()
+                    raise
             waited = slot.waited
             body = self.sign_body(type_name, token, business)
             if watch is not None:

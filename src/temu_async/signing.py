@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from temu_async.wire import encode_params
@@ -42,7 +43,7 @@ def sign_encoded(encoded: Iterable[tuple[str, bytes]], app_secret: str) -> str:
     """
     secret = app_secret.encode()
     digest = hashlib.md5(secret, usedforsecurity=False)
-    for key, value in sorted(encoded, key=_by_key_bytes):
+    for key, value in sorted(encoded, key=_by_key):
         if key == "sign":
             continue
         digest.update(key.encode())
@@ -56,6 +57,7 @@ def sign(params: Mapping[str, Any], app_secret: str) -> str:
     return sign_encoded(encode_params(params).items(), app_secret)
 
 
-def _by_key_bytes(item: tuple[str, bytes]) -> bytes:
-    # "Sorted by key" means byte order of the key, not locale or case-folded order.
-    return item[0].encode()
+# "Sorted by key" means byte order of the key's UTF-8, not locale or case-folded order.
+# Python orders str by code point, and UTF-8 keeps code point order byte for byte, so
+# the str itself is the sort key (no encoding per key per call).
+_by_key = itemgetter(0)

@@ -394,19 +394,26 @@ class _Waiter(asyncio.Future[Slot]):
     objects are what the collector walks at scale).
     """
 
-    __slots__ = ("deadline", "enqueued", "limits")
+    __slots__ = ("deadline", "enqueued", "limits", "tenant")
 
     def __init__(
         self,
         limits: Sequence[Limit],
+        tenant: str,
         deadline: float,
         enqueued: float,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         super().__init__(loop=loop)
         self.limits = limits
+        self.tenant = tenant
         self.deadline = deadline
         self.enqueued = enqueued
+
+    def abandon(self) -> None:
+        """The caller stopped waiting (cancelled): a slot granted meanwhile goes back."""
+        if self.done() and not self.cancelled() and self.exception() is None:
+            self.result().release()
 
 
 class Throttle:
@@ -448,6 +455,24 @@ class Throttle:
         self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
     ) -> Slot:
         """Wait for a slot in every limit; the caller ends it (``sent()`` / ``release()``)."""
+        ticket = self.take(limits, tenant, max_wait=max_wait)
+        if isinstance(ticket, Slot):
+            return ticket
+        try:
+            return await ticket
+        except asyncio.CancelledError:
+            ticket.abandon()
+            raise
+
+    def take(
+        self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
+    ) -> Slot | _Waiter:
+        """:meth:`admit` without a coroutine of its own: the slot if one is free this
+        instant and nobody queues, else the caller's place in the queue, a future of the
+        slot. Whoever awaits that future and is cancelled calls its ``abandon()``.
+
+        The pipeline uses this so that a queued call is one coroutine, not two.
+        """
         if self._closed:
             raise RuntimeError("the throttle is closed")
         if not self._ring and not self._serving:
@@ -459,7 +484,7 @@ class Throttle:
                 return slot
         now = self._clock()
         budget = self.max_wait if max_wait is None else max_wait
-        waiter = _Waiter(limits, now + budget, now, asyncio.get_running_loop())
+        waiter = _Waiter(limits, tenant, now + budget, now, asyncio.get_running_loop())
         queue = self._queues.get(tenant)
         if queue is None:
             self._queues[tenant] = queue = deque()
@@ -468,16 +493,7 @@ class Throttle:
         self._ensure_dispatcher()
         assert self._wake is not None
         self._wake.set()
-        try:
-            slot = await waiter
-        except asyncio.CancelledError:
-            # Granted just before the cancellation reached us: nobody will write it.
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                waiter.result().release()
-            raise
-        slot.waited = self._clock() - now
-        self._count(tenant, slot.waited)
-        return slot
+        return waiter
 
     async def acquire(
         self, limits: Sequence[Limit], tenant: str = "", *, max_wait: float | None = None
@@ -580,4 +596,6 @@ class Throttle:
         if future.done():
             slot.release()  # the caller gave up while its slot came due
         else:
+            slot.waited = self._clock() - waiter.enqueued
+            self._count(waiter.tenant, slot.waited)
             future.set_result(slot)

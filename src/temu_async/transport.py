@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,15 +71,15 @@ class _WireBody(BytesPayload):
         self._slot = slot
 
     async def write(self, writer: AbstractStreamWriter) -> None:
-        await self._slot.until_due()
-        self._slot.sent()
-        await super().write(writer)
+        await self.write_with_length(writer, None)  # None: the whole body
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
-        await self._slot.until_due()
-        self._slot.sent()
+        slot = self._slot
+        if slot.due > time.monotonic():  # most slots are due by now: no coroutine to await
+            await slot.until_due()
+        slot.sent()
         await super().write_with_length(writer, content_length)
 
 

@@ -3,12 +3,14 @@
 """The typed API groups of a shop client: ``shop.order``, ``shop.goods``, ...
 
 Each property imports its group's module on first access, so ``import temu_async`` loads
-no group and ``shop.order`` loads only the order module.
+no group and ``shop.order`` loads only the order module. The group is then kept in the
+shop's ``__dict__`` (``cached_property``): later accesses are a plain attribute lookup.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from temu_async._generated.ads import AdsGroup
@@ -28,126 +30,120 @@ if TYPE_CHECKING:
     from temu_async._generated.tax import TaxGroup
     from temu_async._generated.warehouse import WarehouseGroup
 
-_G = TypeVar("_G")
-
 
 class Groups:
     """One property per API group (mixed into :class:`temu_async.client.ShopClient`)."""
 
     __slots__ = ()
 
-    if TYPE_CHECKING:
-
-        def _group(self, name: str, cls: type[_G]) -> _G: ...
-
-    @property
+    @cached_property
     def ads(self) -> AdsGroup:
         """The ``ads`` group: 9 API types."""
         from temu_async._generated import ads as module
 
-        return self._group("ads", module.AdsGroup)
+        return module.AdsGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def auth(self) -> AuthGroup:
         """The ``auth`` group: 2 API types."""
         from temu_async._generated import auth as module
 
-        return self._group("auth", module.AuthGroup)
+        return module.AuthGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def compliance(self) -> ComplianceGroup:
         """The ``compliance`` group: 14 API types."""
         from temu_async._generated import compliance as module
 
-        return self._group("compliance", module.ComplianceGroup)
+        return module.ComplianceGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def cross_border(self) -> CrossBorderGroup:
         """The ``cross_border`` group: 18 API types."""
         from temu_async._generated import cross_border as module
 
-        return self._group("cross_border", module.CrossBorderGroup)
+        return module.CrossBorderGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def flash(self) -> FlashGroup:
         """The ``flash`` group: 2 API types."""
         from temu_async._generated import flash as module
 
-        return self._group("flash", module.FlashGroup)
+        return module.FlashGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def fulfillment(self) -> FulfillmentGroup:
         """The ``fulfillment`` group: 24 API types."""
         from temu_async._generated import fulfillment as module
 
-        return self._group("fulfillment", module.FulfillmentGroup)
+        return module.FulfillmentGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def goods(self) -> GoodsGroup:
         """The ``goods`` group: 41 API types."""
         from temu_async._generated import goods as module
 
-        return self._group("goods", module.GoodsGroup)
+        return module.GoodsGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def logistics(self) -> LogisticsGroup:
         """The ``logistics`` group: 7 API types."""
         from temu_async._generated import logistics as module
 
-        return self._group("logistics", module.LogisticsGroup)
+        return module.LogisticsGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def mall(self) -> MallGroup:
         """The ``mall`` group: 2 API types."""
         from temu_async._generated import mall as module
 
-        return self._group("mall", module.MallGroup)
+        return module.MallGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def message(self) -> MessageGroup:
         """The ``message`` group: 1 API type."""
         from temu_async._generated import message as module
 
-        return self._group("message", module.MessageGroup)
+        return module.MessageGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def order(self) -> OrderGroup:
         """The ``order`` group: 18 API types."""
         from temu_async._generated import order as module
 
-        return self._group("order", module.OrderGroup)
+        return module.OrderGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def price(self) -> PriceGroup:
         """The ``price`` group: 11 API types."""
         from temu_async._generated import price as module
 
-        return self._group("price", module.PriceGroup)
+        return module.PriceGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def promotion(self) -> PromotionGroup:
         """The ``promotion`` group: 6 API types."""
         from temu_async._generated import promotion as module
 
-        return self._group("promotion", module.PromotionGroup)
+        return module.PromotionGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def returns(self) -> ReturnsGroup:
         """The ``returns`` group: 12 API types."""
         from temu_async._generated import returns as module
 
-        return self._group("returns", module.ReturnsGroup)
+        return module.ReturnsGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def tax(self) -> TaxGroup:
         """The ``tax`` group: 7 API types."""
         from temu_async._generated import tax as module
 
-        return self._group("tax", module.TaxGroup)
+        return module.TaxGroup(self)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def warehouse(self) -> WarehouseGroup:
         """The ``warehouse`` group: 7 API types."""
         from temu_async._generated import warehouse as module
 
-        return self._group("warehouse", module.WarehouseGroup)
+        return module.WarehouseGroup(self)  # type: ignore[arg-type]
