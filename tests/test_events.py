@@ -19,7 +19,7 @@ import pytest
 
 from temu_async import events as ev
 from temu_async.client import ShopClient, TemuApp
-from temu_async.errors import ParamError, RateLimited, TransportError
+from temu_async.errors import ParamError, RateLimited, ScopeError, TransportError
 from temu_async.retry import RetryPolicy
 from temu_async.sandbox import FaultSpec, Sandbox, SandboxConfig
 
@@ -154,6 +154,26 @@ async def test_a_local_refusal_finishes_without_sending(sb: Sandbox) -> None:
     assert isinstance(finished, ev.CallFinished)
     assert finished.outcome == "error" and finished.error == "ParamError"
     assert finished.attempts == 0 and finished.request_id is None
+    assert sb.counters.received == 0
+
+
+async def test_a_scope_refusal_is_seen_by_hooks_and_only_raised_when_awaited(
+    sb: Sandbox,
+) -> None:
+    seen: list[ev.Event] = []
+    async with _app(sb) as app:
+        app.add_hook(seen.append)
+        shop = app.shop(
+            sb.credentials.shops[0].access_token, name="north", scopes=["bg.order.list.v2.get"]
+        )
+        pending = shop.call("bg.logistics.companies.get", {"regionId": 211})
+        assert seen == []  # nothing ran yet: the call is a coroutine until awaited
+        with pytest.raises(ScopeError, match="not in the apiScopeList of north"):
+            await pending
+    assert [type(e) for e in seen] == [ev.CallStarted, ev.CallFinished]
+    finished = seen[-1]
+    assert isinstance(finished, ev.CallFinished)
+    assert finished.outcome == "error" and finished.error == "ScopeError"
     assert sb.counters.received == 0
 
 

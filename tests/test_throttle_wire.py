@@ -114,3 +114,34 @@ async def test_a_slot_handed_over_early_is_written_only_when_due(gateway: TinyGa
     assert len(gateway.arrivals) == 5
     assert max_in_window(gateway.arrivals) <= 2
     assert max_in_window(gateway.arrivals, 0.45) <= 1  # paced 0.51 s apart, not 0.11
+
+
+async def test_a_queued_call_holds_one_coroutine_of_ours(gateway: TinyGateway) -> None:
+    # At hundreds of apps per process thousands of calls wait for their slots, and every
+    # object a waiting call holds is walked by each full collection. A waiting call is
+    # the pipeline's one coroutine: no async wrapper per layer (shop, app, throttle).
+    import gc
+    import os
+
+    import temu_async
+
+    package = os.path.dirname(os.path.abspath(temu_async.__file__))
+    async with TemuApp(
+        gateway.app_key, gateway.app_secret, base_url=gateway.url, rate_limit=1
+    ) as app:
+        shop = app.shop("token-queued")
+        calls = [asyncio.ensure_future(shop.call("bg.local.echo", {})) for _ in range(30)]
+        await asyncio.sleep(0.2)  # the first went out; the others wait for slots
+        ours = [
+            o.cr_code.co_qualname
+            for o in gc.get_objects()
+            if type(o).__name__ == "coroutine" and o.cr_code.co_filename.startswith(package)
+        ]
+        waiting = sum(1 for c in calls if not c.done())
+        for c in calls:
+            c.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+    assert waiting >= 25
+    # The throttle's dispatcher task is the one coroutine that is not a call's.
+    assert sorted(set(ours)) == ["Pipeline._run", "Throttle._dispatch", "Throttle._serve"]
+    assert ours.count("Pipeline._run") == len(calls)  # one per call, waiting or done
