@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import time
@@ -263,9 +264,16 @@ def _floor(
 
 
 # --- measuring ----------------------------------------------------------------------------
+#
+# Every sample starts from a collected heap. The collector's full collections are paid by
+# whichever allocation crosses its threshold, and the objects counted towards that
+# threshold were promoted by every client measured before: without the collection a
+# sample could pay for the previous client's garbage (the 100-order page's figure used to
+# jump between two values from run to run for that reason alone).
 
 
 async def _cpu_async(fn: Callable[[], Awaitable[Any]], n: int) -> float:
+    gc.collect()
     t0 = time.process_time()
     for _ in range(n):
         await fn()
@@ -273,6 +281,7 @@ async def _cpu_async(fn: Callable[[], Awaitable[Any]], n: int) -> float:
 
 
 def _cpu_sync(fn: Callable[[], Any], n: int) -> float:
+    gc.collect()
     t0 = time.process_time()
     for _ in range(n):
         fn()
