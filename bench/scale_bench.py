@@ -162,6 +162,8 @@ class Run:
     duration: float
     tuned: bool = False
     """The client ran with :data:`TUNED_GC` (else the interpreter's default thresholds)."""
+    floor: bool = False
+    """aiohttp alone drove the load (:func:`_drive_floor`), not temu-async."""
     ok: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     rejections: int = 0
@@ -306,6 +308,49 @@ async def _drive(
             await session.close()
 
 
+async def _drive_floor(url: str, apps: int, duration: float, run: Run, ssl_context: Any) -> None:
+    """aiohttp alone at the same load: per app a session and IN_FLIGHT callers POSTing a
+    fixed body, paced by one shared "next send" time per app, (1 s + 25 ms) / LIMIT apart
+    as the throttle paces, with no checks, signing, decoding, retries or counting at the
+    wire. What this reaches is what the transport itself allows on this machine."""
+    import aiohttp
+
+    step = 1.025 / LIMIT
+    sessions = []
+    for _ in range(apps):
+        connector = aiohttp.TCPConnector(limit=100, ssl=ssl_context if ssl_context else True)
+        sessions.append(aiohttp.ClientSession(connector=connector))
+
+    async def worker(session: aiohttp.ClientSession, body: bytes, pace: list[float]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            at = pace[0] = max(pace[0] + step, now)
+            if at > now:
+                await asyncio.sleep(at - now)
+            async with session.post(url, data=body) as resp:
+                answer = await resp.read()
+            if answer == _OK:
+                run.ok += 1
+            else:
+                run.errors["4000004"] = run.errors.get("4000004", 0) + 1
+
+    tasks = []
+    for i, session in enumerate(sessions):
+        body = json.dumps({"app_key": f"floor-app-{i:04d}", "type": TYPE}).encode()
+        pace = [asyncio.get_running_loop().time() - step]
+        for _ in range(IN_FLIGHT):
+            tasks.append(asyncio.create_task(worker(session, body, pace)))
+    await asyncio.sleep(duration)
+    counted = run.ok
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    run.ok = counted
+    for session in sessions:
+        await session.close()
+
+
 def measure(
     apps: tuple[int, ...] = APPS,
     duration: float = 20.0,
@@ -313,8 +358,10 @@ def measure(
     tls: bool = False,
     redis_url: str | None = None,
     tuned: bool = False,
+    floor: bool = False,
 ) -> list[Run]:
-    """One run per N in ``apps``; ``tuned``: with the collector at :data:`TUNED_GC`."""
+    """One run per N in ``apps``; ``tuned``: with the collector at :data:`TUNED_GC`;
+    ``floor``: aiohttp alone at the same load and pacing (:func:`_drive_floor`)."""
     import urllib.request
 
     results = []
@@ -344,7 +391,7 @@ def measure(
         for n in apps:
             time.sleep(1.1)  # nothing of the last run left in any window
             admin("/reset", "POST")
-            run = Run(n, duration, tuned)
+            run = Run(n, duration, tuned, floor)
             gc.collect()
             thresholds = gc.get_threshold()
             if tuned:
@@ -352,7 +399,10 @@ def measure(
             cpu = time.process_time()
             try:
                 with GCTimer() as timer:
-                    asyncio.run(_drive(url, n, duration, run, context, redis_url))
+                    if floor:
+                        asyncio.run(_drive_floor(url, n, duration, run, context))
+                    else:
+                        asyncio.run(_drive(url, n, duration, run, context, redis_url))
             finally:
                 gc.set_threshold(*thresholds)
             run.cpu_seconds = time.process_time() - cpu
@@ -375,6 +425,7 @@ def print_results(results: list[Run], tls: bool = False) -> None:
         f"per app, {LATENCY_MS:.0f} ms latency, {results[0].duration:.0f} s"
         + (", TLS" if tls else "")
         + (f", collector tuned {TUNED_GC}" if results[0].tuned else "")
+        + (", aiohttp alone (the floor)" if results[0].floor else "")
     )
     print(
         f"  {'apps':>5} {'÷ limit':>8} {'ok/s':>8} {'4000004':>8} {'max adm/1s':>10} "
@@ -405,6 +456,9 @@ def main() -> int:
     parser.add_argument(
         "--tuned", action="store_true", help=f"tune the client's collector: {TUNED_GC}"
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="drive the load with aiohttp alone (no temu-async)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -412,7 +466,9 @@ def main() -> int:
         asyncio.run(_gateway(LIMIT, args.latency_ms / 1000, args.tls))
         return 0
     apps = tuple(int(a) for a in args.apps.split(",") if a.strip())
-    runs = measure(apps, args.duration, tls=args.tls, redis_url=args.redis, tuned=args.tuned)
+    runs = measure(
+        apps, args.duration, tls=args.tls, redis_url=args.redis, tuned=args.tuned, floor=args.floor
+    )
     print_results(runs, args.tls)
     return 0
 

@@ -84,3 +84,24 @@ def test_hooks_overhead_bench_prints_every_configuration() -> None:
     for label in ("no hook support", "off", "no-op hook", "otel, no provider", "otel, SDK"):
         line = next((ln for ln in proc.stdout.splitlines() if ln.strip().startswith(label)), None)
         assert line is not None and re.search(r"\d+\.\d µs +\d\.\d{3}x", line), proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [(), ("--tuned", "--floor")], ids=["temu-async", "floor"])
+def test_scale_bench_runs_with_the_sdk_and_with_aiohttp_alone(flags: tuple[str, ...]) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "scale_bench.py"), "--apps", "3", "--duration", "2", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = next((ln for ln in proc.stdout.splitlines() if ln.split()[:1] == ["3"]), "")
+    assert ("aiohttp alone" in proc.stdout) == ("--floor" in flags), proc.stdout
+    assert ("collector tuned" in proc.stdout) == ("--tuned" in flags), proc.stdout
+    fields = row.split()
+    assert fields[0] == "3", proc.stdout
+    assert float(fields[2]) > 0  # calls went through, whichever client drove them
+    if not flags:
+        assert fields[3] == "0"  # the SDK's throttle: no 4000004 at 3 x 20/s
