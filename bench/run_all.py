@@ -398,8 +398,11 @@ def machine() -> dict[str, str]:
 
 def render_text(blocks: list[Block], info: dict[str, str]) -> str:
     width = max([len(r[0]) for b in blocks for r in b.rows] + [30])
+    # One width per column position, over every block that has that column.
+    ncols = max(len(b.columns) for b in blocks)
     cells = [
-        max([len(c) for b in blocks for r in b.rows for c in (r[i],)] + [16]) for i in (1, 2, 3)
+        max([len(r[i]) for b in blocks for r in b.rows if len(r) > i] + [16])
+        for i in range(1, ncols + 1)
     ]
     lines = [
         f"temu-async benchmarks, {info['date']}: {info['cpu']}, {info['nproc']} CPUs, "
@@ -410,12 +413,12 @@ def render_text(blocks: list[Block], info: dict[str, str]) -> str:
         lines.append(b.title)
         lines.append(
             f"  {'':<{width}}  "
-            + "  ".join(f"{c:>{w}}" for c, w in zip(b.columns, cells, strict=True))
+            + "  ".join(f"{c:>{w}}" for c, w in zip(b.columns, cells, strict=False))
         )
         for label, *values in b.rows:
             lines.append(
                 f"  {label:<{width}}  "
-                + "  ".join(f"{v:>{w}}" for v, w in zip(values, cells, strict=True))
+                + "  ".join(f"{v:>{w}}" for v, w in zip(values, cells, strict=False))
             )
         for note in b.notes:
             lines.append(f"  note: {note}")
