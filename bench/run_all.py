@@ -274,7 +274,8 @@ def _scale_block(quick: bool) -> Block:
     )
     for r in runs:
         if r.errors:
-            block.notes.append(f"{r.apps} apps, client errors: {r.errors}")
+            who = ", aiohttp alone" if r.floor else ""
+            block.notes.append(f"{r.apps} apps{who}, client errors: {r.errors}")
     return block
 
 
