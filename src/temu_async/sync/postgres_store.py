@@ -36,7 +36,14 @@ from temu_async.sync.records import (
     rows_to_write,
 )
 from temu_async.sync.sqlite_store import PriceRow
-from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
+from temu_async.sync.write_log import (
+    APPLIED,
+    OPEN_STATES,
+    PRICE_WRITES_SELECT,
+    PriceWrite,
+    WriteState,
+    price_write_from_row,
+)
 
 __all__ = ["LeaseLost", "PostgresStore"]
 
@@ -427,30 +434,13 @@ class PostgresStore:
 
     def open_price_writes(self, shop: str | None = None) -> list[PriceWrite]:
         """Writes still ``sending`` or ``unknown``, oldest first."""
-        sql = (
-            "SELECT id, shop, goods_id, sku_id, old_amount, new_amount, currency, state, detail,"
-            " started_at FROM price_writes WHERE state = ANY($1::text[])"
-        )
+        sql = PRICE_WRITES_SELECT + " WHERE state = ANY($1::text[])"
         args: list[Any] = [sorted(OPEN_STATES)]
         if shop is not None:
             sql += " AND shop = $2"
             args.append(shop)
         rows = self._fetch(sql + " ORDER BY id", *args)
-        return [
-            PriceWrite(
-                shop=r[1],
-                goods_id=r[2],
-                sku_id=r[3],
-                old_amount=r[4],
-                new_amount=r[5],
-                currency=r[6],
-                state=r[7],
-                detail=r[8],
-                id=r[0],
-                started_at=r[9],
-            )
-            for r in rows
-        ]
+        return [price_write_from_row(r) for r in rows]
 
     # ---- shop leases ----------------------------------------------------------------
 

@@ -28,7 +28,14 @@ from temu_async.sync.records import (
     order_rows,
     rows_to_write,
 )
-from temu_async.sync.write_log import APPLIED, OPEN_STATES, PriceWrite, WriteState
+from temu_async.sync.write_log import (
+    APPLIED,
+    OPEN_STATES,
+    PRICE_WRITES_SELECT,
+    PriceWrite,
+    WriteState,
+    price_write_from_row,
+)
 
 __all__ = ["PriceRow", "SqliteStore"]
 
@@ -456,30 +463,13 @@ class SqliteStore:
 
     def open_price_writes(self, shop: str | None = None) -> list[PriceWrite]:
         """Writes still ``sending`` or ``unknown``, oldest first."""
-        sql = (
-            "SELECT id, shop, goods_id, sku_id, old_amount, new_amount, currency, state, detail,"
-            " started_at FROM price_writes WHERE state IN (?, ?)"
-        )
+        sql = PRICE_WRITES_SELECT + " WHERE state IN (?, ?)"
         args: tuple[Any, ...] = tuple(sorted(OPEN_STATES))
         if shop is not None:
             sql += " AND shop = ?"
             args += (shop,)
         rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
-        return [
-            PriceWrite(
-                shop=r[1],
-                goods_id=r[2],
-                sku_id=r[3],
-                old_amount=r[4],
-                new_amount=r[5],
-                currency=r[6],
-                state=r[7],
-                detail=r[8],
-                id=r[0],
-                started_at=r[9],
-            )
-            for r in rows
-        ]
+        return [price_write_from_row(r) for r in rows]
 
     def log_push(
         self,

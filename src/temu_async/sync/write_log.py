@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from temu_async.sync.sqlite_store import PriceRow
@@ -77,6 +77,29 @@ class PriceWrite:
     """Assigned by ``begin_price_writes``."""
     started_at: int = 0
     """Epoch milliseconds when the intent was committed (set by the store)."""
+
+
+PRICE_WRITES_SELECT = (
+    "SELECT id, shop, goods_id, sku_id, old_amount, new_amount, currency, state, detail,"
+    " started_at FROM price_writes"
+)
+"""The columns :func:`price_write_from_row` reads, in its order (each store adds its WHERE)."""
+
+
+def price_write_from_row(row: Sequence[Any]) -> PriceWrite:
+    """A :data:`PRICE_WRITES_SELECT` row as a :class:`PriceWrite` (both stores)."""
+    return PriceWrite(
+        shop=row[1],
+        goods_id=row[2],
+        sku_id=row[3],
+        old_amount=row[4],
+        new_amount=row[5],
+        currency=row[6],
+        state=row[7],
+        detail=row[8],
+        id=row[0],
+        started_at=row[9],
+    )
 
 
 class PriceWriteLog(Protocol):
