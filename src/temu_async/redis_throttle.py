@@ -71,9 +71,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from temu_async.errors import TemuError
+from temu_async.local_window import LocalWindow
+from temu_async.rate_backend import Limit, Slot, all_unwritten, burst, too_far
 from temu_async.redis_script import SCRIPT as _SCRIPT
 from temu_async.redis_script import SCRIPT_SHA as _SCRIPT_SHA
-from temu_async.throttle import Limit, LocalWindow, Slot, all_unwritten, burst, too_far
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
