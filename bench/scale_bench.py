@@ -249,6 +249,17 @@ def _recording_window(redis_url: str | None = None) -> Any:
     return RecordingWindow()
 
 
+async def _run_for(tasks: list[asyncio.Task[None]], duration: float, run: Run) -> None:
+    """Let the callers run for ``duration``, then stop them; ``run.ok`` keeps only the calls
+    that finished within the duration."""
+    await asyncio.sleep(duration)
+    counted = run.ok
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    run.ok = counted
+
+
 async def _drive(
     url: str,
     apps: int,
@@ -297,12 +308,7 @@ async def _drive(
         shops = [app.shop(f"scale-token-{app.app_key}-{s}") for s in range(SHOPS)]
         for n in range(IN_FLIGHT):
             tasks.append(asyncio.create_task(worker(shops[n % SHOPS])))
-    await asyncio.sleep(duration)
-    counted = run.ok  # what finished within the duration
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    run.ok = counted
+    await _run_for(tasks, duration, run)
     run.max_written_in_window = max(_max_in_window(w.written) for w in windows)
     for app in clients:
         session = app.transport._session if ssl_context is not None else None
@@ -344,12 +350,7 @@ async def _drive_floor(url: str, apps: int, duration: float, run: Run, ssl_conte
         pace = [asyncio.get_running_loop().time() - step]
         for _ in range(IN_FLIGHT):
             tasks.append(asyncio.create_task(worker(session, body, pace)))
-    await asyncio.sleep(duration)
-    counted = run.ok
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    run.ok = counted
+    await _run_for(tasks, duration, run)
     for session in sessions:
         await session.close()
 
