@@ -10,7 +10,7 @@ import asyncio
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from temu_async.errors import ThrottleTimeout
@@ -32,6 +32,9 @@ class Limit:
     rate: int
     period: float = 1.0
     api_type: str | None = None
+    key: LimitKey = field(init=False, repr=False, compare=False)
+    """``(app_key, api_type)``: what the limit counts under. A field set once rather than a
+    property, since backends look it up several times for every request."""
 
     def __post_init__(self) -> None:
         if self.api_type is None and ":" in self.app_key:
@@ -47,12 +50,9 @@ class Limit:
             object.__setattr__(self, "api_type", api_type)
         if not self.app_key:
             raise ValueError("limit: app_key must be a non-empty string")
+        object.__setattr__(self, "key", (self.app_key, self.api_type))
         if self.rate < 1 or self.period <= 0:
             raise ValueError(f"limit {self.key!r}: rate must be >= 1 and period > 0")
-
-    @property
-    def key(self) -> LimitKey:
-        return (self.app_key, self.api_type)
 
 
 class Slot:
