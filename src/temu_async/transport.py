@@ -82,10 +82,16 @@ class _WireBody(BytesPayload):
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
         slot = self._slot
-        if slot.due > time.monotonic():  # most slots are due by now: no coroutine to await
+        due = slot.due
+        if due and due > time.monotonic():  # most slots are due by now: nothing to await
             await slot.until_due()
         slot.sent()
-        await super().write_with_length(writer, content_length)
+        # Written here rather than through BytesPayload's own method: one coroutine less
+        # on every request. aiohttp passes the Content-Length it sent, the whole body.
+        body = self._value
+        if content_length is not None and content_length < len(body):
+            body = body[:content_length]
+        await writer.write(body)
 
 
 class Transport:
