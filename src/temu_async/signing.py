@@ -42,14 +42,20 @@ def sign_encoded(encoded: Iterable[tuple[str, bytes]], app_secret: str) -> str:
     already be absent (they are never encoded).
     """
     secret = app_secret.encode()
-    digest = hashlib.md5(secret, usedforsecurity=False)
+    # One buffer and one digest call: every request signs, and a few dozen small
+    # update() calls cost more than building the text once.
+    parts = [secret]
     for key, value in sorted(encoded, key=_by_key):
         if key == "sign":
             continue
-        digest.update(key.encode())
-        digest.update(signing_text(value))
-    digest.update(secret)
-    return digest.hexdigest().upper()
+        parts.append(key.encode())
+        # signing_text(), inlined: a string's JSON loses its one pair of outer quotes.
+        if len(value) >= 2 and value[0] == 0x22 and value[-1] == 0x22:
+            parts.append(value[1:-1])
+        else:
+            parts.append(value)
+    parts.append(secret)
+    return hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest().upper()
 
 
 def sign(params: Mapping[str, Any], app_secret: str) -> str:

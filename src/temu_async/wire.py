@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from temu_async.errors import ParamError
-from temu_async.prepare import check_value, encode_free
+from temu_async.prepare import COMMON_PARAMS, check_value, encode_free
 
 __all__ = ["Envelope", "build_body", "check_floats", "encode_params", "encode_value"]
 
@@ -54,8 +54,15 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, bytes]:
 
 def build_body(encoded: Mapping[str, bytes]) -> bytes:
     """The flat JSON object made of already-encoded values (no second serialisation)."""
-    parts = [_encode(key) + b":" + value for key, value in encoded.items()]
+    parts = []
+    for key, value in encoded.items():
+        prefix = _KEY_PREFIXES.get(key)
+        parts.append((_encode(key) + b":" if prefix is None else prefix) + value)
     return b"{" + b",".join(parts) + b"}"
+
+
+# The names every request carries, encoded once.
+_KEY_PREFIXES = {key: _encode(key) + b":" for key in COMMON_PARAMS}
 
 
 class Envelope(msgspec.Struct, Generic[T], kw_only=True):
