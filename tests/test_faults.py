@@ -246,6 +246,26 @@ async def test_budget_ratio_lets_retries_grow_with_traffic() -> None:
     assert budget.try_spend()
 
 
+def test_budget_window_forgets_one_slice_at_a_time() -> None:
+    # Counts are kept per tenth of the window, so what happened in a slice is forgotten
+    # at once when the window has moved a whole window past the slice's start.
+    now = [0.0]
+    budget = RetryBudget(ratio=1.0, floor=0, window=10.0, clock=lambda: now[0])
+    budget.record_first()  # slice [0, 1)
+    budget.record_first()
+    now[0] = 5.0
+    budget.record_first()  # slice [5, 6)
+    now[0] = 9.9
+    assert budget.try_spend()  # 1 retry, 3 first attempts
+    assert budget.can_spend()
+    now[0] = 10.5  # [0, 1) left the window: 1 first attempt, 1 retry
+    assert not budget.can_spend()
+    now[0] = 19.5  # everything left the window, the retry of [9, 10) too
+    assert not budget.can_spend()
+    budget.record_first()
+    assert budget.try_spend()
+
+
 async def test_max_total_wait_stops_retrying(gateway: TinyGateway) -> None:
     gateway.script = failing_first(99, lambda: web.Response(status=502))
     # Every backoff is exactly 0.2 s: a retry at ~0 s fits in 0.3 s, the next (~0.2 s) not.

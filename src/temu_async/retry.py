@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +33,52 @@ def _count(name: str, value: int, *, low: int = 0) -> None:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
+class _WindowCount:
+    """Events over about the last ``window`` seconds, counted in ten slices.
+
+    A count per slice, not a time per event: the budget sees every request of its app,
+    so a deque of times would hold ``rate x window`` entries (tens of thousands at
+    loopback speed) and allocate one for every request. Whole slices expire at once,
+    so the window reaches back between 0.9 and 1.0 of ``window`` (Finagle counts its
+    budget in slices the same way).
+    """
+
+    __slots__ = ("_counts", "_current", "_slice", "total")
+
+    SLICES = 10
+
+    def __init__(self, window: float) -> None:
+        self._slice = window / self.SLICES
+        self._counts = [0] * self.SLICES
+        self._current = 0  # the slice number (time // slice) that the last event fell in
+        self.total = 0
+
+    def _advance(self, now: float) -> None:
+        current = int(now // self._slice)
+        behind = current - self._current
+        if behind <= 0:
+            return
+        counts = self._counts
+        if behind >= self.SLICES:
+            counts[:] = [0] * self.SLICES
+            self.total = 0
+        else:
+            for step in range(1, behind + 1):
+                index = (self._current + step) % self.SLICES
+                self.total -= counts[index]
+                counts[index] = 0
+        self._current = current
+
+    def add(self, now: float) -> None:
+        self._advance(now)
+        self._counts[self._current % self.SLICES] += 1
+        self.total += 1
+
+    def count(self, now: float) -> int:
+        self._advance(now)
+        return self.total
+
+
 @dataclass
 class RetryBudget:
     """Retries may add at most ``ratio`` of the first attempts, plus ``per_second``
@@ -51,8 +96,8 @@ class RetryBudget:
     window: float = 10.0
     floor: int | None = None
     clock: Callable[[], float] = time.monotonic
-    _firsts: deque[float] = field(default_factory=deque, init=False, repr=False)
-    _retries: deque[float] = field(default_factory=deque, init=False, repr=False)
+    _firsts: _WindowCount = field(init=False, repr=False)
+    _retries: _WindowCount = field(init=False, repr=False)
     _floor: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -62,26 +107,18 @@ class RetryBudget:
         if self.floor is not None:
             _count("RetryBudget floor", self.floor)
         self._floor = self.per_second * self.window if self.floor is None else self.floor
-
-    def _trim(self, now: float) -> None:
-        cut = now - self.window
-        firsts, retries = self._firsts, self._retries
-        while firsts and firsts[0] < cut:
-            firsts.popleft()
-        while retries and retries[0] < cut:
-            retries.popleft()
+        self._firsts = _WindowCount(self.window)
+        self._retries = _WindowCount(self.window)
 
     def record_first(self) -> None:
-        now = self.clock()
-        self._trim(now)
-        self._firsts.append(now)
+        self._firsts.add(self.clock())
 
     def can_spend(self) -> bool:
-        self._trim(self.clock())
-        return len(self._retries) < self._floor + self.ratio * len(self._firsts)
+        now = self.clock()
+        return self._retries.count(now) < self._floor + self.ratio * self._firsts.count(now)
 
     def spend(self) -> None:
-        self._retries.append(self.clock())
+        self._retries.add(self.clock())
 
     def try_spend(self) -> bool:
         if self.can_spend():
