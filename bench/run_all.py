@@ -111,6 +111,17 @@ def _cpu_block(quick: bool) -> Block:
                 _ratio(row["temu-api"], base, "µs"),
             )
         )
+    # What each aiohttp client adds to aiohttp itself (the issue-14 target for the write).
+    for scenario in loopback_cpu_bench.SCENARIOS:
+        above = measured.above_floor[scenario]
+        block.rows.append(
+            (
+                f"{scenario}, above the aiohttp floor",
+                f"+{above['temu-async']:.0f} µs",
+                f"+{above['reference']:.0f} µs",
+                NA,
+            )
+        )
     # The same page without any socket: only signing, body and decoding (call_cpu_bench).
     from temu_async import TemuApp
 
