@@ -48,14 +48,14 @@ SHOPS = 2
 IN_FLIGHT = 40
 LATENCY_MS = 100.0
 TYPE = "bg.logistics.companies.get"
-PARAMS = {"regionId": 211}
+REGION_ID = 211
 APPS = (10, 100, 200)
 TUNED_GC = (100_000, 10, 10)
 """The collector thresholds the README advises for hundreds of apps in one process."""
 
 _OK = (
     b'{"success":true,"errorCode":1000000,"errorMsg":"","requestId":"scale",'
-    b'"result":{"logisticsServiceProviderList":[]}}'
+    b'"result":[{"logisticsServiceProviderId":1,"logisticsServiceProviderName":"Scale Carrier"}]}'
 )
 _LIMITED = (
     b'{"success":false,"errorCode":4000004,"errorMsg":"RATE_LIMIT_EXCEED_EXCEPTION",'
@@ -296,7 +296,8 @@ async def _drive(
     async def worker(shop: Any) -> None:
         while True:
             try:
-                await shop.call(TYPE, PARAMS)
+                # The generated method, as users call it (typed params and result).
+                await shop.logistics.companies(region_id=REGION_ID)
             except TemuError as exc:
                 kind = str(getattr(exc, "code", None) or type(exc).__name__)
                 run.errors[kind] = run.errors.get(kind, 0) + 1
