@@ -192,7 +192,7 @@ def _scopes(heading: str) -> list[list[str]]:
     return out
 
 
-def _find(tree: list[Field], path: list[str]) -> list[Field]:
+def find_by_path_end(tree: list[Field], path: list[str]) -> list[Field]:
     """Fields whose dotted path ends with ``path`` (searched anywhere in the tree)."""
     hits: list[Field] = []
 
@@ -314,7 +314,7 @@ def _attach(root: list[Field], tables: list[tuple[list[list[str]], list[Field]]]
         for scopes, children in pending:
             placed = False
             for scope in scopes:
-                for target in _find(root, scope):
+                for target in find_by_path_end(root, scope):
                     if target.type == "list" and target.items in ("any", None):
                         target.items = "object"
                     if target.type in ("object", "any") or target.items == "object":
@@ -451,7 +451,7 @@ def _part(
 def _apply_enums(tree: list[Field], enums: list[tuple[str, list[tuple[str, str]]]]) -> None:
     for heading, values in enums:
         for scope in _scopes(heading)[:1]:
-            for target in _find(tree, scope):
+            for target in find_by_path_end(tree, scope):
                 if target.enum is None:
                     target.enum = _enum_for(target, values)
 

@@ -18,7 +18,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from codegen.reference_linkfox import LinkfoxPage, bounds_for, region_of
+from codegen.reference_linkfox import (
+    LinkfoxPage,
+    bounds_for,
+    find_by_path_end,
+    place,
+    region_of,
+)
 from codegen.reference_tree import COMMON_PARAMS, merge
 from temu_async.catalogue import Field
 
@@ -114,28 +120,6 @@ def _child_keys(desc: str) -> list[Field] | None:
     return out
 
 
-def _place(tree: list[Field], path: list[str], leaf: Field) -> None:
-    """Put ``leaf`` at ``path``, creating the objects a dotted row skips over."""
-    level = tree
-    for part in path[:-1]:
-        parent = next((f for f in level if f.name == part), None)
-        if parent is None:
-            parent = Field(name=part, type="object")
-            level.append(parent)
-        if parent.type == "list" and parent.items in ("any", None):
-            parent.items = "object"
-        elif parent.type == "any":
-            parent.type = "object"
-        if parent.fields is None:
-            parent.fields = []
-        level = parent.fields
-    known = next((f for f in level if f.name == leaf.name), None)
-    if known is None:
-        level.append(leaf)
-    else:
-        level[level.index(known)] = merge([leaf], [known])[0]
-
-
 def _table(rows: list[list[str]]) -> list[Field] | None:
     """The fields of one table (header 参数/字段 | 类型 | [必填/条件] | 说明), or None."""
     header = [c.strip() for c in rows[0]] if rows else []
@@ -167,7 +151,7 @@ def _table(rows: list[list[str]]) -> list[Field] | None:
                 if kind == "list":
                     f.items = "object"
                 f.fields = keys
-            _place(out, path, f)
+            place(out, path[:-1], f)
     return out
 
 
@@ -205,21 +189,6 @@ def _scope(heading: str) -> list[str] | None:
     return parts if all(_NAME.match(p) for p in parts) else None
 
 
-def _find(tree: list[Field], path: list[str]) -> list[Field]:
-    hits: list[Field] = []
-
-    def walk(fields: list[Field], trail: list[str]) -> None:
-        for f in fields:
-            here = [*trail, f.name]
-            if here[-len(path) :] == path:
-                hits.append(f)
-            if f.fields:
-                walk(f.fields, here)
-
-    walk(tree, [])
-    return hits
-
-
 def _part(text: str, roots: set[str]) -> list[Field]:
     """One part (params or result) of a section: the root table, then scoped tables."""
     root: list[Field] = []
@@ -234,7 +203,7 @@ def _part(text: str, roots: set[str]) -> list[Field]:
         if scope is None:
             # "规格维度元素（典型）": a level the heading does not name cannot be placed.
             continue
-        targets = _find(root, scope)
+        targets = find_by_path_end(root, scope)
         for target in targets:
             if target.type == "list":
                 target.items = "object"
@@ -245,7 +214,7 @@ def _part(text: str, roots: set[str]) -> list[Field]:
         if not targets:
             # A table for a level the root table does not list: create it.
             holder = Field(name=scope[-1], type="list", items="object", fields=fields)
-            _place(root, scope, holder)
+            place(root, scope[:-1], holder)
     return root
 
 
