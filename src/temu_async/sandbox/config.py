@@ -73,6 +73,10 @@ class SandboxConfig:
     """How long after shipment an order turns RECEIPTED."""
     label_delay: int = 1
     """Seconds of sandbox time a label purchase stays in progress (shippingLabelStatus 0)."""
+    price_review_seconds: int = 0
+    """Seconds of sandbox time a seller's price change stays under Temu's review (its price
+    order in status 100, the SKU at its old price) before it is approved (201) and takes
+    effect. 0 approves it at once."""
     label_failure_rate: float = 0.0
     """Share of label purchase attempts that fail (status 2); drawn per order and attempt."""
     label_fail_first: int = 0

@@ -104,6 +104,15 @@ class Goods:
     skus: list[Sku] = field(default_factory=list)
 
 
+# Price order statuses, as the catalogue names them (bg.local.goods.priceorder.query).
+UNDER_REVIEW = 100
+WAITING_FOR_SELLER = 101
+APPROVED = 201
+SELLER_ACCEPTED = 203
+SELLER_COUNTERED = 204
+REJECTED = 206
+
+
 @dataclass
 class PriceOrder:
     price_order_id: int
@@ -113,7 +122,9 @@ class PriceOrder:
     sku_ids: list[int]
     pricing_type: int
     status: int
-    """1 waiting for the seller, 2 accepted, 3 negotiating, 4 rejected / closed."""
+    """The catalogue's codes: 100 under Temu's review, 101 waiting for the seller, 201
+    approved, 203 accepted by the seller, 204 the seller proposed another price, 206
+    rejected."""
     suggest_price: str
     source_price: str
     currency: str

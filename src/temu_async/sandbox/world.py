@@ -18,11 +18,14 @@ from .codes import BusinessError
 from .config import DAY, SandboxConfig
 from .labels import FAILED, SUCCESSFUL, LabelDesk, Package
 from .models import (
+    APPROVED,
     CANCELED,
     PENDING,
     RECEIPTED,
     SHIPPED,
     UN_SHIPPING,
+    UNDER_REVIEW,
+    WAITING_FOR_SELLER,
     Activity,
     AfterSale,
     App,
@@ -192,7 +195,7 @@ class World:
                     goods_id=goods_id,
                     sku_ids=[s.sku_id for s in goods.skus],
                     pricing_type=1 if g % 2 == 0 else 2,
-                    status=1,
+                    status=WAITING_FOR_SELLER,
                     suggest_price=_money(max(100, source * 85 // 100)),
                     source_price=_money(source),
                     currency="USD",
@@ -384,6 +387,53 @@ class World:
         self._seq += 1
         heapq.heappush(self._events, _Event(due, self._seq, kind, mall_id, sn))
 
+    # ---- seller price changes -------------------------------------------------
+    def open_price_change(
+        self, mall_id: int, goods: Goods, prices: dict[int, str], now: int
+    ) -> list[PriceOrder]:
+        """A seller's price change: one price order per new price (an order carries one
+        target price), under review for ``price_review_seconds``, then approved and
+        applied; at once when that is 0."""
+        by_price: dict[str, list[int]] = {}
+        for sku_id, price in prices.items():
+            by_price.setdefault(price, []).append(sku_id)
+        skus = {s.sku_id: s for s in goods.skus}
+        wait = self.config.price_review_seconds
+        opened = []
+        for price, sku_ids in by_price.items():
+            po_id = 711_240_000_000_000 + self._next()
+            first = skus[sku_ids[0]]
+            po = PriceOrder(
+                price_order_id=po_id,
+                price_order_sn=f"PR{po_id}",
+                mall_id=mall_id,
+                goods_id=goods.goods_id,
+                sku_ids=sorted(sku_ids),
+                pricing_type=2,
+                status=UNDER_REVIEW,
+                suggest_price=price,
+                source_price=first.supply_price,
+                currency=first.currency,
+                created=now,
+                commit_id=202_096_500 + self._next(),
+            )
+            self.price_orders.setdefault(mall_id, {})[po_id] = po
+            opened.append(po)
+            if wait > 0:
+                self._push(now + wait, "price_review", mall_id, str(po_id))
+            else:
+                self._approve(po)
+        return opened
+
+    def _approve(self, po: PriceOrder) -> None:
+        if po.status != UNDER_REVIEW:
+            return  # decided otherwise meanwhile (a test may reject it by hand)
+        po.status = APPROVED
+        po.commit_version += 1
+        for sku in self.goods[po.mall_id][po.goods_id].skus:
+            if sku.sku_id in po.sku_ids:
+                sku.supply_price = po.suggest_price
+
     def advance(self, now: float) -> list[OrderStatusChange]:
         """Play every event due by ``now``; return the parent status changes it made."""
         target = int(now)
@@ -410,6 +460,9 @@ class World:
                 continue
             if ev.kind in ("label", "ship_later"):
                 self._package_event(ev, changes)
+                continue
+            if ev.kind == "price_review":
+                self._approve(self.price_orders[ev.mall_id][int(ev.sn)])
                 continue
             found = self.orders.get(ev.mall_id, ev.sn)
             if found is None:

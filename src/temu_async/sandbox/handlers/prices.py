@@ -1,8 +1,9 @@
 """Price types: supply price query, price orders (query / accept / negotiate), price
 changes, recommended prices.
 
-Price order statuses here: 1 waiting for the seller, 2 accepted, 3 negotiating
-(the seller proposed a price, the platform evaluates), 4 closed.
+Price order statuses are the catalogue's (``models.UNDER_REVIEW`` ...): Temu's offers
+wait for the seller (101) until accepted (203) or countered (204); a seller's own change
+is under review (100) until approved (201), after ``price_review_seconds``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..codes import BusinessError
-from ..models import Goods, PriceOrder
+from ..models import SELLER_ACCEPTED, SELLER_COUNTERED, WAITING_FOR_SELLER, Goods, PriceOrder
 from .base import Call, int_param, page_params, paged, str_list
 
 __all__ = ["HANDLERS"]
@@ -128,7 +129,7 @@ def _price_order(call: Call, po_id: Any, goods_id: Any, version: Any) -> PriceOr
         raise BusinessError(*_INVALID)
     if version is not None and version != po.commit_version:
         raise BusinessError(150010005, "Try again later")
-    if po.status != 1:
+    if po.status != WAITING_FOR_SELLER:
         raise BusinessError(
             2000000, f"price order {po.price_order_id} is not waiting for the seller"
         )
@@ -146,7 +147,7 @@ def price_order_accept(call: Call) -> dict[str, Any]:
     ]
     goods = call.world.goods.get(call.mall_id, {})
     for po in orders:
-        po.status = 2
+        po.status = SELLER_ACCEPTED
         po.commit_version += 1
         for sku in goods[po.goods_id].skus:
             if sku.sku_id in po.sku_ids:
@@ -166,7 +167,7 @@ def price_order_negotiate(call: Call) -> dict[str, Any]:
         if not isinstance(line, dict) or line.get("skuId") not in po.sku_ids:
             raise BusinessError(150010189, "The sku and goods not match")
         po.suggest_price = _money(line.get("newSupplierPrice"))
-    po.status = 3
+    po.status = SELLER_COUNTERED
     po.commit_version += 1
     return {"success": True}
 
@@ -189,30 +190,16 @@ def change_sku_price(call: Call) -> dict[str, Any]:
             if sku_id in planned:
                 raise BusinessError(150010190, "The sku repeat in batch change sku price")
             planned[sku_id] = _money(line.get("newSupplierPrice"))
-    world = call.world
-    po_id = 711_240_000_000_000 + world._next()
-    # A price change opens a price order the platform reviews (status 3).
-    world.price_orders.setdefault(call.mall_id, {})[po_id] = PriceOrder(
-        price_order_id=po_id,
-        price_order_sn=f"PR{po_id}",
-        mall_id=call.mall_id,
-        goods_id=g.goods_id,
-        sku_ids=sorted(planned),
-        pricing_type=2,
-        status=3,
-        suggest_price=next(iter(planned.values())),
-        source_price=skus[next(iter(planned))].supply_price,
-        currency=skus[next(iter(planned))].currency,
-        created=call.now,
-        commit_id=202_096_500 + world._next(),
-    )
-    for sku_id, price in planned.items():
-        skus[sku_id].supply_price = price
+    # A price change opens price orders that Temu reviews; the price takes effect when
+    # one is approved (at once unless the sandbox is configured with a review time).
+    opened = call.world.open_price_change(call.mall_id, g, planned, call.now)
     return {
         "successSkuList": sorted(planned),
         "failedSkuList": [],
         "failedSkuReasonMap": {},
-        "successPriceOrderList": [{"priceOrderSn": f"PR{po_id}", "skuIdList": sorted(planned)}],
+        "successPriceOrderList": [
+            {"priceOrderSn": po.price_order_sn, "skuIdList": po.sku_ids} for po in opened
+        ],
     }
 
 
