@@ -17,7 +17,7 @@ import pytest
 from temu_async import TemuApp
 from temu_async.client import ShopClient
 from temu_async.retry import RetryPolicy
-from temu_async.sandbox import Sandbox, SandboxConfig
+from temu_async.sandbox import ManualClock, Sandbox, SandboxConfig
 from temu_async.sync import PricePull, SqliteStore, push_prices, read_price_csv
 from temu_async.sync.price_push import CHANGE_PRICE_TYPE, PRICE_ORDER_TYPE, SKU_PRICE_TYPE
 
@@ -201,3 +201,86 @@ async def test_a_change_waiting_for_review_counts_as_applied(sb: Sandbox, tmp_pa
             assert "price order 7" in row.detail  # its id
             assert sb.counters.requests_by_type[PRICE_ORDER_TYPE] == orders + 1
     assert _changes_per_sku(sb, seeded) == Counter({s: 1})
+
+
+def _review_sandbox(clock: ManualClock) -> Sandbox:
+    return Sandbox(
+        SandboxConfig(
+            seed=21,
+            shops=1,
+            orders=3,
+            goods=12,
+            rate_limit=1000,
+            clock=clock,
+            price_review_seconds=120,
+        )
+    )
+
+
+def _stored(store: SqliteStore, goods_id: int, sku_id: int) -> str | None:
+    return store.prices()[("main", goods_id, sku_id)].amount
+
+
+async def test_a_change_under_review_is_not_sent_again_after_a_pull(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with _review_sandbox(clock) as sb:
+        seeded = _seeded(sb)
+        (g, s, old), *_ = _skus(sb)
+        new = _new_price(old)
+        changes = read_price_csv(io.StringIO(_csv([(g, s, new)])), default_shop="main")
+        async with _app(sb) as app:
+            with SqliteStore(tmp_path / "p.sqlite") as store:
+                shops = await _setup(sb, app, store)
+                [first] = await push_prices(shops, store, changes)
+                assert first.status == "applied"
+                # Temu reviews the change: the SKU still reads at its old price, and a
+                # pull in the meantime stores that old price again.
+                assert (await PricePull([shops["main"]], store).run()).ok
+                assert _stored(store, g, s) == old
+                [again] = await push_prices(shops, store, changes)
+                assert again.status == "awaiting review", again
+                assert "awaits Temu's review" in again.detail
+                assert _changes_per_sku(sb, seeded) == Counter({s: 1})
+                # Approved: the price takes effect, and the next pull and push agree.
+                clock.advance(121)
+                assert (await PricePull([shops["main"]], store).run()).ok
+                assert _stored(store, g, s) == new
+                [done] = await push_prices(shops, store, changes)
+                assert done.status == "unchanged"
+        assert _changes_per_sku(sb, seeded) == Counter({s: 1})
+
+
+async def test_a_change_that_review_rejected_is_sent_again(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with _review_sandbox(clock) as sb:
+        seeded = _seeded(sb)
+        mall = sb.credentials.shops[0].mall_id
+        (g, s, old), *_ = _skus(sb)
+        changes = read_price_csv(io.StringIO(_csv([(g, s, _new_price(old))])), default_shop="main")
+        async with _app(sb) as app:
+            with SqliteStore(tmp_path / "p.sqlite") as store:
+                shops = await _setup(sb, app, store)
+                [first] = await push_prices(shops, store, changes)
+                assert first.status == "applied"
+                [mine] = [po for i, po in sb.world.price_orders[mall].items() if i not in seeded]
+                mine.status = 206  # Temu rejected it: the change did not take
+                assert (await PricePull([shops["main"]], store).run()).ok
+                [again] = await push_prices(shops, store, changes)
+                assert again.status == "applied"
+        # Sent twice, and rightly: the first proposal was refused, not repeated.
+        assert _changes_per_sku(sb, seeded) == Counter({s: 2})
+
+
+async def test_rows_wait_when_the_reviews_cannot_be_listed(sb: Sandbox, tmp_path: Path) -> None:
+    (g, s, old), *_ = _skus(sb)
+    changes = read_price_csv(io.StringIO(_csv([(g, s, _new_price(old))])), default_shop="main")
+    async with _app(sb) as app:
+        with SqliteStore(tmp_path / "p.sqlite") as store:
+            shops = await _setup(sb, app, store)
+            sb.faults.set_for_type(PRICE_ORDER_TYPE, drop_rate=1.0)
+            [row] = await push_prices(shops, store, changes)
+            assert row.status == "unknown" and "under review" in row.detail
+            assert sb.counters.requests_by_type[CHANGE_PRICE_TYPE] == 0  # nothing sent
+            sb.faults.clear()
+            [row] = await push_prices(shops, store, changes)
+            assert row.status == "applied"

@@ -13,7 +13,9 @@ The discipline (the store side is :mod:`temu_async.sync.write_log`):
    A read-back that fails, or a price that is neither the old nor the new one, leaves
    the write open (*still unknown*); that row is not sent.
 2. **Plan** each CSV row against the stored price; a push updates the stored price of
-   every row it applied, so rerunning a finished push finds nothing to send.
+   every row it applied, so rerunning a finished push finds nothing to send. A row
+   whose SKU has a price order under Temu's review proposing the same price is
+   *awaiting review* and is not sent (a pull during the review stores the old price).
 3. **Send** one request per goods: intent committed, request sent, outcome committed.
    A dropped connection or a timeout is ``unknown`` (never resent in this run; the
    next run reads it back), a refusal is ``failed``.
@@ -29,7 +31,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from temu_async.client import ShopClient
 from temu_async.errors import OutcomeUnknown, TemuError
@@ -75,6 +77,8 @@ NOT_FOUND = "not found"
 ROW_APPLIED = "applied"
 ROW_FAILED = "failed"
 ROW_UNKNOWN = "unknown"
+AWAITING_REVIEW = "awaiting review"
+"""A price order proposing this very price is under Temu's review: not sent again."""
 
 # What the read-back of an earlier write found (the report's ``verified`` column).
 VERIFIED_APPLIED = "applied"
@@ -90,6 +94,10 @@ _CLOCK_MARGIN_MS = 120_000
 """Price orders created this long before an intent still count (gateway clock skew)."""
 _REFUSED_ORDER_STATUSES = frozenset({202, 205, 206})
 """Price order statuses that mean the proposed price did not take."""
+_UNDER_REVIEW = 100
+"""The price order status of a seller's change that Temu has not decided yet."""
+_SELLER_CHANGE: Literal[2] = 2
+"""``priceOrderType`` of price orders the seller started (a push's changes)."""
 
 
 @dataclass
@@ -179,7 +187,7 @@ async def _price_orders(
     result = await shop.price.price_orders(
         page=1,
         size=_PRICE_ORDER_PAGE,
-        price_order_type=2,
+        price_order_type=_SELLER_CHANGE,
         goods_id_list=[str(goods_id)],
         price_order_create_time_from=max(0, since_ms - _CLOCK_MARGIN_MS),
     )
@@ -262,6 +270,64 @@ async def _resolve(
         for w in writes:
             out[(w.shop, w.goods_id, w.sku_id)] = (w, verdicts[w.id or 0])
         log.info("shop %s: %d open price writes read back", name, len(writes))
+    return out
+
+
+# ---- 2b. changes still under review ----------------------------------------------------
+#
+# An accepted change may wait for Temu's review, and until it is approved the SKU's price
+# reads as the old one. A pull in that window stores the old price, and the plan then
+# sees the change as still to do: sending it again would open a second price order for a
+# change that has run. So before sending, the seller's price orders under review are
+# listed (one paged query per shop), and a row whose SKU already has one proposing the
+# same price waits for it.
+
+
+async def _under_review(shop: ShopClient) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """(goodsId, skuId) -> [(price order, proposed price)] of the seller's changes that
+    Temu is still reviewing."""
+    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    page = 1
+    while True:
+        result = await shop.price.price_orders(
+            page=page, size=_PRICE_ORDER_PAGE, price_order_type=_SELLER_CHANGE, status=_UNDER_REVIEW
+        )
+        rows = result.price_audit_list or []
+        for row in rows:
+            target = row.target_supplier_price
+            if row.goods_id is None or target is None or target.amount is None:
+                continue
+            name = str(row.price_order_id or "?")
+            for sku_id in row.sku_id_list or ():
+                out.setdefault((row.goods_id, sku_id), []).append((name, target.amount))
+        if not rows or page * _PRICE_ORDER_PAGE >= (result.total or 0):
+            return out
+        page += 1
+
+
+async def _hold_reviewed(shop: ShopClient, rows: list[PushResult]) -> list[PushResult]:
+    """The rows of one shop still to send; the others are settled here (awaiting review,
+    or unknown when the review list cannot be read)."""
+    try:
+        pending = await _under_review(shop)
+    except TemuError as exc:
+        for r in rows:
+            r.status = ROW_UNKNOWN
+            r.detail = (
+                f"could not list price changes under review ({type(exc).__name__}: {exc}); "
+                "not sent, so as not to repeat one: run the push again"
+            )
+        return []
+    out = []
+    for r in rows:
+        same = [
+            sn for sn, price in pending.get((r.goods_id, r.sku_id), ()) if _same(price, r.new_price)
+        ]
+        if same:
+            r.status = AWAITING_REVIEW
+            r.detail = f"price order {same[0]} proposes this price and awaits Temu's review; not sent again"
+        else:
+            out.append(r)
     return out
 
 
@@ -373,7 +439,7 @@ async def push_prices(
         return plan
     verdicts = await _resolve({n: s for n, s in shops.items() if n in wanted}, store)
     plan = plan_push(store, changes)
-    to_send: dict[tuple[str, int], list[PushResult]] = {}
+    by_shop: dict[str, list[PushResult]] = {}
     for r in plan:
         found = verdicts.get((r.shop, r.goods_id, r.sku_id))
         if found is not None:
@@ -390,9 +456,16 @@ async def push_prices(
             else:
                 r.verified = VERIFIED_NOT_APPLIED
         if r.status == WOULD_CHANGE:
-            to_send.setdefault((r.shop, r.goods_id), []).append(r)
+            by_shop.setdefault(r.shop, []).append(r)
         else:
             emit(r)
+    to_send: dict[tuple[str, int], list[PushResult]] = {}
+    for name, rows in by_shop.items():
+        for r in await _hold_reviewed(shops[name], rows):
+            to_send.setdefault((r.shop, r.goods_id), []).append(r)
+        for r in rows:
+            if r.status != WOULD_CHANGE:
+                emit(r)
     sem = asyncio.Semaphore(concurrency)
 
     async def one(shop_name: str, goods_id: int, rows: list[PushResult]) -> None:
