@@ -284,3 +284,15 @@ async def test_rows_wait_when_the_reviews_cannot_be_listed(sb: Sandbox, tmp_path
             sb.faults.clear()
             [row] = await push_prices(shops, store, changes)
             assert row.status == "applied"
+
+
+def test_the_sandbox_cli_sets_the_review_time() -> None:
+    import argparse
+
+    from temu_async.sandbox.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--price-review-seconds", "90"])
+    assert config_from_args(args, catalogue=None).price_review_seconds == 90
+    assert config_from_args(parser.parse_args([])).price_review_seconds == 0

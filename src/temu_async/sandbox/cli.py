@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve HTTPS with a self-signed certificate made at start (printed, to trust)",
     )
     parser.add_argument(
+        "--price-review-seconds",
+        type=int,
+        default=0,
+        help="keep a seller's price change under review this long (default 0: approve at once)",
+    )
+    parser.add_argument(
         "--webhook-url",
         default=None,
         help="POST order status changes here as Temu's signed, encrypted webhooks",
@@ -69,6 +75,7 @@ def config_from_args(args: argparse.Namespace, catalogue: Catalogue | None = Non
         catalogue=catalogue or load_catalogue(args.catalogue),
         webhook_url=getattr(args, "webhook_url", None),
         tls=getattr(args, "tls", False),
+        price_review_seconds=getattr(args, "price_review_seconds", 0),
     )
 
 
