@@ -49,11 +49,7 @@ def sign_encoded(encoded: Iterable[tuple[str, bytes]], app_secret: str) -> str:
         if key == "sign":
             continue
         parts.append(key.encode())
-        # signing_text(), inlined: a string's JSON loses its one pair of outer quotes.
-        if len(value) >= 2 and value[0] == 0x22 and value[-1] == 0x22:
-            parts.append(value[1:-1])
-        else:
-            parts.append(value)
+        parts.append(signing_text(value))
     parts.append(secret)
     return hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest().upper()
 

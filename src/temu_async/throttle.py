@@ -157,10 +157,7 @@ class Throttle:
             # minus two turns of the event loop.
             slot = self.backend.grant_now(limits)
             if slot is not None:
-                stats = self.stats  # _count, inlined: this is every request's path
-                stats.granted += 1
-                per_tenant = stats.per_tenant
-                per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
+                self._count(tenant, 0.0)
                 return slot
         now = self._clock()
         budget = self.max_wait if max_wait is None else max_wait

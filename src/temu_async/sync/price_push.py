@@ -325,7 +325,10 @@ async def _hold_reviewed(shop: ShopClient, rows: list[PushResult]) -> list[PushR
         ]
         if same:
             r.status = AWAITING_REVIEW
-            r.detail = f"price order {same[0]} proposes this price and awaits Temu's review; not sent again"
+            r.detail = (
+                f"price order {same[0]} proposes this price and awaits Temu's review; "
+                "not sent again"
+            )
         else:
             out.append(r)
     return out
