@@ -296,3 +296,29 @@ def test_the_sandbox_cli_sets_the_review_time() -> None:
     args = parser.parse_args(["--price-review-seconds", "90"])
     assert config_from_args(args, catalogue=None).price_review_seconds == 90
     assert config_from_args(parser.parse_args([])).price_review_seconds == 0
+
+
+async def test_reviews_are_read_page_by_page_up_to_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from temu_async.sync import price_push
+
+    clock = ManualClock()
+    async with _review_sandbox(clock) as sb:
+        seeded = _seeded(sb)
+        by_goods = {g: (g, s, _new_price(p)) for g, s, p in _skus(sb)}
+        targets = list(by_goods.values())[:3]  # three goods: three price orders
+        changes = read_price_csv(io.StringIO(_csv(targets)), default_shop="main")
+        async with _app(sb) as app:
+            with SqliteStore(tmp_path / "p.sqlite") as store:
+                shops = await _setup(sb, app, store)
+                assert {r.status for r in await push_prices(shops, store, changes)} == {"applied"}
+                assert (await PricePull([shops["main"]], store).run()).ok
+                monkeypatch.setattr(price_push, "_PRICE_ORDER_PAGE", 1)
+                rows = await push_prices(shops, store, changes)  # three pages of one
+                assert {r.status for r in rows} == {"awaiting review"}
+                monkeypatch.setattr(price_push, "_REVIEW_PAGES_MAX", 2)
+                rows = await push_prices(shops, store, changes)
+                assert {r.status for r in rows} == {"unknown"}
+                assert "more than 2 pages" in rows[0].detail
+        assert _changes_per_sku(sb, seeded) == Counter({s: 1 for _, s, _ in targets})

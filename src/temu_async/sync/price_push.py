@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from temu_async.client import ShopClient
-from temu_async.errors import OutcomeUnknown, TemuError
+from temu_async.errors import MalformedResponse, OutcomeUnknown, TemuError
 from temu_async.sync.price_csv import PriceChange
 from temu_async.sync.write_log import (
     APPLIED,
@@ -98,6 +98,8 @@ _UNDER_REVIEW = 100
 """The price order status of a seller's change that Temu has not decided yet."""
 _SELLER_CHANGE: Literal[2] = 2
 """``priceOrderType`` of price orders the seller started (a push's changes)."""
+_REVIEW_PAGES_MAX = 200
+"""Pages of reviews read at most (10,000 price orders): a bound, not an expected size."""
 
 
 @dataclass
@@ -302,6 +304,14 @@ async def _under_review(shop: ShopClient) -> dict[tuple[int, int], list[tuple[st
                 out.setdefault((row.goods_id, sku_id), []).append((name, target.amount))
         if not rows or page * _PRICE_ORDER_PAGE >= (result.total or 0):
             return out
+        if page >= _REVIEW_PAGES_MAX:
+            # A gateway that keeps paging past any real number of reviews is not read
+            # to the end: the caller then sends nothing rather than guess.
+            raise MalformedResponse(
+                f"more than {_REVIEW_PAGES_MAX} pages of price orders under review "
+                f"(total {result.total})",
+                api_type=PRICE_ORDER_TYPE,
+            )
         page += 1
 
 
