@@ -196,15 +196,18 @@ async def _price_orders(
     return list(result.price_audit_list or ())
 
 
-def _proposing(orders: Sequence[PricePriceOrdersPriceAudit], w: PriceWrite) -> str | None:
-    """The id of an order among ``orders`` that proposes ``w``'s new price for its SKU."""
+def _proposing(
+    orders: Iterable[PricePriceOrdersPriceAudit], goods_id: int, sku_id: int, price: str
+) -> str | None:
+    """The id of an order among ``orders`` that proposes ``price`` for the SKU and was
+    not refused."""
     for row in orders:
-        if row.goods_id != w.goods_id or w.sku_id not in (row.sku_id_list or ()):
+        if row.goods_id != goods_id or sku_id not in (row.sku_id_list or ()):
             continue
         if row.status in _REFUSED_ORDER_STATUSES:
             continue
         target = row.target_supplier_price
-        if target is not None and _same(target.amount, w.new_amount):
+        if target is not None and _same(target.amount, price):
             return str(row.price_order_id or "?")
     return None
 
@@ -241,7 +244,7 @@ async def _verify(shop: ShopClient, writes: Sequence[PriceWrite]) -> dict[int, _
                 why = f"price order check failed ({type(found).__name__}: {found})"
                 out[key] = _Verdict(UNKNOWN, why + "; the next push tries again")
                 continue
-            order = _proposing(found, w)
+            order = _proposing(found, w.goods_id, w.sku_id, w.new_amount)
             if order is not None:
                 out[key] = _Verdict(APPLIED, f"read back: price order {order} proposes it")
             else:
@@ -285,10 +288,11 @@ async def _resolve(
 # same price waits for it.
 
 
-async def _under_review(shop: ShopClient) -> dict[tuple[int, int], list[tuple[str, str]]]:
-    """(goodsId, skuId) -> [(price order, proposed price)] of the seller's changes that
-    Temu is still reviewing."""
-    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+async def _under_review(
+    shop: ShopClient,
+) -> dict[tuple[int, int], list[PricePriceOrdersPriceAudit]]:
+    """(goodsId, skuId) -> the seller's price orders for it that Temu is still reviewing."""
+    out: dict[tuple[int, int], list[PricePriceOrdersPriceAudit]] = {}
     page = 1
     while True:
         result = await shop.price.price_orders(
@@ -296,12 +300,10 @@ async def _under_review(shop: ShopClient) -> dict[tuple[int, int], list[tuple[st
         )
         rows = result.price_audit_list or []
         for row in rows:
-            target = row.target_supplier_price
-            if row.goods_id is None or target is None or target.amount is None:
+            if row.goods_id is None:
                 continue
-            name = str(row.price_order_id or "?")
             for sku_id in row.sku_id_list or ():
-                out.setdefault((row.goods_id, sku_id), []).append((name, target.amount))
+                out.setdefault((row.goods_id, sku_id), []).append(row)
         if not rows or page * _PRICE_ORDER_PAGE >= (result.total or 0):
             return out
         if page >= _REVIEW_PAGES_MAX:
@@ -330,14 +332,12 @@ async def _hold_reviewed(shop: ShopClient, rows: list[PushResult]) -> list[PushR
         return []
     out = []
     for r in rows:
-        same = [
-            sn for sn, price in pending.get((r.goods_id, r.sku_id), ()) if _same(price, r.new_price)
-        ]
-        if same:
+        key = (r.goods_id, r.sku_id)
+        order = _proposing(pending.get(key, ()), r.goods_id, r.sku_id, r.new_price)
+        if order is not None:
             r.status = AWAITING_REVIEW
             r.detail = (
-                f"price order {same[0]} proposes this price and awaits Temu's review; "
-                "not sent again"
+                f"price order {order} proposes this price and awaits Temu's review; not sent again"
             )
         else:
             out.append(r)
