@@ -83,10 +83,14 @@ def _redacted(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
 
 
-async def _end_of_lease(conn: Any, shop: str, owner: str, until: Any, *, released: bool) -> None:
-    """Record in the owner's latest history row of ``shop`` how long it held the lease."""
+async def _end_of_lease(
+    conn: Any, shop: str, owner: str, until: Any | None, *, released: bool
+) -> None:
+    """Record in the owner's latest history row of ``shop`` how long it held the lease
+    (``until`` None: the transaction's own now())."""
     await conn.execute(
-        "UPDATE shop_lease_history SET held_until = $3, released = $4"
+        "UPDATE shop_lease_history SET held_until = COALESCE($3::timestamptz, now()),"
+        " released = $4"
         " WHERE id = (SELECT max(id) FROM shop_lease_history WHERE shop = $1 AND owner = $2)",
         shop,
         owner,
@@ -499,8 +503,7 @@ class PostgresStore:
                 "DELETE FROM shop_leases WHERE shop = $1 AND owner = $2", shop, owner
             )
             if done.split()[-1] != "0":
-                until = await conn.fetchval("SELECT now()")
-                await _end_of_lease(conn, shop, owner, until, released=True)
+                await _end_of_lease(conn, shop, owner, None, released=True)
 
     def lease_candidates(
         self, shops: Sequence[str], fresh_since: int, kind: str = _ORDERS
