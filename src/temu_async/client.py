@@ -299,7 +299,6 @@ class ShopClient(Groups):
         self._token = Secret(_require_credential("access_token", access_token))
         self.name = name or f"shop-{_fingerprint(access_token)}"
         self.scopes: frozenset[str] | None = frozenset(scopes) if scopes is not None else None
-        self._groups: dict[str, Any] = {}
 
     async def token_info(self, *, check_scopes: bool = False) -> TokenInfo:
         """What this shop's token allows and when it expires (``bg.open.accesstoken.info.get``).

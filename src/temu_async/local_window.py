@@ -163,23 +163,21 @@ class LocalWindow:
             cut = now - limit.period - self._max_margin
             while stamps[0] < cut:
                 stamps.popleft()
-        changed = self._changed
-        if changed is not None:
-            self._wake(changed)
+        self._wake()
 
     def release(self, slot: Slot) -> None:
         for limit in slot.limits:
             state = self._state(limit)
             if state.pending > 0:
                 state.pending -= 1
+        self._wake()
+
+    def _wake(self) -> None:
         changed = self._changed
         if changed is not None:
-            self._wake(changed)
-
-    def _wake(self, changed: asyncio.Future[None]) -> None:
-        if not changed.done():
-            changed.set_result(None)
-        self._changed = None  # the next reservation that waits makes a fresh one
+            if not changed.done():
+                changed.set_result(None)
+            self._changed = None  # the next reservation that waits makes a fresh one
 
     async def penalize(self, limits: Sequence[Limit], seconds: float) -> None:
         self._margin = min(self._max_margin, self._margin + self._base_margin)

@@ -7,7 +7,7 @@ spec/events.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .models import (
@@ -75,9 +75,9 @@ def order_events(
     wanted = set(events)
     out: list[tuple[str, dict[str, Any]]] = []
     if ORDER_STATUS_EVENT in wanted:
-        children: list[tuple[str | None, int]] = [(None, change.new_status)]
+        children: Sequence[tuple[str | None, int]] = [(None, change.new_status)]
         if order is not None:
-            children = [(sn, st) for sn, st in _changed_children(order, change, delivery_seconds)]
+            children = _changed_children(order, change, delivery_seconds)
         for order_sn, status in children:
             payload: dict[str, Any] = {
                 "mallId": change.mall_id,
